@@ -1,0 +1,1365 @@
+// The checker: resolves names, infers and checks types, and enforces the stream rules of
+// LANGUAGE.md §3–6. It keeps going after an error (a failed expression has the `error` type,
+// which silences follow-on errors) so one run reports every independent mistake.
+import type * as A from "../syntax/ast";
+import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from "../diagnostics/catalogue";
+import { closest, didYouMean } from "../diagnostics/suggest";
+import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateType, isAggregateCall } from "./builtins";
+import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
+import type {
+  AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
+} from "./typed";
+import {
+  T, assignable, fieldOf, isNumeric, isOptional, isOrdered, join, sameType, stripOptional, typeToString, type Field, type RecordT, type Type,
+} from "./types";
+
+export interface CheckOptions {
+  /** Signatures of imported TypeScript functions, by name (resolved by the CLI). */
+  externs?: Map<string, ExternSignature>;
+  /** Names whose declarations failed to parse: references to them are not reported again. */
+  poisoned?: Set<string>;
+}
+
+export interface CheckResult {
+  program: TypedProgram;
+  diagnostics: Diagnostic[];
+}
+
+const ELEMENT = "r";
+const SCALARS = new Set(["int", "float", "bool", "string", "time", "duration"]);
+
+type StreamDecl =
+  | { kind: "source"; decl: A.SourceDecl }
+  | { kind: "table"; decl: A.TableDecl }
+  | { kind: "let"; decl: A.LetDecl }
+  | { kind: "emit"; decl: A.EmitDecl };
+
+interface ExprCtx {
+  scope: Scope;
+  /** In an `agg` item: group keys by name, and the aggregates collected so far. */
+  agg?: { keys: GroupKey[]; calls: AggCall[]; keyScope: Scope };
+  /** Inside an aggregate's argument (nested aggregates are errors). */
+  inAggregate?: string;
+  /** Name of the fn whose body is being checked (recursion check). */
+  fn?: string;
+}
+
+export function check(program: A.Program, options: CheckOptions = {}): CheckResult {
+  return new Checker(program, options).run();
+}
+
+class Checker {
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly typeDecls = new Map<string, A.TypeDecl>();
+  private readonly resolvedTypes = new Map<string, Type>();
+  private readonly resolving = new Set<string>();
+  private readonly streams = new Map<string, StreamDecl>();
+  private readonly fnDecls = new Map<string, A.FnDecl>();
+  private readonly fns = new Map<string, TFn>();
+  private readonly externs: Map<string, ExternSignature>;
+  private readonly imported = new Set<string>();
+  private readonly poisoned: Set<string>;
+  private readonly lets = new Map<string, TPipeline>();
+  private readonly letInProgress = new Set<string>();
+  private readonly sources: TSource[] = [];
+  private readonly tables: TTable[] = [];
+  private readonly used = new Set<string>();
+
+  constructor(private readonly ast: A.Program, options: CheckOptions) {
+    this.externs = options.externs ?? new Map();
+    this.poisoned = options.poisoned ?? new Set();
+  }
+
+  private report<C extends Code>(code: C, params: ParamsOf<C>, span: A.Span, extras?: DiagExtras) {
+    this.diagnostics.push(diag(code, params, span, extras));
+  }
+
+  run(): CheckResult {
+    this.collect();
+    for (const d of this.ast.decls) if (d.kind === "TypeDecl") this.namedType(d.name.name, d.name.span);
+    for (const d of this.ast.decls) if (d.kind === "FnDecl") this.checkFn(d);
+    for (const d of this.ast.decls) {
+      if (d.kind === "SourceDecl") this.checkSource(d);
+      else if (d.kind === "TableDecl") this.checkTable(d);
+    }
+    for (const d of this.ast.decls) if (d.kind === "LetDecl") this.letPipeline(d);
+    const outputs: TOutput[] = [];
+    let unnamed = 0;
+    for (const d of this.ast.decls) {
+      if (d.kind !== "EmitDecl") continue;
+      const pipeline = this.pipeline(d.pipeline);
+      const name = d.name?.name ?? `out${++unnamed}`;
+      if (d.final && !pipeline.out.upsertKeys && pipeline.out.element.kind !== "error") {
+        this.report("E0309", {}, d.pipeline.span, { hint: "`emit final` prints the final table of a `group by … | agg …` without a window; drop `final` to print every row" });
+      }
+      const sink = d.sink ? this.connector(d.sink, pipeline.out.element, "sink") : undefined;
+      outputs.push({ name, final: d.final, pipeline, sink, span: d.span });
+    }
+    for (const [name, s] of this.streams) {
+      if (s.kind === "let" && !this.used.has(name)) this.report("W0003", { name }, s.decl.name.span, { hint: "emit it, or remove it" });
+    }
+    const imports = this.ast.decls.filter((d): d is A.ImportDecl => d.kind === "ImportDecl").map((d) => ({ names: d.names.map((n) => n.name), from: d.from.value }));
+    return {
+      program: { sources: this.sources, tables: this.tables, lets: this.lets, outputs, fns: this.fns, imports },
+      diagnostics: this.diagnostics.sort((a, b) => a.span.start - b.span.start),
+    };
+  }
+
+  // ---- declarations ---------------------------------------------------------------------------
+
+  private collect() {
+    const fnNames = new Map<string, A.Ident>();
+    for (const d of this.ast.decls) {
+      switch (d.kind) {
+        case "TypeDecl":
+          if (this.typeDecls.has(d.name.name) || SCALARS.has(d.name.name)) this.report("E0103", { name: d.name.name, what: "type" }, d.name.span);
+          else this.typeDecls.set(d.name.name, d);
+          break;
+        case "SourceDecl":
+        case "TableDecl":
+        case "LetDecl":
+          this.declareStream(d.name, d.kind === "SourceDecl" ? { kind: "source", decl: d } : d.kind === "TableDecl" ? { kind: "table", decl: d } : { kind: "let", decl: d });
+          break;
+        case "EmitDecl":
+          if (d.name) this.declareStream(d.name, { kind: "emit", decl: d });
+          break;
+        case "FnDecl":
+          if (fnNames.has(d.name.name)) this.report("E0103", { name: d.name.name, what: "function" }, d.name.span);
+          else {
+            fnNames.set(d.name.name, d.name);
+            this.fnDecls.set(d.name.name, d);
+          }
+          break;
+        case "ImportDecl":
+          for (const n of d.names) {
+            if (fnNames.has(n.name)) this.report("E0103", { name: n.name, what: "function" }, n.span);
+            else {
+              fnNames.set(n.name, n);
+              this.imported.add(n.name);
+              if (!this.externs.has(n.name) && this.externs.size > 0) this.report("E0112", { name: n.name, from: d.from.value }, n.span);
+            }
+          }
+          break;
+      }
+    }
+  }
+
+  private declareStream(name: A.Ident, s: StreamDecl) {
+    if (this.streams.has(name.name)) {
+      const first = this.streams.get(name.name)!;
+      const firstSpan = first.decl.kind === "EmitDecl" ? first.decl.name!.span : first.decl.name.span;
+      this.report("E0103", { name: name.name, what: "the name" }, name.span, { notes: [{ message: "first declared here", span: firstSpan }], hint: "give one of them another name" });
+    } else this.streams.set(name.name, s);
+  }
+
+  private namedType(name: string, span: A.Span): Type {
+    if (SCALARS.has(name)) return { kind: name as "int" };
+    const done = this.resolvedTypes.get(name);
+    if (done) return done;
+    const decl = this.typeDecls.get(name);
+    if (!decl) {
+      if (this.poisoned.has(name)) return T.error;
+      const guess = didYouMean(name, [...this.typeDecls.keys(), ...SCALARS]);
+      this.report("E0102", { name }, span, { label: guess, hint: guess ? undefined : "declare it with `type " + name + " = { … }`" });
+      return T.error;
+    }
+    if (this.resolving.has(name)) {
+      this.report("E0308", { text: `type \`${name}\` refers to itself` }, span);
+      return T.error;
+    }
+    this.resolving.add(name);
+    let t = this.typeExpr(decl.type);
+    if (t.kind === "record") t = { ...t, name };
+    this.resolving.delete(name);
+    this.resolvedTypes.set(name, t);
+    return t;
+  }
+
+  private typeExpr(t: A.TypeExpr): Type {
+    switch (t.kind) {
+      case "NamedType":
+        return this.namedType(t.name.name, t.name.span);
+      case "OptionalType":
+        return T.optional(this.typeExpr(t.inner));
+      case "ArrayType":
+        return T.array(this.typeExpr(t.element));
+      case "RecordType": {
+        const fields: Field[] = [];
+        for (const f of t.fields) {
+          if (fields.some((g) => g.name === f.name.name)) this.report("E0107", { name: f.name.name }, f.name.span);
+          else fields.push({ name: f.name.name, type: this.typeExpr(f.type) });
+        }
+        return T.record(fields);
+      }
+    }
+  }
+
+  private constDuration(e: A.Expr | undefined, what: string): number | undefined {
+    if (!e) return undefined;
+    if (e.kind === "Duration") return e.ms;
+    if (e.kind === "Int" && e.value === 0) return 0;
+    this.report("E0219", { what }, e.span, { label: "expected a duration literal such as `5s`" });
+    return undefined;
+  }
+
+  private checkSource(d: A.SourceDecl) {
+    const type = this.typeExpr(d.type);
+    if (type.kind === "optional" || type.kind === "array") this.report("E0403", { type: typeToString(type) }, d.type.span);
+    const connector = this.connector(d.connector, type, "source");
+    let eventTime: TSource["eventTime"];
+    if (d.eventTime) {
+      const f = fieldOf(type, d.eventTime.name);
+      if (type.kind === "record" && !f) {
+        this.report("E0201", { field: d.eventTime.name, type: typeToString(type) }, d.eventTime.span, { label: didYouMean(d.eventTime.name, type.fields.map((x) => x.name)) });
+      } else if (type.kind !== "record" && type.kind !== "error") {
+        this.report("E0213", { type: typeToString(type) }, d.eventTime.span);
+      } else if (f && f.type.kind !== "time") {
+        this.report("E0218", { field: d.eventTime.name, type: typeToString(f.type) }, d.eventTime.span, { hint: "declare the field as `time` (epoch milliseconds or ISO-8601 text are both accepted)" });
+      }
+      const delay = d.watermark ? this.constDuration(d.watermark, "the watermark delay") : 0;
+      if (delay !== undefined && delay < 0) this.report("E0308", { text: "the watermark delay cannot be negative" }, d.watermark!.span);
+      eventTime = { field: d.eventTime.name, delayMs: Math.max(0, delay ?? 0) };
+    }
+    if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, span: d.span });
+  }
+
+  private checkTable(d: A.TableDecl) {
+    const type = this.typeExpr(d.type);
+    if (type.kind !== "record") {
+      if (type.kind !== "error") this.report("E0403", { type: typeToString(type) }, d.type.span, { hint: "a table's type must be a record with a key field" });
+      return;
+    }
+    const key = fieldOf(type, d.key.name);
+    if (!key) this.report("E0402", { field: d.key.name, type: typeToString(type) }, d.key.span, { label: didYouMean(d.key.name, type.fields.map((f) => f.name)) });
+    const connector = this.connector(d.connector, type, "table");
+    if (connector && key) this.tables.push({ name: d.name.name, type, connector, key: d.key.name, span: d.span });
+  }
+
+  /** Checks a connector call: file / stdin / range / nexmark (sources), stdout / file (sinks). */
+  private connector(c: A.Call, type: Type, role: "source" | "table" | "sink"): TConnector | undefined {
+    const name = c.callee.name;
+    const positional = c.args.filter((a) => !a.name);
+    const named = new Map(c.args.filter((a) => a.name).map((a) => [a.name!.name, a]));
+    const str = (a: A.Arg | undefined, what: string): string | undefined => {
+      if (!a) return undefined;
+      if (a.value.kind === "String") return a.value.value;
+      this.report("E0219", { what }, a.value.span, { label: "expected a string literal" });
+      return undefined;
+    };
+    const int = (a: A.Arg | undefined, what: string): number | undefined => {
+      if (!a) return undefined;
+      if (a.value.kind === "Int") return a.value.value;
+      if (a.value.kind === "Time") return a.value.ms;
+      this.report("E0219", { what }, a.value.span, { label: "expected an integer literal" });
+      return undefined;
+    };
+    const format = (a: A.Arg | undefined, path?: string): "jsonl" | "csv" | "lines" | undefined => {
+      const f = str(a, "the format");
+      if (f === undefined) {
+        if (path?.endsWith(".csv")) return "csv";
+        if (path && /\.(txt|log)$/.test(path)) return "lines";
+        return "jsonl";
+      }
+      if (f === "jsonl" || f === "csv" || f === "lines" || f === "json" || f === "ndjson") return f === "json" || f === "ndjson" ? "jsonl" : f;
+      this.report("E0401", { text: `unknown format "${f}"` }, a!.value.span, { hint: 'the formats are "jsonl", "csv" and "lines"' });
+      return undefined;
+    };
+    const arity = (min: number, max: number) => {
+      if (positional.length < min || positional.length > max) {
+        this.report("E0208", { name, expected: min === max ? `${min} argument${min === 1 ? "" : "s"}` : `${min} to ${max} arguments`, actual: positional.length }, c.span);
+        return false;
+      }
+      return true;
+    };
+    const linesNeedsString = (f: string | undefined) => {
+      if (f === "lines" && role !== "sink" && type.kind !== "string" && type.kind !== "error") {
+        this.report("E0401", { text: `the "lines" format reads strings, but the type is ${typeToString(type)}` }, c.span);
+      }
+      if (f === "csv" && type.kind !== "record" && type.kind !== "error") {
+        this.report("E0401", { text: `the "csv" format needs a record type, found ${typeToString(type)}` }, c.span);
+      }
+    };
+    switch (name) {
+      case "file": {
+        if (!arity(1, 2)) return undefined;
+        const path = str(positional[0], "the file path");
+        const f = format(positional[1], path);
+        linesNeedsString(f);
+        return path !== undefined && f ? { kind: "file", path, format: f } : undefined;
+      }
+      case "stdin": {
+        if (role === "sink") break;
+        if (!arity(0, 1)) return undefined;
+        const f = format(positional[0]);
+        linesNeedsString(f);
+        return f ? { kind: "stdin", format: f } : undefined;
+      }
+      case "stdout": {
+        if (role !== "sink") break;
+        if (!arity(0, 1)) return undefined;
+        const f = format(positional[0]);
+        return f ? { kind: "stdout", format: f } : undefined;
+      }
+      case "range": {
+        if (role === "sink") break;
+        if (!arity(2, 2)) return undefined;
+        if (type.kind !== "int" && type.kind !== "error") this.report("E0401", { text: `range() yields int, but the declared type is ${typeToString(type)}` }, c.span);
+        const from = int(positional[0], "range start"), to = int(positional[1], "range end");
+        return from !== undefined && to !== undefined ? { kind: "range", from, to } : undefined;
+      }
+      case "nexmark": {
+        if (role === "sink") break;
+        if (!arity(1, 1)) return undefined;
+        const kind = str(positional[0], "the event kind");
+        if (kind !== undefined && kind !== "person" && kind !== "auction" && kind !== "bid") {
+          this.report("E0401", { text: `unknown NEXMark event kind "${kind}"` }, positional[0]!.value.span, { hint: 'the kinds are "person", "auction" and "bid"' });
+          return undefined;
+        }
+        for (const [k, a] of named) if (!["events", "rate", "seed", "start"].includes(k)) this.report("E0401", { text: `nexmark() has no argument \`${k}\`` }, a.span, { label: didYouMean(k, ["events", "rate", "seed", "start"]) });
+        if (!named.has("events")) this.report("E0401", { text: "nexmark() needs `events: N`" }, c.span);
+        const events = int(named.get("events"), "events") ?? 0;
+        const rate = int(named.get("rate"), "rate") ?? 10_000;
+        const seed = int(named.get("seed"), "seed") ?? 0;
+        const start = int(named.get("start"), "start") ?? Date.UTC(2015, 6, 15);
+        if (rate <= 0) this.report("E0401", { text: "the rate must be positive" }, named.get("rate")!.span);
+        return kind ? { kind: "nexmark", eventKind: kind as "bid", events, rate, seed, start } : undefined;
+      }
+    }
+    const options = role === "sink" ? ["stdout", "file"] : ["file", "stdin", "range", "nexmark"];
+    this.report("E0109", { name }, c.callee.span, { label: didYouMean(name, options), hint: `the ${role === "sink" ? "outputs" : "sources"} are ${options.map((o) => o + "(…)").join(", ")}` });
+    return undefined;
+  }
+
+  private checkFn(d: A.FnDecl) {
+    const params = d.params.map((p) => ({ name: p.name.name, type: this.typeExpr(p.type) }));
+    const seen = new Set<string>();
+    for (const p of d.params) {
+      if (seen.has(p.name.name)) this.report("E0103", { name: p.name.name, what: "parameter" }, p.name.span);
+      seen.add(p.name.name);
+    }
+    const roots = new Map<string, TExpr>(params.map((p) => [p.name, { kind: "var", name: `p_${p.name}`, type: p.type, span: d.name.span } as TExpr]));
+    const scope: Scope = { bases: [], roots, narrowed: new Set() };
+    // Register the signature first (result unknown yet) so a recursive call is caught, not looped.
+    this.fns.set(d.name.name, { name: d.name.name, params, body: { kind: "lit", value: null, type: T.error, span: d.span }, type: T.error });
+    const body = this.expr(d.body, { scope, fn: d.name.name });
+    let type = body.type;
+    if (d.returnType) {
+      const declared = this.typeExpr(d.returnType);
+      if (!assignable(body.type, declared)) this.report("E0222", { expected: typeToString(declared), actual: typeToString(body.type) }, d.body.span);
+      type = declared;
+    }
+    this.fns.set(d.name.name, { name: d.name.name, params, body, type });
+  }
+
+  // ---- pipelines --------------------------------------------------------------------------------
+
+  private letPipeline(d: A.LetDecl): TPipeline | undefined {
+    const done = this.lets.get(d.name.name);
+    if (done) return done;
+    if (this.letInProgress.has(d.name.name)) return undefined;
+    this.letInProgress.add(d.name.name);
+    const p = this.pipeline(d.pipeline);
+    this.letInProgress.delete(d.name.name);
+    this.lets.set(d.name.name, p);
+    return p;
+  }
+
+  private errorStream(): StreamInfo {
+    return { element: T.error };
+  }
+
+  /** Resolves a stream name used as a pipeline head or join side. */
+  private streamRef(name: A.Ident): { head: TPipeline["head"]; info: StreamInfo } | undefined {
+    const s = this.streams.get(name.name);
+    if (!s) {
+      if (!this.poisoned.has(name.name)) {
+        const candidates = [...this.streams.entries()].filter(([, v]) => v.kind !== "emit").map(([k]) => k);
+        this.report("E0101", { name: name.name }, name.span, { label: didYouMean(name.name, candidates), hint: candidates.length ? undefined : "declare it with `source " + name.name + ": Type = file(\"…\")`" });
+      }
+      return undefined;
+    }
+    this.used.add(name.name);
+    switch (s.kind) {
+      case "source": {
+        const src = this.sources.find((x) => x.name === name.name);
+        const type = src?.type ?? this.typeExpr(s.decl.type);
+        return { head: { kind: "source", name: name.name }, info: { element: type } };
+      }
+      case "table":
+        this.report("E0314", { name: name.name }, name.span, { hint: `write \`… | lookup ${name.name} on <key expression>\`` });
+        return undefined;
+      case "let": {
+        if (this.letInProgress.has(name.name)) {
+          this.report("E0111", { name: name.name }, name.span);
+          return undefined;
+        }
+        const p = this.letPipeline(s.decl);
+        return p ? { head: { kind: "let", name: name.name }, info: p.out } : undefined;
+      }
+      case "emit":
+        this.report("E0308", { text: `\`${name.name}\` is an output; outputs cannot be read` }, name.span, { hint: "declare the stream with `let` and emit it" });
+        return undefined;
+    }
+  }
+
+  private pipeline(p: A.Pipeline): TPipeline {
+    let head: TPipeline["head"] = { kind: "source", name: "" };
+    let info: StreamInfo = this.errorStream();
+    let headName: string | undefined;
+    switch (p.head.kind) {
+      case "NameHead": {
+        const r = this.streamRef(p.head.name);
+        if (r) ({ head, info } = r);
+        headName = p.head.name.name;
+        break;
+      }
+      case "ParenHead": {
+        const inner = this.pipeline(p.head.pipeline);
+        head = { kind: "pipeline", pipeline: inner };
+        info = inner.out;
+        break;
+      }
+      case "UnionHead": {
+        const inputs = p.head.inputs.map((i) => this.pipeline(i));
+        head = { kind: "union", inputs };
+        const first = inputs.find((i) => i.out.element.kind !== "error");
+        for (const i of inputs) {
+          if (first && i.out.element.kind !== "error" && !sameType(first.out.element, i.out.element)) {
+            this.report("E0306", { first: typeToString(first.out.element), other: typeToString(i.out.element) }, i.span);
+          }
+          if (i.out.upsertKeys) this.report("E0313", { what: "`union`" }, i.span);
+        }
+        info = { element: first?.out.element ?? T.error };
+        break;
+      }
+    }
+    if (p.alias) headName = p.alias.name;
+    const start = info;
+    const stages: TStage[] = [];
+    let narrowed = new Set<string>();
+    for (const s of p.stages) {
+      const r = this.stage(s, info, headName, narrowed);
+      if (r) {
+        stages.push(r.stage);
+        info = r.stage.output;
+        narrowed = r.narrowed;
+      } else {
+        info = { ...info, element: T.error };
+      }
+    }
+    if (info.keys && info.element.kind !== "error") {
+      const gb = [...p.stages].reverse().find((s) => s.kind === "GroupBy");
+      if (gb) this.report("E0307", { what: "`group by`" }, gb.span, { hint: "follow it with `agg`, `top` or `distinct`" });
+    }
+    return { head, stages, start, out: info, span: p.span };
+  }
+
+  /** The scope for expressions over the current element. */
+  private elementScope(info: StreamInfo, headName: string | undefined, narrowed: Set<string>): Scope {
+    const el: TExpr = { kind: "var", name: ELEMENT, type: info.element, span: { start: 0, end: 0 } };
+    const bases: Scope["bases"] = [{ expr: el, label: typeToString(info.element), side: false }];
+    if (info.sides && info.element.kind === "record") {
+      for (const side of info.sides) {
+        const f = fieldOf(info.element, side);
+        if (f) bases.push({ expr: { kind: "get", object: el, field: side, type: f.type, span: el.span }, label: side, side: true });
+      }
+    }
+    const roots = new Map<string, TExpr>([["it", el]]);
+    if (headName && !info.sides) roots.set(headName, el);
+    return { bases, roots, narrowed };
+  }
+
+  private stage(s: A.Stage, info: StreamInfo, headName: string | undefined, narrowed: Set<string>): { stage: TStage; narrowed: Set<string> } | undefined {
+    if (info.element.kind === "error") {
+      // The input is already broken: still check the stage's expressions loosely? No — every
+      // name would be unknown. Skip quietly.
+      return undefined;
+    }
+    const scope = this.elementScope(info, headName, narrowed);
+    const ctx: ExprCtx = { scope };
+    if (info.keys && (s.kind === "Select" || s.kind === "Extend" || s.kind === "Map" || s.kind === "Unnest" || s.kind === "Join" || s.kind === "Lookup")) {
+      // Group keys are computed from the element where `group by` stands; a stage that reshapes
+      // the element in between would change what they mean.
+      this.report("E0308", { text: `\`${s.kind.toLowerCase()}\` cannot stand between \`group by\` and the stage that consumes it` }, s.span, { hint: "move it before `group by`" });
+      return undefined;
+    }
+    const base = { span: s.span, input: info };
+    switch (s.kind) {
+      case "Where": {
+        const cond = this.expr(s.cond, ctx);
+        if (cond.type.kind !== "error" && stripOptional(cond.type).kind !== "bool") {
+          this.report("E0203", { stage: "where", actual: typeToString(cond.type) }, s.cond.span, { hint: cond.type.kind === "int" || cond.type.kind === "float" ? "compare it with something, e.g. `… > 0`" : undefined });
+        }
+        const n = new Set(narrowed);
+        for (const p of nonNullPaths(cond)) n.add(p);
+        return { stage: { ...base, kind: "where", cond, output: info }, narrowed: n };
+      }
+      case "Select":
+        return this.select(s, info, ctx, base);
+      case "Extend": {
+        if (info.element.kind !== "record") {
+          this.report("E0308", { text: `\`extend\` needs a record, but the element is ${typeToString(info.element)}` }, s.span, { hint: "use `map` to transform a non-record element" });
+          return undefined;
+        }
+        const fields: { name: string; value: TExpr }[] = info.element.fields.map((f) => ({ name: f.name, value: narrow({ kind: "get", object: scope.bases[0]!.expr, field: f.name, type: f.type, span: s.span }, scope) }));
+        const seen = new Set<string>();
+        for (const item of s.items) {
+          const value = this.expr(item.expr, ctx);
+          if (seen.has(item.name.name)) this.report("E0108", { name: item.name.name }, item.name.span);
+          seen.add(item.name.name);
+          const i = fields.findIndex((f) => f.name === item.name.name);
+          if (i >= 0) fields[i] = { name: item.name.name, value };
+          else fields.push({ name: item.name.name, value });
+        }
+        const element = T.record(fields.map((f) => ({ name: f.name, type: f.value.type })));
+        const expr: TExpr = { kind: "record", fields, type: element, span: s.span };
+        const output: StreamInfo = { ...info, element, sides: info.sides };
+        return { stage: { ...base, kind: "project", expr, what: "extend", output }, narrowed: new Set() };
+      }
+      case "Map": {
+        const expr = this.expr(s.expr, ctx);
+        const output: StreamInfo = { ...info, element: expr.type, sides: undefined };
+        return { stage: { ...base, kind: "project", expr, what: "map", output }, narrowed: new Set() };
+      }
+      case "Unnest":
+        return this.unnest(s, info, ctx, base);
+      case "Window": {
+        const w = this.windowSpec(s);
+        if (!w) return undefined;
+        return { stage: { ...base, kind: "window", window: w, output: { ...info, window: w } }, narrowed };
+      }
+      case "GroupBy": {
+        const keys: GroupKey[] = [];
+        for (const k of s.keys) {
+          const expr = this.expr(k.expr, ctx);
+          const name = k.name?.name ?? pathName(k.expr);
+          if (!name) {
+            this.report("E0210", {}, k.expr.span, { hint: "write `group by name = …`" });
+            continue;
+          }
+          if (keys.some((x) => x.name === name)) this.report("E0108", { name }, k.span);
+          keys.push({ name, expr, type: expr.type });
+        }
+        return { stage: { ...base, kind: "groupBy", keys, output: { ...info, keys } }, narrowed };
+      }
+      case "Agg":
+        return this.agg(s, info, ctx, base);
+      case "Top": {
+        if (info.upsertKeys) {
+          this.report("E0313", { what: "`top`" }, s.span);
+          return undefined;
+        }
+        if (!info.window) {
+          this.report("E0304", {}, s.span, { hint: "add a `| window tumbling(…)` stage before it" });
+          return undefined;
+        }
+        if (info.window.kind === "session" && !info.window.carried) {
+          this.report("E0312", { what: "`top`" }, s.span, { hint: "aggregate the sessions first, then rank the rows" });
+          return undefined;
+        }
+        let n = 0;
+        if (s.n.kind === "Int" && s.n.value > 0) n = s.n.value;
+        else this.report("E0219", { what: "the count of `top`" }, s.n.span, { label: "expected a positive integer literal" });
+        const by = this.expr(s.by, ctx);
+        if (by.type.kind !== "error" && !isOrdered(stripOptional(by.type))) this.report("E0202", { what: "`top … by`", expected: "int, float, string, time or duration", actual: typeToString(by.type) }, s.by.span);
+        const output: StreamInfo = { element: info.element, sides: info.sides, window: { ...info.window, carried: true } };
+        return { stage: { ...base, kind: "top", window: info.window, keys: info.keys ?? [], n, by, desc: s.desc, withTies: s.withTies, output }, narrowed };
+      }
+      case "Distinct": {
+        if (info.upsertKeys) {
+          this.report("E0313", { what: "`distinct`" }, s.span);
+          return undefined;
+        }
+        const values = s.values.map((v) => this.expr(v, ctx));
+        for (let i = 0; i < values.length; i++) {
+          const t = stripOptional(values[i]!.type);
+          if (t.kind === "record" || t.kind === "array") this.report("E0207", { type: typeToString(t) }, s.values[i]!.span);
+        }
+        let withinMs: number | undefined;
+        if (s.within) {
+          withinMs = this.constDuration(s.within, "the `within` bound");
+          if (withinMs !== undefined && withinMs <= 0) this.report("E0308", { text: "the `within` duration must be positive" }, s.within.span);
+        }
+        if (info.window && s.within) this.report("E0308", { text: "`distinct` uses either the window or `within`, not both" }, s.within.span);
+        if (info.window?.kind === "session" && !info.window.carried) {
+          this.report("E0312", { what: "`distinct`" }, s.span);
+          return undefined;
+        }
+        if (!info.window && !s.within) this.report("W0002", {}, s.span, { hint: "add `within 1h` (or a window) so old values can be forgotten" });
+        const output: StreamInfo = { element: info.element, sides: info.sides, window: info.window };
+        return { stage: { ...base, kind: "distinct", window: info.window, keys: info.keys ?? [], values, withinMs: s.within ? withinMs : undefined, output }, narrowed };
+      }
+      case "Join":
+        return this.joinStage(s, info, headName, scope, base);
+      case "Lookup":
+        return this.lookup(s, info, ctx, base, narrowed);
+    }
+  }
+
+  private windowSpec(s: Extract<A.Stage, { kind: "Window" }>): WindowInfo | undefined {
+    const fn = s.fn.name;
+    const want = fn === "tumbling" || fn === "session" ? 1 : fn === "hop" ? 2 : -1;
+    if (want < 0) {
+      this.report("E0308", { text: `unknown window \`${fn}\`` }, s.fn.span, { label: didYouMean(fn, ["tumbling", "hop", "session"]), hint: "the windows are tumbling(SIZE), hop(SIZE, SLIDE) and session(GAP)" });
+      return undefined;
+    }
+    if (s.args.length !== want) {
+      this.report("E0208", { name: fn, expected: `${want} duration${want === 1 ? "" : "s"}`, actual: s.args.length }, s.span);
+      return undefined;
+    }
+    const ds = s.args.map((a) => this.constDuration(a, `the ${fn} window's ${a === s.args[0] ? (fn === "session" ? "gap" : "size") : "slide"}`));
+    if (ds.some((d) => d === undefined)) return undefined;
+    for (let i = 0; i < ds.length; i++) {
+      if (ds[i]! <= 0) {
+        this.report("E0308", { text: "a window duration must be positive" }, s.args[i]!.span);
+        return undefined;
+      }
+    }
+    const size = ds[0]!, slide = ds[1] ?? size;
+    if (fn === "hop" && slide > size) this.report("W0004", { what: "the slide is larger than the window: some records belong to no window" }, s.args[1]!.span);
+    return { kind: fn, size, slide, carried: false, span: s.span };
+  }
+
+  private select(s: Extract<A.Stage, { kind: "Select" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
+    const fields: { name: string; value: TExpr; span: A.Span }[] = [];
+    const el = ctx.scope.bases[0]!.expr;
+    const add = (name: string, value: TExpr, span: A.Span) => {
+      if (fields.some((f) => f.name === name)) this.report("E0108", { name }, span, { hint: "give one of them another name with `name = …`" });
+      else fields.push({ name, value, span });
+    };
+    for (const item of s.items) {
+      if (item.kind === "SelectStar") {
+        if (!item.alias) {
+          if (info.sides) {
+            this.report("E0211", { suggestion: info.sides.map((x) => `${x}.*`).join(", ") }, item.span, { hint: `write \`select ${info.sides.map((x) => `${x}.*`).join(", ")}\`` });
+            continue;
+          }
+          if (info.element.kind !== "record") {
+            this.report("E0308", { text: `\`*\` needs a record, but the element is ${typeToString(info.element)}` }, item.span);
+            continue;
+          }
+          for (const f of info.element.fields) add(f.name, narrow({ kind: "get", object: el, field: f.name, type: f.type, span: item.span }, ctx.scope), item.span);
+          continue;
+        }
+        const target = this.resolveName(item.alias, ctx);
+        if (target.type.kind === "error") continue;
+        const t = stripOptional(target.type);
+        if (t.kind !== "record") {
+          this.report("E0213", { type: typeToString(target.type) }, item.alias.span);
+          continue;
+        }
+        for (const f of t.fields) {
+          const ft = target.type.kind === "optional" ? T.optional(f.type) : f.type;
+          add(f.name, narrow({ kind: "get", object: target, field: f.name, type: ft, span: item.span }, ctx.scope), item.span);
+        }
+        continue;
+      }
+      const value = this.expr(item.expr, ctx);
+      const name = item.name?.name ?? pathName(item.expr);
+      if (!name) {
+        this.report("E0210", {}, item.expr.span, { hint: "write `name = …`" });
+        continue;
+      }
+      add(name, value, item.name?.span ?? item.span);
+    }
+    const element = T.record(fields.map((f) => ({ name: f.name, type: f.value.type })));
+    const expr: TExpr = { kind: "record", fields: fields.map(({ name, value }) => ({ name, value })), type: element, span: s.span };
+    const output: StreamInfo = { ...info, element, sides: undefined };
+    return { stage: { ...base, kind: "project" as const, expr, what: "select" as const, output }, narrowed: new Set<string>() };
+  }
+
+  private unnest(s: Extract<A.Stage, { kind: "Unnest" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
+    if (s.field.kind !== "Name" || info.element.kind !== "record") {
+      this.report("E0308", { text: "`unnest` takes a field of the record" }, s.field.span, { hint: "write `unnest tags as tag`" });
+      return undefined;
+    }
+    const fieldName = s.field.name.name;
+    const f = fieldOf(info.element, fieldName);
+    if (!f) {
+      this.report("E0201", { field: fieldName, type: typeToString(info.element) }, s.field.span, { label: didYouMean(fieldName, info.element.fields.map((x) => x.name)) });
+      return undefined;
+    }
+    const t = stripOptional(narrow(this.expr(s.field, ctx), ctx.scope).type);
+    if (t.kind !== "array") {
+      this.report("E0216", { type: typeToString(f.type) }, s.field.span);
+      return undefined;
+    }
+    const as = s.as?.name ?? fieldName;
+    const fields = info.element.fields.flatMap((g) => (g.name === fieldName ? [{ name: as, type: t.element }] : g.name === as ? [] : [g]));
+    const element = T.record(fields);
+    return { stage: { ...base, kind: "unnest" as const, field: fieldName, as, elementType: t.element, output: { ...info, element, sides: undefined } }, narrowed: new Set<string>() };
+  }
+
+  private lookup(s: Extract<A.Stage, { kind: "Lookup" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }, narrowed: Set<string>) {
+    const decl = this.streams.get(s.table.name);
+    const key = this.expr(s.on, ctx);
+    if (!decl || decl.kind !== "table") {
+      if (decl) this.report("E0315", { name: s.table.name }, s.table.span, { hint: "use `join` to combine two streams" });
+      else if (!this.poisoned.has(s.table.name)) {
+        const tables = [...this.streams.entries()].filter(([, v]) => v.kind === "table").map(([k]) => k);
+        this.report("E0105", { name: s.table.name }, s.table.span, { label: didYouMean(s.table.name, tables) });
+      }
+      return undefined;
+    }
+    this.used.add(s.table.name);
+    const table = this.tables.find((t) => t.name === s.table.name);
+    if (!table) return undefined;
+    const keyType = fieldOf(table.type, table.key)!.type;
+    if (key.type.kind !== "error" && !assignable(stripOptional(key.type), stripOptional(keyType)) && !(isNumeric(stripOptional(key.type)) && isNumeric(keyType))) {
+      this.report("E0202", { what: `the lookup key of \`${table.name}\``, expected: typeToString(keyType), actual: typeToString(key.type) }, s.on.span);
+    }
+    const alias = s.alias?.name ?? s.table.name;
+    if (info.element.kind !== "record") {
+      this.report("E0308", { text: `\`lookup\` needs a record element, found ${typeToString(info.element)}` }, s.span, { hint: "use `map { value: it }` first" });
+      return undefined;
+    }
+    if (fieldOf(info.element, alias)) {
+      this.report("E0318", { name: alias }, s.alias?.span ?? s.table.span, { hint: "give the table another alias with `as`" });
+      return undefined;
+    }
+    const rowType = table.type;
+    const element = T.record([...info.element.fields, { name: alias, type: T.optional(rowType) }], info.sides ? undefined : info.element.name);
+    const output: StreamInfo = { ...info, element, sides: info.sides ? [...info.sides, alias] : undefined };
+    return { stage: { ...base, kind: "lookup" as const, table: table.name, alias, key, rowType, output }, narrowed };
+  }
+
+  private agg(s: Extract<A.Stage, { kind: "Agg" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
+    if (info.upsertKeys) {
+      this.report("E0303", {}, s.span, { hint: "aggregate with a window (`window tumbling(…)` before the first `agg`), or emit the table with `emit final`" });
+      return undefined;
+    }
+    const keys = info.keys ?? [];
+    const calls: AggCall[] = [];
+    const keyScope: Scope = { bases: [], roots: new Map(), narrowed: new Set() };
+    const items: { name: string; expr: TExpr }[] = [];
+    const names = new Set<string>(keys.map((k) => k.name));
+    if (info.window) {
+      names.add("window_start");
+      names.add("window_end");
+    }
+    for (const item of s.items) {
+      const expr = this.expr(item.expr, { scope: ctx.scope, agg: { keys, calls, keyScope } });
+      const name = item.name?.name ?? (item.expr.kind === "Name" ? item.expr.name.name : undefined);
+      if (!name) {
+        this.report("E0317", {}, item.expr.span, { hint: `write \`agg name = ${sourceHint(item.expr)}\`` });
+        continue;
+      }
+      if (names.has(name)) this.report("E0108", { name }, item.name?.span ?? item.span, { hint: "agg rows already hold the window bounds and group keys under these names" });
+      names.add(name);
+      items.push({ name, expr });
+    }
+    const fields: Field[] = [];
+    if (info.window) fields.push({ name: "window_start", type: T.time }, { name: "window_end", type: T.time });
+    for (const k of keys) fields.push({ name: k.name, type: k.type });
+    for (const i of items) fields.push({ name: i.name, type: i.expr.type });
+    const element = T.record(fields);
+    const output: StreamInfo = info.window ? { element, window: { ...info.window, carried: true } } : { element, upsertKeys: keys.map((k) => k.name) };
+    return { stage: { ...base, kind: "agg" as const, window: info.window, keys, aggs: calls, items, output }, narrowed: new Set<string>() };
+  }
+
+  private joinStage(s: Extract<A.Stage, { kind: "Join" }>, info: StreamInfo, headName: string | undefined, scope: Scope, base: { span: A.Span; input: StreamInfo }) {
+    let other: TPipeline | undefined;
+    let rightAlias = s.alias?.name;
+    if (s.side.kind === "NameSide") {
+      const r = this.streamRef(s.side.name);
+      if (r) other = { head: r.head, stages: [], start: r.info, out: r.info, span: s.side.span };
+      rightAlias ??= s.side.name.name;
+    } else {
+      other = this.pipeline(s.side.pipeline);
+      if (!rightAlias) this.report("E0308", { text: "a parenthesized join side needs a name" }, s.side.span, { hint: "write `join (…) as name on …`" });
+    }
+    if (info.upsertKeys || other?.out.upsertKeys) {
+      this.report("E0313", { what: "`join`" }, s.span);
+      return undefined;
+    }
+    if (!other || !rightAlias || other.out.element.kind === "error") return undefined;
+    const leftAlias = info.sides ? undefined : headName;
+    if (!info.sides && !leftAlias) {
+      this.report("E0308", { text: "the left side of this join has no name" }, s.span, { hint: "name the pipeline: `(…) as name | join …`" });
+      return undefined;
+    }
+    const leftSides = info.sides ?? [leftAlias!];
+    if (leftSides.includes(rightAlias)) {
+      this.report("E0318", { name: rightAlias }, s.alias?.span ?? s.side.span, { hint: `write \`join … as other_name\`` });
+      return undefined;
+    }
+    // Scope of `on`: the left element is `l`, the right one `rt`.
+    const l: TExpr = { kind: "var", name: "l", type: info.element, span: s.span };
+    const rt: TExpr = { kind: "var", name: "rt", type: other.out.element, span: s.span };
+    const onScope: Scope = { bases: [], roots: new Map(), narrowed: new Set() };
+    if (info.sides && info.element.kind === "record") {
+      for (const side of info.sides) {
+        const t = fieldOf(info.element, side)!.type;
+        const e: TExpr = { kind: "get", object: l, field: side, type: t, span: s.span };
+        onScope.bases.push({ expr: e, label: side, side: true });
+        onScope.roots.set(side, e);
+      }
+    } else {
+      onScope.bases.push({ expr: l, label: leftAlias!, side: true });
+      onScope.roots.set(leftAlias!, l);
+    }
+    onScope.bases.push({ expr: rt, label: rightAlias, side: true });
+    onScope.roots.set(rightAlias, rt);
+    void scope;
+    const on = this.expr(s.on, { scope: onScope });
+    if (on.type.kind !== "error" && stripOptional(on.type).kind !== "bool") this.report("E0203", { stage: "join … on", actual: typeToString(on.type) }, s.on.span);
+
+    let mode: Extract<TStage, { kind: "join" }>["mode"];
+    const lw = info.window, rw = other.out.window;
+    if (s.within) {
+      const upper = this.constDuration(s.within.upper, "the `within` bound");
+      const lower = s.within.lower ? this.constDuration(s.within.lower, "the `within` lower bound") : upper === undefined ? undefined : -upper;
+      if (upper === undefined || lower === undefined) return undefined;
+      if (!s.within.lower && upper < 0) this.report("E0308", { text: "`within D` needs a positive duration" }, s.within.span);
+      if (lower > upper) this.report("E0308", { text: "the lower `within` bound is above the upper one" }, s.within.span, { hint: "write `within -30s .. 0s` (lower first)" });
+      mode = { kind: "interval", lower, upper };
+    } else if (lw || rw) {
+      if (!lw || !rw || lw.kind !== rw.kind || lw.size !== rw.size || lw.slide !== rw.slide) {
+        this.report("E0305", { left: windowText(lw), right: windowText(rw) }, s.span, { hint: "window both sides with the same `window …` stage, or use `within` for an interval join" });
+        return undefined;
+      }
+      if (lw.kind === "session") {
+        this.report("E0312", { what: "a window join" }, s.span);
+        return undefined;
+      }
+      mode = { kind: "window", window: lw };
+    } else {
+      this.report("W0001", {}, s.span, { hint: "add `within 10s` (an interval join) or window both sides" });
+      mode = { kind: "unbounded" };
+    }
+    const fields: Field[] = [];
+    if (info.sides && info.element.kind === "record") {
+      for (const side of info.sides) fields.push(fieldOf(info.element, side)!);
+    } else fields.push({ name: leftAlias!, type: info.element });
+    fields.push({ name: rightAlias, type: other.out.element });
+    if (mode.kind === "window") fields.push({ name: "window_start", type: T.time }, { name: "window_end", type: T.time });
+    const element = T.record(fields);
+    const output: StreamInfo = { element, sides: [...leftSides, rightAlias], window: mode.kind === "window" ? { ...mode.window, carried: true } : undefined };
+    return { stage: { ...base, kind: "join" as const, other, leftAlias, rightAlias, on, mode, output }, narrowed: new Set<string>() };
+  }
+
+  // ---- expressions ------------------------------------------------------------------------------
+
+  private resolveName(id: A.Ident, ctx: ExprCtx): TExpr {
+    const name = id.name;
+    const { scope } = ctx;
+    // Inside an agg item (not inside an aggregate): group keys and window bounds.
+    if (ctx.agg && !ctx.inAggregate) {
+      const k = ctx.agg.keys.findIndex((x) => x.name === name);
+      if (k >= 0) return { kind: "keyRef", index: k, type: ctx.agg.keys[k]!.type, span: id.span };
+      const bare = this.findBare(name, scope);
+      if (bare.length > 0 || scope.roots.has(name)) {
+        this.report("E0311", { name }, id.span, { hint: `aggregate it (e.g. \`first(${name})\`), or add it to \`group by\`` });
+        return { kind: "lit", value: null, type: T.error, span: id.span };
+      }
+    }
+    const bare = this.findBare(name, scope);
+    if (bare.length === 1) return narrow(bare[0]!, scope);
+    if (bare.length > 1) {
+      const sides = scope.bases.filter((b) => b.side && fieldOf(stripOptional(b.expr.type), name)).map((b) => `\`${b.label}\``);
+      this.report("E0212", { field: name, sides: sides.join(" and ") }, id.span, { hint: `write ${sides.map((s) => `${s.slice(0, -1)}.${name}\``).join(" or ")}` });
+      return { kind: "lit", value: null, type: T.error, span: id.span };
+    }
+    const root = scope.roots.get(name);
+    if (root) return narrow({ ...root, span: id.span }, scope);
+    if (this.poisoned.has(name)) return { kind: "lit", value: null, type: T.error, span: id.span };
+    // Unknown: say what it is not, and what it might be.
+    const candidates = [...scope.bases.flatMap((b) => { const t = stripOptional(b.expr.type); return t.kind === "record" ? t.fields.map((f) => f.name) : []; }), ...scope.roots.keys()];
+    if (ctx.agg) candidates.push(...ctx.agg.keys.map((k) => k.name));
+    const guess = didYouMean(name, candidates);
+    const s = this.streams.get(name);
+    if (s && s.kind !== "emit") {
+      this.report("E0220", { name }, id.span, { hint: s.kind === "table" ? `use \`lookup ${name} on …\`` : `use \`join ${name} on …\`` });
+    } else if (scope.bases.length === 0) {
+      this.report("E0106", { name }, id.span, { label: guess });
+    } else {
+      const elType = scope.bases[0]!.expr.type;
+      const on = scope.bases.length > 1 && scope.bases.every((b) => b.side) ? scope.bases.map((b) => b.label).join(" or ") : typeToString(elType);
+      this.report("E0201", { field: name, type: on }, id.span, { label: guess, hint: guess ? undefined : elType.kind === "record" && elType.fields.length <= 8 ? `the fields are ${elType.fields.map((f) => f.name).join(", ")}` : undefined });
+    }
+    return { kind: "lit", value: null, type: T.error, span: id.span };
+  }
+
+  private findBare(name: string, scope: Scope): TExpr[] {
+    const own = scope.bases.filter((b) => !b.side);
+    for (const b of own) {
+      const t = stripOptional(b.expr.type);
+      const f = fieldOf(t, name);
+      if (f) return [{ kind: "get", object: b.expr, field: name, type: b.expr.type.kind === "optional" ? T.optional(f.type) : f.type, span: b.expr.span }];
+    }
+    const found: TExpr[] = [];
+    for (const b of scope.bases.filter((x) => x.side)) {
+      const t = stripOptional(b.expr.type);
+      const f = fieldOf(t, name);
+      if (f) found.push({ kind: "get", object: b.expr, field: name, type: b.expr.type.kind === "optional" ? T.optional(f.type) : f.type, span: b.expr.span });
+    }
+    return found;
+  }
+
+  private expr(e: A.Expr, ctx: ExprCtx): TExpr {
+    const t = this.exprInner(e, ctx);
+    return { ...t, span: e.span };
+  }
+
+  private err(span: A.Span): TExpr {
+    return { kind: "lit", value: null, type: T.error, span };
+  }
+
+  private exprInner(e: A.Expr, ctx: ExprCtx): TExpr {
+    const span = e.span;
+    switch (e.kind) {
+      case "Int":
+        return { kind: "lit", value: e.value, type: T.int, span };
+      case "Float":
+        return { kind: "lit", value: e.value, type: T.float, span };
+      case "String":
+        return { kind: "lit", value: e.value, type: T.string, span };
+      case "Bool":
+        return { kind: "lit", value: e.value, type: T.bool, span };
+      case "Null":
+        return { kind: "lit", value: null, type: T.null, span };
+      case "Duration":
+        return { kind: "lit", value: e.ms, type: T.duration, span };
+      case "Time":
+        return { kind: "lit", value: e.ms, type: T.time, span };
+      case "Name":
+        return this.resolveName(e.name, ctx);
+      case "Field": {
+        const obj = this.expr(e.object, ctx);
+        if (obj.type.kind === "error") return this.err(span);
+        const t = stripOptional(obj.type);
+        if (t.kind !== "record") {
+          this.report("E0213", { type: typeToString(obj.type) }, e.object.span);
+          return this.err(span);
+        }
+        const f = fieldOf(t, e.name.name);
+        if (!f) {
+          this.report("E0201", { field: e.name.name, type: typeToString(t) }, e.name.span, { label: didYouMean(e.name.name, t.fields.map((x) => x.name)) });
+          return this.err(span);
+        }
+        const type = obj.type.kind === "optional" ? T.optional(f.type) : f.type;
+        return narrow({ kind: "get", object: obj, field: f.name, type, span }, ctx.scope);
+      }
+      case "Index": {
+        const obj = this.expr(e.object, ctx);
+        const index = this.expr(e.index, ctx);
+        if (obj.type.kind === "error" || index.type.kind === "error") return this.err(span);
+        if (obj.type.kind === "optional") {
+          this.report("E0205", { type: typeToString(obj.type), what: "this array" }, e.object.span, { hint: "unwrap it with `?? []` or filter with `where … != null`" });
+          return this.err(span);
+        }
+        if (obj.type.kind !== "array") {
+          this.report("E0214", { type: typeToString(obj.type) }, e.object.span);
+          return this.err(span);
+        }
+        if (index.type.kind !== "int") {
+          this.report("E0202", { what: "an index", expected: "int", actual: typeToString(index.type) }, e.index.span);
+          return this.err(span);
+        }
+        return { kind: "index", object: obj, index, type: T.optional(obj.type.element), span };
+      }
+      case "Call":
+        return this.call(e, ctx);
+      case "Unary": {
+        const operand = this.expr(e.operand, ctx);
+        const t = operand.type;
+        if (t.kind === "error") return this.err(span);
+        if (e.op === "not") {
+          if (t.kind !== "bool") {
+            this.report("E0202", { what: "`not`", expected: "bool", actual: typeToString(t) }, e.operand.span);
+            return this.err(span);
+          }
+          return { kind: "unary", op: "not", operand, type: T.bool, span };
+        }
+        if (isOptional(t)) {
+          this.report("E0205", { type: typeToString(t), what: "this value" }, e.operand.span, { hint: "write `(x ?? 0)` or filter with `where x != null`" });
+          return this.err(span);
+        }
+        if (!isNumeric(t) && t.kind !== "duration") {
+          this.report("E0204", { op: "-", left: "", right: typeToString(t) }, span);
+          return this.err(span);
+        }
+        return { kind: "unary", op: "neg", operand, type: t, span };
+      }
+      case "Binary":
+        return this.binary(e, ctx);
+      case "In": {
+        const value = this.expr(e.value, ctx);
+        const list = this.expr(e.list, ctx);
+        if (value.type.kind === "error" || list.type.kind === "error") return this.err(span);
+        if (list.type.kind !== "array") {
+          this.report("E0202", { what: "the right side of `in`", expected: "an array", actual: typeToString(list.type) }, e.list.span, { hint: 'write `x in ["a", "b"]`' });
+          return this.err(span);
+        }
+        if (list.type.element.kind !== "null" && !comparable(value.type, list.type.element)) {
+          this.report("E0206", { left: typeToString(value.type), right: typeToString(list.type.element) }, span);
+          return this.err(span);
+        }
+        return { kind: "in", value, list, negated: e.negated, type: T.bool, span };
+      }
+      case "If": {
+        const cond = this.expr(e.cond, ctx);
+        if (cond.type.kind !== "error" && stripOptional(cond.type).kind !== "bool") this.report("E0203", { stage: "if", actual: typeToString(cond.type) }, e.cond.span);
+        const thenScope = withNarrowed(ctx.scope, nonNullPaths(cond));
+        const elseScope = withNarrowed(ctx.scope, nullPaths(cond));
+        const th = this.expr(e.then, { ...ctx, scope: thenScope });
+        const el = this.expr(e.else, { ...ctx, scope: elseScope });
+        if (th.type.kind === "error" || el.type.kind === "error") return { kind: "if", cond, then: th, else: el, type: T.error, span };
+        const type = join(th.type, el.type);
+        if (!type) {
+          this.report("E0215", { then: typeToString(th.type), else: typeToString(el.type) }, span);
+          return this.err(span);
+        }
+        return { kind: "if", cond, then: th, else: el, type, span };
+      }
+      case "ArrayLit": {
+        const elements = e.elements.map((x) => this.expr(x, ctx));
+        let type: Type = T.null;
+        for (let i = 0; i < elements.length; i++) {
+          const j = join(type, elements[i]!.type);
+          if (!j) {
+            this.report("E0217", { first: typeToString(type), other: typeToString(elements[i]!.type) }, e.elements[i]!.span);
+            return this.err(span);
+          }
+          type = j;
+        }
+        return { kind: "array", elements, type: T.array(type), span };
+      }
+      case "RecordLit": {
+        const fields: { name: string; value: TExpr }[] = [];
+        for (const f of e.fields) {
+          if (fields.some((g) => g.name === f.name.name)) this.report("E0107", { name: f.name.name }, f.name.span);
+          else fields.push({ name: f.name.name, value: this.expr(f.value, ctx) });
+        }
+        return { kind: "record", fields, type: T.record(fields.map((f) => ({ name: f.name, type: f.value.type }))), span };
+      }
+    }
+  }
+
+  private binary(e: Extract<A.Expr, { kind: "Binary" }>, ctx: ExprCtx): TExpr {
+    const span = e.span;
+    if (e.op === "and" || e.op === "or") {
+      const left = this.expr(e.left, ctx);
+      // `x != null and E`: x is non-null in E; `x == null or E`: likewise.
+      const rightScope = withNarrowed(ctx.scope, e.op === "and" ? nonNullPaths(left) : nullPaths(left));
+      const right = this.expr(e.right, { ...ctx, scope: rightScope });
+      for (const [side, x] of [[e.left, left], [e.right, right]] as const) {
+        if (x.type.kind !== "error" && stripOptional(x.type).kind !== "bool") {
+          this.report("E0202", { what: `the operand of \`${e.op}\``, expected: "bool", actual: typeToString(x.type) }, side.span);
+          return this.err(span);
+        }
+      }
+      if (left.type.kind === "error" || right.type.kind === "error") return this.err(span);
+      return { kind: "binary", op: e.op, left, right, type: T.bool, span };
+    }
+    const left = this.expr(e.left, ctx);
+    const right = this.expr(e.right, ctx);
+    const lt = left.type, rt = right.type;
+    if (lt.kind === "error" || rt.kind === "error") return this.err(span);
+    const mk = (op: BinOp, type: Type): TExpr => ({ kind: "binary", op, left, right, type, span });
+    const opText = e.op;
+    if (e.op === "??") {
+      if (lt.kind === "null") return right;
+      const type = join(stripOptional(lt), rt);
+      if (!type) {
+        this.report("E0204", { op: "??", left: typeToString(lt), right: typeToString(rt) }, e.opSpan, { hint: "the default must have the same type as the value" });
+        return this.err(span);
+      }
+      return { kind: "coalesce", left, right, type: rt.kind === "optional" || rt.kind === "null" ? T.optional(type) : stripOptional(type), span };
+    }
+    if (e.op === "==" || e.op === "!=") {
+      const a = stripOptional(lt), b = stripOptional(rt);
+      for (const t of a.kind === "null" || b.kind === "null" ? [] : [a, b]) {
+        if (t.kind === "record" || t.kind === "array") {
+          this.report("E0207", { type: typeToString(t) }, e.opSpan, { hint: "compare their fields one by one" });
+          return this.err(span);
+        }
+      }
+      if (a.kind !== "null" && b.kind !== "null" && !comparable(a, b)) {
+        this.report("E0206", { left: typeToString(lt), right: typeToString(rt) }, e.opSpan, { label: `${typeToString(lt)} ${opText} ${typeToString(rt)}` });
+        return this.err(span);
+      }
+      return mk(e.op === "==" ? "eq" : "ne", T.bool);
+    }
+    const optionalOperand = (lt.kind === "optional" || lt.kind === "null") ? e.left : (rt.kind === "optional" || rt.kind === "null") ? e.right : undefined;
+    if (optionalOperand) {
+      const t = optionalOperand === e.left ? lt : rt;
+      const what = pathName(optionalOperand) ? `\`${sourceHint(optionalOperand)}\`` : "this operand";
+      this.report("E0205", { type: typeToString(t), what }, optionalOperand.span, {
+        hint: `give a default with \`${sourceHint(optionalOperand)} ?? ${defaultFor(stripOptional(t))}\`, or filter with \`where ${sourceHint(optionalOperand)} != null\``,
+      });
+      return this.err(span);
+    }
+    if (["<", "<=", ">", ">="].includes(e.op)) {
+      if (!isOrdered(lt) || !isOrdered(rt) || !comparable(lt, rt)) {
+        this.report("E0206", { left: typeToString(lt), right: typeToString(rt) }, e.opSpan);
+        return this.err(span);
+      }
+      return mk(({ "<": "lt", "<=": "le", ">": "gt", ">=": "ge" } as const)[e.op as "<"], T.bool);
+    }
+    const fail = (hint?: string) => {
+      this.report("E0204", { op: opText, left: typeToString(lt), right: typeToString(rt) }, e.opSpan, { hint });
+      return this.err(span);
+    };
+    const num = isNumeric(lt) && isNumeric(rt);
+    const numType = lt.kind === "float" || rt.kind === "float" ? T.float : T.int;
+    switch (e.op) {
+      case "+":
+        if (num) return mk("add", numType);
+        if (lt.kind === "string" && rt.kind === "string") return mk("concat", T.string);
+        if (lt.kind === "time" && rt.kind === "duration") return mk("add", T.time);
+        if (lt.kind === "duration" && rt.kind === "time") return mk("add", T.time);
+        if (lt.kind === "duration" && rt.kind === "duration") return mk("add", T.duration);
+        if (lt.kind === "string" || rt.kind === "string") return fail("convert the other operand with `string(…)` to join strings");
+        return fail();
+      case "-":
+        if (num) return mk("sub", numType);
+        if (lt.kind === "time" && rt.kind === "time") return mk("sub", T.duration);
+        if (lt.kind === "time" && rt.kind === "duration") return mk("sub", T.time);
+        if (lt.kind === "duration" && rt.kind === "duration") return mk("sub", T.duration);
+        return fail();
+      case "*":
+        if (num) return mk("mul", numType);
+        if (lt.kind === "duration" && rt.kind === "int") return mk("mul", T.duration);
+        if (lt.kind === "int" && rt.kind === "duration") return mk("mul", T.duration);
+        if (lt.kind === "string" || rt.kind === "string") return fail(rt.kind === "string" && lt.kind !== "string" ? "remove the quotes to use a number" : undefined);
+        return fail();
+      case "/":
+        if (num) return mk("div", T.float);
+        if (lt.kind === "duration" && rt.kind === "duration") return mk("div", T.float);
+        if (lt.kind === "int" && rt.kind === "int") return mk("div", T.float);
+        return fail(lt.kind === "duration" && isNumeric(rt) ? "divide durations by durations" : undefined);
+      case "%":
+        if (num) return mk("mod", numType);
+        if (lt.kind === "duration" && rt.kind === "duration") return mk("mod", T.duration);
+        return fail();
+    }
+    return fail();
+  }
+
+  private call(e: Extract<A.Expr, { kind: "Call" }>, ctx: ExprCtx): TExpr {
+    const name = e.callee.name;
+    const span = e.span;
+    for (const a of e.args) {
+      if (a.name) {
+        this.report("E0308", { text: `\`${name}\` takes no named arguments` }, a.name.span);
+        return this.err(span);
+      }
+    }
+    if (isAggregateCall(name, e.args.length)) return this.aggregateCall(e, ctx);
+    const userFn = this.fns.get(name);
+    if (this.fnDecls.has(name)) {
+      if (ctx.fn === name) {
+        this.report("E0110", { name }, e.callee.span);
+        return this.err(span);
+      }
+      const args = e.args.map((a) => this.expr(a.value, ctx));
+      const fn = userFn ?? this.checkFnLazily(name);
+      if (!fn) return this.err(span);
+      if (fn.type.kind === "error" && fn.body.type.kind === "error") {
+        // Either the body has an error (reported there) or this is mutual recursion.
+        if (ctx.fn) this.report("E0110", { name }, e.callee.span);
+        return this.err(span);
+      }
+      if (args.length !== fn.params.length) {
+        this.report("E0208", { name, expected: `${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}`, actual: args.length }, span);
+        return this.err(span);
+      }
+      for (let i = 0; i < args.length; i++) {
+        if (!assignable(args[i]!.type, fn.params[i]!.type)) {
+          this.report("E0209", { name, index: i + 1, expected: typeToString(fn.params[i]!.type), actual: typeToString(args[i]!.type) }, e.args[i]!.span);
+          return this.err(span);
+        }
+      }
+      return { kind: "callFn", fn: name, args, type: fn.type, span };
+    }
+    if (this.imported.has(name)) {
+      const args = e.args.map((a) => this.expr(a.value, ctx));
+      const sig = this.externs.get(name);
+      if (!sig) return this.err(span);
+      if (args.length !== sig.params.length) {
+        this.report("E0208", { name, expected: `${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}`, actual: args.length }, span);
+        return this.err(span);
+      }
+      for (let i = 0; i < args.length; i++) {
+        if (!assignable(args[i]!.type, sig.params[i]!)) {
+          this.report("E0209", { name, index: i + 1, expected: typeToString(sig.params[i]!), actual: typeToString(args[i]!.type) }, e.args[i]!.span);
+          return this.err(span);
+        }
+      }
+      return { kind: "callExtern", fn: name, args, type: sig.result, span };
+    }
+    const check = BUILTIN_SIGNATURES[name];
+    if (!check) {
+      if (this.poisoned.has(name)) return this.err(span);
+      const guess = closest(name, [...Object.keys(BUILTIN_SIGNATURES), ...AGGREGATES, ...this.fnDecls.keys(), ...this.imported]);
+      this.report("E0104", { name }, e.callee.span, { label: guess ? `did you mean \`${guess}\`?` : undefined });
+      return this.err(span);
+    }
+    const args = e.args.map((a) => this.expr(a.value, ctx));
+    if (args.some((a) => a.type.kind === "error")) return this.err(span);
+    if (!NULL_TOLERANT.has(name)) {
+      for (let i = 0; i < args.length; i++) {
+        const t = args[i]!.type;
+        if (t.kind === "optional" || t.kind === "null") {
+          this.report("E0205", { type: typeToString(t), what: `argument ${i + 1} of \`${name}\`` }, e.args[i]!.span, { hint: `give a default with \`${sourceHint(e.args[i]!.value)} ?? ${defaultFor(stripOptional(t))}\`, or filter with \`where … != null\`` });
+          return this.err(span);
+        }
+      }
+    }
+    const r = check(args.map((a) => a.type));
+    if ("error" in r) {
+      if (r.error === "arity") this.report("E0208", { name, expected: r.expected, actual: args.length }, span);
+      else this.report("E0209", { name, index: r.index + 1, expected: r.expected, actual: typeToString(args[r.index]!.type) }, e.args[r.index]!.span);
+      return this.err(span);
+    }
+    // Constant regexes are checked now rather than failing on the first record.
+    if ((name === "matches" || name === "regex_extract") && args[1]!.kind === "lit" && typeof args[1]!.value === "string") {
+      try {
+        new RegExp(args[1]!.value);
+      } catch (err) {
+        this.report("E0308", { text: `invalid regular expression: ${(err as Error).message}` }, e.args[1]!.span);
+        return this.err(span);
+      }
+    }
+    return { kind: "call", fn: name, args, type: r.type, span };
+  }
+
+  private checkFnLazily(name: string): TFn | undefined {
+    const d = this.fnDecls.get(name);
+    if (!d) return undefined;
+    if (!this.fns.has(name)) this.checkFn(d);
+    return this.fns.get(name);
+  }
+
+  private aggregateCall(e: Extract<A.Expr, { kind: "Call" }>, ctx: ExprCtx): TExpr {
+    const name = e.callee.name;
+    const span = e.span;
+    if (ctx.inAggregate) {
+      this.report("E0302", { name: ctx.inAggregate }, e.span);
+      return this.err(span);
+    }
+    if (!ctx.agg) {
+      this.report("E0301", { name }, e.callee.span, { hint: `compute it in an \`agg\` stage: \`| agg total = ${sourceHint(e)}\`` + (name === "min" || name === "max" ? `; \`${name}(a, b)\` with two arguments is the scalar ${name}` : "") });
+      return this.err(span);
+    }
+    const argCtx: ExprCtx = { scope: ctx.scope, inAggregate: name };
+    const expected: Record<string, [number, number]> = { count: [0, 1], percentile: [2, 2], max_by: [2, 2], min_by: [2, 2] };
+    const [lo, hi] = expected[name] ?? [1, 1];
+    if (e.args.length < lo || e.args.length > hi) {
+      this.report("E0208", { name, expected: lo === hi ? `${lo} argument${lo === 1 ? "" : "s"}` : `${lo} or ${hi} arguments`, actual: e.args.length }, span);
+      return this.err(span);
+    }
+    let fn = name as AggFn;
+    let param: number | undefined;
+    let args: TExpr[];
+    if (name === "count" && e.args.length === 1) fn = "count_expr";
+    if (name === "percentile") {
+      args = [this.expr(e.args[0]!.value, argCtx)];
+      const p = e.args[1]!.value;
+      const pv = p.kind === "Float" || p.kind === "Int" ? p.value : undefined;
+      if (pv === undefined || pv < 0 || pv > 1) {
+        this.report("E0308", { text: "the percentile must be a constant between 0 and 1" }, p.span, { label: "for the median write 0.5" });
+        return this.err(span);
+      }
+      param = pv;
+    } else args = e.args.map((a) => this.expr(a.value, argCtx));
+    if (args.some((a) => a.type.kind === "error")) return this.err(span);
+    const r = aggregateType(fn, args.map((a) => a.type));
+    if ("error" in r) {
+      this.report("E0316", { name, type: r.error }, e.args[r.index]!.span, { hint: name === "sum" || name === "avg" ? "sum and avg take int or float" : "this aggregate needs an int, float, string, time or duration" });
+      return this.err(span);
+    }
+    if (r.type.kind === "error") return this.err(span);
+    const calls = ctx.agg.calls;
+    calls.push({ fn, args, param, type: r.type, span });
+    return { kind: "aggRef", index: calls.length - 1, type: r.type, span };
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+/** The output name of a select item written as a field path: its last field. */
+function pathName(e: A.Expr): string | undefined {
+  if (e.kind === "Name") return e.name.name;
+  if (e.kind === "Field") return pathName(e.object) !== undefined ? e.name.name : undefined;
+  return undefined;
+}
+
+function sourceHint(e: A.Expr): string {
+  switch (e.kind) {
+    case "Name":
+      return e.name.name;
+    case "Field":
+      return `${sourceHint(e.object)}.${e.name.name}`;
+    case "Call":
+      return `${e.callee.name}(${e.args.map((a) => sourceHint(a.value)).join(", ")})`;
+    case "Int":
+    case "Float":
+      return String(e.value);
+    case "String":
+      return JSON.stringify(e.value);
+    default:
+      return "…";
+  }
+}
+
+function defaultFor(t: Type): string {
+  switch (t.kind) {
+    case "int":
+      return "0";
+    case "float":
+      return "0.0";
+    case "string":
+      return '""';
+    case "bool":
+      return "false";
+    case "duration":
+      return "0s";
+    case "array":
+      return "[]";
+    default:
+      return "…";
+  }
+}
+
+function comparable(a: Type, b: Type): boolean {
+  a = stripOptional(a);
+  b = stripOptional(b);
+  if (isNumeric(a) && isNumeric(b)) return true;
+  return a.kind === b.kind && (a.kind !== "record" && a.kind !== "array");
+}
+
+function windowText(w: WindowInfo | undefined): string {
+  if (!w) return "no window";
+  const d = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  return w.kind === "hop" ? `hop(${d(w.size)}, ${d(w.slide)})` : `${w.kind}(${d(w.size)})`;
+}
+
+/** Paths that are non-null when `cond` is true: `x != null`, `not (x == null)`, conjunctions. */
+export function nonNullPaths(cond: TExpr): string[] {
+  if (cond.kind === "binary" && cond.op === "and") return [...nonNullPaths(cond.left), ...nonNullPaths(cond.right)];
+  if (cond.kind === "binary" && cond.op === "ne") {
+    const [a, b] = [cond.left, cond.right];
+    const isNull = (x: TExpr) => x.kind === "lit" && x.value === null;
+    const p = isNull(b) ? canonicalPath(a) : isNull(a) ? canonicalPath(b) : undefined;
+    return p ? [p] : [];
+  }
+  if (cond.kind === "unary" && cond.op === "not") return nullPaths(cond.operand);
+  return [];
+}
+
+/** Paths that are non-null when `cond` is false: `x == null`, disjunctions. */
+export function nullPaths(cond: TExpr): string[] {
+  if (cond.kind === "binary" && cond.op === "or") return [...nullPaths(cond.left), ...nullPaths(cond.right)];
+  if (cond.kind === "binary" && cond.op === "eq") {
+    const [a, b] = [cond.left, cond.right];
+    const isNull = (x: TExpr) => x.kind === "lit" && x.value === null;
+    const p = isNull(b) ? canonicalPath(a) : isNull(a) ? canonicalPath(b) : undefined;
+    return p ? [p] : [];
+  }
+  if (cond.kind === "unary" && cond.op === "not") return nonNullPaths(cond.operand);
+  return [];
+}
+
+export type { RecordT };

@@ -1,0 +1,176 @@
+// The typed program: what the checker hands to the back end. Names are resolved, types are
+// known, `extend` is normalised to a projection, and every expression says what it computes.
+import type { Span } from "../syntax/ast";
+import type { RecordT, Type } from "./types";
+
+export type BinOp =
+  | "add" | "sub" | "mul" | "div" | "mod" | "concat"
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge"
+  | "and" | "or";
+
+export type TExpr = {
+  type: Type;
+  span: Span;
+  /** Declared optional but known non-null here (after `where x != null`): emitted with `!`. */
+  narrowed?: boolean;
+} & (
+  | { kind: "lit"; value: number | string | boolean | null }
+  /** A local of the generated code: the element, a join side, a lookup row, a fn parameter. */
+  | { kind: "var"; name: string }
+  /** Field access; when `object` is optional the result is null for a null object. */
+  | { kind: "get"; object: TExpr; field: string }
+  | { kind: "index"; object: TExpr; index: TExpr }
+  | { kind: "unary"; op: "neg" | "not"; operand: TExpr }
+  | { kind: "binary"; op: BinOp; left: TExpr; right: TExpr }
+  | { kind: "coalesce"; left: TExpr; right: TExpr }
+  | { kind: "in"; value: TExpr; list: TExpr; negated: boolean }
+  | { kind: "if"; cond: TExpr; then: TExpr; else: TExpr }
+  | { kind: "array"; elements: TExpr[] }
+  | { kind: "record"; fields: { name: string; value: TExpr }[] }
+  /** A stdlib built-in, by its Flow name. */
+  | { kind: "call"; fn: string; args: TExpr[] }
+  /** A user `fn`; the inline pass replaces it by its body. */
+  | { kind: "callFn"; fn: string; args: TExpr[] }
+  /** A function imported from TypeScript. */
+  | { kind: "callExtern"; fn: string; args: TExpr[] }
+  /** Inside an `agg` item: the value of aggregate number `index` / group key number `index`. */
+  | { kind: "aggRef"; index: number }
+  | { kind: "keyRef"; index: number }
+);
+
+export type WindowKind = "tumbling" | "hop" | "session";
+
+export interface WindowInfo {
+  kind: WindowKind;
+  size: number; // tumbling/hop size; session gap
+  slide: number; // hop slide; = size for tumbling
+  /**
+   * Derived rows (fired by a windowed stage) carry their window: a row's time is its window's
+   * end − 1 ms, so the next stateful stage groups per original window by time.
+   */
+  carried: boolean;
+  span: Span;
+}
+
+export type AggFn =
+  | "count" | "count_expr" | "sum" | "avg" | "min" | "max" | "first" | "last"
+  | "count_distinct" | "approx_count_distinct" | "percentile" | "collect" | "max_by" | "min_by";
+
+export interface AggCall {
+  fn: AggFn;
+  /** count(): no argument; max_by/min_by: [value, key]; percentile: [value] (p in `param`). */
+  args: TExpr[];
+  param?: number;
+  type: Type;
+  span: Span;
+}
+
+export interface GroupKey {
+  name: string;
+  expr: TExpr;
+  type: Type;
+}
+
+/** How a stream's elements relate: an append stream, or upserts keyed by group keys. */
+export interface StreamInfo {
+  element: Type;
+  /** After a join the element is a record of sides, reached as `alias.field`. */
+  sides?: string[];
+  window?: WindowInfo;
+  /** Set by `group by`, consumed by the next agg / top / distinct. */
+  keys?: GroupKey[];
+  /** Output of an unwindowed agg: an upsert stream keyed by these key fields. */
+  upsertKeys?: string[];
+}
+
+export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (
+  | { kind: "where"; cond: TExpr }
+  /** `window …` and `group by …` only annotate the stream for the next stateful stage. */
+  | { kind: "window"; window: WindowInfo }
+  | { kind: "groupBy"; keys: GroupKey[] }
+  /** select / extend / map: the element becomes `expr` (a record literal for select/extend). */
+  | { kind: "project"; expr: TExpr; what: "select" | "extend" | "map" }
+  /** One output per element of array field `field`, bound as `as`; `field` is dropped. */
+  | { kind: "unnest"; field: string; as: string; elementType: Type }
+  | { kind: "lookup"; table: string; alias: string; key: TExpr; rowType: RecordT }
+  | { kind: "agg"; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[] }
+  | { kind: "top"; window: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
+  | { kind: "distinct"; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
+  | {
+      kind: "join";
+      other: TPipeline;
+      leftAlias?: string; // undefined when the left element is already a record of sides
+      rightAlias: string;
+      /** `on` over vars `l` (left element) and `rt` (right element). */
+      on: TExpr;
+      mode: { kind: "interval"; lower: number; upper: number } | { kind: "window"; window: WindowInfo } | { kind: "unbounded" };
+    }
+);
+
+export type THead =
+  | { kind: "source"; name: string }
+  | { kind: "let"; name: string }
+  | { kind: "union"; inputs: TPipeline[] }
+  | { kind: "pipeline"; pipeline: TPipeline };
+
+export interface TPipeline {
+  head: THead;
+  stages: TStage[];
+  /** The stream after the head. */
+  start: StreamInfo;
+  out: StreamInfo;
+  span: Span;
+}
+
+export type TConnector =
+  | { kind: "file"; path: string; format: "jsonl" | "csv" | "lines" }
+  | { kind: "stdin"; format: "jsonl" | "csv" | "lines" }
+  | { kind: "range"; from: number; to: number }
+  | { kind: "nexmark"; eventKind: "person" | "auction" | "bid"; events: number; rate: number; seed: number; start: number }
+  | { kind: "stdout"; format: "jsonl" | "csv" | "lines" };
+
+export interface TSource {
+  name: string;
+  type: Type;
+  connector: TConnector;
+  eventTime?: { field: string; delayMs: number };
+  span: Span;
+}
+
+export interface TTable {
+  name: string;
+  type: RecordT;
+  connector: TConnector;
+  key: string;
+  span: Span;
+}
+
+export interface TOutput {
+  name: string;
+  final: boolean;
+  pipeline: TPipeline;
+  sink?: TConnector;
+  span: Span;
+}
+
+export interface TFn {
+  name: string;
+  params: { name: string; type: Type }[];
+  body: TExpr;
+  type: Type;
+}
+
+export interface TypedProgram {
+  sources: TSource[];
+  tables: TTable[];
+  lets: Map<string, TPipeline>;
+  outputs: TOutput[];
+  fns: Map<string, TFn>;
+  imports: { names: string[]; from: string }[];
+}
+
+/** A type-checked signature of an imported TypeScript function (read by the CLI with ts-morph). */
+export interface ExternSignature {
+  params: Type[];
+  result: Type;
+}

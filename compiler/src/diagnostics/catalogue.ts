@@ -1,0 +1,127 @@
+// The diagnostic catalogue: every code the compiler can report, its severity, the typed
+// parameters it takes and its message. Phases create diagnostics only through `diag()`, so a
+// message is written once and the playground, the CLI and JSON output all agree.
+import type { Span } from "../syntax/ast";
+
+export type Severity = "error" | "warning";
+
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  message: string;
+  span: Span;
+  /** Text printed under the caret line. */
+  label?: string;
+  /** Secondary notes, each optionally pointing somewhere else. */
+  notes: { message: string; span?: Span }[];
+  /** The fix, in words. */
+  hint?: string;
+}
+
+type Entry<P> = { severity: Severity; message: (p: P) => string };
+const entry = <P = Record<string, never>>(severity: Severity, message: (p: P) => string): Entry<P> => ({ severity, message });
+const q = (s: string) => `\`${s}\``;
+
+export const catalogue = {
+  // ---- syntax: E00xx
+  E0001: entry<{ text: string }>("error", (p) => p.text),
+  E0002: entry("error", () => "unterminated string"),
+  E0003: entry<{ word: string }>("error", (p) => `unknown stage ${q(p.word)}`),
+  E0004: entry("error", () => "`=` is assignment; comparison is `==`"),
+  E0005: entry<{ stage: string }>("error", (p) => `missing \`|\` before ${q(p.stage)}`),
+  E0006: entry<{ word: string }>("error", (p) => `${q(p.word)} is a keyword and cannot be used as a name here`),
+  E0007: entry<{ escape: string }>("error", (p) => `unknown escape ${q(p.escape)} in string`),
+  E0008: entry<{ text: string }>("error", (p) => `the number ${p.text} is not a safe integer`),
+  E0009: entry<{ text: string }>("error", (p) => `invalid time literal ${q(p.text)}`),
+  E0010: entry<{ what: string }>("error", (p) => `the program is too large to parse: ${p.what}`),
+  E0011: entry<{ expected: string; after: string }>("error", (p) => `expected ${p.expected} after ${q(p.after)}`),
+
+  // ---- names: E01xx
+  E0101: entry<{ name: string }>("error", (p) => `unknown stream ${q(p.name)}`),
+  E0102: entry<{ name: string }>("error", (p) => `unknown type ${q(p.name)}`),
+  E0103: entry<{ name: string; what: string }>("error", (p) => `${p.what} ${q(p.name)} is declared twice`),
+  E0104: entry<{ name: string }>("error", (p) => `unknown function ${q(p.name)}`),
+  E0105: entry<{ name: string }>("error", (p) => `unknown table ${q(p.name)}`),
+  E0106: entry<{ name: string }>("error", (p) => `unknown name ${q(p.name)}`),
+  E0107: entry<{ name: string }>("error", (p) => `field ${q(p.name)} appears twice`),
+  E0108: entry<{ name: string }>("error", (p) => `two select items are named ${q(p.name)}`),
+  E0109: entry<{ name: string }>("error", (p) => `unknown connector ${q(p.name)}`),
+  E0110: entry<{ name: string }>("error", (p) => `function ${q(p.name)} calls itself; functions cannot be recursive`),
+  E0111: entry<{ name: string }>("error", (p) => `stream ${q(p.name)} depends on itself`),
+  E0112: entry<{ name: string; from: string }>("error", (p) => `${q(p.from)} has no export ${q(p.name)} usable from Flow`),
+
+  // ---- fields and types: E02xx
+  E0201: entry<{ field: string; type: string }>("error", (p) => `unknown field ${q(p.field)} on ${p.type}`),
+  E0202: entry<{ expected: string; actual: string; what: string }>("error", (p) => `${p.what}: expected ${p.expected}, found ${p.actual}`),
+  E0203: entry<{ stage: string; actual: string }>("error", (p) => `the condition of \`${p.stage}\` must be bool, found ${p.actual}`),
+  E0204: entry<{ op: string; left: string; right: string }>("error", (p) => `cannot apply ${q(p.op)} to ${p.left} and ${p.right}`),
+  E0205: entry<{ type: string; what: string }>("error", (p) => `${p.what} is optional (${p.type}) and must be unwrapped first`),
+  E0206: entry<{ left: string; right: string }>("error", (p) => `cannot compare ${p.left} with ${p.right}`),
+  E0207: entry<{ type: string }>("error", (p) => `\`==\` and \`!=\` are not defined on ${p.type}`),
+  E0208: entry<{ name: string; expected: string; actual: number }>("error", (p) => `${q(p.name)} takes ${p.expected}, but ${p.actual} ${p.actual === 1 ? "was" : "were"} given`),
+  E0209: entry<{ name: string; index: number; expected: string; actual: string }>("error", (p) => `argument ${p.index} of ${q(p.name)}: expected ${p.expected}, found ${p.actual}`),
+  E0210: entry("error", () => "this select item needs a name"),
+  E0211: entry<{ suggestion: string }>("error", (p) => `\`select *\` is ambiguous after a join; name the sides: ${p.suggestion}`),
+  E0212: entry<{ field: string; sides: string }>("error", (p) => `field ${q(p.field)} is ambiguous: it is on ${p.sides}`),
+  E0213: entry<{ type: string }>("error", (p) => `cannot access a field of ${p.type}`),
+  E0214: entry<{ type: string }>("error", (p) => `cannot index ${p.type}; only arrays can be indexed`),
+  E0215: entry<{ then: string; else: string }>("error", (p) => `the branches of \`if\` have different types: ${p.then} and ${p.else}`),
+  E0216: entry<{ type: string }>("error", (p) => `\`unnest\` needs an array field, found ${p.type}`),
+  E0217: entry<{ first: string; other: string }>("error", (p) => `array elements have different types: ${p.first} and ${p.other}`),
+  E0218: entry<{ field: string; type: string }>("error", (p) => `the event time field ${q(p.field)} must be time, found ${p.type}`),
+  E0219: entry<{ what: string }>("error", (p) => `${p.what} must be a constant`),
+  E0220: entry<{ name: string }>("error", (p) => `${q(p.name)} is a stream, not a value`),
+  E0221: entry<{ type: string }>("error", (p) => `cannot use null here: the type ${p.type} is not known`),
+  E0222: entry<{ expected: string; actual: string }>("error", (p) => `the function body has type ${p.actual}, but its declared return type is ${p.expected}`),
+
+  // ---- stages and streams: E03xx
+  E0301: entry<{ name: string }>("error", (p) => `aggregate ${q(p.name)} is only allowed in \`agg\``),
+  E0302: entry<{ name: string }>("error", (p) => `aggregate ${q(p.name)} cannot contain another aggregate`),
+  E0303: entry("error", () => "cannot aggregate an upsert stream again (it is the output of an unwindowed `agg`)"),
+  E0304: entry("error", () => "`top` needs a window"),
+  E0305: entry<{ left: string; right: string }>("error", (p) => `a window join needs the same window on both sides: ${p.left} and ${p.right}`),
+  E0306: entry<{ first: string; other: string }>("error", (p) => `union inputs must have the same type: ${p.first} and ${p.other}`),
+  E0307: entry<{ what: string }>("error", (p) => `${p.what} has no stage to consume it`),
+  E0308: entry<{ text: string }>("error", (p) => p.text),
+  E0309: entry("error", () => "`emit final` needs an upsert stream (the output of an unwindowed `agg`)"),
+  E0310: entry<{ field: string }>("error", (p) => `${q(p.field)} is not a field that can be selected here`),
+  E0311: entry<{ name: string }>("error", (p) => `${q(p.name)} is neither a group key nor inside an aggregate`),
+  E0312: entry<{ what: string }>("error", (p) => `${p.what} is not supported on a session window`),
+  E0313: entry<{ what: string }>("error", (p) => `${p.what} is not supported on an upsert stream`),
+  E0314: entry<{ name: string }>("error", (p) => `${q(p.name)} is a table; use \`lookup\` to enrich a stream from it`),
+  E0315: entry<{ name: string }>("error", (p) => `${q(p.name)} is a stream; \`lookup\` needs a table`),
+  E0316: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} cannot aggregate ${p.type}`),
+  E0317: entry("error", () => "this agg item needs a name"),
+  E0318: entry<{ name: string }>("error", (p) => `the alias ${q(p.name)} is already used in this pipeline`),
+
+  // ---- declarations and connectors: E04xx
+  E0401: entry<{ text: string }>("error", (p) => p.text),
+  E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),
+  E0403: entry<{ type: string }>("error", (p) => `a source or table type must be a record or a scalar, found ${p.type}`),
+
+  // ---- warnings: W0xxx
+  W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
+  W0002: entry("warning", () => "`distinct` without `within` or a window keeps unbounded state"),
+  W0003: entry<{ name: string }>("warning", (p) => `${q(p.name)} is never used`),
+  W0004: entry<{ what: string }>("warning", (p) => p.what),
+
+  // ---- internal
+  E9999: entry<{ text: string }>("error", (p) => `internal error: ${p.text}`),
+} as const;
+
+export type Code = keyof typeof catalogue;
+export type ParamsOf<C extends Code> = Parameters<(typeof catalogue)[C]["message"]>[0];
+
+export interface DiagExtras {
+  label?: string;
+  notes?: { message: string; span?: Span }[];
+  hint?: string;
+}
+
+/** Builds a diagnostic from the catalogue. */
+export function diag<C extends Code>(code: C, params: ParamsOf<C>, span: Span, extras: DiagExtras = {}): Diagnostic {
+  const e = catalogue[code] as Entry<ParamsOf<C>>;
+  return { code, severity: e.severity, message: e.message(params), span, label: extras.label, notes: extras.notes ?? [], hint: extras.hint };
+}
+
+export const hasErrors = (ds: readonly Diagnostic[]) => ds.some((d) => d.severity === "error");

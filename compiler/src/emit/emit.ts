@@ -1,0 +1,808 @@
+// The TypeScript printer: graph → one TypeScript module. Plain string building (it runs in the
+// browser on every keystroke). Every chain of stateless stages becomes one method body; every
+// stateful operator is a runtime class specialised by a generated spec class whose state holds
+// exactly the fields its `agg` list needs.
+import type { AggCall, GroupKey, TExpr, WindowInfo } from "../check/typed";
+import { stripOptional, type RecordT, type Type } from "../check/types";
+import { LineIndex } from "../diagnostics/render";
+import { consumers, topoOrder, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
+import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
+import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
+
+export const FLOWC_VERSION = "0.1.0";
+
+export interface EmitOptions {
+  /** Module specifiers the generated code imports (the CLI maps them to files when bundling). */
+  runtime?: string;
+  ops?: string;
+  stdlib?: string;
+}
+
+/** Builds one function body: lines, indentation, fresh local names. */
+class Body {
+  readonly lines: string[] = [];
+  readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
+  constructor(public depth = 2) {}
+  line(s: string) {
+    this.lines.push("  ".repeat(this.depth) + s);
+  }
+  hoist = (js: string, hint: string): string => {
+    const n = localName(hint, this.taken);
+    this.line(`const ${n} = ${js};`);
+    return n;
+  };
+  text() {
+    return this.lines.join("\n");
+  }
+}
+
+export function emitTypeScript(g: Graph, source: string, opts: EmitOptions = {}): string {
+  return new Emitter(g, source, opts).module();
+}
+
+class Emitter {
+  private readonly names = new TypeNames();
+  private readonly stdlib = new Set<string>();
+  private readonly ops = new Set<string>();
+  private readonly users: Map<NodeId, NodeId[]>;
+  private readonly order: Node[];
+  private readonly lines: LineIndex;
+  private readonly classes: string[] = [];
+  private readonly fields: string[] = [];
+  private readonly init: string[] = [];
+  private readonly methods: string[] = [];
+  private readonly schemas = new Map<string, string>();
+  private readonly liveSources: Extract<Node, { kind: "source" }>[];
+
+  constructor(private readonly g: Graph, private readonly source: string, private readonly opts: EmitOptions) {
+    this.users = consumers(g);
+    this.order = topoOrder(g);
+    this.lines = new LineIndex(source);
+    this.liveSources = this.order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private use = (name: string) => (this.stdlib.add(name), name);
+
+  private where(span: { start: number; end: number }): string {
+    return `${this.g.file}:${this.lines.at(span.start).line}`;
+  }
+
+  /** `// file:7  where price > 1000` — the first line of the stage's source text. */
+  private comment(span: { start: number; end: number }): string {
+    const text = this.source.slice(span.start, span.end).split("\n")[0]!.trim().replace(/\*\//g, "* /");
+    return `// ${this.where(span)}  ${text.length > 90 ? text.slice(0, 87) + "..." : text}`;
+  }
+
+  private schema(t: Type): string {
+    const lit = schemaLiteral(t);
+    let name = this.schemas.get(lit);
+    if (!name) {
+      name = `SCHEMA_${this.schemas.size + 1}`;
+      this.schemas.set(lit, name);
+    }
+    return name;
+  }
+
+  private typeName(t: Type, hint: string, doc?: string): string {
+    return t.kind === "record" ? this.names.declare(t, hint, doc) : this.names.ts(t);
+  }
+
+  /** The TypeScript type of the records a node emits. */
+  private nodeType(n: Node): string {
+    if (n.kind === "source") {
+      const t = this.sourceType(n);
+      return this.typeName(t, n.decl.type.kind === "record" && n.decl.type.name ? n.decl.type.name : `${n.decl.name}Record`, `${this.where(n.decl.span)} — ${n.keep ? "only the fields the program reads are decoded" : "records of source " + n.decl.name}`);
+    }
+    if (n.kind === "output") return this.typeName(n.type, n.decl.name, `${this.where(n.decl.span)} — rows of output ${n.decl.name}`);
+    const hint = n.kind === "agg" ? `Agg${n.id}Row` : n.kind === "join" ? `Join${n.id}Row` : `Row${n.id}`;
+    // A record type equal to an output's gets the output's name (declared first below).
+    return this.typeName(n.type, hint);
+  }
+
+  private sourceType(n: Extract<Node, { kind: "source" }>): Type {
+    if (!n.keep || n.type.kind !== "record") return n.type;
+    const keep = new Set(n.keep);
+    return { ...n.type, fields: n.type.fields.filter((f) => keep.has(f.name)) };
+  }
+
+  /** The element type a node receives (a source's records hold only its kept fields). */
+  private inputType(n: Node): Type {
+    switch (n.kind) {
+      case "chain":
+      case "agg":
+      case "top":
+      case "distinct":
+      case "output":
+        return this.emittedType(n.input);
+      default:
+        return n.type;
+    }
+  }
+
+  private emittedType(id: NodeId): Type {
+    const n = this.g.nodes.get(id)!;
+    return n.kind === "source" ? this.sourceType(n) : n.type;
+  }
+
+  private nodeTypeById(id: NodeId): string {
+    return this.nodeType(this.g.nodes.get(id)!);
+  }
+
+  // ---- delivery: what a node does with each record it emits -------------------------------------
+
+  /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
+  private deliver(from: Node, row: string, t: string, body: Body, k = "k") {
+    for (const cid of this.users.get(from.id) ?? []) {
+      const c = this.g.nodes.get(cid)!;
+      switch (c.kind) {
+        case "chain":
+          body.line(`this.n${c.id}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
+          break;
+        case "union":
+          body.line(`this.n${c.id}(${row}, ${t});`);
+          break;
+        case "agg":
+          body.line(c.window ? `this.op${c.id}.push(${row}, ${t});` : `this.n${c.id}(${row}, ${t});`);
+          break;
+        case "top":
+        case "distinct":
+          body.line(`this.op${c.id}.push(${row}, ${t});`);
+          break;
+        case "join":
+          if (c.left === from.id) body.line(`this.op${c.id}.pushLeft(${row}, ${t});`);
+          if (c.right === from.id) body.line(`this.op${c.id}.pushRight(${row}, ${t});`);
+          break;
+        case "output":
+          if (c.decl.final) body.line(`this.final${c.id}.upsert(${k}, ${row});`);
+          else body.line(`this.emit${c.output}(${row});`);
+          break;
+        case "source":
+          break;
+      }
+    }
+  }
+
+  /** Statements passing a deletion of key `k` (an update that failed a `where`) downstream. */
+  private deliverDelete(from: Node, body: Body) {
+    for (const cid of this.users.get(from.id) ?? []) {
+      const c = this.g.nodes.get(cid)!;
+      if (c.kind === "chain" && c.upsert) body.line(`this.d${c.id}(k);`);
+      if (c.kind === "output" && c.decl.final) body.line(`this.final${c.id}.remove(k);`);
+    }
+  }
+
+  private hasDeleteConsumers(n: Node): boolean {
+    return (this.users.get(n.id) ?? []).some((cid) => {
+      const c = this.g.nodes.get(cid)!;
+      return (c.kind === "chain" && c.upsert && this.hasDeleteConsumers(c)) || (c.kind === "output" && c.decl.final);
+    });
+  }
+
+  /** Statements passing watermark `wm` from node `from` downstream. */
+  private deliverWatermark(from: Node, wm: string, body: Body) {
+    for (const cid of this.users.get(from.id) ?? []) {
+      const c = this.g.nodes.get(cid)!;
+      if (c.kind === "output") continue;
+      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.w${c.id}(${idx}, ${wm});`));
+      else if (c.kind === "join") {
+        if (c.left === from.id) body.line(`this.w${c.id}(0, ${wm});`);
+        if (c.right === from.id) body.line(`this.w${c.id}(1, ${wm});`);
+      } else body.line(`this.w${c.id}(${wm});`);
+    }
+  }
+
+  // ---- nodes -----------------------------------------------------------------------------------
+
+  private emitNode(n: Node) {
+    switch (n.kind) {
+      case "source":
+        return this.emitSource(n);
+      case "chain":
+        return this.emitChain(n);
+      case "union":
+        return this.emitUnion(n);
+      case "agg":
+        return this.emitAgg(n);
+      case "top":
+        return this.emitTop(n);
+      case "distinct":
+        return this.emitDistinct(n);
+      case "join":
+        return this.emitJoin(n);
+      case "output":
+        return this.emitOutput(n);
+    }
+  }
+
+  private emitSource(n: Extract<Node, { kind: "source" }>) {
+    const T = this.nodeType(n);
+    const b = new Body();
+    this.deliver(n, "r", "t", b);
+    this.methods.push(`  /** ${this.where(n.decl.span)} — records of \`${n.decl.name}\`. */\n  private n${n.id}(r: ${T}, t: number): void {\n${b.text()}\n  }`);
+    const w = new Body();
+    this.deliverWatermark(n, "wm", w);
+    this.methods.push(`  private w${n.id}(wm: number): void {\n${w.text() || "    // no stateful stage downstream"}\n  }`);
+  }
+
+  private emitChain(n: Extract<Node, { kind: "chain" }>) {
+    const inT = this.nodeTypeById(n.input);
+    const b = new Body();
+    const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use };
+    let skip = "return";
+    let loops = 0;
+    const needsDelete = n.upsert && this.hasDeleteConsumers(n);
+    for (const op of n.ops) {
+      b.line(this.comment(op.span));
+      this.emitOp(op, env, b, () => skip, needsDelete);
+      if (op.kind === "unnest") {
+        skip = "continue";
+        loops++;
+      }
+    }
+    const v = env.vars.get("r")!;
+    const consumersCount = (this.users.get(n.id) ?? []).length;
+    let row = valueJs(v);
+    if (consumersCount > 1 && !isSimple(row)) row = b.hoist(row, "row");
+    this.deliver(n, row, "t", b);
+    while (loops-- > 0) {
+      b.depth--;
+      b.line("}");
+    }
+    const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
+    const span = `${this.where(n.spans[0]!)}${n.spans.length > 1 ? `–${this.lines.at(n.spans[n.spans.length - 1]!.start).line}` : ""}`;
+    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  private n${n.id}(r: ${inT}, t: number${n.upsert ? ", k: Key" : ""}): void {\n${b.text()}\n  }`);
+    this.ops.add(n.upsert ? "Key" : "");
+    if (n.upsert) {
+      const d = new Body();
+      this.deliverDelete(n, d);
+      this.methods.push(`  private d${n.id}(k: Key): void {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+    }
+    const w = new Body();
+    this.deliverWatermark(n, "wm", w);
+    this.methods.push(`  private w${n.id}(wm: number): void {\n${w.text() || "    // no stateful stage downstream"}\n  }`);
+  }
+
+  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, needsDelete: boolean) {
+    switch (op.kind) {
+      case "where": {
+        const c = emitExpr(op.cond, env);
+        const cond = /^\(.*\)$/.test(c) && balanced(c.slice(1, -1)) ? c : `(${c})`;
+        if (needsDelete && skip() === "return") b.line(`if (!${cond}) { this.d${"__SELF__"}(k); return; }`);
+        else b.line(`if (!${cond}) ${skip()};`);
+        return;
+      }
+      case "project": {
+        if (op.expr.kind === "record") {
+          const fields = new Map<string, string>();
+          const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env) }));
+          for (const f of values) fields.set(f.name, isSimple(f.js) ? f.js : b.hoist(f.js, f.name));
+          env.vars.set("r", { kind: "fields", fields, order: values.map((f) => f.name) });
+        } else {
+          const js = emitExpr(op.expr, env);
+          env.vars.set("r", { kind: "js", js: isSimple(js) ? js : b.hoist(js, "v") });
+        }
+        return;
+      }
+      case "unnest": {
+        const inT = op.inType as RecordT;
+        const cur = env.vars.get("r")!;
+        const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : `${cur.js}${prop(f)}`);
+        const arr = b.hoist(get(op.field), op.field);
+        const x = localName(op.as, b.taken);
+        const optional = inT.fields.find((f) => f.name === op.field)!.type.kind === "optional";
+        b.line(`${optional ? `if (${arr} !== null) ` : ""}for (const ${x} of ${arr}) {`);
+        b.depth++;
+        const fields = new Map<string, string>();
+        const order: string[] = [];
+        for (const f of (op.outType as RecordT).fields) {
+          order.push(f.name);
+          fields.set(f.name, f.name === op.as ? x : get(f.name));
+        }
+        env.vars.set("r", { kind: "fields", fields, order });
+        return;
+      }
+      case "lookup": {
+        const k = emitExpr(op.key, env);
+        const row = localName(op.alias, b.taken);
+        b.line(`const ${row} = this.table${op.table}.get(${k}) ?? null;`);
+        const cur = env.vars.get("r")!;
+        const fields = new Map<string, string>();
+        const order: string[] = [];
+        for (const f of (op.outType as RecordT).fields) {
+          order.push(f.name);
+          fields.set(f.name, f.name === op.alias ? row : cur.kind === "fields" ? cur.fields.get(f.name)! : `${cur.js}${prop(f.name)}`);
+        }
+        env.vars.set("r", { kind: "fields", fields, order });
+        this.tablesUsed.add(op.table);
+        return;
+      }
+    }
+  }
+
+  private readonly tablesUsed = new Set<number>();
+
+  private emitUnion(n: Extract<Node, { kind: "union" }>) {
+    const T = this.nodeType(n);
+    const b = new Body();
+    this.deliver(n, "r", "t", b);
+    this.methods.push(`  /** ${this.where(n.spans[0]!)} — union: records pass in reading order. */\n  private n${n.id}(r: ${T}, t: number): void {\n${b.text()}\n  }`);
+    this.multiInputWatermark(n, n.inputs.length, undefined);
+  }
+
+  /** Multi-input nodes: the output watermark is the smallest input watermark. */
+  private multiInputWatermark(n: Node, inputs: number, advance: string | undefined) {
+    this.fields.push(`  private readonly wm${n.id} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  private wmOut${n.id} = -Infinity;`);
+    const b = new Body();
+    b.line(`const w = this.wm${n.id};`);
+    b.line(`w[i] = wm;`);
+    b.line(`const min = ${inputs === 2 ? "w[0]! < w[1]! ? w[0]! : w[1]!" : "Math.min(...w)"};`);
+    b.line(`if (min <= this.wmOut${n.id}) return;`);
+    b.line(`this.wmOut${n.id} = min;`);
+    if (advance) b.line(advance.replace("$wm", "min"));
+    this.deliverWatermark(n, "min", b);
+    this.methods.push(`  private w${n.id}(i: number, wm: number): void {\n${b.text()}\n  }`);
+  }
+
+  private singleInputWatermark(n: Node, advance: string | undefined) {
+    const b = new Body();
+    if (advance) b.line(advance);
+    this.deliverWatermark(n, "wm", b);
+    this.methods.push(`  private w${n.id}(wm: number): void {\n${b.text() || "    // stateless for watermarks"}\n  }`);
+  }
+
+  /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
+  private outMethod(n: Node, T: string) {
+    const b = new Body();
+    this.deliver(n, "row", "t", b);
+    this.methods.push(`  private o${n.id}(row: ${T}, t: number): void {\n${b.text()}\n  }`);
+  }
+
+  private lateCallback(inputType: Type): string {
+    return `(row) => this.ctx.late(row, ${this.schema(inputType)})`;
+  }
+
+  /** Window argument of an operator. Carried windows group derived rows by their time (end − 1). */
+  private windowArg(w: WindowInfo): string {
+    if (w.carried) return `{ kind: "tumbling", size: 1 }`;
+    return w.kind === "hop" ? `{ kind: "hop", size: ${w.size}, slide: ${w.slide} }` : `{ kind: "tumbling", size: ${w.size} }`;
+  }
+
+  /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
+  private keyJs(parts: TExpr[], body: Body, varName = "r", extra: string[] = []): string {
+    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use };
+    const js = [...extra, ...parts.map((p) => emitExpr(p, env))];
+    if (js.length === 0) return "0";
+    if (js.length === 1) {
+      const t = parts.length === 1 ? stripOptional(parts[0]!.type) : undefined;
+      // Maps compare by SameValueZero: numbers, strings and booleans key directly.
+      if (!t || ["int", "float", "string", "bool", "time", "duration"].includes(t.kind)) return js[0]!;
+      return `JSON.stringify(${js[0]})`;
+    }
+    return `JSON.stringify([${js.join(", ")}])`;
+  }
+
+  private emitAgg(n: Extract<Node, { kind: "agg" }>) {
+    const inT = this.nodeTypeById(n.input);
+    const outT = this.nodeType(n);
+    const id = n.id;
+    const w = n.window;
+    const carriedSession = w?.carried && w.kind === "session";
+    const st = `Agg${id}State`;
+    // ---- state class: exactly the fields the agg list needs
+    const stateFields: string[] = [];
+    const ctorParams: string[] = [];
+    n.keys.forEach((k, i) => ctorParams.push(`readonly k${i}: ${this.names.ts(k.type)}`));
+    if (carriedSession) ctorParams.push("readonly ws: number");
+    const add = new Body(2);
+    const merge = new Body(2);
+    const results: string[] = [];
+    let mergeable = true;
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use });
+    n.aggs.forEach((a, i) => {
+      const f = `a${i}`;
+      const r = this.aggregate(a, f, add, merge, inEnv(add), !w);
+      stateFields.push(...r.fields.map((x) => `  ${x}`));
+      results.push(r.result);
+      if (!r.mergeable) mergeable = false;
+    });
+    const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
+    this.classes.push(`/** ${stateDoc} */\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {}\n}`);
+    // ---- spec class
+    const keyBody = new Body(2);
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
+    const initBody = new Body(2);
+    const initEnv = inEnv(initBody);
+    const initArgs = n.keys.map((k) => emitExpr(k.expr, initEnv));
+    if (carriedSession) initArgs.push("r.window_start");
+    const res = new Body(2);
+    const resEnv: ExprEnv = {
+      vars: new Map(), hoist: res.hoist, use: this.use,
+      aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}`,
+    };
+    const outFields: string[] = [];
+    if (w) {
+      const ws = !w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`;
+      outFields.push(`window_start: ${ws}`, "window_end: we");
+    }
+    n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
+    for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
+    res.line(`return { ${outFields.join(", ")} };`);
+    const spec = `Agg${id}`;
+    const itemsText = n.items.map((i) => i.name).join(", ");
+    this.ops.add("AggSpec").add("Key");
+    this.classes.push(
+      `/** ${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}. */\n` +
+      `class ${spec} implements AggSpec<${inT}, ${st}, ${outT}> {\n` +
+      (mergeable && n.aggs.length ? `  readonly orderInsensitive = true;\n` : "") +
+      `  key(r: ${inT}): Key {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
+      `  init(r: ${inT}): ${st} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
+      `  add(s: ${st}, r: ${inT}, t: number): void {\n${add.text()}\n  }\n` +
+      `  result(s: ${st}, ws: number, we: number): ${outT} {\n${res.text()}\n  }\n` +
+      (mergeable && n.aggs.length ? `  merge(s: ${st}, o: ${st}): void {\n${merge.text()}\n  }\n` : "") +
+      `}`,
+    );
+    if (!w) {
+      // Unwindowed: an upsert stream. State per key; every input emits its key's updated row.
+      this.fields.push(`  private readonly agg${id} = new ${spec}();\n  private readonly state${id} = new Map<Key, ${st}>();`);
+      const b = new Body();
+      b.line(this.comment(n.spans[0]!));
+      b.line(`const k = this.agg${id}.key(r);`);
+      b.line(`let s = this.state${id}.get(k);`);
+      b.line(`if (s === undefined) this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
+      b.line(`this.agg${id}.add(s, r, t);`);
+      b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
+      this.deliver(n, "row", "t", b);
+      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: emits the updated row of the input's key. */\n  private n${id}(r: ${inT}, t: number): void {\n${b.text()}\n  }`);
+      this.singleInputWatermark(n, undefined);
+      return;
+    }
+    const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
+    this.ops.add(op);
+    this.fields.push(`  private readonly op${id}: ${op}<${inT}, ${st}, ${outT}>;`);
+    const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
+    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+    this.outMethod(n, outT);
+    this.singleInputWatermark(n, `this.op${id}.advance(wm);`);
+  }
+
+  /**
+   * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
+   * Every aggregate but count() skips null inputs.
+   */
+  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean): { fields: string[]; result: string; mergeable: boolean } {
+    const argT = a.args[0]?.type;
+    const optional = argT?.kind === "optional";
+    const vT = argT ? this.names.ts(stripOptional(argT)) : "number";
+    const v = a.args[0] ? emitExpr(a.args[0], env) : "";
+    const val = a.args[0] && !isSimple(v) ? add.hoist(v, "v") : v;
+    const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+    // Float addition is not associative: merging partial sums in another order could change the
+    // last bits, so only integer sums are merged (hop panes, incremental sessions).
+    const exactSum = argT !== undefined && stripOptional(argT).kind !== "float";
+    switch (a.fn) {
+      case "count":
+        add.line(`s.${f}++;`);
+        merge.line(`s.${f} += o.${f};`);
+        return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
+      case "count_expr":
+        guard(`s.${f}++;`);
+        merge.line(`s.${f} += o.${f};`);
+        return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
+      case "sum":
+        if (!optional) {
+          add.line(`s.${f} += ${val};`);
+          merge.line(`s.${f} += o.${f};`);
+          return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: exactSum };
+        }
+        add.line(`if (${val} !== null) { s.${f} += ${val}; s.${f}n = true; }`);
+        merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
+        return { fields: [`${f} = 0;`, `${f}n = false;`], result: `(s.${f}n ? s.${f} : null)`, mergeable: exactSum };
+      case "avg":
+        guard(optional ? `{ s.${f} += ${val}; s.${f}c++; }` : `s.${f} += ${val}; s.${f}c++;`);
+        merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
+        return { fields: [`${f} = 0;`, `${f}c = 0;`], result: optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`, mergeable: exactSum };
+      case "min":
+      case "max": {
+        const cmp = a.fn === "min" ? "<" : ">";
+        add.line(`if (${optional ? `${val} !== null && ` : ""}(s.${f} === null || ${val} ${cmp} s.${f})) s.${f} = ${val};`);
+        merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
+        return { fields: [`${f}: ${vT} | null = null;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: true };
+      }
+      case "first":
+        add.line(`if (!s.${f}s${optional ? ` && ${val} !== null` : ""}) { s.${f} = ${val}; s.${f}s = true; }`);
+        return { fields: [`${f}: ${vT} | null = null;`, `${f}s = false;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: false };
+      case "last":
+        guard(`s.${f} = ${val};`);
+        return { fields: [`${f}: ${vT} | null = null;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: false };
+      case "count_distinct":
+        guard(`s.${f}.add(${val});`);
+        merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
+        return { fields: [`readonly ${f} = new Set<${vT}>();`], result: `s.${f}.size`, mergeable: true };
+      case "approx_count_distinct":
+        this.use("HyperLogLog");
+        guard(`s.${f}.add(${val});`);
+        merge.line(`s.${f}.merge(o.${f});`);
+        return { fields: [`readonly ${f} = new HyperLogLog();`], result: `s.${f}.count()`, mergeable: true };
+      case "percentile":
+        this.use("Percentile");
+        guard(`s.${f}.add(${val});`);
+        merge.line(`s.${f}.merge(o.${f});`);
+        return { fields: [`readonly ${f} = new Percentile();`], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})!`, mergeable: true };
+      case "collect":
+        guard(`s.${f}.push(${val});`);
+        return { fields: [`readonly ${f}: ${vT}[] = [];`], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
+      case "max_by":
+      case "min_by": {
+        const kT = this.names.ts(stripOptional(a.args[1]!.type));
+        const kj = emitExpr(a.args[1]!, env);
+        const kv = isSimple(kj) ? kj : add.hoist(kj, "by");
+        const cmp = a.fn === "max_by" ? ">" : "<";
+        // Strict comparison: the first record with the extreme key wins.
+        add.line(`if (${kv} !== null && (s.${f}k === null || ${kv} ${cmp} s.${f}k)) { s.${f}k = ${kv}; s.${f} = ${val}; }`);
+        const resultNullable = optional || a.args[1]!.type.kind === "optional";
+        return { fields: [`${f}: ${this.names.ts(argT!)} | null = null;`, `${f}k: ${kT} | null = null;`], result: resultNullable ? `s.${f}` : `s.${f}!`, mergeable: false };
+      }
+    }
+  }
+
+  /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
+  private compareBody(by: TExpr, desc: boolean, inT: string): string {
+    const b = new Body(2);
+    const ea: ExprEnv = { vars: new Map([["r", { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use };
+    const x = b.hoist(emitExpr(by, ea), "x");
+    const eb: ExprEnv = { vars: new Map([["r", { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use };
+    const y = b.hoist(emitExpr(by, eb), "y");
+    if (by.type.kind === "optional") {
+      b.line(`if (${x} === null || ${y} === null) return ${x} === ${y} ? 0 : ${x} === null ? 1 : -1;`);
+    }
+    b.line(desc ? `return ${x} > ${y} ? -1 : ${x} < ${y} ? 1 : 0;` : `return ${x} < ${y} ? -1 : ${x} > ${y} ? 1 : 0;`);
+    return `  compare(a: ${inT}, b: ${inT}): number {\n${b.text()}\n  }`;
+  }
+
+  private emitTop(n: Extract<Node, { kind: "top" }>) {
+    const inT = this.nodeTypeById(n.input);
+    const kb = new Body(2);
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
+    this.ops.add("WindowTop").add("TopSpec").add("Key");
+    this.classes.push(
+      `/** ${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}. */\n` +
+      `class Top${n.id} implements TopSpec<${inT}> {\n  key(r: ${inT}): Key {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
+    );
+    this.fields.push(`  private readonly op${n.id}: WindowTop<${inT}>;`);
+    this.init.push(`    this.op${n.id} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+    this.outMethod(n, inT);
+    this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
+  }
+
+  private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
+    const inT = this.nodeTypeById(n.input);
+    const kb = new Body(2);
+    const parts = [...n.keys.map((k) => k.expr), ...n.values];
+    const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? "JSON.stringify(r)" : "r") : this.keyJs(parts, kb);
+    this.ops.add("Key");
+    this.classes.push(`/** ${this.where(n.spans[0]!)} — distinct key. */\nclass Distinct${n.id} {\n  key(r: ${inT}): Key {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
+    if (n.window) {
+      this.ops.add("WindowDistinct");
+      this.fields.push(`  private readonly op${n.id}: WindowDistinct<${inT}>;`);
+      this.init.push(`    this.op${n.id} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+    } else {
+      this.ops.add("TimedDistinct");
+      this.fields.push(`  private readonly op${n.id}: TimedDistinct<${inT}>;`);
+      this.init.push(`    this.op${n.id} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t));`);
+    }
+    this.outMethod(n, inT);
+    this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
+  }
+
+  private emitJoin(n: Extract<Node, { kind: "join" }>) {
+    const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
+    // Equi-join keys: conjuncts `a == b` with `a` over the left side only and `b` over the right.
+    const conj = conjuncts(n.on);
+    const lk: TExpr[] = [], rk: TExpr[] = [];
+    const rest: TExpr[] = [];
+    for (const c of conj) {
+      if (c.kind === "binary" && c.op === "eq") {
+        const a = varsOf(c.left), b = varsOf(c.right);
+        if (only(a, "l") && only(b, "rt")) { lk.push(c.left); rk.push(c.right); continue; }
+        if (only(a, "rt") && only(b, "l")) { lk.push(c.right); rk.push(c.left); continue; }
+      }
+      rest.push(c);
+    }
+    const keyFn = (parts: TExpr[], v: "l" | "rt", T: string, name: string) => {
+      const b = new Body(2);
+      const env: ExprEnv = { vars: new Map([[v, { kind: "js", js: v === "l" ? "l" : "r" } as Value]]), hoist: b.hoist, use: this.use };
+      const js = parts.map((p) => emitExpr(p, env));
+      let k = "0";
+      if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
+      else if (js.length > 1) {
+        // A composite key with a null part never matches (SQL equality).
+        const vals = js.map((x) => (isSimple(x) ? x : b.hoist(x, "p")));
+        const anyNull = parts.some((p) => p.type.kind === "optional");
+        k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
+      }
+      return `  ${name}(${v === "l" ? "l" : "r"}: ${T}): Key {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
+    };
+    const mb = new Body(2);
+    const menv: ExprEnv = { vars: new Map<string, Value>([["l", { kind: "js", js: "l" }], ["rt", { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use };
+    const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
+    const windowed = n.mode.kind === "window";
+    const sides: string[] = [];
+    if (n.leftAlias) sides.push(`${key(n.leftAlias)}: l`);
+    else for (const f of (n.leftType as RecordT).fields) sides.push(`${key(f.name)}: l${prop(f.name)}`);
+    sides.push(`${key(n.rightAlias)}: r`);
+    if (windowed) {
+      const w = (n.mode as { window: WindowInfo }).window;
+      sides.push(`window_start: ${w.carried ? `we - ${w.size}` : "ws"}`, "window_end: we");
+    }
+    const specName = `Join${n.id}`;
+    const specType = windowed ? "WindowJoinSpec" : "JoinSpec";
+    this.ops.add(specType).add("Key");
+    this.classes.push(
+      `/** ${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}. */\n` +
+      `class ${specName} implements ${specType}<${LT}, ${RT}, ${outT}> {\n` +
+      `${keyFn(lk, "l", LT, "leftKey")}\n${keyFn(rk, "rt", RT, "rightKey")}\n` +
+      `  match(l: ${LT}, r: ${RT}): boolean {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
+      `  combine(l: ${LT}, r: ${RT}${windowed ? ", ws: number, we: number" : ""}): ${outT} {\n    return { ${sides.join(", ")} };\n  }\n}`,
+    );
+    if (n.mode.kind === "window") {
+      this.ops.add("WindowJoin");
+      this.fields.push(`  private readonly op${n.id}: WindowJoin<${LT}, ${RT}, ${outT}>;`);
+      this.init.push(`    this.op${n.id} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.emittedType(n.left))}, ${this.lateCallback(this.emittedType(n.right))});`);
+    } else {
+      this.ops.add("IntervalJoin");
+      const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
+      this.fields.push(`  private readonly op${n.id}: IntervalJoin<${LT}, ${RT}, ${outT}>;`);
+      this.init.push(`    this.op${n.id} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), (row, t) => this.o${n.id}(row, t));`);
+    }
+    this.outMethod(n, outT);
+    this.multiInputWatermark(n, 2, `this.op${n.id}.advance($wm);`);
+  }
+
+  private emitOutput(n: Extract<Node, { kind: "output" }>) {
+    const T = this.nodeType(n);
+    this.fields.push(`  private readonly emit${n.output}: (row: ${T}) => void;`);
+    this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]!;`);
+    if (n.decl.final) {
+      this.ops.add("FinalTable");
+      this.fields.push(`  /** ${this.where(n.decl.span)} — emit final: the latest row per key. */\n  private readonly final${n.id} = new FinalTable<${T}>();`);
+    }
+  }
+
+  // ---- module --------------------------------------------------------------------------------
+
+  module(): string {
+    // Outputs first, so their row types get the output's name.
+    for (const n of this.order) if (n.kind === "output") this.nodeType(n);
+    for (const n of this.order) if (n.kind === "source") this.nodeType(n);
+    for (const n of this.order) this.emitNode(n);
+    const finals = this.order.filter((n): n is Extract<Node, { kind: "output" }> => n.kind === "output" && n.decl.final);
+    const tableFields = [...this.tablesUsed].sort().map((i) => {
+      const t = this.g.tables[i]!;
+      const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
+      this.ops.add("Key");
+      return `  /** Table \`${t.name}\`, keyed by ${t.key}. */\n  private readonly table${i}: Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>;`;
+    });
+    const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}] as Map<never, never>;`);
+    // Rewrite the delete placeholder of chains (a where in an upsert chain deletes the key).
+    const methods = this.methods.map((m) => {
+      const id = /private n(\d+)\(/.exec(m)?.[1];
+      return id ? m.replaceAll("this.d__SELF__(k)", this.deleteCall(Number(id))) : m;
+    });
+    const pushes = this.liveSources.map((s) => `(r, t) => this.n${s.id}(r, t)`);
+    const advance = this.liveSources.map((s, i) => `      case ${i}: this.w${s.id}(wm); break;`);
+    const opsImports = [...this.ops].filter((x) => x && !["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
+    const typeImports = [...this.ops].filter((x) => ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
+    const stdImports = [...this.stdlib].sort();
+    const runtime = this.opts.runtime ?? "@flowc/runtime";
+    const out: string[] = [];
+    out.push(`// ${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`);
+    out.push(`import { runProgram, type GraphInstance, type Program, type RunContext, type RunOptions, type Schema } from "${runtime}";`);
+    if (opsImports.length || typeImports.length) out.push(`import { ${[...opsImports, ...typeImports.map((x) => `type ${x}`)].join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
+    if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
+    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${JSON.stringify(imp.from.replace(/\.ts$/, ".js"))};`);
+    out.push("");
+    const programLiteral = this.programLiteral();
+    out.push(...this.names.decls.map((d) => d + "\n"));
+    for (const [lit, name] of this.schemas) out.push(`const ${name}: Schema = ${lit};`);
+    if (this.schemas.size) out.push("");
+    out.push(...this.classes.map((c) => c + "\n"));
+    out.push(`/** The dataflow graph of ${this.g.file}: one method per node, called directly. */`);
+    out.push(`class FlowGraph implements GraphInstance {`);
+    out.push(`  readonly push: ReadonlyArray<(record: any, time: number) => void> = [${pushes.join(", ")}];`);
+    out.push(...tableFields);
+    out.push(...this.fields);
+    out.push(`\n  constructor(private readonly ctx: RunContext) {`);
+    out.push(...tableInit);
+    out.push(...this.init);
+    out.push(`  }\n`);
+    out.push(`  advance(source: number, wm: number): void {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`);
+    const finish = finals.map((f) => `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`);
+    out.push(`  finish(): void {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
+    out.push(methods.join("\n\n"));
+    out.push(`}\n`);
+    out.push(programLiteral);
+    out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
+    out.push(`export function run(options: RunOptions = {}) {\n  return runProgram(program, options);\n}`);
+    return out.join("\n") + "\n";
+  }
+
+  private deleteCall(chainId: number): string {
+    const n = this.g.nodes.get(chainId)!;
+    return this.hasDeleteConsumers(n) ? `this.d${chainId}(k)` : "";
+  }
+
+  private programLiteral(): string {
+    const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }`;
+    const sources = this.liveSources.map((s) => {
+      const d = s.decl;
+      const parts = [`name: ${JSON.stringify(d.name)}`, `schema: ${this.schema(d.type)}`];
+      if (s.keep) parts.push(`keep: ${JSON.stringify(s.keep)}`);
+      parts.push(`connector: ${conn(d.connector)}`);
+      if (d.eventTime) parts.push(`eventTime: { field: ${JSON.stringify(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
+      return `    { ${parts.join(", ")} },`;
+    });
+    const tables = this.g.tables.map((t) => `    { name: ${JSON.stringify(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${JSON.stringify(t.key)} },`);
+    const outputs = this.g.outputs.map((o) => {
+      const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
+      return `    { name: ${JSON.stringify(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
+    });
+    return `export const program: Program = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: [\n${sources.join("\n")}\n  ],\n  tables: [\n${tables.join("\n")}\n  ],\n  outputs: [\n${outputs.join("\n")}\n  ],\n  create: (ctx: RunContext) => new FlowGraph(ctx),\n};`;
+  }
+}
+
+function balanced(s: string): boolean {
+  let d = 0;
+  for (const c of s) {
+    if (c === "(") d++;
+    else if (c === ")" && --d < 0) return false;
+  }
+  return d === 0;
+}
+
+function conjuncts(e: TExpr): TExpr[] {
+  return e.kind === "binary" && e.op === "and" ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
+}
+
+function varsOf(e: TExpr): Set<string> {
+  const s = new Set<string>();
+  const walk = (x: TExpr) => {
+    if (x.kind === "var") s.add(x.name);
+    for (const c of children(x)) walk(c);
+  };
+  walk(e);
+  return s;
+}
+
+const only = (vars: Set<string>, v: string) => vars.size === 1 && vars.has(v);
+
+function children(e: TExpr): TExpr[] {
+  switch (e.kind) {
+    case "get":
+      return [e.object];
+    case "index":
+      return [e.object, e.index];
+    case "unary":
+      return [e.operand];
+    case "binary":
+    case "coalesce":
+      return [e.left, e.right];
+    case "in":
+      return [e.value, e.list];
+    case "if":
+      return [e.cond, e.then, e.else];
+    case "array":
+      return e.elements;
+    case "record":
+      return e.fields.map((f) => f.value);
+    case "call":
+    case "callFn":
+    case "callExtern":
+      return e.args;
+    default:
+      return [];
+  }
+}
+
+export type { GroupKey };

@@ -1,0 +1,182 @@
+// Typed expressions → JavaScript expressions. Values are plain JS (see runtime/src/contract.ts).
+import type { BinOp, TExpr } from "../check/typed";
+import { isNumeric, stripOptional, type Type } from "../check/types";
+import { key, prop } from "./types";
+
+/** What the emitter knows about a variable: a JS expression holding an object, or its fields. */
+export type Value =
+  | { kind: "js"; js: string }
+  /** A record not built yet: field name → JS expression (locals or paths). */
+  | { kind: "fields"; fields: Map<string, string>; order: string[] };
+
+export interface ExprEnv {
+  vars: Map<string, Value>;
+  /** Binds a JS expression to a fresh const (statement emitted before the current one). */
+  hoist(js: string, hint: string): string;
+  /** Records that a stdlib export is used. */
+  use(name: string): string;
+  /** In aggregate results: JS for `$aggN` / `$keyN`. */
+  aggRef?(index: number): string;
+  keyRef?(index: number): string;
+}
+
+const SIMPLE = /^(?:[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\["[^"]*"\])*|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|"(?:[^"\\]|\\.)*"|true|false|null)$/;
+/** Cheap, side-effect-free expressions may be repeated instead of bound to a const. */
+export const isSimple = (js: string) => SIMPLE.test(js);
+
+/** Materializes a value as a JS expression (an object literal for a `fields` value). */
+export function valueJs(v: Value): string {
+  if (v.kind === "js") return v.js;
+  return `{ ${v.order.map((f) => (v.fields.get(f) === f && /^[A-Za-z_$][\w$]*$/.test(f) ? f : `${key(f)}: ${v.fields.get(f)}`)).join(", ")} }`;
+}
+
+const BIN: Record<BinOp, string> = { add: "+", sub: "-", mul: "*", div: "/", mod: "%", concat: "+", eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=", and: "&&", or: "||" };
+
+function literal(v: number | string | boolean | null): string {
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isFinite(v) ? (v < 0 ? `(${v})` : String(v)) : v > 0 ? "Infinity" : v < 0 ? "(-Infinity)" : "NaN";
+  return JSON.stringify(v);
+}
+
+export function emitExpr(e: TExpr, env: ExprEnv): string {
+  const js = emitExprInner(e, env);
+  // A narrowed optional is non-null here; tell TypeScript so.
+  return e.narrowed && (e.kind === "get" || e.kind === "var") ? `${js}!` : js;
+}
+
+function emitExprInner(e: TExpr, env: ExprEnv): string {
+  const sub = (x: TExpr) => emitExpr(x, env);
+  switch (e.kind) {
+    case "lit":
+      return literal(e.value);
+    case "var": {
+      const v = env.vars.get(e.name);
+      if (!v) throw new Error(`internal: unbound variable ${e.name}`);
+      if (v.kind === "js") return v.js;
+      // The whole record is needed: build it once.
+      const js = env.hoist(valueJs(v), "row");
+      env.vars.set(e.name, { kind: "js", js });
+      return js;
+    }
+    case "get": {
+      if (e.object.kind === "var") {
+        const v = env.vars.get(e.object.name);
+        if (v?.kind === "fields") {
+          const f = v.fields.get(e.field);
+          if (f !== undefined) return f;
+        }
+      }
+      const obj = sub(e.object);
+      if (e.object.type.kind === "optional" || e.object.type.kind === "null") {
+        const o = isSimple(obj) ? obj : env.hoist(obj, "o");
+        return `(${o} === null ? null : ${o}${prop(e.field)})`;
+      }
+      return `${obj}${prop(e.field)}`;
+    }
+    case "index": {
+      const obj = sub(e.object), i = sub(e.index);
+      return `(${obj}[${i}] ?? null)`;
+    }
+    case "unary":
+      return e.op === "not" ? `!${wrap(sub(e.operand))}` : `-${wrap(sub(e.operand))}`;
+    case "binary": {
+      const l = sub(e.left), r = sub(e.right);
+      return `(${l} ${BIN[e.op]} ${r})`;
+    }
+    case "coalesce":
+      return `(${sub(e.left)} ?? ${sub(e.right)})`;
+    case "in": {
+      const v = sub(e.value);
+      if (e.list.kind === "array" && e.list.elements.length <= 8) {
+        const x = isSimple(v) ? v : env.hoist(v, "v");
+        const parts = e.list.elements.map((el) => `${x} === ${sub(el)}`);
+        const any = parts.length ? `(${parts.join(" || ")})` : "false";
+        return e.negated ? `!${any}` : any;
+      }
+      const test = `${wrap(sub(e.list))}.includes(${v})`;
+      return e.negated ? `!${test}` : test;
+    }
+    case "if":
+      return `(${sub(e.cond)} ? ${sub(e.then)} : ${sub(e.else)})`;
+    case "array":
+      return `[${e.elements.map(sub).join(", ")}]`;
+    case "record":
+      return `{ ${e.fields.map((f) => `${key(f.name)}: ${sub(f.value)}`).join(", ")} }`;
+    case "call":
+      return builtinCall(e.fn, e.args, env);
+    case "callExtern":
+      return `${e.fn}(${e.args.map(sub).join(", ")})`;
+    case "callFn":
+      throw new Error(`internal: fn ${e.fn} was not inlined`);
+    case "aggRef":
+      return env.aggRef!(e.index);
+    case "keyRef":
+      return env.keyRef!(e.index);
+  }
+}
+
+const wrap = (js: string) => (isSimple(js) || /^\(.*\)$/.test(js) ? js : `(${js})`);
+
+/** Built-ins: inline JavaScript where it is one obvious expression, else the stdlib export. */
+function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
+  const a = args.map((x) => emitExpr(x, env));
+  const t0: Type = stripOptional(args[0]?.type ?? { kind: "error" });
+  const std = (name: string) => `${env.use(name)}(${a.join(", ")})`;
+  switch (fn) {
+    case "abs":
+      return `Math.abs(${a[0]})`;
+    case "floor":
+      return t0.kind === "int" ? a[0]! : `Math.floor(${a[0]})`;
+    case "ceil":
+      return t0.kind === "int" ? a[0]! : `Math.ceil(${a[0]})`;
+    case "sqrt":
+      return `Math.sqrt(${a[0]})`;
+    case "pow":
+      return `Math.pow(${a[0]}, ${a[1]})`;
+    case "round":
+      return args.length === 2 ? std("flow_round2") : t0.kind === "int" ? a[0]! : std("flow_round");
+    case "min":
+      return isNumeric(t0) || t0.kind === "time" || t0.kind === "duration" ? `Math.min(${a[0]}, ${a[1]})` : std("flow_min2");
+    case "max":
+      return isNumeric(t0) || t0.kind === "time" || t0.kind === "duration" ? `Math.max(${a[0]}, ${a[1]})` : std("flow_max2");
+    case "div":
+      return std("flow_div");
+    case "int":
+      if (t0.kind === "string") return std("flow_parse_int");
+      if (t0.kind === "bool") return `(${a[0]} ? 1 : 0)`;
+      if (t0.kind === "int" || t0.kind === "time" || t0.kind === "duration") return a[0]!;
+      return std("flow_int");
+    case "float":
+      return t0.kind === "string" ? std("flow_parse_float") : a[0]!;
+    case "string":
+      if (t0.kind === "time") return `${env.use("flow_time_string")}(${a[0]})`;
+      if (t0.kind === "string") return a[0]!;
+      if (args[0]!.type.kind === "optional") return `(${a[0]} === null ? "null" : String(${a[0]}))`;
+      return `String(${a[0]})`;
+    case "len":
+      return `${wrap(a[0]!)}.length`;
+    case "lower":
+      return `${wrap(a[0]!)}.toLowerCase()`;
+    case "upper":
+      return `${wrap(a[0]!)}.toUpperCase()`;
+    case "trim":
+      return `${wrap(a[0]!)}.trim()`;
+    case "contains":
+      return `${wrap(a[0]!)}.includes(${a[1]})`;
+    case "starts_with":
+      return `${wrap(a[0]!)}.startsWith(${a[1]})`;
+    case "ends_with":
+      return `${wrap(a[0]!)}.endsWith(${a[1]})`;
+    case "substr":
+    case "replace":
+    case "split":
+    case "matches":
+    case "regex_extract":
+    case "hour":
+    case "minute":
+    case "day_of_week":
+    case "date":
+    case "trunc":
+      return std(`flow_${fn}`);
+  }
+  throw new Error(`internal: unknown built-in ${fn}`);
+}

@@ -1,0 +1,105 @@
+// TypeScript types and runtime schemas for Flow types.
+import type { Type } from "../check/types";
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await"]);
+
+export const isIdent = (s: string) => IDENT.test(s);
+/** `.name` or `["odd-name"]`. */
+export const prop = (name: string) => (isIdent(name) ? `.${name}` : `[${JSON.stringify(name)}]`);
+/** An object-literal key. */
+export const key = (name: string) => (isIdent(name) ? name : JSON.stringify(name));
+/** A safe local variable name derived from a field name. */
+export function localName(name: string, taken: Set<string>): string {
+  let base = name.replace(/[^A-Za-z0-9_$]/g, "_");
+  if (!/^[A-Za-z_$]/.test(base)) base = "_" + base;
+  if (RESERVED.has(base) || ["r", "t", "k", "l", "rt", "ctx"].includes(base)) base = base + "_";
+  let n = base, i = 2;
+  while (taken.has(n)) n = `${base}${i++}`;
+  taken.add(n);
+  return n;
+}
+
+/** Structural key of a type (for naming interfaces once). */
+export function typeKey(t: Type): string {
+  switch (t.kind) {
+    case "optional":
+      return `${typeKey(t.inner)}?`;
+    case "array":
+      return `[${typeKey(t.element)}]`;
+    case "record":
+      return `{${t.fields.map((f) => `${f.name}:${typeKey(f.type)}`).join(",")}}`;
+    default:
+      return t.kind;
+  }
+}
+
+/** Named record interfaces of a module: structural key → interface name. */
+export class TypeNames {
+  private readonly names = new Map<string, string>();
+  private readonly used = new Set<string>();
+  readonly decls: string[] = [];
+
+  /** Declares `t` (a record) under `name` unless an equal type already has a name. */
+  declare(t: Type, name: string, doc?: string): string {
+    if (t.kind !== "record") return this.ts(t);
+    const k = typeKey(t);
+    const existing = this.names.get(k);
+    if (existing) return existing;
+    let n = name.replace(/[^A-Za-z0-9_]/g, "");
+    n = n.charAt(0).toUpperCase() + n.slice(1) || "Row";
+    let unique = n, i = 2;
+    while (this.used.has(unique)) unique = `${n}${i++}`;
+    this.used.add(unique);
+    this.names.set(k, unique);
+    const body = t.fields.map((f) => `  ${key(f.name)}: ${this.ts(f.type)};`).join("\n");
+    this.decls.push(`${doc ? `/** ${doc} */\n` : ""}export interface ${unique} {\n${body}\n}`);
+    return unique;
+  }
+
+  ts(t: Type): string {
+    switch (t.kind) {
+      case "int":
+      case "float":
+      case "time":
+      case "duration":
+        return "number";
+      case "bool":
+        return "boolean";
+      case "string":
+        return "string";
+      case "null":
+        return "null";
+      case "error":
+        return "never";
+      case "optional":
+        return `${this.ts(t.inner)} | null`;
+      case "array": {
+        const e = this.ts(t.element);
+        return /[ |]/.test(e) ? `Array<${e}>` : `${e}[]`;
+      }
+      case "record": {
+        const named = this.names.get(typeKey(t));
+        if (named) return named;
+        return `{ ${t.fields.map((f) => `${key(f.name)}: ${this.ts(f.type)}`).join("; ")} }`;
+      }
+    }
+  }
+}
+
+/** The runtime Schema literal (runtime/src/contract.ts) of a type. */
+export function schemaLiteral(t: Type): string {
+  switch (t.kind) {
+    case "optional":
+      return `{ kind: "optional", inner: ${schemaLiteral(t.inner)} }`;
+    case "array":
+      return `{ kind: "array", element: ${schemaLiteral(t.element)} }`;
+    case "record":
+      return `{ kind: "record", fields: [${t.fields.map((f) => `{ name: ${JSON.stringify(f.name)}, type: ${schemaLiteral(f.type)} }`).join(", ")}] }`;
+    case "null":
+    case "error":
+      return `{ kind: "optional", inner: { kind: "string" } }`;
+    default:
+      return `{ kind: "${t.kind}" }`;
+  }
+}

@@ -1,0 +1,95 @@
+// The dataflow graph: sources, fused stateless chains, stateful operators, unions, joins and
+// outputs, connected by edges. Lowering builds it from the typed program; optimization passes
+// rewrite it; the emitter prints it as TypeScript.
+import type { Span } from "../syntax/ast";
+import type { AggCall, GroupKey, TExpr, TFn, TOutput, TSource, TTable, WindowInfo } from "../check/typed";
+import type { RecordT, Type } from "../check/types";
+
+export type NodeId = number;
+
+/** One stateless step of a chain. Expressions read the element as var `r`. */
+export type ChainOp = { span: Span; inType: Type; outType: Type } & (
+  | { kind: "where"; cond: TExpr }
+  | { kind: "project"; expr: TExpr; what: "select" | "extend" | "map" }
+  | { kind: "unnest"; field: string; as: string; elementType: Type }
+  | { kind: "lookup"; table: number; alias: string; key: TExpr; rowType: RecordT }
+);
+
+interface NodeBase {
+  id: NodeId;
+  /** Element type of the records this node emits. */
+  type: Type;
+  /** Spans of the source text this node comes from (for comments and the graph view). */
+  spans: Span[];
+  /** Part of an upsert stream (after an unwindowed agg): updates carry their key. */
+  upsert: boolean;
+}
+
+export type Node = NodeBase & (
+  | { kind: "source"; source: number; decl: TSource; keep?: string[] }
+  | { kind: "chain"; input: NodeId; ops: ChainOp[] }
+  | { kind: "union"; inputs: NodeId[] }
+  | { kind: "agg"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[]; inType: Type }
+  | { kind: "top"; input: NodeId; window: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
+  | { kind: "distinct"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
+  | {
+      kind: "join";
+      left: NodeId;
+      right: NodeId;
+      leftType: Type;
+      rightType: Type;
+      leftAlias?: string;
+      rightAlias: string;
+      on: TExpr;
+      mode: { kind: "interval"; lower: number; upper: number } | { kind: "window"; window: WindowInfo } | { kind: "unbounded" };
+    }
+  | { kind: "output"; input: NodeId; output: number; decl: TOutput; keyFields?: string[] }
+);
+
+export type NodeKind = Node["kind"];
+
+export interface Graph {
+  file: string;
+  nodes: Map<NodeId, Node>;
+  sources: TSource[];
+  tables: TTable[];
+  outputs: TOutput[];
+  imports: { names: string[]; from: string }[];
+  fns: Map<string, TFn>;
+}
+
+export function inputsOf(n: Node): NodeId[] {
+  switch (n.kind) {
+    case "source":
+      return [];
+    case "union":
+      return n.inputs;
+    case "join":
+      return [n.left, n.right];
+    default:
+      return [n.input];
+  }
+}
+
+/** Consumers of every node, in node order (a stable order makes generated code stable). */
+export function consumers(g: Graph): Map<NodeId, NodeId[]> {
+  const out = new Map<NodeId, NodeId[]>();
+  for (const id of g.nodes.keys()) out.set(id, []);
+  for (const n of g.nodes.values()) for (const i of inputsOf(n)) out.get(i)?.push(n.id);
+  return out;
+}
+
+/** Nodes in an order where every node comes after its inputs. */
+export function topoOrder(g: Graph): Node[] {
+  const seen = new Set<NodeId>();
+  const order: Node[] = [];
+  const visit = (id: NodeId) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const n = g.nodes.get(id)!;
+    for (const i of inputsOf(n)) visit(i);
+    order.push(n);
+  };
+  for (const id of [...g.nodes.keys()].sort((a, b) => a - b)) visit(id);
+  return order;
+}

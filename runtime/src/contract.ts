@@ -1,0 +1,101 @@
+// The contract between generated code and the runtime. Generated modules import only
+// types from here plus the operator classes and connectors they use.
+//
+// Values at run time: int, float, duration → number (durations in ms); time → number (epoch ms);
+// bool → boolean; string → string; optional → null or the value; array → JS array;
+// record → a plain object whose keys are in the type's field order.
+
+export type Schema =
+  | { kind: "int" }
+  | { kind: "float" }
+  | { kind: "bool" }
+  | { kind: "string" }
+  | { kind: "time" }
+  | { kind: "duration" }
+  | { kind: "optional"; inner: Schema }
+  | { kind: "array"; element: Schema }
+  | { kind: "record"; fields: FieldSchema[] };
+
+export interface FieldSchema {
+  name: string;
+  type: Schema;
+}
+
+export type RecordSchema = Extract<Schema, { kind: "record" }>;
+
+export type Format = "jsonl" | "csv" | "lines";
+
+export type ConnectorSpec =
+  | { kind: "file"; path: string; format: Format }
+  | { kind: "stdin"; format: Format }
+  | { kind: "range"; from: number; to: number }
+  | {
+      kind: "nexmark";
+      eventKind: "person" | "auction" | "bid";
+      events: number;
+      rate: number;
+      seed: number;
+      start: number;
+    }
+  | { kind: "iterable"; iterable: AsyncIterable<unknown> | Iterable<unknown> };
+
+export interface SourceSpec {
+  name: string;
+  /** The declared type (records are validated against all of it). */
+  schema: Schema;
+  /**
+   * Field names of the declared record type that the program reads; the decoder may leave the
+   * others out of the value it builds (projection pushdown). Undefined = keep everything.
+   */
+  keep?: string[];
+  connector: ConnectorSpec;
+  /** Event-time field (a `time` field of the record) and watermark delay in ms. */
+  eventTime?: { field: string; delayMs: number };
+}
+
+export interface TableSpec {
+  name: string;
+  schema: Schema;
+  connector: ConnectorSpec;
+  /** Key field; when several rows share a key, the last one wins. */
+  key: string;
+}
+
+export interface OutputSpec {
+  /** `out1`, `out2`, ... for unnamed outputs. */
+  name: string;
+  schema: Schema;
+  /** Undefined = stdout JSONL. */
+  connector?: { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
+  /** `emit final`: rows arrive through `RunContext.final*`, printed at end of input. */
+  final: boolean;
+}
+
+/** What the runtime hands to a program's graph when a run starts. */
+export interface RunContext {
+  /** One function per output (index as in `Program.outputs`): a row reached the output. */
+  readonly emit: ReadonlyArray<(row: unknown) => void>;
+  /** A late record dropped by a windowed stage (written to --late, counted). */
+  late(row: unknown, schema: Schema): void;
+  /** Loaded tables, index as in `Program.tables`: key value → row (last row wins). */
+  readonly tables: ReadonlyArray<Map<unknown, unknown>>;
+}
+
+/** An instantiated dataflow graph. The driver calls these; generated code implements them. */
+export interface GraphInstance {
+  /** One per source (index as in `Program.sources`): a valid record with its event time. */
+  readonly push: ReadonlyArray<(record: any, time: number) => void>;
+  /** Source `source`'s watermark rose to `watermark` (+Infinity when it has ended). */
+  advance(source: number, watermark: number): void;
+  /** Every source has ended and every watermark is +Infinity: flush `emit final` outputs. */
+  finish(): void;
+}
+
+export interface Program {
+  /** The .flow file name, for messages. */
+  file: string;
+  sources: SourceSpec[];
+  tables: TableSpec[];
+  outputs: OutputSpec[];
+  create(ctx: RunContext): GraphInstance;
+}

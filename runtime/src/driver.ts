@@ -1,0 +1,804 @@
+// The driver: runs a compiled `Program` (contract.ts) over its connectors.
+//
+//   1. loads every table (last row per key wins);
+//   2. opens every source and reads them — one source: batches straight into `graph.push`;
+//      several: merged by event time, smallest next time first, ties to the source declared
+//      first (LANGUAGE.md §6 "Deterministic replay");
+//   3. keeps each source's watermark (largest event time read − delay, from every valid record,
+//      before any stage) and calls `graph.advance` when it rises, and with +∞ when the source ends;
+//   4. calls `graph.finish()` and flushes the outputs; reports the run summary.
+//
+// Bad input (§6) is reported as `FILE:LINE: message` on stderr (at most `maxBadMessages` lines,
+// all of them counted and dead-lettered), or stops the run under `strict`.
+//
+// Everything environment-specific (files, stdio, TTY) goes through an `Env` (env.ts); on Node the
+// default one is loaded from node.ts by a dynamic import, so this module stays browser-safe.
+
+import type { ConnectorSpec, Format, GraphInstance, OutputSpec, Program, RunContext, Schema } from "./contract.js";
+import { DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "./decode.js";
+import type { Env, OutputSink } from "./env.js";
+import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "./format.js";
+import type { BadRecord, ReadBatch } from "./io/batch.js";
+import { readCsv } from "./io/csv.js";
+import { readJsonl } from "./io/jsonl.js";
+import { readLines } from "./io/lines.js";
+
+export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
+/** Makes the records of a `nexmark(...)` source. */
+export type NexmarkFactory = (spec: NexmarkConnector) => Iterable<unknown> | AsyncIterable<unknown>;
+
+export interface RunOptions {
+  /** Folder that relative connector paths resolve against (the .flow file's folder). Default ".". */
+  baseDir?: string;
+  /** Files, stdio and clock. Default: the Node environment (node.ts) when running on Node. */
+  env?: Env;
+  /** Replaces the connector of a source (or table) by name with these values, decoded and
+   *  validated like JSON values (times as ISO strings or epoch ms). For embedding. */
+  sourceOverrides?: Record<string, AsyncIterable<unknown> | Iterable<unknown>>;
+  /** Writes an output to this file instead of its connector (CLI `--out NAME=PATH`). The format
+   *  follows the extension (.csv, .jsonl/.ndjson), else the output's own format. */
+  outOverrides?: Record<string, string>;
+  /** Hands an output's rows to a callback instead of writing them (nothing is printed for it). */
+  onRow?: Record<string, (row: unknown) => void>;
+  /** Dead-letter file: one JSON line per bad input record (CLI `--dead-letter F`). */
+  deadLetter?: string;
+  /** Late-record file: each record dropped as late, as its JSON (CLI `--late F`). */
+  lateFile?: string;
+  /** Stop at the first bad input record with a `StrictInputError` (CLI `--strict`, exit 65). */
+  strict?: boolean;
+  /** Write the run summary to stderr (default true). */
+  summary?: boolean;
+  /** Show a progress line on stderr (default: when stderr is a terminal and summary is on). */
+  progress?: boolean;
+  /** Bad-record messages printed before "... N more bad records" (default 100). */
+  maxBadMessages?: number;
+  /** Generator for `nexmark(...)` sources (default: the one registered, else the stdlib's). */
+  nexmark?: NexmarkFactory;
+  /** Aborting ends the input early: the run then finishes as if every source had ended
+   *  (windows fire, `emit final` outputs are written). */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  /** Valid records read, per source name. */
+  in: Record<string, number>;
+  /** Rows that reached each output, per output name. */
+  out: Record<string, number>;
+  totalIn: number;
+  totalOut: number;
+  late: number;
+  bad: number;
+  elapsedMs: number;
+  eventsPerSec: number;
+}
+
+/** An error that decides the process exit code. */
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** `strict` and a bad input record: exit 65 (EX_DATAERR). The record was already reported. */
+export class StrictInputError extends RunError {
+  override name = "StrictInputError";
+  constructor(
+    readonly source: string,
+    readonly file: string,
+    readonly line: number,
+    readonly error: string,
+  ) {
+    super(`${file}:${line}: ${error}`, 65);
+  }
+}
+
+/** An input cannot be opened or read: exit 66 (EX_NOINPUT). */
+export class InputError extends RunError {
+  override name = "InputError";
+  constructor(message: string) {
+    super(message, 66);
+  }
+}
+
+/** An output cannot be created: exit 73 (EX_CANTCREAT). */
+export class OutputError extends RunError {
+  override name = "OutputError";
+  constructor(message: string) {
+    super(message, 73);
+  }
+}
+
+/** Options that do not fit the program (e.g. `--out` naming no output): exit 2. */
+export class UsageError extends RunError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+let registeredNexmark: NexmarkFactory | undefined;
+/** Registers the generator used for `nexmark(...)` sources when RunOptions.nexmark is not given. */
+export function registerNexmark(factory: NexmarkFactory | undefined): void {
+  registeredNexmark = factory;
+}
+
+let defaultEnvFactory: (() => Env) | undefined;
+/**
+ * Sets the environment `runProgram` uses when `options.env` is not given. node.ts registers the
+ * Node environment when it is loaded, so any Node entry point (runMain, a built program) has it.
+ */
+export function setDefaultEnv(factory: (() => Env) | undefined): void {
+  defaultEnvFactory = factory;
+}
+
+const isNode = (): boolean => typeof (globalThis as any).process?.versions?.node === "string";
+
+async function defaultEnv(): Promise<Env> {
+  if (defaultEnvFactory) return defaultEnvFactory();
+  if (isNode()) {
+    // Unbundled use on Node (tests, tsx): load node.ts. The specifier is a variable so that
+    // bundlers do not follow it — a browser bundle must not pull in node: modules.
+    try {
+      const spec = "./node.js";
+      const node = await import(/* @vite-ignore */ spec);
+      return node.createNodeEnv();
+    } catch {
+      // fall through to the error below
+    }
+  }
+  throw new Error(
+    "runProgram: no options.env and no default environment (on Node, import runtime/src/node.ts, which registers one; elsewhere pass createMemoryEnv() or your own Env)",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output writers
+
+/** Buffers output text and hands it to the sink in large pieces; notes when the sink is full. */
+class BufferedWriter {
+  private buf = "";
+  needsDrain = false;
+  constructor(readonly sink: OutputSink) {}
+
+  write(text: string): void {
+    this.buf += text;
+    if (this.buf.length >= 65536) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf === "") return;
+    const text = this.buf;
+    this.buf = "";
+    if (!this.sink.write(text)) this.needsDrain = true;
+  }
+
+  async drain(): Promise<void> {
+    this.needsDrain = false;
+    await this.sink.drain();
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await this.sink.close();
+  }
+}
+
+function formatOf(path: string, fallback: Format | undefined): Format {
+  const p = path.toLowerCase();
+  if (p.endsWith(".csv")) return "csv";
+  if (p.endsWith(".jsonl") || p.endsWith(".ndjson")) return "jsonl";
+  return fallback ?? "jsonl";
+}
+
+/** The text of one row of `schema` in `format`, plus the header line a CSV file starts with. */
+function rowFormatter(schema: Schema, format: Format): { header?: string; row: (v: unknown) => string } {
+  if (format === "csv") {
+    const csv = makeCsvFormatter(schema);
+    return { header: csv.header, row: csv.row };
+  }
+  if (format === "lines") return { row: makeLineFormatter(schema) };
+  return { row: makeFormatter(schema) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+interface Input {
+  /** The file as written in the program, `<stdin>`, or `<name>` for other connectors. */
+  label: string;
+  batches: AsyncIterator<ReadBatch>;
+  /** Total bytes, when reading a file of known size. */
+  size?: number;
+}
+
+const ITERABLE_BATCH = 1024;
+
+function rawText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * Batches of decoded values from a JavaScript iterable. A synchronous iterable is read
+ * ITERABLE_BATCH items at a time; an async one item by item (it may be live: a batch must not
+ * wait for items that have not happened yet). Bad items are numbered from 1 like lines.
+ */
+async function* iterableBatches(src: Iterable<unknown> | AsyncIterable<unknown>, decode: (v: unknown) => unknown): AsyncGenerator<ReadBatch> {
+  let n = 0;
+  const one = (v: unknown, records: unknown[], bad: BadRecord[] | undefined): BadRecord[] | undefined => {
+    n++;
+    try {
+      records.push(decode(v));
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      (bad ??= []).push({ line: n, raw: rawText(v), error: e.message, index: records.length });
+    }
+    return bad;
+  };
+  if (typeof (src as any)[Symbol.asyncIterator] === "function") {
+    for await (const v of src as AsyncIterable<unknown>) {
+      const records: unknown[] = [];
+      const bad = one(v, records, undefined);
+      yield bad ? { records, bad, bytes: 0 } : { records, bytes: 0 };
+    }
+    return;
+  }
+  const it = (src as Iterable<unknown>)[Symbol.iterator]();
+  for (;;) {
+    const records: unknown[] = [];
+    let bad: BadRecord[] | undefined;
+    let r = it.next();
+    for (let k = 0; !r.done; ) {
+      bad = one(r.value, records, bad);
+      if (++k === ITERABLE_BATCH) break;
+      r = it.next();
+    }
+    if (records.length > 0 || bad) yield bad ? { records, bad, bytes: 0 } : { records, bytes: 0 };
+    if (r.done) return;
+  }
+}
+
+/** Batches of arrays from a trusted generator (no validation): the arrays are used as they are. */
+async function* arrayBatches(src: Iterable<unknown[]>): AsyncGenerator<ReadBatch> {
+  for (const records of src) yield { records, bytes: 0 };
+}
+
+async function* rangeBatches(from: number, to: number): AsyncGenerator<ReadBatch> {
+  const size = 4096;
+  for (let a = from; a < to; a += size) {
+    const b = Math.min(to, a + size);
+    const records = new Array<number>(b - a);
+    for (let k = 0; k < b - a; k++) records[k] = a + k;
+    yield { records, bytes: 0 };
+  }
+}
+
+/** True when every value of type `actual` is a valid value of type `declared`. */
+export function schemaAccepts(declared: Schema, actual: Schema): boolean {
+  if (declared.kind === "optional") return schemaAccepts(declared.inner, actual.kind === "optional" ? actual.inner : actual);
+  switch (declared.kind) {
+    case "float":
+      return actual.kind === "float" || actual.kind === "int";
+    case "array":
+      return actual.kind === "array" && schemaAccepts(declared.element, actual.element);
+    case "record":
+      return (
+        actual.kind === "record" &&
+        declared.fields.every((f) => {
+          const a = actual.fields.find((g) => g.name === f.name);
+          return a !== undefined && schemaAccepts(f.type, a.type);
+        })
+      );
+    default:
+      return declared.kind === actual.kind;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface SourceState {
+  index: number;
+  name: string;
+  label: string;
+  batches: AsyncIterator<ReadBatch>;
+  size?: number;
+  bytes: number;
+  /** Event-time field; undefined → arrival time (`batchTime`). */
+  field: string | undefined;
+  delay: number;
+  /** The current batch and the position of the next record in it. */
+  recs: any[];
+  pos: number;
+  batchTime: number;
+  /** Largest event time pushed so far (the watermark is this − delay). */
+  maxT: number;
+  count: number;
+  /** Under `strict`: the bad record that follows the current batch. */
+  failAfter?: BadRecord;
+}
+
+const compact = (n: number): string =>
+  n < 1000 ? String(Math.round(n)) : n < 1e6 ? (n / 1e3).toFixed(1) + "k" : n < 1e9 ? (n / 1e6).toFixed(1) + "M" : (n / 1e9).toFixed(1) + "G";
+const bytesText = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(0)} KB` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(0)} MB` : `${(n / (1 << 30)).toFixed(2)} GB`;
+
+/** The one-line run summary, e.g. `flowc: 25 in (bids 25), 12 out, 3 late, 0 bad, 4 ms, 6.2k events/s`. */
+export function summaryLine(s: RunSummary): string {
+  const ins = Object.entries(s.in);
+  const outs = Object.entries(s.out);
+  const inText = `${s.totalIn} in` + (ins.length > 0 ? ` (${ins.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
+  const outText = `${s.totalOut} out` + (outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
+  const ms = s.elapsedMs < 10_000 ? `${Math.round(s.elapsedMs)} ms` : `${(s.elapsedMs / 1000).toFixed(1)} s`;
+  return `flowc: ${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s`;
+}
+
+/** Runs `program` to the end of its inputs. Rejects with a `RunError` subclass for bad input
+ *  under `strict`, unreadable inputs, unwritable outputs and unknown output names. */
+export async function runProgram(program: Program, options: RunOptions = {}): Promise<RunSummary> {
+  const env = options.env ?? (await defaultEnv());
+  const started = env.now();
+  const baseDir = options.baseDir ?? ".";
+  const strict = options.strict === true;
+  const showSummary = options.summary !== false;
+  const overrides = options.sourceOverrides ?? {};
+
+  // --- outputs -------------------------------------------------------------------------------
+  const writers: BufferedWriter[] = [];
+  const fileWriters = new Map<string, BufferedWriter>();
+  let stdoutWriter: BufferedWriter | undefined;
+  const openFile = async (path: string): Promise<BufferedWriter> => {
+    const resolved = env.resolvePath(baseDir, path);
+    let w = fileWriters.get(resolved);
+    if (w === undefined) {
+      let sink: OutputSink;
+      try {
+        sink = await env.openOutput(resolved);
+      } catch (e) {
+        throw new OutputError(`cannot write ${path}: ${(e as Error).message}`);
+      }
+      w = new BufferedWriter(sink);
+      fileWriters.set(resolved, w);
+      writers.push(w);
+    }
+    return w;
+  };
+
+  const outputNames = new Set(program.outputs.map((o) => o.name));
+  for (const [kind, map] of [["--out", options.outOverrides], ["onRow", options.onRow]] as const) {
+    for (const name of Object.keys(map ?? {})) {
+      if (!outputNames.has(name)) {
+        throw new UsageError(`${kind}: the program has no output named "${name}" (outputs: ${[...outputNames].join(", ") || "none"})`);
+      }
+    }
+  }
+  for (const name of Object.keys(overrides)) {
+    if (!program.sources.some((s) => s.name === name) && !program.tables.some((t) => t.name === name)) {
+      throw new UsageError(`no source or table named "${name}" to override`);
+    }
+  }
+
+  type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
+  const targetOf = (o: OutputSpec): Target => {
+    const cb = options.onRow?.[o.name];
+    if (cb) return { kind: "callback", fn: cb };
+    const override = options.outOverrides?.[o.name];
+    if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector?.format) };
+    if (o.connector?.kind === "file") return { kind: "file", path: o.connector.path, format: o.connector.format };
+    return { kind: "stdout", format: o.connector?.format ?? "jsonl" };
+  };
+  const targets = program.outputs.map(targetOf);
+  const stdoutCount = targets.filter((t) => t.kind === "stdout").length;
+  const outCounts = program.outputs.map(() => 0);
+  const emit: ((row: unknown) => void)[] = [];
+  for (let k = 0; k < program.outputs.length; k++) {
+    const o = program.outputs[k]!;
+    const t = targets[k]!;
+    if (t.kind === "callback") {
+      const fn = t.fn;
+      emit.push((row) => {
+        outCounts[k]!++;
+        fn(row);
+      });
+      continue;
+    }
+    let w: BufferedWriter;
+    if (t.kind === "stdout") {
+      if (stdoutWriter === undefined) {
+        stdoutWriter = new BufferedWriter(env.stdout);
+        writers.push(stdoutWriter);
+      }
+      w = stdoutWriter;
+    } else {
+      w = await openFile(t.path);
+    }
+    const fmt = rowFormatter(o.schema, t.format);
+    // Several outputs on stdout: each line is `NAME<TAB>row` (§7).
+    const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
+    if (fmt.header !== undefined) w.write(prefix + fmt.header + "\n");
+    const row = fmt.row;
+    emit.push(
+      prefix === ""
+        ? (r) => {
+            outCounts[k]!++;
+            w.write(row(r) + "\n");
+          }
+        : (r) => {
+            outCounts[k]!++;
+            w.write(prefix + row(r) + "\n");
+          },
+    );
+  }
+
+  // --- diagnostics ---------------------------------------------------------------------------
+  const progressOn = options.progress ?? (showSummary && env.stderrIsTTY === true);
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) {
+      env.stderr("\r\x1b[K");
+      progressShown = false;
+    }
+  };
+  const deadLetter = options.deadLetter !== undefined ? await openFile(options.deadLetter) : undefined;
+  const maxBad = options.maxBadMessages ?? 100;
+  let badCount = 0;
+  let badPrinted = 0;
+  const reportBad = (source: string, file: string, b: BadRecord): void => {
+    badCount++;
+    if (badPrinted < maxBad) {
+      clearProgress();
+      env.stderr(`${file}:${b.line}: ${b.error}\n`);
+      badPrinted++;
+    }
+    deadLetter?.write(JSON.stringify({ source, file, line: b.line, error: b.error, raw: b.raw }) + "\n");
+  };
+
+  let lateCount = 0;
+  const lateWriter = options.lateFile !== undefined ? await openFile(options.lateFile) : undefined;
+  const lateFormatters = new WeakMap<Schema, (v: unknown) => string>();
+  const late = (row: unknown, schema: Schema): void => {
+    lateCount++;
+    if (lateWriter === undefined) return;
+    let f = lateFormatters.get(schema);
+    if (f === undefined) lateFormatters.set(schema, (f = makeFormatter(schema)));
+    lateWriter.write(f(row) + "\n");
+  };
+
+  const closeAll = async (): Promise<void> => {
+    for (const w of writers) w.flush();
+    await Promise.all(writers.map((w) => w.close()));
+  };
+
+  // --- opening inputs ------------------------------------------------------------------------
+  const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined): Promise<Input> => {
+    const override = overrides[name];
+    if (override !== undefined) {
+      return { label: `<${name}>`, batches: iterableBatches(override, makeDecoder(schema, keep)) };
+    }
+    const fromBytes = (label: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: Format, size?: number): Input => {
+      const batches =
+        format === "csv"
+          ? readCsv(chunks, (header) => makeCsvDecoder(schema, header, keep))
+          : format === "lines"
+            ? readLines(chunks, makeLineDecoder(schema))
+            : readJsonl(chunks, makeDecoder(schema, keep));
+      return size === undefined ? { label, batches } : { label, batches, size };
+    };
+    switch (connector.kind) {
+      case "file": {
+        let src;
+        try {
+          src = await env.openInput(env.resolvePath(baseDir, connector.path));
+        } catch (e) {
+          throw new InputError(`cannot read ${connector.path}: ${(e as Error).message}`);
+        }
+        return fromBytes(connector.path, src.chunks, connector.format, src.size);
+      }
+      case "stdin":
+        return fromBytes("<stdin>", env.stdin().chunks, connector.format);
+      case "range":
+        return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to) };
+      case "iterable":
+        return { label: `<${name}>`, batches: iterableBatches(connector.iterable, makeDecoder(schema, keep)) };
+      case "nexmark": {
+        const factory = options.nexmark ?? registeredNexmark;
+        if (factory) return { label: `<${name}>`, batches: iterableBatches(factory(connector), makeDecoder(schema, keep)) };
+        let stdlib: typeof import("../../stdlib/src/nexmark.js") | undefined;
+        try {
+          stdlib = await import("../../stdlib/src/nexmark.js");
+        } catch {
+          stdlib = undefined;
+        }
+        if (stdlib === undefined || typeof stdlib.nexmarkBatches !== "function") {
+          throw new InputError("the nexmark() source is not available yet");
+        }
+        const spec = { eventKind: connector.eventKind, events: connector.events, rate: connector.rate, seed: connector.seed, start: connector.start };
+        // The generator's records are trusted when the declared type accepts them as they are
+        // (skipping validation keeps the benchmark source fast); else each one is decoded.
+        if (schemaAccepts(schema, stdlib.NEXMARK_SCHEMAS[connector.eventKind])) {
+          return { label: `<${name}>`, batches: arrayBatches(stdlib.nexmarkBatches(spec)) };
+        }
+        return { label: `<${name}>`, batches: iterableBatches(stdlib.nexmarkEvents(spec), makeDecoder(schema, keep)) };
+      }
+    }
+  };
+
+  let abortResult: Promise<IteratorResult<ReadBatch>> | undefined;
+  const stopped = (): boolean => options.signal?.aborted === true || env.stdout.broken === true;
+  const nextBatch = (it: AsyncIterator<ReadBatch>): Promise<IteratorResult<ReadBatch>> => {
+    const signal = options.signal;
+    if (signal === undefined) return it.next();
+    abortResult ??= new Promise((resolve) => {
+      if (signal.aborted) resolve({ done: true, value: undefined });
+      else signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true });
+    });
+    return Promise.race([it.next(), abortResult]);
+  };
+
+  let graph: GraphInstance | undefined;
+  const sources: SourceState[] = [];
+  try {
+    // --- tables --------------------------------------------------------------------------------
+    const tables: Map<unknown, unknown>[] = [];
+    for (const t of program.tables) {
+      const input = await openConnector(t.name, t.schema, t.connector, undefined);
+      const map = new Map<unknown, unknown>();
+      const key = t.key;
+      for (;;) {
+        const r = await input.batches.next();
+        if (r.done) break;
+        const b = r.value;
+        const recs = b.records as any[];
+        if (b.bad) {
+          for (const bad of b.bad) {
+            reportBad(t.name, input.label, bad);
+            if (strict) {
+              for (let j = 0; j < bad.index; j++) map.set(recs[j][key], recs[j]);
+              throw new StrictInputError(t.name, input.label, bad.line, bad.error);
+            }
+          }
+        }
+        for (let j = 0; j < recs.length; j++) map.set(recs[j][key], recs[j]);
+      }
+      tables.push(map);
+    }
+
+    const ctx: RunContext = { emit, late, tables };
+    const g = program.create(ctx);
+    graph = g;
+
+    // --- sources -------------------------------------------------------------------------------
+    for (let i = 0; i < program.sources.length; i++) {
+      const spec = program.sources[i]!;
+      const et = spec.eventTime;
+      let keep = spec.keep;
+      if (et !== undefined) {
+        if (spec.schema.kind !== "record" || !spec.schema.fields.some((f) => f.name === et.field)) {
+          throw new Error(`source ${spec.name}: the event-time field "${et.field}" is not a field of its type`);
+        }
+        // The driver reads the event time from the record, so it must be materialised.
+        if (keep !== undefined && !keep.includes(et.field)) keep = [...keep, et.field];
+      }
+      const input = await openConnector(spec.name, spec.schema, spec.connector, keep);
+      const s: SourceState = {
+        index: i,
+        name: spec.name,
+        label: input.label,
+        batches: input.batches,
+        bytes: 0,
+        field: et?.field,
+        delay: et?.delayMs ?? 0,
+        recs: [],
+        pos: 0,
+        batchTime: 0,
+        maxT: -Infinity,
+        count: 0,
+      };
+      if (input.size !== undefined) s.size = input.size;
+      sources.push(s);
+    }
+
+    // --- progress ------------------------------------------------------------------------------
+    let lastProgress = started;
+    const showProgress = (now: number): void => {
+      lastProgress = now;
+      let read = 0;
+      let total = 0;
+      let n = 0;
+      for (const s of sources) {
+        n += s.count;
+        if (s.size !== undefined) {
+          read += s.bytes;
+          total += s.size;
+        }
+      }
+      const rate = n / Math.max((now - started) / 1000, 1e-3);
+      const part = total > 0 ? `${bytesText(read)} of ${bytesText(total)} (${Math.floor((100 * read) / total)}%), ` : `${compact(n)} events, `;
+      env.stderr(`\r\x1b[Kflowc: ${part}${compact(rate)} events/s`);
+      progressShown = true;
+    };
+
+    /** Between batches: wait for full outputs to drain; update the progress line. */
+    const afterBatch = async (): Promise<void> => {
+      for (const w of writers) if (w.needsDrain) await w.drain();
+      if (progressOn) {
+        const now = env.now();
+        if (now - lastProgress >= 250) showProgress(now);
+      }
+    };
+
+    /** Loads the source's next non-empty batch; false when it has ended. */
+    const refill = async (s: SourceState): Promise<boolean> => {
+      for (;;) {
+        if (s.failAfter !== undefined) {
+          const b = s.failAfter;
+          throw new StrictInputError(s.name, s.label, b.line, b.error);
+        }
+        if (stopped()) return false;
+        const r = await nextBatch(s.batches);
+        if (r.done) return false;
+        const b = r.value;
+        s.bytes = b.bytes;
+        let recs = b.records;
+        if (b.bad !== undefined) {
+          if (strict) {
+            // Push the good records before the first bad one, then stop (see above).
+            const first = b.bad[0]!;
+            reportBad(s.name, s.label, first);
+            recs = recs.slice(0, first.index);
+            s.failAfter = first;
+          } else {
+            for (const bad of b.bad) reportBad(s.name, s.label, bad);
+          }
+        }
+        s.recs = recs;
+        s.pos = 0;
+        if (s.field === undefined) s.batchTime = Date.now();
+        if (recs.length > 0) return true;
+      }
+    };
+
+    if (sources.length === 1) {
+      await runSingle(g, sources[0]!, refill, afterBatch);
+    } else if (sources.length > 1) {
+      await runMerged(g, sources, refill, afterBatch);
+    }
+    g.finish();
+    clearProgress();
+  } catch (e) {
+    clearProgress();
+    // Whatever was emitted before the failure is still written (e.g. before a strict stop).
+    await closeAll().catch(() => {});
+    for (const s of sources) void s.batches.return?.(undefined)?.catch(() => {});
+    throw e;
+  }
+  await closeAll();
+
+  const elapsedMs = env.now() - started;
+  const summary: RunSummary = {
+    in: Object.fromEntries(sources.map((s) => [s.name, s.count])),
+    out: Object.fromEntries(program.outputs.map((o, k) => [o.name, outCounts[k]!])),
+    totalIn: sources.reduce((a, s) => a + s.count, 0),
+    totalOut: outCounts.reduce((a, n) => a + n, 0),
+    late: lateCount,
+    bad: badCount,
+    elapsedMs,
+    eventsPerSec: 0,
+  };
+  summary.eventsPerSec = summary.totalIn / Math.max(elapsedMs / 1000, 1e-3);
+  if (badCount > badPrinted) env.stderr(`flowc: ... ${badCount - badPrinted} more bad records\n`);
+  if (showSummary) env.stderr(summaryLine(summary) + "\n");
+  return summary;
+}
+
+type Refill = (s: SourceState) => Promise<boolean>;
+
+/** One source: every batch straight into the graph. */
+async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, afterBatch: () => Promise<void>): Promise<void> {
+  const i = s.index;
+  const push = graph.push[i]!;
+  const field = s.field;
+  const delay = s.delay;
+  while (await refill(s)) {
+    const recs = s.recs;
+    const n = recs.length;
+    let maxT = s.maxT;
+    if (field !== undefined) {
+      for (let j = 0; j < n; j++) {
+        const r = recs[j];
+        const t: number = r[field];
+        push(r, t);
+        if (t > maxT) {
+          maxT = t;
+          graph.advance(i, t - delay);
+        }
+      }
+    } else {
+      const t = s.batchTime;
+      for (let j = 0; j < n; j++) push(recs[j], t);
+      if (t > maxT) {
+        maxT = t;
+        graph.advance(i, t);
+      }
+    }
+    s.maxT = maxT;
+    s.count += n;
+    s.pos = n;
+    await afterBatch();
+  }
+  graph.advance(i, Infinity);
+}
+
+/**
+ * Several sources, merged by event time: always the smallest next time, ties to the source
+ * declared first. Every source's next record must be known before choosing, so a source whose
+ * batch ran out is refilled first. Having chosen a source, the records of its batch that are
+ * still ahead of every other source's next record go through in one run.
+ */
+async function runMerged(graph: GraphInstance, sources: SourceState[], refill: Refill, afterBatch: () => Promise<void>): Promise<void> {
+  const active: SourceState[] = []; // kept in declaration order
+  for (const s of sources) {
+    if (await refill(s)) active.push(s);
+    else graph.advance(s.index, Infinity);
+  }
+  const head = (s: SourceState): number => (s.field === undefined ? s.batchTime : s.recs[s.pos][s.field]);
+
+  while (active.length > 0) {
+    let best = 0;
+    let bestT = head(active[0]!);
+    for (let k = 1; k < active.length; k++) {
+      const t = head(active[k]!);
+      if (t < bestT) {
+        best = k;
+        bestT = t;
+      }
+    }
+    const s = active[best]!;
+    // s may go on while its times are ≤ the next time of each source declared after it and
+    // < that of each source declared before it.
+    let upToIncl = Infinity;
+    let belowExcl = Infinity;
+    for (let k = 0; k < active.length; k++) {
+      if (k === best) continue;
+      const t = head(active[k]!);
+      if (k > best) {
+        if (t < upToIncl) upToIncl = t;
+      } else if (t < belowExcl) belowExcl = t;
+    }
+
+    const i = s.index;
+    const push = graph.push[i]!;
+    const field = s.field;
+    const recs = s.recs;
+    const n = recs.length;
+    let pos = s.pos;
+    let maxT = s.maxT;
+    const delay = s.delay;
+    for (; pos < n; pos++) {
+      const r = recs[pos];
+      const t: number = field === undefined ? s.batchTime : r[field];
+      if (!(t <= upToIncl && t < belowExcl)) break;
+      push(r, t);
+      if (t > maxT) {
+        maxT = t;
+        graph.advance(i, t - delay);
+      }
+    }
+    s.count += pos - s.pos;
+    s.pos = pos;
+    s.maxT = maxT;
+
+    if (pos >= n) {
+      if (!(await refill(s))) {
+        graph.advance(i, Infinity);
+        active.splice(best, 1);
+      }
+      await afterBatch();
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The driver's view of the outside world: files, stdin, stdout, stderr and a clock. The Node
+// implementation is in node.ts (loaded only on Node); `createMemoryEnv` below serves tests,
+// the browser playground and embedders. Nothing here imports Node modules.
+
+/** A readable input: a stream of byte chunks and, when known, its total size (for progress). */
+export interface ByteSource {
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  size?: number;
+}
+
+/** A writable output. The driver buffers text and hands it over in large pieces. */
+export interface OutputSink {
+  /** Writes text; returns false when the caller should `await drain()` before writing more. */
+  write(text: string): boolean;
+  /** Resolves once buffered data has gone out (immediately if nothing is pending). */
+  drain(): Promise<void>;
+  /** Flushes and closes the output (for stdout: flushes only). */
+  close(): Promise<void>;
+  /** Set when the reader went away (e.g. EPIPE on stdout: `flowc run x.flow | head`). */
+  readonly broken?: boolean;
+}
+
+export interface Env {
+  /** `path` resolved against `baseDir` (an absolute `path` stays as is). */
+  resolvePath(baseDir: string, path: string): string;
+  /** Opens a file for reading (path already resolved); rejects if it cannot be read. */
+  openInput(path: string): Promise<ByteSource>;
+  /** The process's standard input. */
+  stdin(): ByteSource;
+  /** Standard output (never closed by the driver, only flushed). */
+  readonly stdout: OutputSink;
+  /** Creates or truncates a file for writing (path already resolved). */
+  openOutput(path: string): Promise<OutputSink>;
+  /** Writes diagnostics (bad records, summary, progress) to standard error, unbuffered. */
+  stderr(text: string): void;
+  /** Standard error is a terminal (progress lines are shown only then). */
+  readonly stderrIsTTY?: boolean;
+  /** A monotonic clock in ms, for elapsed times. */
+  now(): number;
+}
+
+/** Joins a relative path to a base folder with `/` (absolute paths and URLs are kept). */
+export function joinPath(baseDir: string, path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
+  if (baseDir === "" || baseDir === ".") return path;
+  return baseDir.endsWith("/") ? baseDir + path : baseDir + "/" + path;
+}
+
+export interface MemoryEnvInit {
+  /** Input files by path (as resolved: `baseDir/path`, or just `path` when baseDir is "."). */
+  files?: Record<string, string | Uint8Array>;
+  stdin?: string | Uint8Array;
+  /** Split inputs into chunks of this many bytes (default 64 KiB) — tests use tiny chunks. */
+  chunkSize?: number;
+  stderrIsTTY?: boolean;
+  /** Called with every piece written to stdout / stderr, as it is written. */
+  onStdout?: (text: string) => void;
+  onStderr?: (text: string) => void;
+}
+
+export interface MemoryEnv extends Env {
+  /** Everything written to stdout so far. */
+  stdoutText(): string;
+  /** Everything written to stderr so far. */
+  stderrText(): string;
+  /** The text written to an output file, or undefined if it was never opened. */
+  output(path: string): string | undefined;
+  /** Input files (may be modified before a run). */
+  readonly files: Map<string, string | Uint8Array>;
+}
+
+/** An environment that keeps files in memory: for tests, the playground and embedding. */
+export function createMemoryEnv(init: MemoryEnvInit = {}): MemoryEnv {
+  const encoder = new TextEncoder();
+  const chunkSize = Math.max(1, init.chunkSize ?? 65536);
+  const files = new Map<string, string | Uint8Array>(Object.entries(init.files ?? {}));
+  const outputs = new Map<string, string[]>();
+  const stdoutParts: string[] = [];
+  const stderrParts: string[] = [];
+
+  const bytesOf = (v: string | Uint8Array) => (typeof v === "string" ? encoder.encode(v) : v);
+  function* chunksOf(bytes: Uint8Array): Iterable<Uint8Array> {
+    for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize);
+  }
+  const sink = (parts: string[], on?: (text: string) => void): OutputSink => ({
+    write(text) {
+      parts.push(text);
+      on?.(text);
+      return true;
+    },
+    drain: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  });
+
+  return {
+    files,
+    resolvePath: joinPath,
+    async openInput(path) {
+      const v = files.get(path);
+      if (v === undefined) throw new Error(`no such file: ${path}`);
+      const bytes = bytesOf(v);
+      return { chunks: chunksOf(bytes), size: bytes.length };
+    },
+    stdin() {
+      const bytes = bytesOf(init.stdin ?? "");
+      return { chunks: chunksOf(bytes), size: bytes.length };
+    },
+    stdout: sink(stdoutParts, init.onStdout),
+    async openOutput(path) {
+      const parts: string[] = [];
+      outputs.set(path, parts);
+      return sink(parts);
+    },
+    stderr(text) {
+      stderrParts.push(text);
+      init.onStderr?.(text);
+    },
+    stderrIsTTY: init.stderrIsTTY ?? false,
+    now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
+    stdoutText: () => stdoutParts.join(""),
+    stderrText: () => stderrParts.join(""),
+    output: (path) => outputs.get(path)?.join(""),
+  };
+}

@@ -1,0 +1,38 @@
+// The flowc runtime's public, browser-safe entry point. Node-specific code (fs, stdio, the
+// command line of a built program) is in node.ts: `import { runMain } from ".../runtime/src/node.js"`.
+
+export type {
+  ConnectorSpec,
+  FieldSchema,
+  Format,
+  GraphInstance,
+  OutputSpec,
+  Program,
+  RecordSchema,
+  RunContext,
+  Schema,
+  SourceSpec,
+  TableSpec,
+} from "./contract.js";
+
+export {
+  runProgram,
+  registerNexmark,
+  setDefaultEnv,
+  summaryLine,
+  schemaAccepts,
+  RunError,
+  StrictInputError,
+  InputError,
+  OutputError,
+  UsageError,
+  type RunOptions,
+  type RunSummary,
+  type NexmarkConnector,
+  type NexmarkFactory,
+} from "./driver.js";
+export { createMemoryEnv, joinPath, type ByteSource, type Env, type MemoryEnv, type MemoryEnvInit, type OutputSink } from "./env.js";
+export { DecodeError, makeDecoder, makeCsvDecoder, makeLineDecoder, typeName, showValue, type Cell } from "./decode.js";
+export { makeFormatter, makeCsvFormatter, makeLineFormatter, csvQuote, type CsvFormatter } from "./format.js";
+export { parseTime, parseTimeText, parseIsoTime, formatTime, daysFromCivil, MAX_TIME } from "./time.js";
+export * from "./io/index.js";

@@ -1,0 +1,25 @@
+// What the streaming readers yield. Browser-safe: no Node imports in io/.
+
+/** A record that could not be read or did not match the source type. */
+export interface BadRecord {
+  /** 1-based physical line where the record starts (item number for iterables). */
+  line: number;
+  /** The record's text, without its line break (for iterables: the item as JSON). */
+  raw: string;
+  /** What is wrong, e.g. `field "price": expected int, got "abc"` or `invalid JSON: ...`. */
+  error: string;
+  /** How many of the batch's good `records` came before this one (keeps the reading order). */
+  index: number;
+}
+
+/**
+ * A batch of decoded records, in input order. Readers yield one batch per chunk of input they
+ * read (thousands of records), so the driver's per-record work is a plain loop.
+ */
+export interface ReadBatch {
+  records: unknown[];
+  /** Bad records met while reading this batch (absent when none). */
+  bad?: BadRecord[];
+  /** Bytes consumed from the underlying stream so far (cumulative; for progress display). */
+  bytes: number;
+}

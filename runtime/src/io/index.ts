@@ -1,0 +1,6 @@
+// Streaming readers over byte chunks (browser-safe).
+export type { BadRecord, ReadBatch } from "./batch.js";
+export { textBlocks, isBlank, type TextBlock } from "./text.js";
+export { readJsonl, jsonErrorMessage } from "./jsonl.js";
+export { readCsv, parseCsv, CsvParser, type CsvSink } from "./csv.js";
+export { readLines } from "./lines.js";

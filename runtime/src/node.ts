@@ -1,0 +1,243 @@
+// The Node.js side of the runtime: the `Env` over fs and stdio, and `runMain`, the entry point
+// of a built program (`node OUT.mjs [--out NAME=PATH] ...`). Only this file imports node: modules;
+// loading it registers the Node environment as runProgram's default (setDefaultEnv).
+
+import { once } from "node:events";
+import { createWriteStream, promises as fsp } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Writable } from "node:stream";
+import type { Program } from "./contract.js";
+import { RunError, runProgram, setDefaultEnv, UsageError, type RunOptions, type RunSummary } from "./driver.js";
+import type { ByteSource, Env, OutputSink } from "./env.js";
+
+/** Read files in 1 MiB chunks: fewer, larger batches. */
+const READ_CHUNK = 1 << 20;
+
+/** An OutputSink over a Node writable stream, honouring its backpressure. */
+function streamSink(stream: Writable, closeOnEnd: boolean): OutputSink {
+  let error: Error | undefined;
+  let broken = false;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    // The reader of stdout went away (`| head`): stop writing, let the run wind down quietly.
+    if (e.code === "EPIPE") broken = true;
+    else error ??= e;
+  });
+  const check = () => {
+    if (error) throw error;
+  };
+  /** Resolves on `event`, or when the stream errs or closes (the error is then in `error`). */
+  const until = (event: string) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off(event, done);
+        stream.off("error", done);
+        stream.off("close", done);
+        resolve();
+      };
+      stream.on(event, done);
+      stream.on("error", done);
+      stream.on("close", done);
+    });
+  return {
+    get broken() {
+      return broken;
+    },
+    write(text) {
+      check();
+      if (broken) return true;
+      return stream.write(text);
+    },
+    async drain() {
+      check();
+      if (broken || !stream.writableNeedDrain) return;
+      await until("drain");
+      check();
+    },
+    async close() {
+      check();
+      if (broken) return;
+      if (closeOnEnd) {
+        const finished = until("finish");
+        stream.end();
+        await finished;
+      } else {
+        // stdout: wait until what was written has been handed to the OS.
+        await new Promise<void>((res) => stream.write("", () => res()));
+      }
+      check();
+    },
+  };
+}
+
+let stdoutSink: OutputSink | undefined;
+
+/** The environment of a Node process: files relative to nothing (paths come resolved), stdio. */
+export function createNodeEnv(): Env {
+  return {
+    resolvePath: (baseDir, path) => resolve(baseDir, path),
+    async openInput(path): Promise<ByteSource> {
+      // Open first, so a missing or unreadable file fails here rather than mid-run.
+      const fh = await fsp.open(path, "r");
+      try {
+        const st = await fh.stat();
+        if (st.isDirectory()) throw new Error(`${path} is a directory`);
+        const chunks = fh.createReadStream({ highWaterMark: READ_CHUNK }); // closes fh at its end
+        return st.isFile() ? { chunks, size: st.size } : { chunks };
+      } catch (e) {
+        await fh.close();
+        throw e;
+      }
+    },
+    stdin: () => ({ chunks: process.stdin }),
+    get stdout() {
+      return (stdoutSink ??= streamSink(process.stdout, false));
+    },
+    async openOutput(path) {
+      await fsp.mkdir(dirname(path), { recursive: true });
+      const ws = createWriteStream(path);
+      await once(ws, "open"); // rejects if the file cannot be created
+      return streamSink(ws, true);
+    },
+    stderr: (text) => {
+      process.stderr.write(text);
+    },
+    stderrIsTTY: process.stderr.isTTY === true,
+    now: () => performance.now(),
+  };
+}
+
+// Loading this module makes the Node environment the default of runProgram (see driver.ts).
+setDefaultEnv(createNodeEnv);
+
+const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
+  --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
+  --dead-letter FILE  write each bad input record there as a JSON line
+  --late FILE         write each late record there as a JSON line
+  --strict            stop at the first bad input record (exit 65)
+  --quiet             no run summary or progress on stderr
+  --base-dir DIR      folder that relative input/output paths resolve against`;
+
+export interface MainOptions {
+  /** Arguments (default: process.argv.slice(2)). */
+  argv?: string[];
+  /** Default base folder (default: the folder of `program.file`, relative to the working directory). */
+  baseDir?: string;
+  /** Extra run options (for tests and embedders). */
+  run?: RunOptions;
+}
+
+/** Parses the command line of a built program into run options. Throws UsageError. */
+export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolean } {
+  const opts: RunOptions & { help?: boolean } = {};
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i++]!;
+    // `--flag=value` as well as `--flag value`.
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const takesValue = flag === "--out" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir";
+    let value = inline;
+    if (takesValue && value === undefined) {
+      value = argv[i++];
+      if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    } else if (!takesValue && inline !== undefined) {
+      throw new UsageError(`${flag} takes no value`);
+    }
+    switch (flag) {
+      case "--out": {
+        const at = value!.indexOf("=");
+        if (at <= 0 || at === value!.length - 1) throw new UsageError(`--out expects NAME=PATH, got "${value}"`);
+        (opts.outOverrides ??= {})[value!.slice(0, at)] = value!.slice(at + 1);
+        break;
+      }
+      case "--dead-letter":
+        opts.deadLetter = value!;
+        break;
+      case "--late":
+        opts.lateFile = value!;
+        break;
+      case "--base-dir":
+        opts.baseDir = value!;
+        break;
+      case "--strict":
+        opts.strict = true;
+        break;
+      case "--quiet":
+      case "-q":
+        opts.summary = false;
+        opts.progress = false;
+        break;
+      case "--help":
+      case "-h":
+        opts.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument "${arg}"`);
+    }
+  }
+  return opts;
+}
+
+/**
+ * Runs `program` as a command-line program and sets `process.exitCode`: 0 ok, 2 usage error,
+ * 65 bad input under --strict, 66 an input cannot be read, 73 an output cannot be written,
+ * 70 internal error. Ctrl-C ends the input early (the run still finishes and flushes); a second
+ * Ctrl-C exits at once (130). Returns the exit code and, when the run completed, its summary.
+ */
+export async function runMain(program: Program, main: MainOptions = {}): Promise<{ code: number; summary?: RunSummary }> {
+  const argv = main.argv ?? process.argv.slice(2);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`flowc: ${(e as Error).message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return { code: 2 };
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE + "\n");
+    process.exitCode = 0;
+    return { code: 0 };
+  }
+  delete parsed.help;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+
+  const options: RunOptions = {
+    baseDir: main.baseDir ?? dirname(resolve(program.file)),
+    signal: controller.signal,
+    ...main.run,
+    ...parsed,
+  };
+  let code = 0;
+  let summary: RunSummary | undefined;
+  try {
+    summary = await runProgram(program, options);
+  } catch (e) {
+    if (e instanceof RunError) {
+      code = e.exitCode;
+      // A strict stop was reported with the record already; say why the run ends.
+      const msg = e.exitCode === 65 ? "stopping at the first bad input record (--strict)" : e.message;
+      process.stderr.write(`flowc: ${msg}\n`);
+      if (e instanceof UsageError) process.stderr.write(USAGE + "\n");
+    } else {
+      code = 70;
+      const err = e as Error;
+      process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
+      if (process.env.FLOWC_DEBUG && err?.stack) process.stderr.write(err.stack + "\n");
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+    // An interrupted read of stdin would keep the process alive.
+    if (controller.signal.aborted) process.stdin.destroy();
+  }
+  process.exitCode = code;
+  return summary === undefined ? { code } : { code, summary };
+}

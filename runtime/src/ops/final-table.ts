@@ -1,0 +1,44 @@
+// `emit final`: the latest row of each key of an upsert stream (LANGUAGE.md §6).
+
+import type { Key } from "./types";
+
+const REMOVED: unique symbol = Symbol("removed");
+
+/**
+ * `upsert(key, row)` sets a key's row; `remove(key)` deletes it (an update that failed a later
+ * `where`). `rows()` lists the latest row of every present key in order of the key's FIRST
+ * appearance: a removed-then-reinserted key keeps its first position. Removing a key that was
+ * never upserted does nothing (it does not reserve a position).
+ */
+export class FinalTable<Row> {
+  private readonly map = new Map<Key, Row | typeof REMOVED>();
+  private present = 0;
+
+  upsert(key: Key, row: Row): void {
+    const m = this.map;
+    const old = m.get(key);
+    if (old === undefined || old === REMOVED) this.present++;
+    m.set(key, row);
+  }
+
+  remove(key: Key): void {
+    const m = this.map;
+    const old = m.get(key);
+    if (old !== undefined && old !== REMOVED) {
+      m.set(key, REMOVED);
+      this.present--;
+    }
+  }
+
+  /** Number of present keys. */
+  get size(): number {
+    return this.present;
+  }
+
+  /** The latest row per present key, in order of each key's first appearance. */
+  rows(): Row[] {
+    const out: Row[] = [];
+    for (const r of this.map.values()) if (r !== REMOVED) out.push(r);
+    return out;
+  }
+}

@@ -1,0 +1,34 @@
+// Stateful operators of the Flow runtime (LANGUAGE.md §5–6). Generated code instantiates these
+// with small spec objects (created once) and one emit callback per operator.
+//
+// Driving protocol (all operators): `push(row, time)` for each row (joins: `pushLeft` /
+// `pushRight`), then `advance(watermark)` whenever the input watermark rises (+Infinity at end);
+// `advance` emits everything the watermark fires, in window-end order, before returning, so the
+// caller can then pass the watermark downstream. Rows fired by a window have time `end − 1`.
+// Joins take the smaller of their two input watermarks: call `advance(min)` or let
+// `advanceLeft(wmL)` / `advanceRight(wmR)` track it (`watermark` getter gives the result).
+//
+//   new WindowAgg(window, spec: AggSpec & CarriedWindowOf?, emit, late)
+//   new SessionAgg(gapMs, spec: AggSpec, emit, late)
+//   new KeyedAgg(spec: AggSpec, emit)                       // unwindowed: emits every update
+//   new WindowTop(window, n, withTies, spec: TopSpec & CarriedWindowOf?, emit, late)
+//   new WindowDistinct(window, spec: { key } & CarriedWindowOf?, emit, late)
+//   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
+//   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
+//   new WindowJoin(window & CarriedJoinWindows?, spec: WindowJoinSpec, emit, lateLeft, lateRight)
+//   new FinalTable()                                        // emit final: upsert / remove / rows()
+//
+// `window` is { kind: "tumbling", size } | { kind: "hop", size, slide } | { kind: "carried" };
+// carried windows are read with windowOf(row) → [start, end] or windowStart(row) / windowEnd(row),
+// found on the window object or else on the spec.
+
+export type { Emit, Key, WindowSpec, WindowArg, CarriedWindowOf, AggSpec } from "./types";
+export { WindowAgg } from "./window-agg";
+export { SessionAgg } from "./session-agg";
+export { KeyedAgg } from "./keyed-agg";
+export { WindowTop, type TopSpec } from "./window-top";
+export { WindowDistinct } from "./window-distinct";
+export { TimedDistinct } from "./timed-distinct";
+export { IntervalJoin, type JoinSpec } from "./interval-join";
+export { WindowJoin, type WindowJoinSpec, type CarriedJoinWindows } from "./window-join";
+export { FinalTable } from "./final-table";

@@ -1,0 +1,311 @@
+// Windowed `agg` over tumbling, hopping or carried windows (LANGUAGE.md §6).
+
+import {
+  CARRIED,
+  HOP,
+  TUMBLING,
+  carriedReader,
+  floorMod,
+  windowKind,
+  type AggSpec,
+  type CarriedWindowOf,
+  type Emit,
+  type Key,
+  type WindowArg,
+} from "./types";
+import { WindowIndex, type Win } from "./window-index";
+
+/** Per (pane, key) state of hop panes. */
+class PaneEntry<In, S> {
+  constructor(
+    readonly state: S,
+    /** First row of the key in the pane: `init` input when building a window's fresh state. */
+    readonly row: In,
+    /** Arrival sequence of that row (a window's key order is first-seen order). */
+    readonly seq: number,
+  ) {}
+}
+
+const PANES = 3;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/**
+ * `window W | group by K | agg ...`.
+ *
+ * For each pushed row: late (every window it belongs to has end ≤ the watermark) → `late(row)`;
+ * else it is added to its windows whose end is > the watermark. `advance(wm)` fires every window
+ * with end ≤ wm, in order of end, and within a window one row per key in first-seen order, with
+ * time `end − 1`. Fired windows are freed.
+ *
+ * Hop windows with `spec.merge` keep one state per pane (pane = gcd(size, slide)) and build each
+ * window's result by merging its panes, in pane order, into a fresh `init` state; cost per row
+ * does not grow with size/slide. Note that with panes an order-sensitive aggregate (first, last,
+ * collect) sees rows in pane (time) order rather than arrival order — pass `merge` only for
+ * aggregates where that is acceptable (identical for in-order input). Without `merge`, each row is
+ * added to each of its windows.
+ *
+ * Carried windows come from the row: `window.windowOf` / `windowStart`+`windowEnd`, or the same
+ * methods on `spec`.
+ */
+export class WindowAgg<In, S, Out> {
+  private readonly kind: number;
+  private readonly size: number;
+  private readonly slide: number;
+  private readonly pane: number;
+  private readonly reader: CarriedWindowOf<In> | null = null;
+  private readonly startEnd: boolean = false;
+  private wm = -Infinity;
+  private seq = 0;
+  private readonly index: WindowIndex<Map<Key, any>>;
+  /** The window (pane) the previous row went to: most rows go to the same one. */
+  private last: Win<Map<Key, any>> | undefined = undefined;
+  // hop panes
+  private nextStart = -Infinity;
+  private readonly scratchIdx = new Map<Key, number>();
+  private readonly scratchStates: S[] = [];
+  private readonly scratchSeqs: number[] = [];
+
+  constructor(
+    window: WindowArg<In>,
+    private readonly spec: AggSpec<In, S, Out> & CarriedWindowOf<In>,
+    private readonly emit: Emit<Out>,
+    private readonly late: (row: In) => void,
+  ) {
+    this.kind = windowKind(window);
+    this.size = window.kind === "carried" ? 0 : window.size;
+    this.slide = window.kind === "hop" ? window.slide : this.size;
+    this.pane = 0;
+    if (this.kind === HOP) {
+      const p = gcd(this.size, this.slide);
+      if (typeof spec.merge === "function" && Number.isInteger(this.size) && Number.isInteger(this.slide) && p < this.size) {
+        this.kind = PANES;
+        this.pane = p;
+      }
+    } else if (this.kind === CARRIED) {
+      [this.reader, this.startEnd] = carriedReader(window, spec, "WindowAgg");
+    }
+    this.index = new WindowIndex<Map<Key, any>>(() => new Map());
+  }
+
+  /** Number of open windows (panes for hop windows with merge). */
+  get openWindows(): number {
+    return this.index.size;
+  }
+
+  push(row: In, time: number): void {
+    const spec = this.spec;
+    switch (this.kind) {
+      case TUMBLING: {
+        const start = time - floorMod(time, this.size);
+        const end = start + this.size;
+        if (end <= this.wm) {
+          this.late(row);
+          return;
+        }
+        let w = this.last;
+        if (w === undefined || w.start !== start) {
+          w = this.index.get(start, end);
+          this.last = w;
+        }
+        const k = spec.key(row);
+        const m = w.data;
+        let s = m.get(k);
+        if (s === undefined) {
+          s = spec.init(row);
+          m.set(k, s);
+        }
+        spec.add(s as S, row, time);
+        return;
+      }
+      case HOP: {
+        const size = this.size;
+        const wm = this.wm;
+        let start = time - floorMod(time, this.slide);
+        // late, or in a gap between windows (slide > size): in no open window
+        if (start + size <= wm || start + size <= time) {
+          this.late(row);
+          return;
+        }
+        const k = spec.key(row);
+        for (; start + size > time && start + size > wm; start -= this.slide) {
+          const m = this.index.get(start, start + size).data;
+          let s = m.get(k);
+          if (s === undefined) {
+            s = spec.init(row);
+            m.set(k, s);
+          }
+          spec.add(s as S, row, time);
+        }
+        return;
+      }
+      case PANES: {
+        const lastStart = time - floorMod(time, this.slide);
+        if (lastStart + this.size <= this.wm || lastStart + this.size <= time) {
+          this.late(row);
+          return;
+        }
+        const ps = time - floorMod(time, this.pane);
+        let w = this.last;
+        if (w === undefined || w.start !== ps) {
+          w = this.index.get(ps, ps + this.pane);
+          this.last = w;
+        }
+        const k = spec.key(row);
+        let e: PaneEntry<In, S> | undefined = w.data.get(k);
+        if (e === undefined) {
+          e = new PaneEntry(spec.init(row), row, this.seq);
+          w.data.set(k, e);
+        }
+        this.seq++;
+        spec.add(e.state, row, time);
+        return;
+      }
+      default: {
+        let start: number;
+        let end: number;
+        const r = this.reader!;
+        if (this.startEnd) {
+          start = r.windowStart!(row);
+          end = r.windowEnd!(row);
+        } else {
+          const se = r.windowOf!(row);
+          start = se[0];
+          end = se[1];
+        }
+        if (end <= this.wm) {
+          this.late(row);
+          return;
+        }
+        let w = this.last;
+        if (w === undefined || w.start !== start || w.end !== end) {
+          w = this.index.get(start, end);
+          this.last = w;
+        }
+        const k = spec.key(row);
+        const m = w.data;
+        let s = m.get(k);
+        if (s === undefined) {
+          s = spec.init(row);
+          m.set(k, s);
+        }
+        spec.add(s as S, row, time);
+      }
+    }
+  }
+
+  /** Fires every window with end ≤ wm (in end order) before returning. */
+  advance(wm: number): void {
+    if (!(wm > this.wm)) return;
+    this.wm = wm;
+    if (this.kind === PANES) {
+      this.advancePanes(wm);
+      return;
+    }
+    const spec = this.spec;
+    const emit = this.emit;
+    let w: Win<Map<Key, S>> | undefined;
+    while ((w = this.index.shift(wm)) !== undefined) {
+      if (w === this.last) this.last = undefined;
+      const start = w.start;
+      const end = w.end;
+      const t = end - 1;
+      for (const s of w.data.values()) emit(spec.result(s, start, end), t);
+    }
+  }
+
+  private advancePanes(wm: number): void {
+    const size = this.size;
+    const slide = this.slide;
+    const index = this.index as WindowIndex<Map<Key, PaneEntry<In, S>>>;
+    for (;;) {
+      const p0 = index.first();
+      if (p0 === undefined) break;
+      // first window containing p0: smallest multiple of slide s with s + size > p0.start
+      const x = p0.start - size;
+      let ws = x - floorMod(x, slide) + slide;
+      if (ws < this.nextStart) ws = this.nextStart;
+      const we = ws + size;
+      if (we > wm) break;
+      this.fireWindow(ws, we);
+      this.nextStart = ws + slide;
+      this.freePanes();
+    }
+    if (wm === Infinity) {
+      this.nextStart = Infinity;
+    } else {
+      const x = wm - size;
+      const open = x - floorMod(x, slide) + slide; // smallest window start with end > wm
+      if (open > this.nextStart) this.nextStart = open;
+    }
+    this.freePanes();
+  }
+
+  /** Drops panes whose last window (start = the largest multiple of slide ≤ pane start) has fired. */
+  private freePanes(): void {
+    const index = this.index;
+    const slide = this.slide;
+    for (;;) {
+      const p = index.first();
+      if (p === undefined) return;
+      if (p.start - floorMod(p.start, slide) >= this.nextStart) return;
+      if (p === this.last) this.last = undefined;
+      index.shift(Infinity);
+    }
+  }
+
+  private fireWindow(ws: number, we: number): void {
+    const spec = this.spec;
+    const merge = spec.merge!;
+    const idx = this.scratchIdx;
+    const states = this.scratchStates;
+    const seqs = this.scratchSeqs;
+    const index = this.index as WindowIndex<Map<Key, PaneEntry<In, S>>>;
+    let n = 0;
+    let maxSeq = -1;
+    let sorted = true;
+    for (let i = 0; ; i++) {
+      const p = index.at(i);
+      if (p === undefined || p.start >= we) break;
+      for (const [k, e] of p.data) {
+        const j = idx.get(k);
+        if (j === undefined) {
+          const fresh = spec.init(e.row);
+          merge(fresh, e.state);
+          idx.set(k, n);
+          states[n] = fresh;
+          seqs[n] = e.seq;
+          n++;
+          if (e.seq < maxSeq) sorted = false;
+          else maxSeq = e.seq;
+        } else {
+          merge(states[j]!, e.state);
+          if (e.seq < seqs[j]!) {
+            seqs[j] = e.seq;
+            sorted = false;
+          }
+        }
+      }
+    }
+    const emit = this.emit;
+    const t = we - 1;
+    if (sorted) {
+      for (let i = 0; i < n; i++) emit(spec.result(states[i]!, ws, we), t);
+    } else {
+      const order = new Array<number>(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      order.sort((a, b) => seqs[a]! - seqs[b]!);
+      for (let i = 0; i < n; i++) emit(spec.result(states[order[i]!]!, ws, we), t);
+    }
+    idx.clear();
+    states.length = 0;
+    seqs.length = 0;
+  }
+}

@@ -1,0 +1,60 @@
+// Builds the CLI bundle (dist/flowc.mjs) from the TypeScript sources with esbuild, after
+// regenerating the grammar recipe. `--if-stale` (and bin/flowc) rebuild only when a source file
+// is newer than the bundle, so a fresh clone and an edited checkout both just work.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "dist", "flowc.mjs");
+const SOURCE_DIRS = ["compiler/src", "runtime/src", "stdlib/src", "playground/src"];
+
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|ohm|mjs|css|html)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of SOURCE_DIRS) walk(join(root, d));
+  newest = Math.max(newest, statSync(join(root, "scripts", "build.mjs")).mtimeMs);
+  return newest;
+}
+
+export function isStale() {
+  return !existsSync(out) || statSync(out).mtimeMs < newestSource();
+}
+
+export async function build() {
+  const { writeRecipe } = await import("./gen-recipe.mjs");
+  writeRecipe();
+  const esbuild = await import("esbuild");
+  await esbuild.build({
+    entryPoints: [join(root, "compiler/src/cli/main.ts")],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    // Heavy tools load lazily and stay packages of their own.
+    external: ["esbuild", "ts-morph", "playwright-core"],
+    banner: { js: "import { createRequire as __flowcRequire } from 'node:module'; const require = __flowcRequire(import.meta.url);" },
+    logLevel: "warning",
+  });
+  if (existsSync(join(root, "playground/src/main.ts"))) {
+    const { buildPlayground } = await import("./build-playground.mjs");
+    await buildPlayground(esbuild);
+  }
+}
+
+export async function ensureBuilt() {
+  if (isStale()) await build();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (!process.argv.includes("--if-stale") || isStale()) await build();
+}
