@@ -3,7 +3,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { ConnectorSpec, GraphInstance, OutputSpec, Program, RecordSchema, RunContext, Schema, SourceSpec, TableSpec } from "./contract.js";
-import { InputError, runProgram, StrictInputError, summaryLine, UsageError, type RunOptions } from "./driver.js";
+import { InputError, OutputError, runProgram, StrictInputError, summaryLine, UsageError, type RunOptions } from "./driver.js";
 import { createMemoryEnv, type Env } from "./env.js";
 
 const testdata = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
@@ -360,6 +360,15 @@ describe("runProgram: connectors", () => {
     expect(err).toBeInstanceOf(InputError);
     expect(err.exitCode).toBe(66);
     expect(err.message).toMatch(/^cannot read missing\.jsonl: /);
+  });
+
+  it("an output that cannot be created is an OutputError (exit 73)", async () => {
+    const env = createMemoryEnv({ files: { "a.jsonl": "" } });
+    const failing: Env = { ...env, openOutput: async () => Promise.reject(new Error("read-only")) };
+    const p = program([source("a", Ev, file("a.jsonl"))], [out("o", Ev, { kind: "file", path: "o.jsonl", format: "jsonl" })]);
+    const err = await run(p, failing).catch((e) => e);
+    expect(err).toBeInstanceOf(OutputError);
+    expect(err).toMatchObject({ exitCode: 73, message: "cannot write o.jsonl: read-only" });
   });
 
   it("nexmark: uses options.nexmark when given", async () => {

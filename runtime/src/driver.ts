@@ -349,26 +349,6 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const overrides = options.sourceOverrides ?? {};
 
   // --- outputs -------------------------------------------------------------------------------
-  const writers: BufferedWriter[] = [];
-  const fileWriters = new Map<string, BufferedWriter>();
-  let stdoutWriter: BufferedWriter | undefined;
-  const openFile = async (path: string): Promise<BufferedWriter> => {
-    const resolved = env.resolvePath(baseDir, path);
-    let w = fileWriters.get(resolved);
-    if (w === undefined) {
-      let sink: OutputSink;
-      try {
-        sink = await env.openOutput(resolved);
-      } catch (e) {
-        throw new OutputError(`cannot write ${path}: ${(e as Error).message}`);
-      }
-      w = new BufferedWriter(sink);
-      fileWriters.set(resolved, w);
-      writers.push(w);
-    }
-    return w;
-  };
-
   const outputNames = new Set(program.outputs.map((o) => o.name));
   for (const [kind, map] of [["--out", options.outOverrides], ["onRow", options.onRow]] as const) {
     for (const name of Object.keys(map ?? {})) {
@@ -382,6 +362,31 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       throw new UsageError(`no source or table named "${name}" to override`);
     }
   }
+
+  const writers: BufferedWriter[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const w of writers) w.flush();
+    await Promise.all(writers.map((w) => w.close()));
+  };
+  const fileWriters = new Map<string, BufferedWriter>();
+  let stdoutWriter: BufferedWriter | undefined;
+  const openFile = async (path: string): Promise<BufferedWriter> => {
+    const resolved = env.resolvePath(baseDir, path);
+    let w = fileWriters.get(resolved);
+    if (w === undefined) {
+      let sink: OutputSink;
+      try {
+        sink = await env.openOutput(resolved);
+      } catch (e) {
+        await closeAll().catch(() => {}); // the outputs opened so far
+        throw new OutputError(`cannot write ${path}: ${(e as Error).message}`);
+      }
+      w = new BufferedWriter(sink);
+      fileWriters.set(resolved, w);
+      writers.push(w);
+    }
+    return w;
+  };
 
   type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
   const targetOf = (o: OutputSpec): Target => {
@@ -469,10 +474,6 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     lateWriter.write(f(row) + "\n");
   };
 
-  const closeAll = async (): Promise<void> => {
-    for (const w of writers) w.flush();
-    await Promise.all(writers.map((w) => w.close()));
-  };
 
   // --- opening inputs ------------------------------------------------------------------------
   const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined): Promise<Input> => {

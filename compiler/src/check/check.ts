@@ -597,7 +597,7 @@ class Checker {
   }
 
   private windowSpec(s: Extract<A.Stage, { kind: "Window" }>): WindowInfo | undefined {
-    const fn = s.fn.name;
+    const fn = s.fn.name as WindowInfo["kind"];
     const want = fn === "tumbling" || fn === "session" ? 1 : fn === "hop" ? 2 : -1;
     if (want < 0) {
       this.report("E0308", { text: `unknown window \`${fn}\`` }, s.fn.span, { label: didYouMean(fn, ["tumbling", "hop", "session"]), hint: "the windows are tumbling(SIZE), hop(SIZE, SLIDE) and session(GAP)" });

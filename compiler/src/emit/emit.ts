@@ -16,6 +16,13 @@ export interface EmitOptions {
   runtime?: string;
   ops?: string;
   stdlib?: string;
+  /** Print JavaScript instead of TypeScript (the playground loads it without a compiler). */
+  javascript?: boolean;
+  /**
+   * Count the rows each node emits in `FlowGraph.counts` (indexed by node id) — for the
+   * playground's graph view. Off by default: it costs an increment per row per node.
+   */
+  instrument?: boolean;
 }
 
 /** Builds one function body: lines, indentation, fresh local names. */
@@ -62,6 +69,34 @@ class Emitter {
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  private get js(): boolean {
+    return this.opts.javascript === true;
+  }
+  /** A parameter list: `(r: Bid, t: number)` in TypeScript, `(r, t)` in JavaScript. */
+  private params(...ps: [string, string][]): string {
+    return `(${ps.map(([n, t]) => (this.js ? n : `${n}: ${t}`)).join(", ")})`;
+  }
+  /** `: T` in TypeScript, nothing in JavaScript. */
+  private ann(t: string): string {
+    return this.js ? "" : `: ${t}`;
+  }
+  /** `<T>` type arguments in TypeScript, nothing in JavaScript. */
+  private targs(t: string): string {
+    return this.js ? "" : `<${t}>`;
+  }
+  /** Non-null assertion. */
+  private get nn(): string {
+    return this.js ? "" : "!";
+  }
+  /** A class member modifier list (`private readonly`), dropped in JavaScript. */
+  private mod(m: string): string {
+    return this.js ? "" : `${m} `;
+  }
+  /** A field declaration that is assigned in the constructor: only TypeScript declares it. */
+  private declare(name: string, type: string, m = "private readonly"): string | undefined {
+    return this.js ? undefined : `  ${m} ${name}: ${type};`;
+  }
 
   private use = (name: string) => (this.stdlib.add(name), name);
 
@@ -134,6 +169,7 @@ class Emitter {
 
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
   private deliver(from: Node, row: string, t: string, body: Body, k = "k") {
+    if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       switch (c.kind) {
@@ -155,6 +191,7 @@ class Emitter {
           if (c.right === from.id) body.line(`this.op${c.id}.pushRight(${row}, ${t});`);
           break;
         case "output":
+          if (this.opts.instrument) body.line(`this.counts[${c.id}]++;`);
           if (c.decl.final) body.line(`this.final${c.id}.upsert(${k}, ${row});`);
           else body.line(`this.emit${c.output}(${row});`);
           break;
@@ -180,11 +217,22 @@ class Emitter {
     });
   }
 
+  private readonly wmMemo = new Map<NodeId, boolean>();
+  /** Does a watermark reaching this node matter (a stateful operator at or below it)? */
+  private needsWatermark(n: Node): boolean {
+    const memo = this.wmMemo.get(n.id);
+    if (memo !== undefined) return memo;
+    const stateful = (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
+    const r = stateful || (this.users.get(n.id) ?? []).some((c) => this.needsWatermark(this.g.nodes.get(c)!));
+    this.wmMemo.set(n.id, r);
+    return r;
+  }
+
   /** Statements passing watermark `wm` from node `from` downstream. */
   private deliverWatermark(from: Node, wm: string, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if (c.kind === "output") continue;
+      if (c.kind === "output" || !this.needsWatermark(c)) continue;
       if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.w${c.id}(${idx}, ${wm});`));
       else if (c.kind === "join") {
         if (c.left === from.id) body.line(`this.w${c.id}(0, ${wm});`);
@@ -220,16 +268,17 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  /** ${this.where(n.decl.span)} — records of \`${n.decl.name}\`. */\n  private n${n.id}(r: ${T}, t: number): void {\n${b.text()}\n  }`);
+    this.methods.push(`  /** ${this.where(n.decl.span)} — records of \`${n.decl.name}\`. */\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  private w${n.id}(wm: number): void {\n${w.text() || "    // no stateful stage downstream"}\n  }`);
+    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
     const inT = this.nodeTypeById(n.input);
     const b = new Body();
-    const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use };
+    const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
     let skip = "return";
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
@@ -252,16 +301,19 @@ class Emitter {
     }
     const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
     const span = `${this.where(n.spans[0]!)}${n.spans.length > 1 ? `–${this.lines.at(n.spans[n.spans.length - 1]!.start).line}` : ""}`;
-    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  private n${n.id}(r: ${inT}, t: number${n.upsert ? ", k: Key" : ""}): void {\n${b.text()}\n  }`);
+    const ps: [string, string][] = [["r", inT], ["t", "number"]];
+    if (n.upsert) ps.push(["k", "Key"]);
+    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     this.ops.add(n.upsert ? "Key" : "");
     if (n.upsert) {
       const d = new Body();
       this.deliverDelete(n, d);
-      this.methods.push(`  private d${n.id}(k: Key): void {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+      this.methods.push(`  ${this.mod("private")}d${n.id}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
     }
+    if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  private w${n.id}(wm: number): void {\n${w.text() || "    // no stateful stage downstream"}\n  }`);
+    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, needsDelete: boolean) {
@@ -323,40 +375,47 @@ class Emitter {
 
   private readonly tablesUsed = new Set<number>();
 
+  private pushField(decl: string | undefined) {
+    if (decl) this.fields.push(decl);
+  }
+
   private emitUnion(n: Extract<Node, { kind: "union" }>) {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  /** ${this.where(n.spans[0]!)} — union: records pass in reading order. */\n  private n${n.id}(r: ${T}, t: number): void {\n${b.text()}\n  }`);
+    this.methods.push(`  /** ${this.where(n.spans[0]!)} — union: records pass in reading order. */\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
   /** Multi-input nodes: the output watermark is the smallest input watermark. */
   private multiInputWatermark(n: Node, inputs: number, advance: string | undefined) {
-    this.fields.push(`  private readonly wm${n.id} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  private wmOut${n.id} = -Infinity;`);
+    if (!this.needsWatermark(n)) return;
+    this.fields.push(`  ${this.mod("private readonly")}wm${n.id} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
     const b = new Body();
     b.line(`const w = this.wm${n.id};`);
     b.line(`w[i] = wm;`);
-    b.line(`const min = ${inputs === 2 ? "w[0]! < w[1]! ? w[0]! : w[1]!" : "Math.min(...w)"};`);
+    const nn = this.nn;
+    b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
     b.line(`if (min <= this.wmOut${n.id}) return;`);
     b.line(`this.wmOut${n.id} = min;`);
     if (advance) b.line(advance.replace("$wm", "min"));
     this.deliverWatermark(n, "min", b);
-    this.methods.push(`  private w${n.id}(i: number, wm: number): void {\n${b.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
   private singleInputWatermark(n: Node, advance: string | undefined) {
+    if (!this.needsWatermark(n)) return;
     const b = new Body();
     if (advance) b.line(advance);
     this.deliverWatermark(n, "wm", b);
-    this.methods.push(`  private w${n.id}(wm: number): void {\n${b.text() || "    // stateless for watermarks"}\n  }`);
+    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
   }
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
     const b = new Body();
     this.deliver(n, "row", "t", b);
-    this.methods.push(`  private o${n.id}(row: ${T}, t: number): void {\n${b.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}o${n.id}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
   private lateCallback(inputType: Type): string {
@@ -371,7 +430,7 @@ class Emitter {
 
   /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
   private keyJs(parts: TExpr[], body: Body, varName = "r", extra: string[] = []): string {
-    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use };
+    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use, js: this.js };
     const js = [...extra, ...parts.map((p) => emitExpr(p, env))];
     if (js.length === 0) return "0";
     if (js.length === 1) {
@@ -393,13 +452,13 @@ class Emitter {
     // ---- state class: exactly the fields the agg list needs
     const stateFields: string[] = [];
     const ctorParams: string[] = [];
-    n.keys.forEach((k, i) => ctorParams.push(`readonly k${i}: ${this.names.ts(k.type)}`));
-    if (carriedSession) ctorParams.push("readonly ws: number");
+    n.keys.forEach((k, i) => ctorParams.push(this.js ? `k${i}` : `readonly k${i}: ${this.names.ts(k.type)}`));
+    if (carriedSession) ctorParams.push(this.js ? "ws" : "readonly ws: number");
     const add = new Body(2);
     const merge = new Body(2);
     const results: string[] = [];
     let mergeable = true;
-    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use });
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
     n.aggs.forEach((a, i) => {
       const f = `a${i}`;
       const r = this.aggregate(a, f, add, merge, inEnv(add), !w);
@@ -408,7 +467,8 @@ class Emitter {
       if (!r.mergeable) mergeable = false;
     });
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
-    this.classes.push(`/** ${stateDoc} */\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {}\n}`);
+    const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
+    this.classes.push(`/** ${stateDoc} */\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
     // ---- spec class
     const keyBody = new Body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
@@ -418,7 +478,7 @@ class Emitter {
     if (carriedSession) initArgs.push("r.window_start");
     const res = new Body(2);
     const resEnv: ExprEnv = {
-      vars: new Map(), hoist: res.hoist, use: this.use,
+      vars: new Map(), hoist: res.hoist, use: this.use, js: this.js,
       aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}`,
     };
     const outFields: string[] = [];
@@ -434,18 +494,18 @@ class Emitter {
     this.ops.add("AggSpec").add("Key");
     this.classes.push(
       `/** ${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}. */\n` +
-      `class ${spec} implements AggSpec<${inT}, ${st}, ${outT}> {\n` +
-      (mergeable && n.aggs.length ? `  readonly orderInsensitive = true;\n` : "") +
-      `  key(r: ${inT}): Key {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
-      `  init(r: ${inT}): ${st} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
-      `  add(s: ${st}, r: ${inT}, t: number): void {\n${add.text()}\n  }\n` +
-      `  result(s: ${st}, ws: number, we: number): ${outT} {\n${res.text()}\n  }\n` +
-      (mergeable && n.aggs.length ? `  merge(s: ${st}, o: ${st}): void {\n${merge.text()}\n  }\n` : "") +
+      `class ${spec}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
+      (mergeable && n.aggs.length ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
+      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
+      `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
+      `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
+      `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(outT)} {\n${res.text()}\n  }\n` +
+      (mergeable && n.aggs.length ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
       `}`,
     );
     if (!w) {
       // Unwindowed: an upsert stream. State per key; every input emits its key's updated row.
-      this.fields.push(`  private readonly agg${id} = new ${spec}();\n  private readonly state${id} = new Map<Key, ${st}>();`);
+      this.fields.push(`  ${this.mod("private readonly")}agg${id} = new ${spec}();\n  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();`);
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
       b.line(`const k = this.agg${id}.key(r);`);
@@ -454,13 +514,13 @@ class Emitter {
       b.line(`this.agg${id}.add(s, r, t);`);
       b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
       this.deliver(n, "row", "t", b);
-      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: emits the updated row of the input's key. */\n  private n${id}(r: ${inT}, t: number): void {\n${b.text()}\n  }`);
+      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: emits the updated row of the input's key. */\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
       this.singleInputWatermark(n, undefined);
       return;
     }
     const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
-    this.fields.push(`  private readonly op${id}: ${op}<${inT}, ${st}, ${outT}>;`);
+    this.pushField(this.declare(`op${id}`, `${op}<${inT}, ${st}, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
     this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.inputType(n))});`);
     this.outMethod(n, outT);
@@ -477,6 +537,7 @@ class Emitter {
     const vT = argT ? this.names.ts(stripOptional(argT)) : "number";
     const v = a.args[0] ? emitExpr(a.args[0], env) : "";
     const val = a.args[0] && !isSimple(v) ? add.hoist(v, "v") : v;
+    const nn = this.nn;
     const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
     // Float addition is not associative: merging partial sums in another order could change the
     // last bits, so only integer sums are merged (hop panes, incremental sessions).
@@ -508,31 +569,31 @@ class Emitter {
         const cmp = a.fn === "min" ? "<" : ">";
         add.line(`if (${optional ? `${val} !== null && ` : ""}(s.${f} === null || ${val} ${cmp} s.${f})) s.${f} = ${val};`);
         merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
-        return { fields: [`${f}: ${vT} | null = null;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: true };
+        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: true };
       }
       case "first":
         add.line(`if (!s.${f}s${optional ? ` && ${val} !== null` : ""}) { s.${f} = ${val}; s.${f}s = true; }`);
-        return { fields: [`${f}: ${vT} | null = null;`, `${f}s = false;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: false };
+        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`, `${f}s = false;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "last":
         guard(`s.${f} = ${val};`);
-        return { fields: [`${f}: ${vT} | null = null;`], result: optional ? `s.${f}` : `s.${f}!`, mergeable: false };
+        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "count_distinct":
         guard(`s.${f}.add(${val});`);
         merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
-        return { fields: [`readonly ${f} = new Set<${vT}>();`], result: `s.${f}.size`, mergeable: true };
+        return { fields: [`${this.mod("readonly")}${f} = new Set${this.targs(vT)}();`], result: `s.${f}.size`, mergeable: true };
       case "approx_count_distinct":
         this.use("HyperLogLog");
         guard(`s.${f}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [`readonly ${f} = new HyperLogLog();`], result: `s.${f}.count()`, mergeable: true };
+        return { fields: [`${this.mod("readonly")}${f} = new HyperLogLog();`], result: `s.${f}.count()`, mergeable: true };
       case "percentile":
         this.use("Percentile");
         guard(`s.${f}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [`readonly ${f} = new Percentile();`], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})!`, mergeable: true };
+        return { fields: [`${this.mod("readonly")}${f} = new Percentile();`], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`, mergeable: true };
       case "collect":
         guard(`s.${f}.push(${val});`);
-        return { fields: [`readonly ${f}: ${vT}[] = [];`], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
+        return { fields: [`${this.mod("readonly")}${f}${this.ann(`${vT}[]`)} = [];`], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
       case "max_by":
       case "min_by": {
         const kT = this.names.ts(stripOptional(a.args[1]!.type));
@@ -542,7 +603,7 @@ class Emitter {
         // Strict comparison: the first record with the extreme key wins.
         add.line(`if (${kv} !== null && (s.${f}k === null || ${kv} ${cmp} s.${f}k)) { s.${f}k = ${kv}; s.${f} = ${val}; }`);
         const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return { fields: [`${f}: ${this.names.ts(argT!)} | null = null;`, `${f}k: ${kT} | null = null;`], result: resultNullable ? `s.${f}` : `s.${f}!`, mergeable: false };
+        return { fields: [`${f}${this.ann(`${this.names.ts(argT!)} | null`)} = null;`, `${f}k${this.ann(`${kT} | null`)} = null;`], result: resultNullable ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       }
     }
   }
@@ -550,15 +611,15 @@ class Emitter {
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
   private compareBody(by: TExpr, desc: boolean, inT: string): string {
     const b = new Body(2);
-    const ea: ExprEnv = { vars: new Map([["r", { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use };
+    const ea: ExprEnv = { vars: new Map([["r", { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
     const x = b.hoist(emitExpr(by, ea), "x");
-    const eb: ExprEnv = { vars: new Map([["r", { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use };
+    const eb: ExprEnv = { vars: new Map([["r", { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
     const y = b.hoist(emitExpr(by, eb), "y");
     if (by.type.kind === "optional") {
       b.line(`if (${x} === null || ${y} === null) return ${x} === ${y} ? 0 : ${x} === null ? 1 : -1;`);
     }
     b.line(desc ? `return ${x} > ${y} ? -1 : ${x} < ${y} ? 1 : 0;` : `return ${x} < ${y} ? -1 : ${x} > ${y} ? 1 : 0;`);
-    return `  compare(a: ${inT}, b: ${inT}): number {\n${b.text()}\n  }`;
+    return `  compare${this.params(["a", inT], ["b", inT])}${this.ann("number")} {\n${b.text()}\n  }`;
   }
 
   private emitTop(n: Extract<Node, { kind: "top" }>) {
@@ -568,9 +629,9 @@ class Emitter {
     this.ops.add("WindowTop").add("TopSpec").add("Key");
     this.classes.push(
       `/** ${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}. */\n` +
-      `class Top${n.id} implements TopSpec<${inT}> {\n  key(r: ${inT}): Key {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
+      `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
-    this.fields.push(`  private readonly op${n.id}: WindowTop<${inT}>;`);
+    this.pushField(this.declare(`op${n.id}`, `WindowTop<${inT}>`));
     this.init.push(`    this.op${n.id} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
@@ -582,14 +643,14 @@ class Emitter {
     const parts = [...n.keys.map((k) => k.expr), ...n.values];
     const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? "JSON.stringify(r)" : "r") : this.keyJs(parts, kb);
     this.ops.add("Key");
-    this.classes.push(`/** ${this.where(n.spans[0]!)} — distinct key. */\nclass Distinct${n.id} {\n  key(r: ${inT}): Key {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
+    this.classes.push(`/** ${this.where(n.spans[0]!)} — distinct key. */\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
     if (n.window) {
       this.ops.add("WindowDistinct");
-      this.fields.push(`  private readonly op${n.id}: WindowDistinct<${inT}>;`);
+      this.pushField(this.declare(`op${n.id}`, `WindowDistinct<${inT}>`));
       this.init.push(`    this.op${n.id} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
     } else {
       this.ops.add("TimedDistinct");
-      this.fields.push(`  private readonly op${n.id}: TimedDistinct<${inT}>;`);
+      this.pushField(this.declare(`op${n.id}`, `TimedDistinct<${inT}>`));
       this.init.push(`    this.op${n.id} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t));`);
     }
     this.outMethod(n, inT);
@@ -612,7 +673,7 @@ class Emitter {
     }
     const keyFn = (parts: TExpr[], v: "l" | "rt", T: string, name: string) => {
       const b = new Body(2);
-      const env: ExprEnv = { vars: new Map([[v, { kind: "js", js: v === "l" ? "l" : "r" } as Value]]), hoist: b.hoist, use: this.use };
+      const env: ExprEnv = { vars: new Map([[v, { kind: "js", js: v === "l" ? "l" : "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
       const js = parts.map((p) => emitExpr(p, env));
       let k = "0";
       if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
@@ -622,10 +683,10 @@ class Emitter {
         const anyNull = parts.some((p) => p.type.kind === "optional");
         k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
       }
-      return `  ${name}(${v === "l" ? "l" : "r"}: ${T}): Key {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
+      return `  ${name}${this.params([v === "l" ? "l" : "r", T])}${this.ann("Key")} {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
     };
     const mb = new Body(2);
-    const menv: ExprEnv = { vars: new Map<string, Value>([["l", { kind: "js", js: "l" }], ["rt", { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use };
+    const menv: ExprEnv = { vars: new Map<string, Value>([["l", { kind: "js", js: "l" }], ["rt", { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
     const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
     const windowed = n.mode.kind === "window";
     const sides: string[] = [];
@@ -641,19 +702,19 @@ class Emitter {
     this.ops.add(specType).add("Key");
     this.classes.push(
       `/** ${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}. */\n` +
-      `class ${specName} implements ${specType}<${LT}, ${RT}, ${outT}> {\n` +
+      `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
       `${keyFn(lk, "l", LT, "leftKey")}\n${keyFn(rk, "rt", RT, "rightKey")}\n` +
-      `  match(l: ${LT}, r: ${RT}): boolean {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
-      `  combine(l: ${LT}, r: ${RT}${windowed ? ", ws: number, we: number" : ""}): ${outT} {\n    return { ${sides.join(", ")} };\n  }\n}`,
+      `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
+      `  combine${this.params(["l", LT], ["r", RT], ...(windowed ? [["ws", "number"], ["we", "number"]] as [string, string][] : []))}${this.ann(outT)} {\n    return { ${sides.join(", ")} };\n  }\n}`,
     );
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
-      this.fields.push(`  private readonly op${n.id}: WindowJoin<${LT}, ${RT}, ${outT}>;`);
+      this.pushField(this.declare(`op${n.id}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
       this.init.push(`    this.op${n.id} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.emittedType(n.left))}, ${this.lateCallback(this.emittedType(n.right))});`);
     } else {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
-      this.fields.push(`  private readonly op${n.id}: IntervalJoin<${LT}, ${RT}, ${outT}>;`);
+      this.pushField(this.declare(`op${n.id}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
       this.init.push(`    this.op${n.id} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), (row, t) => this.o${n.id}(row, t));`);
     }
     this.outMethod(n, outT);
@@ -662,11 +723,11 @@ class Emitter {
 
   private emitOutput(n: Extract<Node, { kind: "output" }>) {
     const T = this.nodeType(n);
-    this.fields.push(`  private readonly emit${n.output}: (row: ${T}) => void;`);
-    this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]!;`);
+    this.pushField(this.declare(`emit${n.output}`, `(row: ${T}) => void`));
+    this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
     if (n.decl.final) {
       this.ops.add("FinalTable");
-      this.fields.push(`  /** ${this.where(n.decl.span)} — emit final: the latest row per key. */\n  private readonly final${n.id} = new FinalTable<${T}>();`);
+      this.fields.push(`  /** ${this.where(n.decl.span)} — emit final: the latest row per key. */\n  ${this.mod("private readonly")}final${n.id} = new FinalTable${this.targs(T)}();`);
     }
   }
 
@@ -682,49 +743,53 @@ class Emitter {
       const t = this.g.tables[i]!;
       const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
       this.ops.add("Key");
-      return `  /** Table \`${t.name}\`, keyed by ${t.key}. */\n  private readonly table${i}: Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>;`;
-    });
-    const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}] as Map<never, never>;`);
+      return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`) ?? "";
+    }).filter((x) => x);
+    const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
     // Rewrite the delete placeholder of chains (a where in an upsert chain deletes the key).
     const methods = this.methods.map((m) => {
-      const id = /private n(\d+)\(/.exec(m)?.[1];
+      const id = /^  (?:private )?n(\d+)\(/m.exec(m)?.[1];
       return id ? m.replaceAll("this.d__SELF__(k)", this.deleteCall(Number(id))) : m;
     });
     const pushes = this.liveSources.map((s) => `(r, t) => this.n${s.id}(r, t)`);
-    const advance = this.liveSources.map((s, i) => `      case ${i}: this.w${s.id}(wm); break;`);
+    const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.w${s.id}(wm); break;` : "")).filter((x) => x);
     const opsImports = [...this.ops].filter((x) => x && !["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
     const typeImports = [...this.ops].filter((x) => ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
     const stdImports = [...this.stdlib].sort();
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const out: string[] = [];
     out.push(`// ${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`);
-    out.push(`import { runProgram, type GraphInstance, type Program, type RunContext, type RunOptions, type Schema } from "${runtime}";`);
-    if (opsImports.length || typeImports.length) out.push(`import { ${[...opsImports, ...typeImports.map((x) => `type ${x}`)].join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
+    out.push(this.js ? `import { runProgram } from "${runtime}";` : `import { runProgram, type GraphInstance, type Program, type RunContext, type RunOptions, type Schema } from "${runtime}";`);
+    const opsList = [...opsImports, ...(this.js ? [] : typeImports.map((x) => `type ${x}`))];
+    if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
     if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
     for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${JSON.stringify(imp.from.replace(/\.ts$/, ".js"))};`);
     out.push("");
     const programLiteral = this.programLiteral();
-    out.push(...this.names.decls.map((d) => d + "\n"));
-    for (const [lit, name] of this.schemas) out.push(`const ${name}: Schema = ${lit};`);
+    if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
+    for (const [lit, name] of this.schemas) out.push(`const ${name}${this.ann("Schema")} = ${lit};`);
     if (this.schemas.size) out.push("");
     out.push(...this.classes.map((c) => c + "\n"));
     out.push(`/** The dataflow graph of ${this.g.file}: one method per node, called directly. */`);
-    out.push(`class FlowGraph implements GraphInstance {`);
-    out.push(`  readonly push: ReadonlyArray<(record: any, time: number) => void> = [${pushes.join(", ")}];`);
+    out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
+    out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
+    if (this.opts.instrument) out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
     out.push(...tableFields);
     out.push(...this.fields);
-    out.push(`\n  constructor(private readonly ctx: RunContext) {`);
+    out.push(this.js ? `\n  constructor(ctx) {\n    this.ctx = ctx;` : `\n  constructor(private readonly ctx: RunContext) {`);
     out.push(...tableInit);
     out.push(...this.init);
     out.push(`  }\n`);
-    out.push(`  advance(source: number, wm: number): void {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`);
+    out.push(advance.length
+      ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
+      : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
     const finish = finals.map((f) => `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`);
-    out.push(`  finish(): void {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
+    out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
     out.push(methods.join("\n\n"));
     out.push(`}\n`);
     out.push(programLiteral);
     out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
-    out.push(`export function run(options: RunOptions = {}) {\n  return runProgram(program, options);\n}`);
+    out.push(`export function run(options${this.ann("RunOptions")} = {}) {\n  return runProgram(program, options);\n}`);
     return out.join("\n") + "\n";
   }
 
@@ -748,7 +813,7 @@ class Emitter {
       const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
       return `    { name: ${JSON.stringify(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
     });
-    return `export const program: Program = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: [\n${sources.join("\n")}\n  ],\n  tables: [\n${tables.join("\n")}\n  ],\n  outputs: [\n${outputs.join("\n")}\n  ],\n  create: (ctx: RunContext) => new FlowGraph(ctx),\n};`;
+    return `export const program${this.ann("Program")} = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: [\n${sources.join("\n")}\n  ],\n  tables: [\n${tables.join("\n")}\n  ],\n  outputs: [\n${outputs.join("\n")}\n  ],\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }
 

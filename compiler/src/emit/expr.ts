@@ -18,6 +18,8 @@ export interface ExprEnv {
   /** In aggregate results: JS for `$aggN` / `$keyN`. */
   aggRef?(index: number): string;
   keyRef?(index: number): string;
+  /** Printing JavaScript: no type assertions. */
+  js?: boolean;
 }
 
 const SIMPLE = /^(?:[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\["[^"]*"\])*|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|"(?:[^"\\]|\\.)*"|true|false|null)$/;
@@ -40,7 +42,7 @@ function literal(v: number | string | boolean | null): string {
 export function emitExpr(e: TExpr, env: ExprEnv): string {
   const js = emitExprInner(e, env);
   // A narrowed optional is non-null here; tell TypeScript so.
-  return e.narrowed && (e.kind === "get" || e.kind === "var") ? `${js}!` : js;
+  return e.narrowed && !env.js && (e.kind === "get" || e.kind === "var") ? `${js}!` : js;
 }
 
 function emitExprInner(e: TExpr, env: ExprEnv): string {

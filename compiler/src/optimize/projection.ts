@@ -35,8 +35,7 @@ function needs(id: NodeId, input: NodeId, g: Graph, users: Map<NodeId, NodeId[]>
         opFields(op, out);
         // A projection builds a new element: nothing downstream reads the source's fields.
         if (op.kind === "project") return out;
-        // unnest and lookup pass every other field on.
-        if (op.kind === "unnest" || op.kind === "lookup") return out.add("*"), out;
+        // lookup and unnest keep every other field under its name: keep scanning.
       }
       downstream();
       return out;
@@ -68,10 +67,9 @@ function opFields(op: ChainOp, out: Set<string>) {
       break;
     case "lookup":
       fieldsRead(op.key, out);
-      out.add("*");
       break;
     case "unnest":
-      out.add("*");
+      out.add(op.field);
       break;
   }
 }

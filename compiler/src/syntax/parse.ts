@@ -8,9 +8,12 @@ import { durationMs, isoToMs, unescapeString } from "./literals";
 import { diag, type Diagnostic } from "../diagnostics/catalogue";
 import { closest } from "../diagnostics/suggest";
 
+// `makeRecipe` is part of ohm's public API but missing from its type declarations.
+const makeRecipe = (ohm as unknown as { makeRecipe(recipe: unknown): ohm.Grammar }).makeRecipe;
+
 let grammarCache: ohm.Grammar | undefined;
 export function flowGrammar(): ohm.Grammar {
-  return (grammarCache ??= ohm.makeRecipe(flowRecipe));
+  return (grammarCache ??= makeRecipe(JSON.parse(flowRecipe)));
 }
 
 export interface ParseResult {
@@ -415,12 +418,13 @@ function unterminatedString(src: string): number | undefined {
 
 const OPERATOR_TOKENS = new Set([">", "<", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "??", "and", "or", "not", "if", "then", "else", "in", "where", "map", "=", ",", "(", "[", "by", "on", "within", "..", "watermark", ":"]);
 
-function describeExpected(m: ohm.MatchResult): string {
+function describeExpected(m: ohm.FailedMatchResult): string {
   const raw = m.getExpectedText();
   return raw.replace(/"([^"]+)"/g, "`$1`");
 }
 
-export function syntaxDiagnostic(src: string, m: ohm.MatchResult, offset = 0): Diagnostic {
+export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 0): Diagnostic {
+  const m = result as ohm.FailedMatchResult;
   const pos = m.getRightmostFailurePosition();
   const here = tokenAt(src, pos);
   const prev = previousToken(src, pos);

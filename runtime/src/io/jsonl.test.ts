@@ -42,6 +42,29 @@ describe("textBlocks", () => {
     }
   });
 
+  it("drops a BOM only at the start; bad UTF-8 becomes U+FFFD", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0x0a, 0xef, 0xbb, 0xbf, 0x62, 0xff, 0x0a, 0xe2, 0x82]);
+    for (let size = 1; size <= bytes.length; size++) {
+      let text = "";
+      for await (const b of textBlocks(chunked(bytes, size))) text += b.text;
+      expect(text).toBe("a\n\uFEFFb\uFFFD\n\uFFFD");
+    }
+  });
+
+  it("copies what it carries over: the producer may reuse its buffer", async () => {
+    async function* reusing() {
+      const buf = Buffer.alloc(4); // (Buffer#slice is a view, unlike Uint8Array#slice)
+      for (const part of ["ab", "c\nd", "e\nf", "g"]) {
+        buf.fill(0);
+        buf.set(enc.encode(part));
+        yield buf.subarray(0, part.length);
+      }
+    }
+    let text = "";
+    for await (const b of textBlocks(reusing())) text += b.text;
+    expect(text).toBe("abc\nde\nfg");
+  });
+
   it("reports cumulative bytes", async () => {
     const sizes: number[] = [];
     for await (const b of textBlocks(chunked(enc.encode("a\nb\nc\n"), 2))) sizes.push(b.bytes);

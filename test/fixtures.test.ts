@@ -1,0 +1,111 @@
+// Golden-file fixtures: test/fixtures/<case>/input.flow (+ input data next to it).
+//   e_*  programs with errors: diagnostics.txt holds the rendered diagnostics, nothing else.
+//   w_*  programs that compile with warnings: diagnostics.txt + generated.ts + graph.txt (+ output).
+//   v_*  (anything else) valid programs: no diagnostics; generated.ts, graph.txt, output.jsonl.
+// output.jsonl is the stdout of `bin/flowc run input.flow` in the fixture folder; programs reading
+// stdin() or nexmark(...) are not run. `UPDATE=1 npx vitest run test/fixtures.test.ts` rewrites
+// every golden file (and deletes those a case should not have).
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compile } from "../compiler/src/pipeline";
+import { renderDiagnostics } from "../compiler/src/diagnostics/render";
+import { printGraph } from "../compiler/src/ir/print";
+import { resolveExterns } from "../compiler/src/cli/externs";
+import { fixtureCases, flowc, readIf, type FixtureCase } from "./helpers";
+
+const UPDATE = !!process.env.UPDATE && process.env.UPDATE !== "0";
+
+/** Compares (or with UPDATE writes) one golden file; `actual === undefined` means "must not exist". */
+function golden(c: FixtureCase, file: string, actual: string | undefined) {
+  const path = join(c.dir, file);
+  if (UPDATE) {
+    if (actual === undefined) rmSync(path, { force: true });
+    else writeFileSync(path, actual);
+    return;
+  }
+  const expected = readIf(path);
+  if (actual === undefined) {
+    expect(expected, `${c.name}/${file} should not exist (run with UPDATE=1)`).toBeUndefined();
+    return;
+  }
+  expect(expected, `${c.name}/${file} is missing (run with UPDATE=1)`).toBeDefined();
+  expect(actual, `${c.name}/${file}`).toBe(expected);
+}
+
+async function compileFixture(c: FixtureCase) {
+  // The same steps as the CLI: TypeScript imports are typed from their files.
+  const externs = await resolveExterns(c.source, c.dir);
+  const r = compile(c.source, { file: "input.flow", externs: externs.signatures });
+  if (externs.diagnostics.length) {
+    r.diagnostics.push(...externs.diagnostics);
+    if (externs.diagnostics.some((d) => d.severity === "error")) r.ok = false;
+  }
+  return r;
+}
+
+const runnable = (c: FixtureCase) => !/\b(stdin|nexmark)\s*\(/.test(c.source);
+
+const cases = fixtureCases();
+
+describe("fixtures", () => {
+  it("has enough fixtures of each kind", () => {
+    expect(cases.filter((c) => c.kind === "error").length + cases.filter((c) => c.kind === "warning").length).toBeGreaterThanOrEqual(40);
+    expect(cases.filter((c) => c.kind === "valid").length).toBeGreaterThanOrEqual(20);
+  });
+
+  it("have no stray golden files", () => {
+    for (const c of cases) {
+      for (const f of readdirSync(c.dir)) {
+        if (f.startsWith("out.") || f.startsWith("late") || f.startsWith("dead")) throw new Error(`${c.name}: leftover output file ${f}`);
+      }
+    }
+  });
+
+  for (const c of cases) {
+    describe(c.name, () => {
+      it("compiles to the golden diagnostics, code and graph", async () => {
+        const r = await compileFixture(c);
+        const errors = r.diagnostics.filter((d) => d.severity === "error");
+        expect(r.diagnostics.filter((d) => d.code === "E9999"), "internal compiler error").toEqual([]);
+        for (const d of r.diagnostics) {
+          expect(d.span.start, `${d.code} span start`).toBeGreaterThanOrEqual(0);
+          expect(d.span.end, `${d.code} span end`).toBeGreaterThanOrEqual(d.span.start);
+          expect(d.span.end, `${d.code} span end`).toBeLessThanOrEqual(c.source.length);
+        }
+        const rendered = r.diagnostics.length ? renderDiagnostics(r.diagnostics, "input.flow", c.source, { color: false }) + "\n" : undefined;
+        if (c.kind === "error") {
+          expect(r.ok, "an e_ fixture must not compile").toBe(false);
+          expect(errors.length).toBeGreaterThan(0);
+          // A rejected program never reaches the code generator.
+          expect(r.typescript).toBeUndefined();
+          golden(c, "diagnostics.txt", rendered);
+          golden(c, "generated.ts", undefined);
+          golden(c, "graph.txt", undefined);
+          golden(c, "output.jsonl", undefined);
+          return;
+        }
+        expect(errors.map((d) => d.message), "unexpected errors").toEqual([]);
+        expect(r.ok).toBe(true);
+        if (c.kind === "warning") expect(r.diagnostics.length, "a w_ fixture must have warnings").toBeGreaterThan(0);
+        else expect(r.diagnostics.map((d) => `${d.code} ${d.message}`), "a valid fixture must have no diagnostics").toEqual([]);
+        golden(c, "diagnostics.txt", rendered);
+        golden(c, "generated.ts", r.typescript);
+        golden(c, "graph.txt", printGraph(r.optimized!));
+      });
+
+      if (c.kind !== "error" && runnable(c)) {
+        it.concurrent("runs to the golden output", async () => {
+          const r = await flowc(["run", "input.flow"], { cwd: c.dir });
+          expect(r.stderr).not.toMatch(/internal error/);
+          expect(r.code, r.stderr).toBe(0);
+          golden(c, "output.jsonl", r.stdout);
+        });
+      } else if (c.kind !== "error") {
+        it("is not run (reads stdin or nexmark)", () => {
+          expect(existsSync(join(c.dir, "output.jsonl")) && !UPDATE).toBe(false);
+        });
+      }
+    });
+  }
+});
