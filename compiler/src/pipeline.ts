@@ -16,6 +16,8 @@ export interface CompileOptions extends EmitOptions {
   externs?: Map<string, ExternSignature>;
   /** Stop after checking (no IR, no code). */
   checkOnly?: boolean;
+  /** The parse of `source`, when the caller already has it (the playground's IncrementalParser). */
+  parsed?: ParseResult;
 }
 
 export interface CompileResult {
@@ -31,7 +33,7 @@ export interface CompileResult {
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const file = options.file ?? "program.flow";
   try {
-    const parsed = parse(source);
+    const parsed = options.parsed ?? parse(source);
     const checkOptions: CheckOptions = { externs: options.externs, poisoned: parsed.poisoned };
     const checked = check(parsed.program, checkOptions);
     const diagnostics = [...parsed.diagnostics, ...checked.diagnostics].sort((a, b) => a.span.start - b.span.start);

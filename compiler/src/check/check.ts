@@ -385,9 +385,13 @@ class Checker {
         const type = src?.type ?? this.typeExpr(s.decl.type);
         return { head: { kind: "source", name: name.name }, info: { element: type } };
       }
-      case "table":
-        this.report("E0314", { name: name.name }, name.span, { hint: `write \`… | lookup ${name.name} on <key expression>\`` });
-        return undefined;
+      case "table": {
+        // A table read as a stream: its rows in file order, in arrival time (it has no event time).
+        const table = this.tables.find((t) => t.name === name.name);
+        if (!table) return undefined;
+        if (!this.sources.some((x) => x.name === name.name)) this.sources.push({ name: table.name, type: table.type, connector: table.connector, span: table.span });
+        return { head: { kind: "source", name: name.name }, info: { element: table.type } };
+      }
       case "let": {
         if (this.letInProgress.has(name.name)) {
           this.report("E0111", { name: name.name }, name.span);
@@ -590,7 +594,7 @@ class Checker {
         return { stage: { ...base, kind: "distinct", window: info.window, keys: info.keys ?? [], values, withinMs: s.within ? withinMs : undefined, output }, narrowed };
       }
       case "Join":
-        return this.joinStage(s, info, headName, scope, base);
+        return this.joinStage(s, info, headName, base);
       case "Lookup":
         return this.lookup(s, info, ctx, base, narrowed);
     }
@@ -757,9 +761,13 @@ class Checker {
     return { stage: { ...base, kind: "agg" as const, window: info.window, keys, aggs: calls, items, output }, narrowed: new Set<string>() };
   }
 
-  private joinStage(s: Extract<A.Stage, { kind: "Join" }>, info: StreamInfo, headName: string | undefined, scope: Scope, base: { span: A.Span; input: StreamInfo }) {
+  private joinStage(s: Extract<A.Stage, { kind: "Join" }>, info: StreamInfo, headName: string | undefined, base: { span: A.Span; input: StreamInfo }) {
     let other: TPipeline | undefined;
     let rightAlias = s.alias?.name;
+    if (s.side.kind === "NameSide" && this.streams.get(s.side.name.name)?.kind === "table") {
+      this.report("E0314", { name: s.side.name.name }, s.side.name.span, { hint: `write \`| lookup ${s.side.name.name} on <key expression>\`` });
+      return undefined;
+    }
     if (s.side.kind === "NameSide") {
       const r = this.streamRef(s.side.name);
       if (r) other = { head: r.head, stages: [], start: r.info, out: r.info, span: s.side.span };
@@ -800,7 +808,6 @@ class Checker {
     }
     onScope.bases.push({ expr: rt, label: rightAlias, side: true });
     onScope.roots.set(rightAlias, rt);
-    void scope;
     const on = this.expr(s.on, { scope: onScope });
     if (on.type.kind !== "error" && stripOptional(on.type).kind !== "bool") this.report("E0203", { stage: "join … on", actual: typeToString(on.type) }, s.on.span);
 

@@ -282,9 +282,11 @@ class Emitter {
     let skip = "return";
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
+    // In an upsert chain a failing `where` deletes the key from downstream tables.
+    const onReject = needsDelete ? `{ this.d${n.id}(k); return; }` : undefined;
     for (const op of n.ops) {
       b.line(this.comment(op.span));
-      this.emitOp(op, env, b, () => skip, needsDelete);
+      this.emitOp(op, env, b, () => skip, onReject);
       if (op.kind === "unnest") {
         skip = "continue";
         loops++;
@@ -300,11 +302,12 @@ class Emitter {
       b.line("}");
     }
     const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
-    const span = `${this.where(n.spans[0]!)}${n.spans.length > 1 ? `–${this.lines.at(n.spans[n.spans.length - 1]!.start).line}` : ""}`;
+    const lastLine = this.lines.at(n.spans[n.spans.length - 1]!.start).line;
+    const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
     const ps: [string, string][] = [["r", inT], ["t", "number"]];
     if (n.upsert) ps.push(["k", "Key"]);
     this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
-    this.ops.add(n.upsert ? "Key" : "");
+    if (n.upsert) this.ops.add("Key");
     if (n.upsert) {
       const d = new Body();
       this.deliverDelete(n, d);
@@ -316,12 +319,12 @@ class Emitter {
     this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
-  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, needsDelete: boolean) {
+  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
     switch (op.kind) {
       case "where": {
         const c = emitExpr(op.cond, env);
         const cond = /^\(.*\)$/.test(c) && balanced(c.slice(1, -1)) ? c : `(${c})`;
-        if (needsDelete && skip() === "return") b.line(`if (!${cond}) { this.d${"__SELF__"}(k); return; }`);
+        if (onReject && skip() === "return") b.line(`if (!${cond}) ${onReject}`);
         else b.line(`if (!${cond}) ${skip()};`);
         return;
       }
@@ -746,11 +749,7 @@ class Emitter {
       return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`) ?? "";
     }).filter((x) => x);
     const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
-    // Rewrite the delete placeholder of chains (a where in an upsert chain deletes the key).
-    const methods = this.methods.map((m) => {
-      const id = /^  (?:private )?n(\d+)\(/m.exec(m)?.[1];
-      return id ? m.replaceAll("this.d__SELF__(k)", this.deleteCall(Number(id))) : m;
-    });
+    const methods = this.methods;
     const pushes = this.liveSources.map((s) => `(r, t) => this.n${s.id}(r, t)`);
     const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.w${s.id}(wm); break;` : "")).filter((x) => x);
     const opsImports = [...this.ops].filter((x) => x && !["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
@@ -793,11 +792,6 @@ class Emitter {
     return out.join("\n") + "\n";
   }
 
-  private deleteCall(chainId: number): string {
-    const n = this.g.nodes.get(chainId)!;
-    return this.hasDeleteConsumers(n) ? `this.d${chainId}(k)` : "";
-  }
-
   private programLiteral(): string {
     const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }`;
     const sources = this.liveSources.map((s) => {
@@ -813,7 +807,8 @@ class Emitter {
       const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
       return `    { name: ${JSON.stringify(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
     });
-    return `export const program${this.ann("Program")} = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: [\n${sources.join("\n")}\n  ],\n  tables: [\n${tables.join("\n")}\n  ],\n  outputs: [\n${outputs.join("\n")}\n  ],\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
+    return `export const program${this.ann("Program")} = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }
 

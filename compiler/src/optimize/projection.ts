@@ -1,90 +1,119 @@
-// Projection pushdown: finds which fields of each source the program reads, so the decoder
-// materializes only those. A source whose whole record flows somewhere (an output, `it`, a join
-// side, a top) keeps every field.
+// Projection pushdown: a liveness analysis over element fields. Walking each chain backwards
+// from what its consumers need, it finds which fields of each source the program reads, so the
+// decoder materializes only those. A source whose whole record flows somewhere (an output, `it`,
+// a join side, a top) keeps every field.
 import type { TExpr } from "../check/typed";
 import { walkExpr } from "../ir/expr";
-import { consumers, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
+import { consumers, type Graph, type Node, type NodeId } from "../ir/graph";
 
-/** Fields of the element var `r` read by `e`; `"*"` when `r` is used whole. */
-function fieldsRead(e: TExpr, into: Set<string>, varName = "r") {
-  const parents = new Set<TExpr>();
+/** A set of field names, or everything. */
+type Need = Set<string> | "all";
+
+const union = (a: Need, b: Need): Need => (a === "all" || b === "all" ? "all" : new Set([...a, ...b]));
+
+/** Fields of the element var `r` read by `e`; "all" when `r` is used whole. */
+function fieldsRead(e: TExpr): Need {
+  const fields = new Set<string>();
+  const objects = new Set<TExpr>();
   walkExpr(e, (x) => {
-    if (x.kind === "get" && x.object.kind === "var" && x.object.name === varName) {
-      into.add(x.field);
-      parents.add(x.object);
+    if (x.kind === "get" && x.object.kind === "var" && x.object.name === "r") {
+      fields.add(x.field);
+      objects.add(x.object);
     }
   });
+  let whole = false;
   walkExpr(e, (x) => {
-    if (x.kind === "var" && x.name === varName && !parents.has(x)) into.add("*");
+    if (x.kind === "var" && x.name === "r" && !objects.has(x)) whole = true;
   });
+  return whole ? "all" : fields;
 }
 
-/** Fields of a node's input element that the node (and, for pass-through, its consumers) needs. */
-function needs(id: NodeId, input: NodeId, g: Graph, users: Map<NodeId, NodeId[]>, seen: Set<string>): Set<string> {
-  const key = `${id}<${input}`;
-  const out = new Set<string>();
-  if (seen.has(key)) return new Set(["*"]);
-  seen.add(key);
-  const n = g.nodes.get(id)!;
-  const downstream = () => {
-    for (const u of users.get(id) ?? []) for (const f of needs(u, id, g, users, seen)) out.add(f);
-  };
-  switch (n.kind) {
-    case "chain": {
-      for (const op of n.ops) {
-        opFields(op, out);
-        // A projection builds a new element: nothing downstream reads the source's fields.
-        if (op.kind === "project") return out;
-        // lookup and unnest keep every other field under its name: keep scanning.
-      }
-      downstream();
-      return out;
-    }
-    case "agg":
-      for (const k of n.keys) fieldsRead(k.expr, out);
-      for (const a of n.aggs) for (const x of a.args) fieldsRead(x, out);
-      return out;
-    case "distinct":
-      for (const k of n.keys) fieldsRead(k.expr, out);
-      for (const v of n.values) fieldsRead(v, out);
-      if (n.values.length === 0) out.add("*");
-      downstream();
-      return out;
-    default:
-      // top, join, union and outputs pass whole elements on.
-      out.add("*");
-      return out;
+class Liveness {
+  private readonly users: Map<NodeId, NodeId[]>;
+  private readonly memo = new Map<NodeId, Need>();
+  private readonly visiting = new Set<NodeId>();
+  constructor(private readonly g: Graph) {
+    this.users = consumers(g);
   }
-}
 
-function opFields(op: ChainOp, out: Set<string>) {
-  switch (op.kind) {
-    case "where":
-      fieldsRead(op.cond, out);
-      break;
-    case "project":
-      fieldsRead(op.expr, out);
-      break;
-    case "lookup":
-      fieldsRead(op.key, out);
-      break;
-    case "unnest":
-      out.add(op.field);
-      break;
+  /** What the consumers of `id` need of the elements it emits. */
+  out(id: NodeId): Need {
+    let need: Need = new Set();
+    for (const c of this.users.get(id) ?? []) need = union(need, this.input(c));
+    return need;
+  }
+
+  /** What node `id` needs of its input elements. */
+  input(id: NodeId): Need {
+    const done = this.memo.get(id);
+    if (done) return done;
+    if (this.visiting.has(id)) return "all";
+    this.visiting.add(id);
+    const need = this.compute(this.g.nodes.get(id)!);
+    this.visiting.delete(id);
+    this.memo.set(id, need);
+    return need;
+  }
+
+  private compute(n: Node): Need {
+    switch (n.kind) {
+      case "chain": {
+        let need = this.out(n.id);
+        for (let i = n.ops.length - 1; i >= 0; i--) {
+          const op = n.ops[i]!;
+          switch (op.kind) {
+            case "where":
+              need = union(need, fieldsRead(op.cond));
+              break;
+            case "project":
+              if (op.expr.kind === "record" && need !== "all") {
+                let before: Need = new Set();
+                for (const f of op.expr.fields) if (need.has(f.name)) before = union(before, fieldsRead(f.value));
+                need = before;
+              } else need = fieldsRead(op.expr);
+              break;
+            case "lookup":
+              if (need !== "all") need = new Set([...need].filter((f) => f !== op.alias));
+              need = union(need, fieldsRead(op.key));
+              break;
+            case "unnest":
+              if (need !== "all") need = new Set([...need].filter((f) => f !== op.as));
+              need = union(need, new Set([op.field]));
+              break;
+          }
+        }
+        return need;
+      }
+      case "agg": {
+        let need: Need = new Set();
+        for (const k of n.keys) need = union(need, fieldsRead(k.expr));
+        for (const a of n.aggs) for (const x of a.args) need = union(need, fieldsRead(x));
+        return need;
+      }
+      case "distinct": {
+        if (n.values.length === 0) return "all";
+        let need = this.out(n.id);
+        for (const k of n.keys) need = union(need, fieldsRead(k.expr));
+        for (const v of n.values) need = union(need, fieldsRead(v));
+        return need;
+      }
+      default:
+        // top, join, union and outputs pass whole elements on.
+        return "all";
+    }
   }
 }
 
 export function pushDownProjections(g: Graph): Graph {
-  const users = consumers(g);
+  const live = new Liveness(g);
   const nodes = new Map<NodeId, Node>(g.nodes);
   for (const n of g.nodes.values()) {
     if (n.kind !== "source" || n.type.kind !== "record") continue;
-    const need = new Set<string>();
-    for (const u of users.get(n.id) ?? []) for (const f of needs(u, n.id, g, users, new Set())) need.add(f);
+    const need = live.out(n.id);
+    if (need === "all") continue;
     if (n.decl.eventTime) need.add(n.decl.eventTime.field);
-    if (need.has("*")) continue;
     const keep = n.type.fields.map((f) => f.name).filter((f) => need.has(f));
-    nodes.set(n.id, { ...n, keep });
+    if (keep.length < n.type.fields.length) nodes.set(n.id, { ...n, keep });
   }
   return { ...g, nodes };
 }

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "../syntax/parse";
+import { check } from "./check";
+import { typeToString } from "./types";
+import type { TExpr } from "./typed";
+
+const HEADER = `type Bid = { auction: int, bidder: int, price: int, channel: string, coupon: string?, dateTime: time }
+source bids: Bid = file("bids.jsonl") event time dateTime watermark 4s
+`;
+
+function run(body: string) {
+  const p = parse(HEADER + body);
+  expect(p.diagnostics).toEqual([]);
+  return check(p.program, { poisoned: p.poisoned });
+}
+const codes = (body: string) => run(body).diagnostics.map((d) => d.code);
+const outType = (body: string) => {
+  const r = run(body);
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return typeToString(r.program.outputs.at(-1)!.pipeline.out.element);
+};
+
+describe("types and inference", () => {
+  it("infers select types; / is always float; int widens", () => {
+    expect(outType("emit bids | select auction, half = price / 2, eur = price * 0.9, n = price % 7, d = div(price, 2)")).toBe("{ auction: int, half: float, eur: float, n: int, d: int }");
+  });
+  it("time and duration arithmetic", () => {
+    expect(outType("emit bids | select a = dateTime - dateTime, b = dateTime + 5s, c = 5s * 3")).toBe("{ a: duration, b: time, c: duration }");
+  });
+  it("if with null gives an optional; ?? unwraps", () => {
+    expect(outType('emit bids | select a = if price > 5 then price else null, b = coupon ?? "none"')).toBe("{ a: int?, b: string }");
+  });
+  it("agg rows: window bounds, keys, items in order", () => {
+    expect(outType("emit bids | window tumbling(10s) | group by channel | agg n = count(), avg_price = avg(price), hi = max(price)")).toBe(
+      "{ window_start: time, window_end: time, channel: string, n: int, avg_price: float, hi: int }",
+    );
+  });
+  it("aggregates over optional inputs are optional, counts are not", () => {
+    expect(outType("emit bids | group by channel | agg n = count(coupon), f = first(coupon), c = count_distinct(coupon)")).toBe("{ channel: string, n: int, f: string?, c: int }");
+  });
+  it("a join element is a record of its sides", () => {
+    const t = outType(`type A = { id: int, seller: int, dateTime: time }
+source auctions: A = file("a.jsonl") event time dateTime
+emit bids as b | join auctions as a on b.auction == a.id within 5s`);
+    expect(t).toBe("{ b: Bid, a: A }");
+  });
+});
+
+describe("narrowing", () => {
+  it("where x != null narrows x in later stages", () => {
+    expect(outType("emit bids | where coupon != null | select c = upper(coupon)")).toBe("{ c: string }");
+  });
+  it("if and `and` narrow", () => {
+    expect(outType('emit bids | select a = if coupon != null then len(coupon) else 0, b = coupon != null and starts_with(coupon, "X")')).toBe("{ a: int, b: bool }");
+  });
+  it("an un-narrowed optional in arithmetic is an error with a hint", () => {
+    const r = run("emit bids | select c = len(coupon)");
+    expect(r.diagnostics[0]!.code).toBe("E0205");
+    expect(r.diagnostics[0]!.hint).toContain('coupon ?? ""');
+  });
+  it("narrowing is recorded for the emitter", () => {
+    const r = run("emit bids | where coupon != null | select c = coupon");
+    const stage = r.program.outputs[0]!.pipeline.stages[1]!;
+    if (stage.kind !== "project" || stage.expr.kind !== "record") throw new Error();
+    expect((stage.expr.fields[0]!.value as TExpr).narrowed).toBe(true);
+  });
+});
+
+describe("rules of LANGUAGE.md §3–6", () => {
+  it("reports every independent error in one run", () => {
+    expect(codes('emit bids | where chanel == "x" | select total = price * "2"')).toEqual(["E0201", "E0204"]);
+  });
+  it("unknown names get suggestions", () => {
+    const r = run("emit bidz");
+    expect(r.diagnostics[0]).toMatchObject({ code: "E0101", label: "did you mean `bids`?" });
+    expect(run("emit bids | where prise > 1").diagnostics[0]).toMatchObject({ code: "E0201", label: "did you mean `price`?" });
+    expect(run("emit bids | select x = uper(channel)").diagnostics[0]).toMatchObject({ code: "E0104", label: "did you mean `upper`?" });
+  });
+  it("aggregates only in agg; nested aggregates; non-key fields", () => {
+    expect(codes("emit bids | select t = sum(price)")).toEqual(["E0301"]);
+    expect(codes("emit bids | group by channel | agg t = sum(max(price))")).toEqual(["E0302"]);
+    expect(codes("emit bids | group by channel | agg t = price")).toEqual(["E0311"]);
+    expect(codes("emit bids | group by channel | agg t = sum(channel)")).toEqual(["E0316"]);
+  });
+  it("agg items are expressions over aggregates and keys", () => {
+    expect(outType("emit bids | group by channel | agg vwap = sum(price * bidder) / sum(bidder), tag = channel + \"!\"")).toBe("{ channel: string, vwap: float, tag: string }");
+  });
+  it("re-aggregating an upsert stream is an error; emit final needs one", () => {
+    expect(codes("emit bids | group by channel | agg n = count() | group by n | agg m = count()")).toEqual(["E0303"]);
+    expect(codes("emit final bids | where price > 1")).toEqual(["E0309"]);
+    expect(codes("emit final bids | group by channel | agg n = count() | where n > 1")).toEqual([]);
+  });
+  it("top needs a window; window joins need equal windows", () => {
+    expect(codes("emit bids | top 3 by price desc")).toEqual(["E0304"]);
+    expect(codes(`let a = bids | window tumbling(10s)
+let b = bids | window tumbling(5s)
+emit a as x | join b as y on x.auction == y.auction`)).toEqual(["E0305"]);
+  });
+  it("unbounded state warnings", () => {
+    const r = run("emit bids as a | join bids as b on a.auction == b.auction\nemit bids | distinct channel");
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([["W0001", "warning"], ["W0002", "warning"]]);
+    expect(r.diagnostics.every((d) => d.message.includes("unbounded state"))).toBe(true);
+  });
+  it("duplicates: names, select items; select * after a join", () => {
+    const r = run(`let bids = bids`);
+    expect(r.diagnostics[0]!.code).toBe("E0103");
+    expect(codes("emit bids | select a = price, a = bidder")).toEqual(["E0108"]);
+    expect(run("emit bids as b | join bids as c on b.auction == c.auction within 1s | select *").diagnostics[0]).toMatchObject({ code: "E0211", hint: "write `select b.*, c.*`" });
+  });
+  it("union inputs must have one type; select items need names", () => {
+    expect(codes("emit union(bids, bids | select price)")).toEqual(["E0306"]);
+    expect(codes("emit bids | select price + 1")).toEqual(["E0210"]);
+  });
+  it("== on records is an error; comparisons need like types", () => {
+    expect(codes("emit bids | where it == it")).toEqual(["E0207"]);
+    expect(codes('emit bids | where price < "x"')).toEqual(["E0206"]);
+  });
+  it("fn: inferred return, arity and recursion", () => {
+    expect(outType("fn net(p: float, f: float) = p * (1.0 - f)\nemit bids | select n = net(price, 0.1)")).toBe("{ n: float }");
+    expect(codes("fn f(x: int) = f(x)\nemit bids")).toContain("E0110");
+    expect(codes("fn g(x: int) = x\nemit bids | select a = g(1, 2)")).toEqual(["E0208"]);
+  });
+});
