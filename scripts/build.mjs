@@ -1,7 +1,7 @@
 // Builds the CLI bundle (dist/flowc.mjs) from the TypeScript sources with esbuild, after
 // regenerating the grammar recipe. `--if-stale` (and bin/flowc) rebuild only when a source file
 // is newer than the bundle, so a fresh clone and an edited checkout both just work.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,7 +32,7 @@ export async function build() {
   const { writeRecipe } = await import("./gen-recipe.mjs");
   writeRecipe();
   const esbuild = await import("esbuild");
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [join(root, "compiler/src/cli/main.ts")],
     outfile: out,
     bundle: true,
@@ -44,7 +44,16 @@ export async function build() {
     external: ["esbuild", "ts-morph", "playwright-core"],
     banner: { js: "import { createRequire as __flowcRequire } from 'node:module'; const require = __flowcRequire(import.meta.url);" },
     logLevel: "warning",
+    // Written below, each file to a temporary name then renamed: a `bin/flowc` started while
+    // another one rebuilds must never import a half-written bundle.
+    write: false,
   });
+  mkdirSync(dirname(out), { recursive: true });
+  for (const f of result.outputFiles) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents);
+    renameSync(tmp, f.path);
+  }
   if (existsSync(join(root, "playground/src/main.ts"))) {
     const { buildPlayground } = await import("./build-playground.mjs");
     await buildPlayground(esbuild);

@@ -5,6 +5,8 @@
 // bool → boolean; string → string; optional → null or the value; array → JS array;
 // record → a plain object whose keys are in the type's field order.
 
+import type { JsonlLineDecoder } from "./io/fast-jsonl.js";
+
 export type Schema =
   | { kind: "int" }
   | { kind: "float" }
@@ -51,6 +53,17 @@ export interface SourceSpec {
   connector: ConnectorSpec;
   /** Event-time field (a `time` field of the record) and watermark delay in ms. */
   eventTime?: { field: string; delayMs: number };
+  /**
+   * Decoders generated for this source's type and kept fields (compiler/src/emit/decoder.ts):
+   * fast paths for JSONL and CSV bytes. A line they return `undefined` for is decoded the
+   * general way (which also reports bad records), so they never change results.
+   */
+  decode?: SourceDecoders;
+}
+
+/** Generated per-source decoders (see runtime/src/io/fast-jsonl.ts). */
+export interface SourceDecoders {
+  jsonl?: JsonlLineDecoder;
 }
 
 export interface TableSpec {

@@ -125,12 +125,12 @@ export function registerNexmark(factory: NexmarkFactory | undefined): void {
   registeredNexmark = factory;
 }
 
-let defaultEnvFactory: (() => Env) | undefined;
+let defaultEnvFactory: (() => Env | Promise<Env>) | undefined;
 /**
  * Sets the environment `runProgram` uses when `options.env` is not given. node.ts registers the
  * Node environment when it is loaded, so any Node entry point (runMain, a built program) has it.
  */
-export function setDefaultEnv(factory: (() => Env) | undefined): void {
+export function setDefaultEnv(factory: (() => Env | Promise<Env>) | undefined): void {
   defaultEnvFactory = factory;
 }
 
@@ -144,6 +144,7 @@ async function defaultEnv(): Promise<Env> {
     try {
       const spec = "./node.js";
       const node = await import(/* @vite-ignore */ spec);
+      await node.loadNodeModules();
       return node.createNodeEnv();
     } catch {
       // fall through to the error below

@@ -7,7 +7,11 @@ import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program } from "./contract.js";
 import { runProgram, UsageError } from "./driver.js";
-import { createNodeEnv, parseArgs } from "./node.js";
+import { createNodeEnv, loadNodeModules, parseArgs } from "./node.js";
+
+beforeAll(async () => {
+  await loadNodeModules();
+});
 
 describe("parseArgs", () => {
   it("reads the documented flags", () => {

@@ -1,14 +1,34 @@
 // The Node.js side of the runtime: the `Env` over fs and stdio, and `runMain`, the entry point
 // of a built program (`node OUT.mjs [--out NAME=PATH] ...`). Only this file imports node: modules;
 // loading it registers the Node environment as runProgram's default (setDefaultEnv).
+//
+// node: modules are loaded with dynamic imports only: a bundle that includes this file (a built
+// program's `node OUT.mjs` entry) must still load in a browser, where a static `import ... from
+// "node:fs"` would fail before any code runs.
 
-import { once } from "node:events";
-import { createWriteStream, promises as fsp } from "node:fs";
-import { dirname, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import type { Program } from "./contract.js";
 import { RunError, runProgram, setDefaultEnv, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
+
+const importNodeModules = async () => {
+  const [fs, path, events] = await Promise.all([import("node:fs"), import("node:path"), import("node:events")]);
+  return { fs, path, events };
+};
+type NodeModules = Awaited<ReturnType<typeof importNodeModules>>;
+let nodeModules: NodeModules | undefined;
+
+/** Loads the node: modules this file uses (once). */
+export async function loadNodeModules(): Promise<NodeModules> {
+  const loaded = nodeModules ?? (await importNodeModules());
+  nodeModules = loaded;
+  return loaded;
+}
+
+function mods(): NodeModules {
+  if (!nodeModules) throw new Error("internal: node modules are not loaded (await loadNodeModules() first)");
+  return nodeModules;
+}
 
 /** Read files in 1 MiB chunks: fewer, larger batches. */
 const READ_CHUNK = 1 << 20;
@@ -71,10 +91,15 @@ function streamSink(stream: Writable, closeOnEnd: boolean): OutputSink {
 
 let stdoutSink: OutputSink | undefined;
 
-/** The environment of a Node process: files relative to nothing (paths come resolved), stdio. */
+/**
+ * The environment of a Node process: files relative to nothing (paths come resolved), stdio.
+ * Call `loadNodeModules()` first (runMain and the default-environment hook do).
+ */
 export function createNodeEnv(): Env {
+  const { fs, path: nodePath, events } = mods();
+  const fsp = fs.promises;
   return {
-    resolvePath: (baseDir, path) => resolve(baseDir, path),
+    resolvePath: (baseDir, path) => nodePath.resolve(baseDir, path),
     async openInput(path): Promise<ByteSource> {
       // Open first, so a missing or unreadable file fails here rather than mid-run.
       const fh = await fsp.open(path, "r");
@@ -93,9 +118,9 @@ export function createNodeEnv(): Env {
       return (stdoutSink ??= streamSink(process.stdout, false));
     },
     async openOutput(path) {
-      await fsp.mkdir(dirname(path), { recursive: true });
-      const ws = createWriteStream(path);
-      await once(ws, "open"); // rejects if the file cannot be created
+      await fsp.mkdir(nodePath.dirname(path), { recursive: true });
+      const ws = fs.createWriteStream(path);
+      await events.EventEmitter.once(ws, "open"); // rejects if the file cannot be created
       return streamSink(ws, true);
     },
     stderr: (text) => {
@@ -107,7 +132,7 @@ export function createNodeEnv(): Env {
 }
 
 // Loading this module makes the Node environment the default of runProgram (see driver.ts).
-setDefaultEnv(createNodeEnv);
+setDefaultEnv(async () => (await loadNodeModules(), createNodeEnv()));
 
 const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
@@ -186,6 +211,7 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
  * Ctrl-C exits at once (130). Returns the exit code and, when the run completed, its summary.
  */
 export async function runMain(program: Program, main: MainOptions = {}): Promise<{ code: number; summary?: RunSummary }> {
+  const { path } = await loadNodeModules();
   const argv = main.argv ?? process.argv.slice(2);
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -211,7 +237,7 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
   process.on("SIGINT", onSigint);
 
   const options: RunOptions = {
-    baseDir: main.baseDir ?? dirname(resolve(program.file)),
+    baseDir: main.baseDir ?? path.dirname(path.resolve(program.file)),
     signal: controller.signal,
     ...main.run,
     ...parsed,

@@ -1021,8 +1021,9 @@ class Checker {
       }
       case "ArrayLit": {
         const elements = e.elements.map((x) => this.expr(x, ctx));
-        let type: Type = T.null;
-        for (let i = 0; i < elements.length; i++) {
+        // The first element gives the type (starting from `null` would make `[1, 2]` an `[int?]`).
+        let type: Type = elements[0]?.type ?? T.null;
+        for (let i = 1; i < elements.length; i++) {
           const j = join(type, elements[i]!.type);
           if (!j) {
             this.report("E0217", { first: typeToString(type), other: typeToString(elements[i]!.type) }, e.elements[i]!.span);

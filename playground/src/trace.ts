@@ -1,0 +1,289 @@
+// Running a compiled program with a trace: what the playground's worker does. It wraps the
+// program's graph instance (from `program.create`) to record, in processing order, every source
+// record with its event time, every watermark, and for each windowed operator the rows it was
+// pushed (late or not), the watermarks it saw and the rows it fired. Nothing here touches the DOM,
+// so the worker and the unit tests (on Node) share it.
+import type { GraphInstance, Program, RunContext, Schema } from "../../runtime/src/contract";
+import type { MemoryEnvInit, MemoryEnv } from "../../runtime/src/env";
+import type { RunOptions, RunSummary } from "../../runtime/src/driver";
+
+/** The parts of the runtime bundle a traced run needs (the worker gets them by `import(url)`). */
+export interface RuntimeApi {
+  runProgram(program: Program, options: RunOptions): Promise<RunSummary>;
+  createMemoryEnv(init?: MemoryEnvInit): MemoryEnv;
+  makeFormatter(schema: Schema): (value: unknown) => string;
+}
+
+/** A windowed operator of the optimized graph, as the page describes it to the worker. */
+export interface OpInfo {
+  id: number;
+  kind: "agg" | "top" | "distinct" | "join";
+  window: { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean };
+  label: string;
+  line: number;
+}
+
+export interface RunLimits {
+  /** Rows kept per output (all are counted). */
+  maxRows: number;
+  /** Source records (and operator pushes) kept for the timeline. */
+  maxTrace: number;
+}
+
+export interface TracedRecord {
+  step: number;
+  t: number;
+  /** The record as JSON (the output format: times as ISO text). */
+  json: string;
+  late?: boolean;
+}
+
+export interface SourceTrace {
+  name: string;
+  /** Has `event time` (else records carry arrival time). */
+  timed: boolean;
+  field?: string;
+  delay: number;
+  records: TracedRecord[];
+  /** Watermark after step `step` (+Infinity once the source has ended; JSON turns it to null). */
+  watermarks: { step: number; wm: number | null }[];
+}
+
+export interface OpTrace {
+  id: number;
+  /** Rows pushed to the operator: their time, whether they were dropped as late, join side. */
+  pushes: { step: number; t: number; late?: boolean; side?: 0 | 1; json?: string }[];
+  advances: { step: number; wm: number | null }[];
+  /** Rows the operator emitted (fired windows), with their time (window end − 1 ms). */
+  emits: { step: number; t: number; json: string }[];
+}
+
+export interface Trace {
+  steps: number;
+  truncated: boolean;
+  sources: SourceTrace[];
+  ops: OpTrace[];
+}
+
+export interface OutputResult {
+  name: string;
+  columns: string[];
+  /** One JSON text per row, as the CLI prints it. */
+  rows: string[];
+  total: number;
+  final: boolean;
+}
+
+export interface RunResult {
+  outputs: OutputResult[];
+  summary?: RunSummary;
+  /** Bad-record messages and the like (the CLI's stderr, without the summary line). */
+  stderr: string;
+  error?: string;
+  /** Rows emitted per graph node id (the instrumented build's counters). */
+  counts: number[];
+  trace: Trace;
+  elapsedMs: number;
+}
+
+export interface Progress {
+  outputs: { name: string; newRows: string[]; total: number }[];
+  totalIn: number;
+  elapsedMs: number;
+}
+
+const columnsOf = (schema: Schema): string[] => (schema.kind === "record" ? schema.fields.map((f) => f.name) : ["value"]);
+
+const wmJson = (wm: number): number | null => (Number.isFinite(wm) ? wm : null);
+
+/**
+ * Runs `program` over in-memory `files` with the trace on. `onProgress` is called at most every
+ * `progressMs` with the rows that arrived since the last call (so a page can show a run that is
+ * later stopped).
+ */
+export async function runTraced(
+  rt: RuntimeApi,
+  program: Program,
+  files: Record<string, string>,
+  ops: OpInfo[],
+  limits: RunLimits,
+  onProgress?: (p: Progress) => void,
+  progressMs = 200,
+): Promise<RunResult> {
+  const env = rt.createMemoryEnv({ files });
+  const started = env.now();
+  const trace: Trace = {
+    steps: 0,
+    truncated: false,
+    sources: program.sources.map((s) => ({
+      name: s.name,
+      timed: s.eventTime !== undefined,
+      ...(s.eventTime ? { field: s.eventTime.field } : {}),
+      delay: s.eventTime?.delayMs ?? 0,
+      records: [],
+      watermarks: [],
+    })),
+    ops: ops.map((o) => ({ id: o.id, pushes: [], advances: [], emits: [] })),
+  };
+  const sourceFormat = program.sources.map((s) => rt.makeFormatter(s.schema));
+
+  // --- outputs ---------------------------------------------------------------------------------
+  const outputs: OutputResult[] = program.outputs.map((o) => ({ name: o.name, columns: columnsOf(o.schema), rows: [], total: 0, final: o.final }));
+  const sent = outputs.map(() => 0);
+  let totalIn = 0;
+  let lastProgress = started;
+  let tick = 0;
+  const maybeProgress = () => {
+    if (!onProgress || (++tick & 255) !== 0) return;
+    const now = env.now();
+    if (now - lastProgress < progressMs) return;
+    lastProgress = now;
+    onProgress({
+      outputs: outputs.map((o, k) => {
+        const newRows = o.rows.slice(sent[k]);
+        sent[k] = o.rows.length;
+        return { name: o.name, newRows, total: o.total };
+      }),
+      totalIn,
+      elapsedMs: now - started,
+    });
+  };
+  const onRow: Record<string, (row: unknown) => void> = {};
+  program.outputs.forEach((o, k) => {
+    const fmt = rt.makeFormatter(o.schema);
+    const out = outputs[k]!;
+    onRow[o.name] = (row) => {
+      out.total++;
+      if (out.rows.length < limits.maxRows) out.rows.push(fmt(row));
+      maybeProgress();
+    };
+  });
+
+  // --- the traced graph --------------------------------------------------------------------------
+  let step = 0;
+  let currentSource = -1;
+  let currentRecord: TracedRecord | undefined;
+  let currentPush: OpTrace["pushes"][number] | undefined;
+  let inAdvance = false;
+  let counts: number[] = [];
+  const opTrace = new Map(trace.ops.map((o) => [o.id, o]));
+
+  const traced: Program = {
+    ...program,
+    // Keep every field of every record, so the timeline shows whole records.
+    sources: program.sources.map((s) => {
+      const { keep: _keep, ...rest } = s;
+      return rest;
+    }),
+    create(ctx: RunContext): GraphInstance {
+      const ctx2: RunContext = {
+        emit: ctx.emit,
+        tables: ctx.tables,
+        late(row, schema) {
+          if (currentPush) currentPush.late = true;
+          if (currentRecord && !inAdvance) currentRecord.late = true;
+          ctx.late(row, schema);
+        },
+      };
+      const g = program.create(ctx2) as GraphInstance & Record<string, any>;
+      counts = (g.counts as number[] | undefined) ?? [];
+      for (const op of ops) {
+        const inst = g[`op${op.id}`];
+        const ot = opTrace.get(op.id)!;
+        if (!inst) continue;
+        const wrapPush = (method: "push" | "pushLeft" | "pushRight", side?: 0 | 1) => {
+          const orig = inst[method];
+          if (typeof orig !== "function") return;
+          inst[method] = function (row: unknown, t: number) {
+            const prev = currentPush;
+            let p: OpTrace["pushes"][number] | undefined;
+            if (ot.pushes.length < limits.maxTrace) {
+              p = side === undefined ? { step, t } : { step, t, side };
+              if (inAdvance) p.json = safeJson(row);
+              ot.pushes.push(p);
+            } else trace.truncated = true;
+            currentPush = p;
+            try {
+              return orig.call(this, row, t);
+            } finally {
+              currentPush = prev;
+            }
+          };
+        };
+        wrapPush("push");
+        wrapPush("pushLeft", 0);
+        wrapPush("pushRight", 1);
+        const adv = inst.advance;
+        if (typeof adv === "function") {
+          inst.advance = function (wm: number) {
+            const last = ot.advances[ot.advances.length - 1];
+            if (!last || last.wm !== wmJson(wm)) {
+              if (ot.advances.length < limits.maxTrace * 2) ot.advances.push({ step, wm: wmJson(wm) });
+            }
+            return adv.call(this, wm);
+          };
+        }
+        const emitName = `o${op.id}`;
+        const emitFn = g[emitName];
+        if (typeof emitFn === "function") {
+          g[emitName] = function (row: unknown, t: number) {
+            if (ot.emits.length < limits.maxTrace) ot.emits.push({ step, t, json: safeJson(row) });
+            return emitFn.call(this, row, t);
+          };
+        }
+      }
+      return {
+        push: g.push.map((p, i) => {
+          const src = trace.sources[i]!;
+          const fmt = sourceFormat[i]!;
+          return (r: any, t: number) => {
+            step++;
+            totalIn++;
+            currentSource = i;
+            if (src.records.length < limits.maxTrace) {
+              currentRecord = { step, t, json: fmt(r) };
+              src.records.push(currentRecord);
+            } else {
+              currentRecord = undefined;
+              trace.truncated = true;
+            }
+            p(r, t);
+            maybeProgress();
+          };
+        }),
+        advance(i: number, wm: number) {
+          const src = trace.sources[i]!;
+          if (src.watermarks.length < limits.maxTrace) src.watermarks.push({ step, wm: wmJson(wm) });
+          inAdvance = true;
+          try {
+            g.advance(i, wm);
+          } finally {
+            inAdvance = false;
+          }
+        },
+        finish() {
+          g.finish();
+        },
+      };
+    },
+  };
+  void currentSource;
+
+  let summary: RunSummary | undefined;
+  let error: string | undefined;
+  try {
+    summary = await rt.runProgram(traced, { env, onRow, summary: false, maxBadMessages: 200 });
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  trace.steps = step;
+  return { outputs, ...(summary ? { summary } : {}), stderr: env.stderrText(), ...(error !== undefined ? { error } : {}), counts: [...counts], trace, elapsedMs: env.now() - started };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
