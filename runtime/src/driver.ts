@@ -14,13 +14,14 @@
 // Everything environment-specific (files, stdio, TTY) goes through an `Env` (env.ts); on Node the
 // default one is loaded from node.ts by a dynamic import, so this module stays browser-safe.
 
-import type { ConnectorSpec, Format, GraphInstance, OutputSpec, Program, RunContext, Schema } from "./contract.js";
+import type { ConnectorSpec, Format, GraphInstance, OutputSpec, Program, RunContext, Schema, SourceDecoders } from "./contract.js";
 import { DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "./decode.js";
 import type { Env, OutputSink } from "./env.js";
 import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "./format.js";
 import type { BadRecord, ReadBatch } from "./io/batch.js";
 import { readCsv } from "./io/csv.js";
 import { readJsonl } from "./io/jsonl.js";
+import { readJsonlFast } from "./io/fast-jsonl.js";
 import { readLines } from "./io/lines.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
@@ -477,7 +478,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
 
   // --- opening inputs ------------------------------------------------------------------------
-  const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined): Promise<Input> => {
+  const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined, decode?: SourceDecoders): Promise<Input> => {
     const override = overrides[name];
     if (override !== undefined) {
       return { label: `<${name}>`, batches: iterableBatches(override, makeDecoder(schema, keep)) };
@@ -488,7 +489,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
           ? readCsv(chunks, (header) => makeCsvDecoder(schema, header, keep))
           : format === "lines"
             ? readLines(chunks, makeLineDecoder(schema))
-            : readJsonl(chunks, makeDecoder(schema, keep));
+            : decode?.jsonl !== undefined
+              ? readJsonlFast(chunks, decode.jsonl, makeDecoder(schema, keep))
+              : readJsonl(chunks, makeDecoder(schema, keep));
       return size === undefined ? { label, batches } : { label, batches, size };
     };
     switch (connector.kind) {
@@ -586,7 +589,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         // The driver reads the event time from the record, so it must be materialised.
         if (keep !== undefined && !keep.includes(et.field)) keep = [...keep, et.field];
       }
-      const input = await openConnector(spec.name, spec.schema, spec.connector, keep);
+      const input = await openConnector(spec.name, spec.schema, spec.connector, keep, spec.decode);
       const s: SourceState = {
         index: i,
         name: spec.name,
@@ -665,10 +668,30 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       }
     };
 
+    // A built-in that fails on one record (division by zero, a bad regex, a time out of range)
+    // drops that record, reported like bad input; the run goes on (or stops under --strict).
+    const failed: RecordFailure = (s, ordinal, record, e) => {
+      if (!(e instanceof Error) || e.name !== "FlowRuntimeError") throw e;
+      const error = `record ${ordinal}: ${e.message}`;
+      badCount++;
+      if (badPrinted < maxBad) {
+        clearProgress();
+        env.stderr(`${s.label}: ${error}\n`);
+        badPrinted++;
+      }
+      let raw: string;
+      try {
+        raw = JSON.stringify(record) ?? String(record);
+      } catch {
+        raw = String(record);
+      }
+      deadLetter?.write(JSON.stringify({ source: s.name, file: s.label, line: null, error, raw }) + "\n");
+      if (options.strict) throw new StrictInputError(s.name, s.label, 0, error);
+    };
     if (sources.length === 1) {
-      await runSingle(g, sources[0]!, refill, afterBatch);
+      await runSingle(g, sources[0]!, refill, afterBatch, failed);
     } else if (sources.length > 1) {
-      await runMerged(g, sources, refill, afterBatch);
+      await runMerged(g, sources, refill, afterBatch, failed);
     }
     g.finish();
     clearProgress();
@@ -699,9 +722,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 }
 
 type Refill = (s: SourceState) => Promise<boolean>;
+/** A record made the program throw; `ordinal` counts the source's records from 1. */
+type RecordFailure = (s: SourceState, ordinal: number, record: unknown, error: unknown) => void;
 
 /** One source: every batch straight into the graph. */
-async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, afterBatch: () => Promise<void>): Promise<void> {
+async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, afterBatch: () => Promise<void>, failed: RecordFailure): Promise<void> {
   const i = s.index;
   const push = graph.push[i]!;
   const field = s.field;
@@ -714,7 +739,11 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
       for (let j = 0; j < n; j++) {
         const r = recs[j];
         const t: number = r[field];
-        push(r, t);
+        try {
+          push(r, t);
+        } catch (e) {
+          failed(s, s.count + j + 1, r, e);
+        }
         if (t > maxT) {
           maxT = t;
           graph.advance(i, t - delay);
@@ -722,7 +751,13 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
       }
     } else {
       const t = s.batchTime;
-      for (let j = 0; j < n; j++) push(recs[j], t);
+      for (let j = 0; j < n; j++) {
+        try {
+          push(recs[j], t);
+        } catch (e) {
+          failed(s, s.count + j + 1, recs[j], e);
+        }
+      }
       if (t > maxT) {
         maxT = t;
         graph.advance(i, t);
@@ -742,7 +777,7 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
  * batch ran out is refilled first. Having chosen a source, the records of its batch that are
  * still ahead of every other source's next record go through in one run.
  */
-async function runMerged(graph: GraphInstance, sources: SourceState[], refill: Refill, afterBatch: () => Promise<void>): Promise<void> {
+async function runMerged(graph: GraphInstance, sources: SourceState[], refill: Refill, afterBatch: () => Promise<void>, failed: RecordFailure): Promise<void> {
   const active: SourceState[] = []; // kept in declaration order
   for (const s of sources) {
     if (await refill(s)) active.push(s);
@@ -785,7 +820,11 @@ async function runMerged(graph: GraphInstance, sources: SourceState[], refill: R
       const r = recs[pos];
       const t: number = field === undefined ? s.batchTime : r[field];
       if (!(t <= upToIncl && t < belowExcl)) break;
-      push(r, t);
+      try {
+        push(r, t);
+      } catch (e) {
+        failed(s, s.count + (pos - s.pos) + 1, r, e);
+      }
       if (t > maxT) {
         maxT = t;
         graph.advance(i, t - delay);

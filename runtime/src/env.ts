@@ -2,7 +2,11 @@
 // implementation is in node.ts (loaded only on Node); `createMemoryEnv` below serves tests,
 // the browser playground and embedders. Nothing here imports Node modules.
 
-/** A readable input: a stream of byte chunks and, when known, its total size (for progress). */
+/**
+ * A readable input: a stream of byte chunks and, when known, its total size (for progress).
+ * A chunk is only valid until the next one is asked for (the Node file reader reuses one
+ * buffer): readers copy any bytes they keep.
+ */
 export interface ByteSource {
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   size?: number;

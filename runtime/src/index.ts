@@ -12,6 +12,7 @@ export type {
   RunContext,
   Schema,
   SourceSpec,
+  SourceDecoders,
   TableSpec,
 } from "./contract.js";
 

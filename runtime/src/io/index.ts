@@ -4,3 +4,4 @@ export { textBlocks, isBlank, type TextBlock } from "./text.js";
 export { readJsonl, jsonErrorMessage } from "./jsonl.js";
 export { readCsv, parseCsv, CsvParser, type CsvSink } from "./csv.js";
 export { readLines } from "./lines.js";
+export { readJsonlFast, JsonCursor, JsonKeys, StringTable, type JsonlLineDecoder } from "./fast-jsonl.js";
