@@ -481,12 +481,37 @@ class Checker {
     }
     const scope = this.elementScope(info, headName, narrowed);
     const ctx: ExprCtx = { scope };
-    if (info.keys && (s.kind === "Select" || s.kind === "Extend" || s.kind === "Map" || s.kind === "Unnest" || s.kind === "Join" || s.kind === "Lookup")) {
-      // Group keys are computed from the element where `group by` stands; a stage that reshapes
-      // the element in between would change what they mean.
-      this.report("E0308", { text: `\`${s.kind.toLowerCase()}\` cannot stand between \`group by\` and the stage that consumes it` }, s.span, { hint: "move it before `group by`" });
-      return undefined;
+    const r = this.stageInner(s, info, headName, narrowed, scope, ctx);
+    // Stateless stages may stand between `group by` and its consumer; when one reshapes the
+    // element, the consumer computes the keys again from the element it receives.
+    if (r && info.keys && r.stage.output.keys && ["Select", "Extend", "Map", "Unnest", "Join", "Lookup"].includes(s.kind)) {
+      r.stage.output = { ...r.stage.output, keysStale: true };
     }
+    return r;
+  }
+
+  /** The group keys a consumer (agg, top, distinct) uses, recomputed if the element changed. */
+  private consumeKeys(info: StreamInfo, scope: Scope, consumer: string): GroupKey[] | undefined {
+    if (!info.keys) return [];
+    if (!info.keysStale) return info.keys;
+    const keys: GroupKey[] = [];
+    for (const k of info.keys) {
+      if (!k.written) return undefined;
+      const mark = this.diagnostics.length;
+      const expr = this.expr(k.written, { scope });
+      if (this.diagnostics.length > mark) {
+        this.diagnostics.length = mark;
+        this.report("E0308", { text: `the group key \`${k.name}\` cannot be computed at \`${consumer}\`: a stage after \`group by\` removed what it reads` }, k.written.span, {
+          hint: "keep the fields it needs in that stage, or move `group by` after it",
+        });
+        return undefined;
+      }
+      keys.push({ ...k, expr, type: expr.type });
+    }
+    return keys;
+  }
+
+  private stageInner(s: A.Stage, info: StreamInfo, headName: string | undefined, narrowed: Set<string>, scope: Scope, ctx: ExprCtx): { stage: TStage; narrowed: Set<string> } | undefined {
     const base = { span: s.span, input: info };
     switch (s.kind) {
       case "Where": {
@@ -542,9 +567,9 @@ class Checker {
             continue;
           }
           if (keys.some((x) => x.name === name)) this.report("E0108", { name }, k.span);
-          keys.push({ name, expr, type: expr.type });
+          keys.push({ name, expr, type: expr.type, written: k.expr });
         }
-        return { stage: { ...base, kind: "groupBy", keys, output: { ...info, keys } }, narrowed };
+        return { stage: { ...base, kind: "groupBy", keys, output: { ...info, keys, keysStale: false } }, narrowed };
       }
       case "Agg":
         return this.agg(s, info, ctx, base);
@@ -566,8 +591,10 @@ class Checker {
         else this.report("E0219", { what: "the count of `top`" }, s.n.span, { label: "expected a positive integer literal" });
         const by = this.expr(s.by, ctx);
         if (by.type.kind !== "error" && !isOrdered(stripOptional(by.type))) this.report("E0202", { what: "`top … by`", expected: "int, float, string, time or duration", actual: typeToString(by.type) }, s.by.span);
+        const topKeys = this.consumeKeys(info, scope, "top");
+        if (!topKeys) return undefined;
         const output: StreamInfo = { element: info.element, sides: info.sides, window: { ...info.window, carried: true } };
-        return { stage: { ...base, kind: "top", window: info.window, keys: info.keys ?? [], n, by, desc: s.desc, withTies: s.withTies, output }, narrowed };
+        return { stage: { ...base, kind: "top", window: info.window, keys: topKeys, n, by, desc: s.desc, withTies: s.withTies, output }, narrowed };
       }
       case "Distinct": {
         if (info.upsertKeys) {
@@ -590,8 +617,10 @@ class Checker {
           return undefined;
         }
         if (!info.window && !s.within) this.report("W0002", {}, s.span, { hint: "add `within 1h` (or a window) so old values can be forgotten" });
+        const distinctKeys = this.consumeKeys(info, scope, "distinct");
+        if (!distinctKeys) return undefined;
         const output: StreamInfo = { element: info.element, sides: info.sides, window: info.window };
-        return { stage: { ...base, kind: "distinct", window: info.window, keys: info.keys ?? [], values, withinMs: s.within ? withinMs : undefined, output }, narrowed };
+        return { stage: { ...base, kind: "distinct", window: info.window, keys: distinctKeys, values, withinMs: s.within ? withinMs : undefined, output }, narrowed };
       }
       case "Join":
         return this.joinStage(s, info, headName, base);
@@ -732,7 +761,8 @@ class Checker {
       this.report("E0303", {}, s.span, { hint: "aggregate with a window (`window tumbling(…)` before the first `agg`), or emit the table with `emit final`" });
       return undefined;
     }
-    const keys = info.keys ?? [];
+    const keys = this.consumeKeys(info, ctx.scope, "agg");
+    if (!keys) return undefined;
     const calls: AggCall[] = [];
     const keyScope: Scope = { bases: [], roots: new Map(), narrowed: new Set() };
     const items: { name: string; expr: TExpr }[] = [];

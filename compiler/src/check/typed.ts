@@ -1,6 +1,6 @@
 // The typed program: what the checker hands to the back end. Names are resolved, types are
 // known, `extend` is normalised to a projection, and every expression says what it computes.
-import type { Span } from "../syntax/ast";
+import type { Expr, Span } from "../syntax/ast";
 import type { RecordT, Type } from "./types";
 
 export type BinOp =
@@ -69,6 +69,8 @@ export interface GroupKey {
   name: string;
   expr: TExpr;
   type: Type;
+  /** The key as written, to re-resolve it when the element changed before its consumer. */
+  written?: Expr;
 }
 
 /** How a stream's elements relate: an append stream, or upserts keyed by group keys. */
@@ -79,6 +81,8 @@ export interface StreamInfo {
   window?: WindowInfo;
   /** Set by `group by`, consumed by the next agg / top / distinct. */
   keys?: GroupKey[];
+  /** A stage reshaped the element after `group by`: the consumer recomputes the keys' expressions. */
+  keysStale?: boolean;
   /** Output of an unwindowed agg: an upsert stream keyed by these key fields. */
   upsertKeys?: string[];
 }
