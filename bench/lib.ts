@@ -29,3 +29,11 @@ export async function writeBids(path: string, n: number, format: "jsonl" | "csv"
   out.write(buf);
   await new Promise((r) => out.end(r));
 }
+
+export { createMemoryEnv } from "../runtime/src/env.js";
+import { createNodeEnv, loadNodeModules } from "../runtime/src/node.js";
+/** The Node environment (files, stdio) for running built programs in-process. */
+export async function nodeEnv() {
+  await loadNodeModules();
+  return createNodeEnv();
+}

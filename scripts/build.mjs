@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "dist", "flowc.mjs");
-const SOURCE_DIRS = ["compiler/src", "runtime/src", "stdlib/src", "playground/src"];
+const SOURCE_DIRS = ["compiler/src", "runtime/src", "stdlib/src", "playground/src", "playground/examples"];
 
 function newestSource() {
   let newest = 0;
@@ -16,16 +16,22 @@ function newestSource() {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(ts|ohm|mjs|css|html)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (/\.(ts|ohm|mjs|css|html|json|flow|jsonl|csv)$/.test(e.name) && !e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
   for (const d of SOURCE_DIRS) walk(join(root, d));
-  newest = Math.max(newest, statSync(join(root, "scripts", "build.mjs")).mtimeMs);
+  for (const script of ["build.mjs", "build-playground.mjs", "gen-recipe.mjs"]) {
+    const p = join(root, "scripts", script);
+    if (existsSync(p)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
   return newest;
 }
 
 export function isStale() {
-  return !existsSync(out) || statSync(out).mtimeMs < newestSource();
+  if (!existsSync(out)) return true;
+  // The playground's site is part of the build.
+  if (existsSync(join(root, "playground/src/main.ts")) && !existsSync(join(root, "playground/dist/index.html"))) return true;
+  return statSync(out).mtimeMs < newestSource();
 }
 
 export async function build() {

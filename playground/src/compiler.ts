@@ -117,6 +117,7 @@ export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
       window: { kind: w.kind, size: w.size, slide: w.slide, carried: w.carried },
       label: nodeLabel(n, g),
       line: span ? lines.at(span.start).line : 0,
+      keys: n.kind === "join" ? [] : n.keys.map((k) => k.name),
     });
   }
   return out;

@@ -21,20 +21,19 @@ export const flowParser: StreamParser<State> = {
   startState: () => ({ inComment: false, prev: "" }),
   copyState: (s) => ({ ...s }),
   token(stream, state) {
-    if (state.inComment) {
-      if (stream.skipTo("*/")) {
-        stream.pos += 2;
-        state.inComment = false;
-      } else stream.skipToEnd();
-      return "comment";
-    }
-    if (stream.eatSpace()) return null;
+    if (!state.inComment && stream.eatSpace()) return null;
     if (stream.match("//")) {
       stream.skipToEnd();
       return "comment";
     }
-    if (stream.match("/*")) {
-      state.inComment = true;
+    if (state.inComment || stream.match("/*")) {
+      if (stream.skipTo("*/")) {
+        stream.pos += 2;
+        state.inComment = false;
+      } else {
+        stream.skipToEnd();
+        state.inComment = true;
+      }
       return "comment";
     }
     const tok = (style: string | null, text: string) => {
@@ -55,9 +54,9 @@ export const flowParser: StreamParser<State> = {
       if (DECL_WORDS.has(word)) return tok("keyword", word);
       if (word === "time" && prev === "event") return tok("keyword", word);
       if (STAGE_WORDS.has(word) && (prev === "|" || (word === "by" && (prev === "group" || /^\d/.test(prev) || prev === "top")))) return tok("keyword", word);
+      if (TYPE_WORDS.has(word) && (prev === ":" || prev === "[")) return tok("typeName", word);
       if (word === "by" || OTHER_WORDS.has(word)) return tok("keyword", word);
       if (ATOMS.has(word)) return tok("atom", word);
-      if (TYPE_WORDS.has(word) && (prev === ":" || prev === "[" || prev === ",")) return tok("typeName", word);
       if (/^[A-Z]/.test(word)) return tok("typeName", word);
       if (stream.match(/^\s*\(/, false)) return tok("variableName.function", word);
       return tok(prev === "." ? "propertyName" : "variableName", word);

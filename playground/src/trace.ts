@@ -21,6 +21,8 @@ export interface OpInfo {
   window: { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean };
   label: string;
   line: number;
+  /** Group key names (session windows are per key). */
+  keys: string[];
 }
 
 export interface RunLimits {
@@ -110,7 +112,9 @@ export async function runTraced(
   onProgress?: (p: Progress) => void,
   progressMs = 200,
 ): Promise<RunResult> {
-  const env = rt.createMemoryEnv({ files });
+  // `<stdin>` holds the sample input of a `stdin()` source.
+  const { "<stdin>": stdin, ...inputFiles } = files;
+  const env = rt.createMemoryEnv({ files: inputFiles, ...(stdin !== undefined ? { stdin } : {}) });
   const started = env.now();
   const trace: Trace = {
     steps: 0,
@@ -170,9 +174,10 @@ export async function runTraced(
 
   const traced: Program = {
     ...program,
-    // Keep every field of every record, so the timeline shows whole records.
+    // Keep every field of every record, so the timeline shows whole records: no projection
+    // pushdown (`keep`) and the generic decoders instead of the generated ones (`decode`).
     sources: program.sources.map((s) => {
-      const { keep: _keep, ...rest } = s;
+      const { keep: _keep, decode: _decode, ...rest } = s as typeof s & { decode?: unknown };
       return rest;
     }),
     create(ctx: RunContext): GraphInstance {
@@ -199,7 +204,7 @@ export async function runTraced(
             let p: OpTrace["pushes"][number] | undefined;
             if (ot.pushes.length < limits.maxTrace) {
               p = side === undefined ? { step, t } : { step, t, side };
-              if (inAdvance) p.json = safeJson(row);
+              if (inAdvance || op.window.kind === "session") p.json = safeJson(row);
               ot.pushes.push(p);
             } else trace.truncated = true;
             currentPush = p;

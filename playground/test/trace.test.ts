@@ -18,6 +18,39 @@ describe("runTraced", () => {
     expect(op.pushes.filter((p) => p.late).length).toBe(3);
     expect(op.emits.length).toBe(r.outputs[0]!.total);
     expect(src.watermarks.at(-1)!.wm).toBeNull(); // +∞ at the end
+    // Whole records, although the program reads only `price` and `dateTime`.
+    expect(JSON.parse(src.records[0]!.json)).toEqual({ auction: 1000, bidder: 5030, price: 631, channel: "Baidu", dateTime: "2025-12-31T23:59:57.070Z" });
     expect(r.counts.some((n) => n > 0)).toBe(true);
+  });
+});
+
+describe("runTraced inputs", () => {
+  it("feeds `<stdin>` to a stdin() source, CSV tables by path, and keeps every output", async () => {
+    const src = `type R = { k: string, v: int }
+type C = { name: string, owner: string }
+table owners: C = file("owners.csv") key name
+source rs: R = stdin()
+emit big = rs | where v > 1 | lookup owners as o on k | select k, v, owner = o.owner ?? "?"
+emit small = rs | where v <= 1
+`;
+    const { r } = await runSource(src, { "<stdin>": '{"k":"a","v":1}\n{"k":"b","v":5}\nnot json\n', "owners.csv": "name,owner\nb,Bo\n" });
+    expect(r.error).toBeUndefined();
+    expect(r.outputs.map((o) => [o.name, o.rows])).toEqual([
+      ["big", ['{"k":"b","v":5,"owner":"Bo"}']],
+      ["small", ['{"k":"a","v":1}']],
+    ]);
+    expect(r.summary!.bad).toBe(1);
+    expect(r.stderr).toContain("<stdin>:3:");
+    expect(r.trace.sources[0]!.timed).toBe(false);
+  });
+
+  it("caps kept rows but counts them all, and reports a failing run as an error", async () => {
+    const { r } = await runSource("source n: int = range(0, 5000)\nemit n\n", {}, { maxRows: 10, maxTrace: 100 });
+    expect(r.outputs[0]!.total).toBe(5000);
+    expect(r.outputs[0]!.rows.length).toBe(10);
+    expect(r.trace.truncated).toBe(true);
+    expect(r.trace.sources[0]!.records.length).toBe(100);
+    const missing = await runSource('source x: int = file("nope.jsonl")\nemit x\n', {});
+    expect(missing.r.error).toMatch(/nope\.jsonl/);
   });
 });

@@ -214,6 +214,8 @@ interface Input {
   batches: AsyncIterator<ReadBatch>;
   /** Total bytes, when reading a file of known size. */
   size?: number;
+  /** A `range(from, to)` source: a single-source run loops over it without batches. */
+  range?: { from: number; to: number };
 }
 
 const ITERABLE_BATCH = 1024;
@@ -323,6 +325,8 @@ interface SourceState {
   count: number;
   /** Under `strict`: the bad record that follows the current batch. */
   failAfter?: BadRecord;
+  /** See Input.range. */
+  range?: { from: number; to: number };
 }
 
 const compact = (n: number): string =>
@@ -507,7 +511,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       case "stdin":
         return fromBytes("<stdin>", env.stdin().chunks, connector.format);
       case "range":
-        return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to) };
+        return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to), range: { from: connector.from, to: connector.to } };
       case "iterable":
         return { label: `<${name}>`, batches: iterableBatches(connector.iterable, makeDecoder(schema, keep)) };
       case "nexmark": {
@@ -533,16 +537,25 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     }
   };
 
-  let abortResult: Promise<IteratorResult<ReadBatch>> | undefined;
+  // Aborting ends a pending read at once. (Not `Promise.race` with one long-lived abort promise:
+  // every race leaves a reaction on it that keeps its batch reachable until the run ends.)
+  const abortWaiters = new Set<(r: IteratorResult<ReadBatch>) => void>();
+  options.signal?.addEventListener("abort", () => {
+    for (const w of abortWaiters) w({ done: true, value: undefined });
+    abortWaiters.clear();
+  }, { once: true });
   const stopped = (): boolean => options.signal?.aborted === true || env.stdout.broken === true;
   const nextBatch = (it: AsyncIterator<ReadBatch>): Promise<IteratorResult<ReadBatch>> => {
     const signal = options.signal;
     if (signal === undefined) return it.next();
-    abortResult ??= new Promise((resolve) => {
-      if (signal.aborted) resolve({ done: true, value: undefined });
-      else signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true });
+    if (signal.aborted) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      abortWaiters.add(resolve);
+      it.next().then(
+        (r) => (abortWaiters.delete(resolve), resolve(r)),
+        (e) => (abortWaiters.delete(resolve), reject(e)),
+      );
     });
-    return Promise.race([it.next(), abortResult]);
   };
 
   let graph: GraphInstance | undefined;
@@ -605,6 +618,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         count: 0,
       };
       if (input.size !== undefined) s.size = input.size;
+      if (input.range !== undefined) s.range = input.range;
       sources.push(s);
     }
 
@@ -688,7 +702,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       deadLetter?.write(JSON.stringify({ source: s.name, file: s.label, line: null, error, raw }) + "\n");
       if (options.strict) throw new StrictInputError(s.name, s.label, 0, error);
     };
-    if (sources.length === 1) {
+    if (sources.length === 1 && sources[0]!.range !== undefined) {
+      await runRange(g, sources[0]!, stopped, afterBatch, failed);
+    } else if (sources.length === 1) {
       await runSingle(g, sources[0]!, refill, afterBatch, failed);
     } else if (sources.length > 1) {
       await runMerged(g, sources, refill, afterBatch, failed);
@@ -724,6 +740,36 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 type Refill = (s: SourceState) => Promise<boolean>;
 /** A record made the program throw; `ordinal` counts the source's records from 1. */
 type RecordFailure = (s: SourceState, ordinal: number, record: unknown, error: unknown) => void;
+
+/**
+ * One `range(from, to)` source: its integers straight into the graph, in blocks of
+ * ITERABLE_BATCH (the arrival time of a block is read once, as for a batch), no arrays.
+ */
+async function runRange(graph: GraphInstance, s: SourceState, stopped: () => boolean, afterBatch: () => Promise<void>, failed: RecordFailure): Promise<void> {
+  const i = s.index;
+  const push = graph.push[i]!;
+  const { from, to } = s.range!;
+  for (let a = from; a < to; ) {
+    if (stopped()) break;
+    const b = Math.min(to, a + 4096);
+    const t = Date.now();
+    for (let x = a; x < b; x++) {
+      try {
+        push(x, t);
+      } catch (e) {
+        failed(s, s.count + (x - a) + 1, x, e);
+      }
+    }
+    if (t > s.maxT) {
+      s.maxT = t;
+      graph.advance(i, t);
+    }
+    s.count += b - a;
+    a = b;
+    await afterBatch();
+  }
+  graph.advance(i, Infinity);
+}
 
 /** One source: every batch straight into the graph. */
 async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, afterBatch: () => Promise<void>, failed: RecordFailure): Promise<void> {

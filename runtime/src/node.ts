@@ -92,19 +92,28 @@ function streamSink(stream: Writable, closeOnEnd: boolean): OutputSink {
 let stdoutSink: OutputSink | undefined;
 
 /**
- * A regular file's bytes in READ_CHUNK pieces read into one reused buffer (a fresh buffer per
- * read costs more than the read: page faults). A chunk is valid until the next one is asked
- * for; the readers copy what they keep (see ByteSource). Closes the file at the end.
+ * A regular file's bytes in READ_CHUNK pieces, read into two reused buffers in turn — a fresh
+ * buffer per read costs more than the read (page faults) — with the next read under way while
+ * the current chunk is processed. A chunk is valid until the next one is asked for; the readers
+ * copy what they keep (see ByteSource). Closes the file at the end.
  */
 async function* fileChunks(fh: import("node:fs/promises").FileHandle): AsyncGenerator<Uint8Array> {
-  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  const bufs = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+  let which = 0;
+  let pending: Promise<{ bytesRead: number }> | undefined;
   try {
+    pending = fh.read(bufs[0]!, 0, READ_CHUNK, null);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
+      const { bytesRead } = await pending;
+      pending = undefined;
       if (bytesRead === 0) return;
-      yield buf.subarray(0, bytesRead);
+      const chunk = bufs[which]!.subarray(0, bytesRead);
+      which ^= 1;
+      pending = fh.read(bufs[which]!, 0, READ_CHUNK, null);
+      yield chunk;
     }
   } finally {
+    await pending?.catch(() => {});
     await fh.close();
   }
 }

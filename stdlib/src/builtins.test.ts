@@ -449,3 +449,18 @@ describe("BUILTINS table", () => {
     }
   });
 });
+
+describe("parsing strings", () => {
+  it("int(s) and float(s) give null for text that is no number", async () => {
+    const { flow_parse_int, flow_parse_float } = await import("./builtins.js");
+    expect(flow_parse_int(" 42 ")).toBe(42);
+    expect(flow_parse_int("-7")).toBe(-7);
+    expect(flow_parse_int("4.2")).toBeNull();
+    expect(flow_parse_int("9007199254740993")).toBeNull();
+    expect(flow_parse_int("")).toBeNull();
+    expect(flow_parse_float("1.5e3")).toBe(1500);
+    expect(flow_parse_float(".5")).toBe(0.5);
+    expect(flow_parse_float("abc")).toBeNull();
+    expect(flow_parse_float("Infinity")).toBeNull();
+  });
+});

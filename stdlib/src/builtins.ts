@@ -547,3 +547,22 @@ export const BUILTINS: readonly BuiltinEntry[] = [
 export function builtinOverloads(name: string): readonly BuiltinEntry[] {
   return BUILTINS.filter((e) => e.name === name);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Parsing strings (`int(s)` and `float(s)` on a string give an optional: null when s is no number)
+
+/** `int(s)`: a decimal integer literal (surrounding spaces allowed) → its value; else null. */
+export function flow_parse_int(s: string): number | null {
+  const t = s.trim();
+  if (!/^[+-]?\d+$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** `float(s)`: a decimal number (`1.5`, `-2e3`, surrounding spaces allowed) → its value; else null. */
+export function flow_parse_float(s: string): number | null {
+  const t = s.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}

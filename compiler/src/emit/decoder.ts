@@ -134,12 +134,12 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
         } else read = "c.skipStr()";
         break;
       default: {
-        if (s.kept) {
-          imports.add("makeDecoder");
-          const conv = `${constName(base)}_${constName(s.name)}_VALUE`;
-          consts.push(`const ${conv} = makeDecoder(${cx.schema(s.inner)});`);
-          read = `c.json(${conv})`;
-        } else read = "c.skip()";
+        // Arrays and records: their JSON text is parsed and converted (also when not kept: the
+        // elements' types must still be checked).
+        imports.add("makeDecoder");
+        const conv = `${constName(base)}_${constName(s.name)}_VALUE`;
+        consts.push(`const ${conv} = makeDecoder(${cx.schema(s.inner)});`);
+        read = `c.json(${conv})`;
       }
     }
     let stmt: string;

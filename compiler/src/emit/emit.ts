@@ -12,6 +12,9 @@ import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 
 export const FLOWC_VERSION = "0.1.0";
 
+/** Small non-negative int keys of an unwindowed agg index an array of this size (see emitAgg). */
+const DENSE = 4096;
+
 export interface EmitOptions {
   /** Module specifiers the generated code imports (the CLI maps them to files when bundling). */
   runtime?: string;
@@ -509,16 +512,45 @@ class Emitter {
     );
     if (!w) {
       // Unwindowed: an upsert stream. State per key; every input emits its key's updated row.
-      this.fields.push(`  ${this.mod("private readonly")}agg${id} = new ${spec}();\n  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();`);
+      // Where the state lives: one field without keys; for one int key, an array indexed by
+      // the key when it is a small non-negative integer (a Map for the others); else a Map.
+      const store = this.aggStore(n);
+      const agg = `${this.mod("private readonly")}agg${id} = new ${spec}();`;
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
-      b.line(`const k = this.agg${id}.key(r);`);
-      b.line(`let s = this.state${id}.get(k);`);
-      b.line(`if (s === undefined) this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
+      if (store === "one") {
+        this.fields.push(`  ${agg}\n  ${this.mod("private")}one${id}${this.ann(`${st} | undefined`)} = undefined;`);
+        b.line(`const k = 0;`);
+        b.line(`let s = this.one${id};`);
+        b.line(`if (s === undefined) this.one${id} = s = this.agg${id}.init(r);`);
+      } else if (store === "dense") {
+        this.fields.push(
+          `  ${agg}\n  /** States of the keys 0 … ${DENSE - 1}; other keys are in state${id}. */\n  ${this.mod("private readonly")}dense${id}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
+          `  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}order${id}${this.ann(`${st}[]`)} = [];`,
+        );
+        b.line(`const k = this.agg${id}.key(r)${this.js ? "" : " as number"};`);
+        b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
+        b.line(`let s = small ? this.dense${id}[k] : this.state${id}.get(k);`);
+        b.line(`if (s === undefined) {`);
+        b.line(`  s = this.agg${id}.init(r);`);
+        b.line(`  if (small) this.dense${id}[k] = s;`);
+        b.line(`  else this.state${id}.set(k, s);`);
+        b.line(`  this.order${id}.push(s);`);
+        b.line(`}`);
+      } else {
+        this.fields.push(`  ${agg}\n  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();`);
+        b.line(`const k = this.agg${id}.key(r);`);
+        b.line(`let s = this.state${id}.get(k);`);
+        b.line(`if (s === undefined) this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
+      }
       b.line(`this.agg${id}.add(s, r, t);`);
-      b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
-      this.deliver(n, "row", "t", b);
-      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: emits the updated row of the input's key. */\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+      const finalOnly = this.finalOnly(n);
+      if (!finalOnly) {
+        b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
+        this.deliver(n, "row", "t", b);
+      }
+      const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
+      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: ${what}. */\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
       this.singleInputWatermark(n, undefined);
       return;
     }
@@ -725,11 +757,34 @@ class Emitter {
     this.multiInputWatermark(n, 2, `this.op${n.id}.advance($wm);`);
   }
 
+  /**
+   * An unwindowed agg read only by `emit final` outputs: the latest row of each key, in order of
+   * the key's first appearance, is exactly its state's result at the end — no row per update.
+   */
+  private finalOnly(n: Node): boolean {
+    if (n.kind !== "agg" || n.window || this.opts.instrument) return false;
+    const users = this.users.get(n.id) ?? [];
+    return users.length > 0 && users.every((c) => {
+      const u = this.g.nodes.get(c)!;
+      return u.kind === "output" && u.decl.final;
+    });
+  }
+
+  /** Where an unwindowed agg keeps its states (see emitAgg). */
+  private aggStore(n: Node): "one" | "dense" | "map" {
+    if (n.kind !== "agg" || n.window) return "map";
+    if (n.keys.length === 0) return "one";
+    // The array's order of keys is not their first appearance: only `emit final` (which walks
+    // `order`) may read a dense store at the end.
+    if (n.keys.length === 1 && n.keys[0]!.type.kind === "int" && this.finalOnly(n)) return "dense";
+    return "map";
+  }
+
   private emitOutput(n: Extract<Node, { kind: "output" }>) {
     const T = this.nodeType(n);
     this.pushField(this.declare(`emit${n.output}`, `(row: ${T}) => void`));
     this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
-    if (n.decl.final) {
+    if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
       this.fields.push(`  /** ${this.where(n.decl.span)} — emit final: the latest row per key. */\n  ${this.mod("private readonly")}final${n.id} = new FinalTable${this.targs(T)}();`);
     }
@@ -787,7 +842,14 @@ class Emitter {
     out.push(advance.length
       ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
       : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
-    const finish = finals.map((f) => `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`);
+    const finish = finals.map((f) => {
+      const a = this.g.nodes.get(f.input)!;
+      if (!this.finalOnly(a)) return `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`;
+      const store = this.aggStore(a);
+      const row = `this.agg${f.input}.result(s, NaN, NaN)`;
+      if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) this.emit${f.output}(this.agg${f.input}.result(s${f.input}, NaN, NaN));`;
+      return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
+    });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
     out.push(methods.join("\n\n"));
     out.push(`}\n`);

@@ -4,16 +4,22 @@ import { inputsOf, type Graph, type Node, type NodeId } from "../ir/graph";
 
 export function pruneDead(g: Graph): Graph {
   const live = new Set<NodeId>();
-  const mark = (id: NodeId) => {
-    if (live.has(id)) return;
+  // Iterative, not recursive: a chain of thousands of `let`s must not overflow the stack.
+  const stack: NodeId[] = [];
+  for (const n of g.nodes.values()) if (n.kind === "output") stack.push(n.id);
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (live.has(id)) continue;
     live.add(id);
-    for (const i of inputsOf(g.nodes.get(id)!)) mark(i);
-  };
-  for (const n of g.nodes.values()) if (n.kind === "output") mark(n.id);
+    stack.push(...inputsOf(g.nodes.get(id)!));
+  }
   // Empty chains (every step folded away) forward their input directly.
   const forward = new Map<NodeId, NodeId>();
   for (const n of g.nodes.values()) if (n.kind === "chain" && n.ops.length === 0) forward.set(n.id, n.input);
-  const resolve = (id: NodeId): NodeId => (forward.has(id) ? resolve(forward.get(id)!) : id);
+  const resolve = (id: NodeId): NodeId => {
+    while (forward.has(id)) id = forward.get(id)!;
+    return id;
+  };
   const nodes = new Map<NodeId, Node>();
   for (const [id, n] of g.nodes) {
     if (!live.has(id) || forward.has(id)) continue;

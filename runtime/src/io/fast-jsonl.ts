@@ -35,6 +35,13 @@ const MINUS = 45;
 
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
+/** Bytes that end or complicate a string: 1 = `"`, 2 = `\\`, 3 = a control character, 4 = non-ASCII. */
+const STR_CLASS = new Uint8Array(256);
+for (let c = 0; c < 32; c++) STR_CLASS[c] = 3;
+STR_CLASS[QUOTE] = 1;
+STR_CLASS[BACKSLASH] = 2;
+for (let c = 128; c < 256; c++) STR_CLASS[c] = 4;
+
 type Latin1Slicer = { latin1Slice(start: number, end: number): string };
 const hasLatin1 = (b: Uint8Array): boolean => typeof (b as unknown as Partial<Latin1Slicer>).latin1Slice === "function";
 
@@ -61,18 +68,20 @@ export class JsonKeys {
 /**
  * Interned values of one string field: most fields a program groups or filters by repeat a few
  * values, and re-using their strings saves an allocation per record and a hash per Map lookup.
- * Direct-mapped by a hash of the bytes; switches itself off when values rarely repeat.
+ * Direct-mapped by a hash of the bytes; grows (up to 64K slots) while values miss often, and
+ * switches itself off when they rarely repeat even then.
  */
 export class StringTable {
-  private readonly strs: string[] = new Array<string>(4096).fill("");
-  private readonly hashes = new Int32Array(4096);
+  private strs: string[] = new Array<string>(1024).fill("");
+  private hashes = new Int32Array(1024);
+  private mask = 1023;
   private lookups = 0;
   private hits = 0;
   on = true;
 
   /** The string of ASCII bytes b[s, e) with hash h. */
   get(b: Uint8Array, s: number, e: number, h: number, node: boolean): string {
-    const slot = h & 4095;
+    const slot = (h ^ (h >>> 15)) & this.mask;
     const cached = this.strs[slot]!;
     const len = e - s;
     if (this.hashes[slot] === h && cached.length === len) {
@@ -86,13 +95,21 @@ export class StringTable {
     const str = asciiText(b, s, e, node);
     this.strs[slot] = str;
     this.hashes[slot] = h;
-    if (++this.lookups === 8192) {
-      // Fewer than one in four values found: not worth comparing bytes any more.
-      if (this.hits < 2048) this.on = false;
-      this.lookups = 0;
-      this.hits = 0;
-    }
+    if (++this.lookups === 16384) this.adapt();
     return str;
+  }
+
+  private adapt(): void {
+    const hitRate = this.hits / this.lookups;
+    this.lookups = 0;
+    this.hits = 0;
+    if (hitRate > 0.9) return;
+    if (this.mask < 65535) {
+      const size = (this.mask + 1) * 4;
+      this.strs = new Array<string>(size).fill("");
+      this.hashes = new Int32Array(size);
+      this.mask = size - 1;
+    } else if (hitRate < 0.5) this.on = false;
   }
 }
 
@@ -191,6 +208,28 @@ export class JsonCursor {
     }
     const s = ++p;
     const e = this.e;
+    // Fields usually come in declared order: compare the expected key in place first.
+    const all = keys.bytes;
+    const n = all.length;
+    const hint = this.hint;
+    const expect = all[hint]!;
+    const elen = expect.length;
+    if (s + elen < e && b[s + elen] === QUOTE) {
+      let j = 0;
+      while (j < elen && expect[j] === b[s + j]) j++;
+      if (j === elen) {
+        this.p = s + elen + 1;
+        this.ws();
+        if (b[this.p] !== COLON) {
+          this.ok = false;
+          return -2;
+        }
+        this.p++;
+        this.ws();
+        this.hint = hint + 1 === n ? 0 : hint + 1;
+        return hint;
+      }
+    }
     for (;;) {
       if (p >= e) {
         this.ok = false;
@@ -213,9 +252,7 @@ export class JsonCursor {
     }
     this.p++;
     this.ws();
-    const all = keys.bytes;
-    const n = all.length;
-    for (let k = 0, i = this.hint; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
+    for (let k = 0, i = hint; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
       const kb = all[i]!;
       if (kb.length !== len) continue;
       let j = 0;
@@ -419,19 +456,21 @@ export class JsonCursor {
         this.ok = false;
         return;
       }
-      const c = b[p]!;
-      if (c === QUOTE) break;
-      if (c < 32) {
+      const k = STR_CLASS[b[p]!]!;
+      if (k === 0 || k === 4) {
+        p++;
+        continue;
+      }
+      if (k === 1) break;
+      if (k === 3) {
         this.ok = false;
         return;
       }
-      if (c === BACKSLASH) {
-        p = this.escape(p);
-        if (p < 0) {
-          this.ok = false;
-          return;
-        }
-      } else p++;
+      p = this.escape(p);
+      if (p < 0) {
+        this.ok = false;
+        return;
+      }
     }
     this.p = p + 1;
   }
@@ -454,23 +493,27 @@ export class JsonCursor {
         return "";
       }
       const c = b[p]!;
-      if (c === QUOTE) break;
-      if (c < 32) {
+      const k = STR_CLASS[c]!;
+      if (k === 0) {
+        h = (Math.imul(h, 31) + c) | 0;
+        p++;
+        continue;
+      }
+      if (k === 1) break;
+      if (k === 3) {
         this.ok = false;
         return "";
       }
-      if (c === BACKSLASH) {
-        plain = false;
-        p = this.escape(p);
-        if (p < 0) {
-          this.ok = false;
-          return "";
-        }
+      plain = false;
+      if (k === 4) {
+        p++;
         continue;
       }
-      if (c >= 128) plain = false;
-      h = (Math.imul(h, 31) + c) | 0;
-      p++;
+      p = this.escape(p);
+      if (p < 0) {
+        this.ok = false;
+        return "";
+      }
     }
     this.p = p + 1;
     if (plain) return table !== undefined && table.on ? table.get(b, s, p, h, this.node) : asciiText(b, s, p, this.node);
@@ -674,6 +717,12 @@ export async function* readJsonlFast(
       if (nl < 0) break;
       one(chunk, p, nl);
       p = nl + 1;
+      if (records.length === BATCH) {
+        // Small batches: records then die young, before a scavenge would promote them.
+        yield bad ? { records, bad, bytes } : { records, bytes };
+        records = [];
+        bad = undefined;
+      }
     }
     if (p < end) carry = concat(EMPTY, chunk.subarray(p, end), end - p); // a copy: the producer may reuse its buffer
     if (records.length > 0 || bad !== undefined) {
@@ -687,6 +736,9 @@ export async function* readJsonlFast(
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Records per batch (see readJsonlFast). */
+const BATCH = 1024;
 
 /** a followed by b[0, n). Keeps a Buffer a Buffer (for latin1Slice). */
 function concat(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {

@@ -1,0 +1,198 @@
+// Generated JSONL decoders (compiler/src/emit/decoder.ts + runtime/src/io/fast-jsonl.ts) must
+// give exactly what the general path gives: the same records (values and field order), the same
+// bad records (line, raw text, message), for any input — they may only be faster.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Type } from "../../compiler/src/check/types";
+import { emitSourceDecoders } from "../../compiler/src/emit/decoder";
+import { schemaLiteral } from "../../compiler/src/emit/types";
+import type { Schema } from "../../runtime/src/contract";
+import { makeDecoder } from "../../runtime/src/decode";
+import type { ReadBatch } from "../../runtime/src/io/batch";
+import { JsonKeys, StringTable, readJsonlFast, type JsonlLineDecoder } from "../../runtime/src/io/fast-jsonl";
+import { readJsonl } from "../../runtime/src/io/jsonl";
+
+const int: Type = { kind: "int" };
+const float: Type = { kind: "float" };
+const str: Type = { kind: "string" };
+const time: Type = { kind: "time" };
+const bool: Type = { kind: "bool" };
+const dur: Type = { kind: "duration" };
+const opt = (inner: Type): Type => ({ kind: "optional", inner });
+
+const TYPE: Type = {
+  kind: "record",
+  name: "Ev",
+  fields: [
+    { name: "id", type: int },
+    { name: "price", type: float },
+    { name: "name", type: str },
+    { name: "at", type: time },
+    { name: "ok", type: bool },
+    { name: "wait", type: dur },
+    { name: "note", type: opt(str) },
+    { name: "n", type: opt(int) },
+    { name: "tags", type: { kind: "array", element: str } },
+    { name: "extra", type: str },
+  ],
+};
+
+function toSchema(t: Type): Schema {
+  return new Function(`return ${schemaLiteral(t)};`)() as Schema;
+}
+
+/** Compiles the generated decoder (JavaScript flavour) into a function. */
+function generated(type: Type, keep: string[] | undefined): JsonlLineDecoder {
+  const d = emitSourceDecoders("evSource", type, keep, { jsonl: true, csv: false }, {
+    where: "test.flow:1",
+    recordType: "Ev",
+    ts: () => "unknown",
+    schema: (t) => schemaLiteral(t),
+    js: true,
+  })!;
+  return new Function("JsonKeys", "StringTable", "makeDecoder", `${d.code}\nreturn evSourceJsonl;`)(JsonKeys, StringTable, makeDecoder) as JsonlLineDecoder;
+}
+
+async function collect(batches: AsyncIterable<ReadBatch>) {
+  const records: unknown[] = [];
+  const bad: unknown[] = [];
+  for await (const b of batches) {
+    for (const x of b.bad ?? []) bad.push({ line: x.line, raw: x.raw, error: x.error, index: records.length + x.index });
+    records.push(...b.records);
+  }
+  return { records, bad };
+}
+
+/** Splits bytes into chunks at the given cut points. */
+function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.slice(at, p));
+    at = p;
+  }
+  return out;
+}
+
+async function same(text: string, keep: string[] | undefined, cuts: number[] = []) {
+  const schema = toSchema(TYPE);
+  const bytes = new TextEncoder().encode(text);
+  const slow = await collect(readJsonl(chunked(bytes, cuts), makeDecoder(schema, keep)));
+  const fast = await collect(readJsonlFast(chunked(bytes, cuts), generated(TYPE, keep), makeDecoder(schema, keep)));
+  expect(fast.bad).toEqual(slow.bad);
+  expect(fast.records).toEqual(slow.records);
+  // Field order too (what the output formats print).
+  expect(fast.records.map((r) => Object.keys(r as object))).toEqual(slow.records.map((r) => Object.keys(r as object)));
+  return fast;
+}
+
+const good = {
+  id: 7,
+  price: 12.5,
+  name: "Anna",
+  at: "2026-01-01T00:00:10.000Z",
+  ok: true,
+  wait: 250,
+  note: null,
+  n: 3,
+  tags: ["a", "b"],
+  extra: "xyz",
+};
+const line = (o: Record<string, unknown>) => JSON.stringify(o);
+
+describe("generated JSONL decoders", () => {
+  it("decode plain records like the general path, keeping only the kept fields", async () => {
+    const text = [line(good), line({ ...good, id: -12, price: 0.1, at: 1767225600000, note: "hé ✓", n: null }), line({ ...good, tags: [] })].join("\n") + "\n";
+    const r = await same(text, ["id", "at", "note"]);
+    expect(r.records).toEqual([
+      { id: 7, at: Date.UTC(2026, 0, 1, 0, 0, 10), note: null },
+      { id: -12, at: 1767225600000, note: "hé ✓" },
+      { id: 7, at: Date.UTC(2026, 0, 1, 0, 0, 10), note: null },
+    ]);
+    await same(text, undefined);
+  });
+
+  it("agree on tricky but valid lines", async () => {
+    const lines = [
+      ` { "id" : 2.0 , "price": 1e3, "name": "a\\"b\\\\c\\u00e9", "at": "2026-02-28 23:59:59Z", "ok": false, "wait": -0, "note": "x", "n": 1E2, "tags": ["\\n"], "extra": "" } `,
+      line({ extra: "e", tags: ["z"], n: 5, note: null, wait: 1.5, ok: true, at: "2026-01-01T00:00", name: "k", price: -0.0, id: 0 }), // other key order
+      line({ ...good, unknown: { deep: [1, 2, { x: null }], s: "\\" }, also: [true, false, null, -1.5e-3] }),
+      line({ ...good, id: 9007199254740991 }),
+      line({ ...good, at: "2026-01-01T00:00:00.123456789+05:30" }),
+      line({ ...good, at: 1.9 }),
+      line({ ...good, price: 123456789.123456789 }),
+      line({ ...good, price: 0.1234567890123456789 }),
+      `{"id":1,"id":2,"price":1,"name":"a","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`, // duplicate key: last wins; n, note missing → null
+      line({ ...good, name: "\u2028\u2029 tab\t" }),
+      "\uFEFF" + line(good), // not at the start of the stream: a BOM is data, so this is bad JSON
+    ];
+    await same("\uFEFF" + lines.join("\r\n") + "\r\n", ["id", "price", "name", "at", "n", "tags"]);
+    await same(lines.join("\n"), undefined);
+  });
+
+  it("report bad lines exactly as the general path", async () => {
+    const lines = [
+      line({ ...good, id: "12" }),
+      line({ ...good, id: 1.5 }),
+      line({ ...good, id: 9007199254740992 }),
+      line({ ...good, price: null }),
+      line({ ...good, at: "2026-02-30T00:00:00Z" }),
+      line({ ...good, at: "yesterday" }),
+      line({ ...good, ok: "true" }),
+      line({ ...good, tags: ["a", 1] }),
+      line({ ...good, n: "x" }),
+      line({ ...good, extra: 5 }), // a bad field the program does not read still makes the record bad
+      JSON.stringify({ ...good, name: undefined }),
+      `{"id":1,`,
+      `{"id":01,"price":1,"name":"a","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`,
+      `{"id":1,"price":1,"name":"a\tb","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`,
+      `{"id":1,"price":1,"name":"a","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"} x`,
+      `[1, 2]`,
+      `   `,
+      ``,
+      `nul`,
+      `{"id":1,"price":.5,"name":"a","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`,
+      `{"id":1,"price":1.,"name":"a","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`,
+      `{"id":1,"price":1,"name":"\\x","at":0,"ok":true,"wait":0,"tags":[],"extra":"x"}`,
+      `{"id":1,"price":1,"name":"a","at":0,"ok":tru,"wait":0,"tags":[],"extra":"x"}`,
+    ];
+    const r = await same(lines.join("\n") + "\n", ["id", "at"]);
+    expect(r.bad.length).toBeGreaterThan(15);
+  });
+
+  it("agree on random lines cut into random chunks", async () => {
+    const scalar = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string(),
+      fc.constantFrom("2026-01-01T00:00:00.000Z", "2026-13-01T00:00:00Z", "2024-02-29T12:00:00+01:00", "x", ""),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const value = fc.oneof({ weight: 5, arbitrary: scalar }, { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) });
+    const record = fc.record(
+      {
+        id: fc.oneof(fc.integer(), value),
+        price: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), value),
+        name: fc.oneof(fc.string({ unit: "grapheme" }), value),
+        at: fc.oneof(fc.integer({ min: 0, max: 2e12 }), fc.constantFrom("2026-01-01T00:00:00.000Z", "2026-01-01T10:00Z"), value),
+        ok: fc.oneof(fc.boolean(), value),
+        wait: fc.oneof(fc.nat(), value),
+        note: fc.oneof(fc.string(), fc.constant(null), value),
+        n: fc.oneof(fc.integer(), fc.constant(null), value),
+        tags: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), value),
+        extra: fc.oneof(fc.string(), value),
+        other: value,
+      },
+      { requiredKeys: ["id", "price", "name", "at", "ok", "wait", "tags", "extra"] },
+    );
+    const text = fc.array(fc.oneof({ weight: 8, arbitrary: record.map((r) => JSON.stringify(r)) }, { weight: 1, arbitrary: fc.string() }), { maxLength: 12 }).map((ls) => ls.join("\n"));
+    await fc.assert(
+      fc.asyncProperty(text, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }), fc.boolean(), async (t, cuts, keepSome) => {
+        await same(t, keepSome ? ["name", "at", "n", "tags"] : undefined, cuts);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 150), seed: Number(process.env.FUZZ_SEED ?? 42) },
+    );
+  });
+});
