@@ -25,10 +25,11 @@ async function flowc(module, options) {
     const rows = [];
     let count = 0;
     const summary = await run({
-      env: lib.createMemoryEnv(),
+      env: options?.baseDir ? await lib.nodeEnv() : lib.createMemoryEnv(),
       summary: false,
       onRow: { out1: options?.keep === false ? () => count++ : (r) => rows.push(r) },
       sourceOverrides: overrides ?? {},
+      baseDir: options?.baseDir ?? ".",
     });
     return { rows, count: options?.keep === false ? count : rows.length, summary };
   };
@@ -59,7 +60,7 @@ if (mode === "inmem") {
   }
   out({ ms, rows: rows.length, digest: digest(rows) });
 } else if (mode === "nexmark") {
-  const f = await flowc(a, { keep: false });
+  const f = await flowc(a, { keep: false, baseDir: join(here, "../examples/nexmark") });
   const t0 = performance.now();
   const r = await f();
   out({ ms: [performance.now() - t0], rows: r.count, totalIn: r.summary.totalIn });

@@ -21,13 +21,13 @@ export async function writeBids(path: string, n: number, format: "jsonl" | "csv"
           ? `${b.auction},${b.bidder},${b.price},${b.channel},${formatTime(b.dateTime)},${extra}\n`
           : `{"auction":${b.auction},"bidder":${b.bidder},"price":${b.price},"channel":"${b.channel}","dateTime":"${formatTime(b.dateTime)}","extra":"${extra}"}\n`;
       if (buf.length > 1 << 20) {
-        if (!out.write(buf)) await new Promise((r) => out.once("drain", r));
+        if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
         buf = "";
       }
     }
   }
   out.write(buf);
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 export { createMemoryEnv } from "../runtime/src/env.js";

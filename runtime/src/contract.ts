@@ -5,6 +5,7 @@
 // bool → boolean; string → string; optional → null or the value; array → JS array;
 // record → a plain object whose keys are in the type's field order.
 
+import type { CsvLineDecoder } from "./io/fast-csv.js";
 import type { JsonlLineDecoder } from "./io/fast-jsonl.js";
 
 export type Schema =
@@ -64,6 +65,9 @@ export interface SourceSpec {
 /** Generated per-source decoders (see runtime/src/io/fast-jsonl.ts). */
 export interface SourceDecoders {
   jsonl?: JsonlLineDecoder;
+  csv?: CsvLineDecoder;
+  /** JavaScript values (iterable sources, overrides): the record, or `undefined` for the general way. */
+  value?: (v: unknown) => unknown;
 }
 
 export interface TableSpec {

@@ -22,6 +22,7 @@ import type { BadRecord, ReadBatch } from "./io/batch.js";
 import { readCsv } from "./io/csv.js";
 import { readJsonl } from "./io/jsonl.js";
 import { readJsonlFast } from "./io/fast-jsonl.js";
+import { readCsvFast } from "./io/fast-csv.js";
 import { readLines } from "./io/lines.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
@@ -268,6 +269,17 @@ async function* iterableBatches(src: Iterable<unknown> | AsyncIterable<unknown>,
   }
 }
 
+/** The general value decoder, behind the source's generated one when it has one. */
+function valueDecoder(schema: Schema, keep: readonly string[] | undefined, decode: SourceDecoders | undefined): (v: unknown) => unknown {
+  const general = makeDecoder(schema, keep);
+  const fast = decode?.value;
+  if (fast === undefined) return general;
+  return (v) => {
+    const r = fast(v);
+    return r !== undefined ? r : general(v);
+  };
+}
+
 /** Batches of arrays from a trusted generator (no validation): the arrays are used as they are. */
 async function* arrayBatches(src: Iterable<unknown[]>): AsyncGenerator<ReadBatch> {
   for (const records of src) yield { records, bytes: 0 };
@@ -485,12 +497,14 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined, decode?: SourceDecoders): Promise<Input> => {
     const override = overrides[name];
     if (override !== undefined) {
-      return { label: `<${name}>`, batches: iterableBatches(override, makeDecoder(schema, keep)) };
+      return { label: `<${name}>`, batches: iterableBatches(override, valueDecoder(schema, keep, decode)) };
     }
     const fromBytes = (label: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: Format, size?: number): Input => {
       const batches =
         format === "csv"
-          ? readCsv(chunks, (header) => makeCsvDecoder(schema, header, keep))
+          ? decode?.csv !== undefined
+            ? readCsvFast(chunks, decode.csv, (header) => makeCsvDecoder(schema, header, keep))
+            : readCsv(chunks, (header) => makeCsvDecoder(schema, header, keep))
           : format === "lines"
             ? readLines(chunks, makeLineDecoder(schema))
             : decode?.jsonl !== undefined
@@ -513,7 +527,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       case "range":
         return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to), range: { from: connector.from, to: connector.to } };
       case "iterable":
-        return { label: `<${name}>`, batches: iterableBatches(connector.iterable, makeDecoder(schema, keep)) };
+        return { label: `<${name}>`, batches: iterableBatches(connector.iterable, valueDecoder(schema, keep, decode)) };
       case "nexmark": {
         const factory = options.nexmark ?? registeredNexmark;
         if (factory) return { label: `<${name}>`, batches: iterableBatches(factory(connector), makeDecoder(schema, keep)) };

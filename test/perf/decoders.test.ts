@@ -10,7 +10,10 @@ import type { Schema } from "../../runtime/src/contract";
 import { makeDecoder } from "../../runtime/src/decode";
 import type { ReadBatch } from "../../runtime/src/io/batch";
 import { JsonKeys, StringTable, readJsonlFast, type JsonlLineDecoder } from "../../runtime/src/io/fast-jsonl";
+import { CsvColumns, readCsvFast, type CsvLineDecoder } from "../../runtime/src/io/fast-csv";
 import { readJsonl } from "../../runtime/src/io/jsonl";
+import { readCsv } from "../../runtime/src/io/csv";
+import { makeCsvDecoder } from "../../runtime/src/decode";
 
 const int: Type = { kind: "int" };
 const float: Type = { kind: "float" };
@@ -194,5 +197,154 @@ describe("generated JSONL decoders", () => {
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 150), seed: Number(process.env.FUZZ_SEED ?? 42) },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+const CSV_TYPE: Type = {
+  kind: "record",
+  name: "Row",
+  fields: [
+    { name: "id", type: int },
+    { name: "price", type: float },
+    { name: "name", type: str },
+    { name: "at", type: time },
+    { name: "ok", type: bool },
+    { name: "note", type: opt(str) },
+    { name: "n", type: opt(int) },
+    { name: "wait", type: opt(dur) },
+  ],
+};
+
+function generatedCsv(type: Type, keep: string[] | undefined): CsvLineDecoder {
+  const d = emitSourceDecoders("rowSource", type, keep, { jsonl: false, csv: true }, {
+    where: "test.flow:1",
+    recordType: "Row",
+    ts: () => "unknown",
+    schema: (t) => schemaLiteral(t),
+    js: true,
+  })!;
+  return new Function("CsvColumns", "StringTable", `${d.code}\nreturn rowSourceCsv;`)(CsvColumns, StringTable) as CsvLineDecoder;
+}
+
+async function sameCsv(text: string, keep: string[] | undefined, cuts: number[] = []) {
+  const schema = toSchema(CSV_TYPE);
+  const bytes = new TextEncoder().encode(text);
+  const slow = await collect(readCsv(chunked(bytes, cuts), (h) => makeCsvDecoder(schema, h, keep)));
+  const fast = await collect(readCsvFast(chunked(bytes, cuts), generatedCsv(CSV_TYPE, keep), (h) => makeCsvDecoder(schema, h, keep)));
+  expect(fast.bad).toEqual(slow.bad);
+  expect(fast.records).toEqual(slow.records);
+  expect(fast.records.map((r) => Object.keys(r as object))).toEqual(slow.records.map((r) => Object.keys(r as object)));
+  return fast;
+}
+
+describe("generated CSV decoders", () => {
+  const header = "id,price,name,at,ok,note,n,wait";
+  it("decode plain and quoted rows like the general path", async () => {
+    const text = [
+      header,
+      "1,2.5,Anna,2026-01-01T00:00:10.000Z,true,,3,250",
+      "2,-0.5,Bob,1767225600000,FALSE,hi,,",
+      '3,1e3,"Smith, J",2026-01-01 10:00,True,"a ""quoted"" note",7,1.5',
+      '4,5,"multi',
+      'line",2026-01-01T00:00:00Z,false,x,8,9',
+      "",
+      "5,007,é ✓,2026-02-28T23:59:59.999Z,true,,,",
+      "6,+5,x,-5,true,,,",
+      "7,5.,x,0,true,,-0,",
+    ].join("\r\n") + "\r\n";
+    const r = await sameCsv(text, ["id", "name", "at", "n"]);
+    expect(r.records.length).toBe(7);
+    await sameCsv("\uFEFF" + text, undefined, [0.3, 0.31, 0.6]);
+  });
+
+  it("report bad rows exactly as the general path", async () => {
+    const text = [
+      header,
+      "x,1,a,0,true,,,",
+      "1,1,a,0,true,,",
+      "1,1,a,0,true,,,,",
+      "1,,a,0,true,,,",
+      "1,1,a,2026-02-30T00:00:00Z,true,,,",
+      "1,1,a,0,yes,,,",
+      "1,1,a,0,true,,1.5,",
+      " 1,1,a,0,true,,,",
+      '1,1,"a"b,0,true,,,',
+      "9007199254740993,1,a,0,true,,,",
+      '1,1,"never closed,0,true,,,',
+    ].join("\n");
+    const r = await sameCsv(text, ["id", "at"]);
+    expect(r.bad.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("handle headers with other, duplicate or missing columns", async () => {
+    await sameCsv("extra,id,price,name,at,ok,id\nz,1,2,a,0,true,9\n", undefined); // optional columns missing, duplicate id
+    await sameCsv("id,price,name\n1,2,a\n", undefined); // a required column missing: every row bad
+    await sameCsv("\n\n" + header + "\n1,2,a,0,true,,,\n", ["name"]);
+  });
+
+  it("agree on random rows cut into random chunks", async () => {
+    const cell = fc.oneof(
+      fc.integer().map(String),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.constantFrom("", "true", "False", "2026-01-01T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "1767225600000", " 1", "1e400", '"q,"', '"a""b"', '"x\ny"', "é", "a\"b"),
+      fc.string({ maxLength: 5 }).filter((x) => !x.includes("\n")),
+    );
+    const row = fc.array(cell, { minLength: 7, maxLength: 9 }).map((cells) => cells.join(","));
+    const text = fc.array(row, { maxLength: 10 }).map((rows) => [header, ...rows].join("\n"));
+    await fc.assert(
+      fc.asyncProperty(text, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }), fc.boolean(), async (t, cuts, keepSome) => {
+        await sameCsv(t, keepSome ? ["id", "name", "at", "note"] : undefined, cuts);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 150), seed: Number(process.env.FUZZ_SEED ?? 42) },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// JavaScript values (iterable sources)
+
+describe("generated value decoders", () => {
+  const VT: Type = {
+    kind: "record",
+    name: "V",
+    fields: [
+      { name: "id", type: int },
+      { name: "x", type: float },
+      { name: "s", type: str },
+      { name: "at", type: time },
+      { name: "ok", type: bool },
+      { name: "o", type: opt(int) },
+    ],
+  };
+  const value = (keep: string[] | undefined) => {
+    const d = emitSourceDecoders("vSource", VT, keep, { jsonl: false, csv: false }, { where: "t:1", recordType: "V", ts: () => "unknown", schema: (t) => schemaLiteral(t), js: true })!;
+    return new Function(`${d.code}\nreturn vSourceValue;`)() as (v: unknown) => unknown;
+  };
+  const outcome = (f: () => unknown) => {
+    try {
+      const r = f();
+      return { ok: r, keys: Object.keys(r as object) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+
+  it("agree with the general decoder on any value", () => {
+    const any = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.date(), fc.constant("2026-01-01T00:00:00Z"), fc.array(fc.integer(), { maxLength: 2 }));
+    const rec = fc.record({ id: any, x: any, s: any, at: any, ok: any, o: any, extra: any }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(fc.oneof({ weight: 6, arbitrary: rec }, { weight: 1, arbitrary: any }), fc.boolean(), (v, some) => {
+        const keep = some ? ["s", "at", "o"] : undefined;
+        const general = makeDecoder(toSchema(VT), keep);
+        const fast = value(keep);
+        expect(outcome(() => fast(v) ?? general(v))).toEqual(outcome(() => general(v)));
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 42) },
+    );
+    const ok = { id: 1, x: 1.5, s: "a", at: 5, ok: true, o: null };
+    expect(value(undefined)(ok)).toEqual(ok);
   });
 });

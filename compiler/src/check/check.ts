@@ -1013,7 +1013,8 @@ class Checker {
           return this.err(span);
         }
         if (!isNumeric(t) && t.kind !== "duration") {
-          this.report("E0204", { op: "-", left: "", right: typeToString(t) }, span);
+          // Unary: said like `not` (E0204 is for two operands: "… to  and string").
+          this.report("E0202", { what: "`-`", expected: "int, float or duration", actual: typeToString(t) }, e.operand.span);
           return this.err(span);
         }
         return { kind: "unary", op: "neg", operand, type: t, span };
@@ -1256,7 +1257,7 @@ class Checker {
       try {
         new RegExp(args[1]!.value);
       } catch (err) {
-        this.report("E0308", { text: `invalid regular expression: ${(err as Error).message}` }, e.args[1]!.span);
+        this.report("E0308", { text: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, "")}` }, e.args[1]!.span);
         return this.err(span);
       }
     }

@@ -34,18 +34,22 @@ async function esbuild() {
   return (esbuildModule ??= await import("esbuild"));
 }
 
-/** Runs the module's main when executed as `node OUT.mjs`, and only then (not when imported). */
+/**
+ * Runs the module's main when executed as `node OUT.mjs`, and only then (not when imported). On
+ * Node the Node environment is registered either way, so that `import { run } from "./OUT.mjs"`
+ * reads files and writes stdout without an explicit `env`.
+ */
 const MAIN = `export * from "flowc:generated";
 import { program } from "flowc:generated";
-const proc = (globalThis as { process?: { argv?: string[] } }).process;
-if (proc?.argv?.[1] !== undefined) {
-  const { pathToFileURL } = await import("node:url");
-  const { realpathSync } = await import("node:fs");
-  let self = "";
-  try { self = pathToFileURL(realpathSync(proc.argv[1])).href; } catch { /* not a file */ }
-  if (import.meta.url === self) {
-    const { runMain } = await import("@flowc/runtime/node");
-    await runMain(program);
+const proc = (globalThis as { process?: { argv?: string[]; versions?: { node?: string } } }).process;
+if (typeof proc?.versions?.node === "string") {
+  const { runMain } = await import("@flowc/runtime/node");
+  if (proc.argv?.[1] !== undefined) {
+    const { pathToFileURL } = await import("node:url");
+    const { realpathSync } = await import("node:fs");
+    let self = "";
+    try { self = pathToFileURL(realpathSync(proc.argv[1])).href; } catch { /* not a file */ }
+    if (import.meta.url === self) await runMain(program);
   }
 }
 `;

@@ -45,7 +45,6 @@ const awkward = (name: string) => name === "__proto__";
  */
 export function emitSourceDecoders(base: string, type: Type, keep: readonly string[] | undefined, formats: { jsonl: boolean; csv: boolean }, cx: DecoderContext): GeneratedDecoders | undefined {
   if (type.kind !== "record" || type.fields.length === 0 || type.fields.some((f) => awkward(f.name))) return undefined;
-  if (!formats.jsonl && !formats.csv) return undefined;
   const parts: string[] = [];
   const imports = new Set<string>();
   const typeImports = new Set<string>();
@@ -57,6 +56,11 @@ export function emitSourceDecoders(base: string, type: Type, keep: readonly stri
   if (formats.csv) {
     parts.push(csvDecoder(base, type, keep, cx, imports, typeImports));
     spec.push(`csv: ${base}Csv`);
+  }
+  const value = valueDecoder(base, type, keep, cx);
+  if (value) {
+    parts.push(value);
+    spec.push(`value: ${base}Value`);
   }
   return { code: parts.join("\n\n"), imports: [...imports].sort(), typeImports: [...typeImports].sort(), spec: `{ ${spec.join(", ")} }` };
 }
@@ -175,7 +179,7 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
   imports.add("CsvColumns");
   typeImports.add("CsvCursor");
   const COLS = `${constName(base)}_COLUMNS`;
-  const consts: string[] = [`const ${COLS} = new CsvColumns(${JSON.stringify(ss.map((s) => s.name))});`];
+  const consts: string[] = [`const ${COLS} = new CsvColumns(${JSON.stringify(ss.map((s) => s.name))}, ${JSON.stringify(ss.map((s) => s.optional))});`];
   const cases: string[] = [];
   ss.forEach((s, i) => {
     let read: string;
@@ -195,7 +199,7 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
         break;
       case "string":
         if (s.kept) {
-          const table = `${constName(base)}_${constName(s.name)}_CSV`;
+          const table = `${constName(base)}_${constName(s.name)}`;
           imports.add("StringTable");
           consts.push(`const ${table} = new StringTable();`);
           read = `c.str(${table})`;
@@ -226,10 +230,56 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
     `${consts.join("\n")}\n${doc}\n${sig} {\n` +
     (locals.length ? `  let ${locals.join(", ")};\n` : "") +
     `  const fields = c.fieldsOf(${COLS});\n` +
+    `  if (fields === undefined) return undefined; // a required column is missing\n` +
     `  for (let col = 0; col < fields.length; col++) {\n` +
     `    switch (fields[col]) {\n${cases.join("\n")}\n      default: c.skip(); // a column the type does not declare\n    }\n` +
     `    if (!c.next(col + 1 === fields.length)) return undefined;\n  }\n` +
     `  return c.ok ? ${ret} : undefined;\n}`
+  );
+}
+
+/** Names a plain object inherits: the general decoder reads them as own properties only. */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * A decoder for JavaScript values of the record type (iterable sources, `sourceOverrides`):
+ * checks each field's type inline and builds the record as one literal. Scalars only; types
+ * with nested arrays or records use the general decoder alone.
+ */
+function valueDecoder(base: string, type: RecordT, keep: readonly string[] | undefined, cx: DecoderContext): string | undefined {
+  const scalar = (t: Type): boolean => ["int", "float", "duration", "bool", "string", "time"].includes(t.kind);
+  if (type.fields.some((f) => INHERITED.has(f.name) || !scalar(f.type.kind === "optional" ? f.type.inner : f.type))) return undefined;
+  const taken = new Set(["v", "o", "undefined", "Number"]);
+  const ss = type.fields.map((f) => ({ ...f, local: localName(f.name, taken), kept: keep === undefined || keep.includes(f.name) }));
+  const check = (x: string, t: Type): string => {
+    switch (t.kind) {
+      case "int":
+        return `typeof ${x} === "number" && Number.isSafeInteger(${x})`;
+      case "float":
+      case "duration":
+        return `typeof ${x} === "number" && Number.isFinite(${x})`;
+      case "time":
+        // epoch ms as an integer; anything else (ISO text, Date, fractions) the general way
+        return `typeof ${x} === "number" && Number.isInteger(${x}) && ${x} >= -8.64e15 && ${x} <= 8.64e15`;
+      case "bool":
+        return `typeof ${x} === "boolean"`;
+      default:
+        return `typeof ${x} === "string"`;
+    }
+  };
+  const lines = ss.map((f) => {
+    const read = `const ${f.local} = o${isIdent(f.name) ? `.${f.name}` : `[${JSON.stringify(f.name)}]`};`;
+    if (f.type.kind !== "optional") return `  ${read}\n  if (!(${check(f.local, f.type)})) return undefined;`;
+    return `  ${read}\n  if (${f.local} !== null && ${f.local} !== undefined && !(${check(f.local, f.type.inner)})) return undefined;`;
+  });
+  const result = `{ ${ss
+    .filter((f) => f.kept)
+    .map((f) => (f.type.kind === "optional" ? `${key(f.name)}: ${f.local} ?? null` : isIdent(f.name) && f.local === f.name ? f.name : `${key(f.name)}: ${f.local}`))
+    .join(", ")} }`;
+  const sig = cx.js ? `function ${base}Value(v)` : `function ${base}Value(v: unknown): ${cx.recordType} | undefined`;
+  return (
+    `/** ${cx.where} — decoder of ${type.name ?? "the source's records"} given as JavaScript values (iterables); \`undefined\`: the general way. */\n` +
+    `${sig} {\n  if (typeof v !== "object" || v === null) return undefined;\n  const o = v${cx.js ? "" : " as Record<string, unknown>"};\n${lines.join("\n")}\n  return ${result};\n}`
   );
 }
 

@@ -865,9 +865,10 @@ class Emitter {
     for (const s of this.liveSources) {
       const c = s.decl.connector;
       const format = c.kind === "file" || c.kind === "stdin" ? c.format : undefined;
-      if (format !== "jsonl" && format !== "csv") continue;
+      // Sources of other kinds may still be given JavaScript values (RunOptions.sourceOverrides).
+      if (c.kind === "range" || format === "lines") continue;
       const base = localName(s.decl.name, new Set()).replace(/_+$/, "") + "Source";
-      const d = emitSourceDecoders(base, s.decl.type, s.keep, { jsonl: format === "jsonl", csv: false }, {
+      const d = emitSourceDecoders(base, s.decl.type, s.keep, { jsonl: format === "jsonl", csv: format === "csv" }, {
         where: this.where(s.decl.span),
         recordType: this.nodeType(s),
         ts: (t) => this.names.ts(t),

@@ -436,7 +436,9 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
     return diag("E0004", {}, at(here), { label: "use `==` here", hint: "write `==` to compare two values" });
   }
   if (prev?.text === "|" && /^[A-Za-z_]/.test(here.text) && !STAGE_KEYWORDS.includes(here.text)) {
-    const guess = closest(here.text, [...STAGE_KEYWORDS.filter((s) => s !== "group"), "group by"]);
+    // Compared with `group` (not `group by`), so that `grop` suggests `group by` rather than `top`.
+    const near = closest(here.text, STAGE_KEYWORDS);
+    const guess = near === "group" ? "group by" : near;
     return diag("E0003", { word: here.text }, at(here), {
       label: guess ? `did you mean \`${guess}\`?` : "not a stage",
       hint: "the stages are where, select, extend, map, unnest, window, group by, agg, top, distinct, join, lookup",
@@ -455,7 +457,8 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
   if (here.text === "") {
     return diag("E0001", { text: "unexpected end of file" }, { start: pos + offset, end: pos + offset }, { label: `expected ${expected}` });
   }
-  if (DECL_KEYWORDS.includes(here.text) && prev && /a name/.test(expected)) {
+  // `declKeyword` shows in the expected text where the grammar refuses one (`distinct a, type`).
+  if (DECL_KEYWORDS.includes(here.text) && prev && /a name|declKeyword/.test(expected)) {
     return diag("E0006", { word: here.text }, at(here), { hint: `a declaration cannot start here; if \`${here.text}\` is a field, write it in backticks` });
   }
   return diag("E0001", { text: `unexpected \`${here.text}\`` }, at(here), { label: `expected ${expected}` });

@@ -33,7 +33,7 @@ const LBRACKET = 91;
 const RBRACKET = 93;
 const MINUS = 45;
 
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+export const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Bytes that end or complicate a string: 1 = `"`, 2 = `\\`, 3 = a control character, 4 = non-ASCII. */
 const STR_CLASS = new Uint8Array(256);
@@ -43,10 +43,10 @@ STR_CLASS[BACKSLASH] = 2;
 for (let c = 128; c < 256; c++) STR_CLASS[c] = 4;
 
 type Latin1Slicer = { latin1Slice(start: number, end: number): string };
-const hasLatin1 = (b: Uint8Array): boolean => typeof (b as unknown as Partial<Latin1Slicer>).latin1Slice === "function";
+export const hasLatin1 = (b: Uint8Array): boolean => typeof (b as unknown as Partial<Latin1Slicer>).latin1Slice === "function";
 
 /** The text of ASCII bytes b[s, e). */
-function asciiText(b: Uint8Array, s: number, e: number, node: boolean): string {
+export function asciiText(b: Uint8Array, s: number, e: number, node: boolean): string {
   if (node) return (b as unknown as Latin1Slicer).latin1Slice(s, e);
   if (e - s <= 16) {
     let t = "";
@@ -114,7 +114,7 @@ export class StringTable {
 }
 
 /** 10^k for k ≤ 22: exactly representable, so m / 10^k is correctly rounded for m < 2^53. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number("1e" + k));
+export const POW10 = Array.from({ length: 23 }, (_, k) => Number("1e" + k));
 
 /**
  * A position in one line of JSON bytes, with the reads a generated decoder needs. Every read
@@ -130,9 +130,7 @@ export class JsonCursor {
   private node = false;
   /** The key index expected next (fields usually come in declared order). */
   private hint = 0;
-  // last date seen by `time()`: most records of a file share a day
-  private lastDate = -1;
-  private lastDays = 0;
+  private readonly iso = new IsoDays();
 
   /** Points the cursor at the line b[s, e). */
   reset(b: Uint8Array, s: number, e: number): void {
@@ -535,30 +533,11 @@ export class JsonCursor {
     }
     // The common shape `YYYY-MM-DDTHH:MM:SS.sssZ"` read in place; anything else via the string.
     const s = p + 1;
-    if (s + 25 <= this.e && b[s + 24] === QUOTE && b[s + 4] === MINUS && b[s + 7] === MINUS && b[s + 10] === 84 && b[s + 13] === COLON && b[s + 16] === COLON && b[s + 19] === 46 && b[s + 23] === 90) {
-      const year = d4(b, s);
-      const month = d2(b, s + 5);
-      const day = d2(b, s + 8);
-      const hour = d2(b, s + 11);
-      const minute = d2(b, s + 14);
-      const second = d2(b, s + 17);
-      const ms = d2(b, s + 20) * 10 + (b[s + 22]! - 48);
-      const lastDigit = b[s + 22]! - 48;
-      if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0 && lastDigit >= 0 && lastDigit <= 9) {
-        const date = year * 10000 + month * 100 + day;
-        let days: number;
-        if (date === this.lastDate) days = this.lastDays;
-        else {
-          if (day > daysInMonth(year, month)) {
-            this.ok = false;
-            return 0;
-          }
-          days = daysFromCivil(year, month, day);
-          this.lastDate = date;
-          this.lastDays = days;
-        }
+    if (s + 25 <= this.e && b[s + 24] === QUOTE) {
+      const t = this.iso.at(b, s);
+      if (t === t) {
         this.p = s + 25;
-        return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
+        return t;
       }
     }
     const text = this.str();
@@ -631,6 +610,39 @@ export class JsonCursor {
       this.ok = false;
       return undefined as T;
     }
+  }
+}
+
+/**
+ * Reads the 24 bytes `YYYY-MM-DDTHH:MM:SS.sssZ` at b[s] as epoch ms (NaN for any other shape or
+ * an impossible date: the caller then uses parseIsoTime, which decides). Remembers the last day:
+ * most records of a file share it.
+ */
+export class IsoDays {
+  private lastDate = -1;
+  private lastDays = 0;
+
+  at(b: Uint8Array, s: number): number {
+    if (b[s + 4] !== MINUS || b[s + 7] !== MINUS || b[s + 10] !== 84 || b[s + 13] !== COLON || b[s + 16] !== COLON || b[s + 19] !== 46 || b[s + 23] !== 90) return NaN;
+    const year = d4(b, s);
+    const month = d2(b, s + 5);
+    const day = d2(b, s + 8);
+    const hour = d2(b, s + 11);
+    const minute = d2(b, s + 14);
+    const second = d2(b, s + 17);
+    const ms = d2(b, s + 20);
+    const last = b[s + 22]! - 48;
+    if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0 && last >= 0 && last <= 9)) return NaN;
+    const date = year * 10000 + month * 100 + day;
+    let days: number;
+    if (date === this.lastDate) days = this.lastDays;
+    else {
+      if (day > daysInMonth(year, month)) return NaN;
+      days = daysFromCivil(year, month, day);
+      this.lastDate = date;
+      this.lastDays = days;
+    }
+    return days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms * 10 + last;
   }
 }
 
@@ -735,13 +747,13 @@ export async function* readJsonlFast(
   if (records.length > 0 || bad !== undefined) yield bad ? { records, bad, bytes } : { records, bytes };
 }
 
-const EMPTY = new Uint8Array(0);
+export const EMPTY = new Uint8Array(0);
 
 /** Records per batch (see readJsonlFast). */
 const BATCH = 1024;
 
 /** a followed by b[0, n). Keeps a Buffer a Buffer (for latin1Slice). */
-function concat(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
+export function concat(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
   const out = hasLatin1(a) || hasLatin1(b) ? allocLike(b, a.byteLength + n) : new Uint8Array(a.byteLength + n);
   out.set(a, 0);
   out.set(b.subarray(0, n), a.byteLength);

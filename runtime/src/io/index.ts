@@ -5,3 +5,4 @@ export { readJsonl, jsonErrorMessage } from "./jsonl.js";
 export { readCsv, parseCsv, CsvParser, type CsvSink } from "./csv.js";
 export { readLines } from "./lines.js";
 export { readJsonlFast, JsonCursor, JsonKeys, StringTable, type JsonlLineDecoder } from "./fast-jsonl.js";
+export { readCsvFast, CsvCursor, CsvColumns, type CsvLineDecoder } from "./fast-csv.js";

@@ -1,0 +1,346 @@
+// `npm run bench`: every workload of docs/performance.md, flowc beside its baselines, as one table.
+//
+//   node bench/run.mjs [--quick] [--only SECTION,...] [--runs N] [--md FILE] [--json FILE]
+//
+// Sections: inmem (flowc vs a hand loop, RxJS, @most/core), files (JSONL and CSV: flowc vs a hand
+// script, jq, Miller, DuckDB), nexmark (examples/nexmark/q*.flow on the generator), memory,
+// compile. Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
+// one at a time. Each program's rows are checked against the hand-written version's (a mismatch
+// fails the run). --quick uses smaller inputs (for trying the harness, not for numbers).
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpus, totalmem, type as osType, release } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const build = join(here, ".build");
+const data = join(here, ".data");
+mkdirSync(build, { recursive: true });
+mkdirSync(data, { recursive: true });
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const quick = flag("--quick");
+const only = value("--only", "inmem,files,nexmark,memory,compile").split(",");
+const RUNS = Number(value("--runs", quick ? 2 : 5));
+const N_MEM = quick ? 1_000_000 : 10_000_000;
+const N_BIDS = quick ? 100_000 : 1_000_000;
+const N_NEXMARK = quick ? 200_000 : 5_000_000;
+const N_WINDOW = quick ? 1_000_000 : 10_000_000;
+
+const log = (s) => process.stderr.write(s + "\n");
+const node = process.execPath;
+
+// ---------------------------------------------------------------------------------------------
+// Build: the bench helpers, the programs, the data.
+
+function esbuild(entry, outfile) {
+  execFileSync(join(root, "node_modules/.bin/esbuild"), [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"], { stdio: "inherit" });
+}
+
+function flowcBuild(flowFile, outName, rewrite) {
+  let file = flowFile;
+  if (rewrite) {
+    file = join(build, outName.replace(/\.mjs$/, ".flow"));
+    writeFileSync(file, rewrite(readFileSync(flowFile, "utf8")));
+  }
+  const r = spawnSync(node, [join(root, "bin/flowc"), "build", file, "-o", join(build, outName)], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`flowc build ${relative(root, flowFile)} failed:\n${r.stderr}`);
+}
+
+log("bench: building helpers and programs ...");
+esbuild(join(here, "lib.ts"), join(build, "lib.mjs"));
+esbuild(join(root, "compiler/src/pipeline.ts"), join(build, "compiler.mjs"));
+for (const p of readdirSync(join(here, "programs")).filter((f) => f.endsWith(".flow"))) {
+  // Sizes follow --quick; file paths are made absolute so built modules run from anywhere.
+  flowcBuild(join(here, "programs", p), p.replace(/\.flow$/, ".mjs"), (src) =>
+    src
+      .replace(/range\(0, 10_000_000\)/, `range(0, ${N_MEM})`)
+      .replace(/file\("\.\.\/\.data\/bids-1m\.(jsonl|csv)"\)/, (_, ext) => `file(${JSON.stringify(join(data, `bids-${N_BIDS}.${ext}`))})`),
+  );
+}
+const lib = await import(join(build, "lib.mjs"));
+for (const ext of ["jsonl", "csv"]) {
+  const f = join(data, `bids-${N_BIDS}.${ext}`);
+  if (!existsSync(f)) {
+    log(`bench: writing ${relative(root, f)} ...`);
+    await lib.writeBids(f, N_BIDS, ext);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+const rows = []; // the table
+const problems = [];
+
+function child(...a) {
+  const r = spawnSync(node, [join(here, "child.mjs"), ...a.map(String)], { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`bench/child.mjs ${a.join(" ")} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+const best = (ms) => Math.min(...ms);
+const median = (ms) => [...ms].sort((x, y) => x - y)[Math.floor(ms.length / 2)];
+const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+const fmtRate = (n, ms) => {
+  const r = n / (ms / 1000);
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M/s` : `${Math.round(r / 1e3)}k/s`;
+};
+const ratio = (a, b) => (a / b).toFixed(2) + "×";
+
+/** Wall time of a command (min of `runs`), its stdout and peak RSS (KB, GNU time when present). */
+function timed(cmd, argv, runs, opts = {}) {
+  let bestMs = Infinity;
+  let stdout = "";
+  let rss;
+  const hasTime = existsSync("/usr/bin/time");
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = hasTime
+      ? spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...argv], { encoding: "utf8", maxBuffer: 1 << 28, ...opts })
+      : spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28, ...opts });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed (${r.status}):\n${r.stderr}`);
+    if (hasTime) rss = Number(r.stderr.trim().split("\n").pop());
+    bestMs = Math.min(bestMs, ms);
+    stdout = r.stdout;
+  }
+  return { ms: bestMs, stdout, rss };
+}
+
+const have = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const haveDuck = (() => {
+  try {
+    return existsSync(join(root, "node_modules/@duckdb/node-api/package.json"));
+  } catch {
+    return false;
+  }
+})();
+
+// ---------------------------------------------------------------------------------------------
+// In memory
+
+const TARGETS = {
+  filterMapReduce: 1.1,
+  keyedAgg: 1.0,
+  tumblingSum: 1.1,
+};
+const INMEM = [
+  ["filterMapReduce", "filter-map-reduce (range, where, map, sum)", N_MEM],
+  ["keyedAgg", "count + sum per key, 1,000 keys (range)", N_MEM],
+  ["tumblingSum", "1-s tumbling window sum (iterable of {t, v})", N_MEM],
+];
+
+if (only.includes("inmem")) {
+  for (const [w, label, n] of INMEM) {
+    log(`bench: in memory — ${label}`);
+    const res = {};
+    for (const impl of ["hand", "flowc", "rxjs", "most"]) res[impl] = child("inmem", w, impl, n, RUNS);
+    for (const impl of ["flowc", "rxjs", "most"]) {
+      if (res[impl].digest !== res.hand.digest) problems.push(`${w}: ${impl} rows differ from the hand loop's`);
+    }
+    const h = best(res.hand.ms);
+    const f = best(res.flowc.ms);
+    rows.push({
+      section: "in memory",
+      workload: label,
+      events: n,
+      flowc: `${fmtMs(f)} (${fmtRate(n, f)})`,
+      hand: `${fmtMs(h)} (${fmtRate(n, h)})`,
+      ratio: ratio(f, h),
+      others: `RxJS ${ratio(best(res.rxjs.ms), h)}, most ${ratio(best(res.most.ms), h)}`,
+      target: `≤ ${TARGETS[w]}×`,
+      met: f / h <= TARGETS[w],
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** Rows of a tool's JSON output as {channel, n, avg}, whatever it names its fields. */
+function normalize(text) {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const o = JSON.parse(l);
+      return { channel: o.channel, n: Number(o.n ?? o.price_count), avg: Number(o.avg_price ?? o.price_mean) };
+    });
+}
+function sameRows(a, b) {
+  if (a.length !== b.length) return false;
+  const m = new Map(b.map((r) => [r.channel, r]));
+  return a.every((r) => {
+    const o = m.get(r.channel);
+    return o !== undefined && o.n === r.n && Math.abs(o.avg - r.avg) <= 1e-9 * Math.abs(r.avg);
+  });
+}
+
+if (only.includes("files")) {
+  for (const ext of ["jsonl", "csv"]) {
+    const file = join(data, `bids-${N_BIDS}.${ext}`);
+    const mb = statSync(file).size / 1e6;
+    const label = `${ext.toUpperCase()}: where price > 1000 | group by channel | count, avg (${Math.round(mb)} MB)`;
+    log(`bench: files — ${label}`);
+    const hand = timed(node, [join(here, `hand/${ext}-agg.mjs`), file], RUNS > 2 ? 3 : 1);
+    const flowc = timed(node, [join(build, `${ext}-agg.mjs`), "--quiet"], RUNS > 2 ? 3 : 1);
+    const ref = normalize(hand.stdout);
+    if (!sameRows(normalize(flowc.stdout), ref)) problems.push(`${ext}: flowc rows differ from the hand script's`);
+    const others = [];
+    const other = (name, cmd, argv) => {
+      try {
+        const r = timed(cmd, argv, 1);
+        if (!sameRows(normalize(r.stdout), ref)) problems.push(`${ext}: ${name} rows differ from the hand script's`);
+        others.push(`${name} ${ratio(r.ms, hand.ms)}`);
+      } catch (e) {
+        others.push(`${name} failed`);
+        problems.push(`${ext}: ${name}: ${e.message.split("\n")[0]}`);
+      }
+    };
+    if (ext === "jsonl") {
+      if (have("jq"))
+        // Slurp + group_by: jq 1.6's `reduce` over an object with thousands of keys is quadratic.
+        other("jq", "jq", ["-c", "-s", "map(select(.price > 1000)) | group_by(.channel)[] | {channel: .[0].channel, n: length, avg_price: (map(.price) | add / length)}", file]);
+      else others.push("jq not installed");
+    }
+    if (have("mlr")) other("Miller", "mlr", [ext === "csv" ? "--icsv" : "--ijsonl", "--ojsonl", "filter", "$price > 1000", "then", "stats1", "-a", "count,mean", "-f", "price", "-g", "channel", file]);
+    else others.push("Miller not installed");
+    if (haveDuck) other("DuckDB", node, [join(here, "duckdb.mjs"), ext, file]);
+    else others.push("DuckDB not installed (npm i --no-save @duckdb/node-api)");
+    rows.push({
+      section: "files",
+      workload: label,
+      events: N_BIDS,
+      flowc: `${fmtMs(flowc.ms)} (${fmtRate(N_BIDS, flowc.ms)})`,
+      hand: `${fmtMs(hand.ms)} (${ext === "csv" ? "split" : "JSON.parse"})`,
+      ratio: ratio(flowc.ms, hand.ms),
+      others: others.join(", "),
+      target: ext === "jsonl" ? "≤ 0.35×" : "—",
+      met: ext === "jsonl" ? flowc.ms / hand.ms <= 0.35 : undefined,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NEXMark
+
+const NEXMARK_TARGETS = { q0: 2e6, q1: 2e6, q2: 2e6, q5: 5e5, q7: 5e5, q8: 5e5, q11: 5e5 };
+
+if (only.includes("nexmark")) {
+  const dir = join(root, "examples/nexmark");
+  const queries = readdirSync(dir)
+    .filter((f) => /^q\d+\.flow$/.test(f))
+    .sort((x, y) => Number(x.slice(1, -5)) - Number(y.slice(1, -5)));
+  for (const q of queries) {
+    const name = q.slice(0, -5);
+    const src = readFileSync(join(dir, q), "utf8");
+    if (!/\bemit\b/.test(src.replace(/\/\/.*$/gm, ""))) {
+      rows.push({ section: "nexmark", workload: `${name} — not expressible (see ${q})`, events: "", flowc: "—", hand: "", ratio: "", others: "", target: "", met: undefined });
+      continue;
+    }
+    log(`bench: nexmark — ${name}`);
+    // The events count is the benchmark's; q10's file output goes to the counting sink too.
+    flowcBuild(join(dir, q), `nexmark-${name}.mjs`, (s) => s.replace(/events: [\d_]+/g, `events: ${N_NEXMARK}`).replace(/\s*->\s*file\([^)]*\)/, ""));
+    let r;
+    try {
+      // q13's side table is a file next to the query
+      r = child("nexmark", `nexmark-${name}.mjs`, N_NEXMARK);
+    } catch (e) {
+      problems.push(`${name}: ${e.message.split("\n").slice(0, 3).join(" ")}`);
+      continue;
+    }
+    const ms = r.ms[0];
+    const target = NEXMARK_TARGETS[name];
+    rows.push({
+      section: "nexmark",
+      workload: `${name} (${N_NEXMARK / 1e6}M events, ${r.rows} rows out)`,
+      events: N_NEXMARK,
+      flowc: `${fmtMs(ms)} (${fmtRate(N_NEXMARK, ms)})`,
+      hand: "",
+      ratio: "",
+      others: "",
+      target: target ? `≥ ${target >= 1e6 ? target / 1e6 + "M" : target / 1e3 + "k"}/s` : "",
+      met: target ? N_NEXMARK / (ms / 1000) >= target : undefined,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+if (only.includes("memory")) {
+  log("bench: memory — windowed keyed aggregation");
+  const r = child("memory", "windowed-keyed.mjs", N_WINDOW, 1000);
+  rows.push({
+    section: "memory",
+    workload: `${N_WINDOW / 1e6}M values, tumbling(10s), 1,000 keys: peak RSS`,
+    events: N_WINDOW,
+    flowc: `${r.rss} MB (${fmtRate(N_WINDOW, r.ms[0])})`,
+    hand: "",
+    ratio: "",
+    others: `${r.rows} rows out`,
+    target: "< 150 MB",
+    met: r.rss < 150,
+  });
+  log("bench: memory — stateless pipeline, 1× and 4× the JSONL file on stdin");
+  const file = join(data, `bids-${N_BIDS}.jsonl`);
+  const rss = [];
+  for (const times of [1, 4]) {
+    const cmd = `for i in $(seq ${times}); do cat ${JSON.stringify(file)}; done | ${JSON.stringify(node)} ${JSON.stringify(join(build, "jsonl-filter.mjs"))} --quiet > /dev/null`;
+    const r2 = timed("sh", ["-c", cmd], 1);
+    rss.push(r2.rss / 1024);
+  }
+  // GNU time measures the whole pipeline's largest process: node.
+  rows.push({
+    section: "memory",
+    workload: `stateless where/select over stdin: ${Math.round(statSync(file).size / 1e6)} MB vs ${Math.round((4 * statSync(file).size) / 1e6)} MB`,
+    events: "",
+    flowc: `${Math.round(rss[0])} MB vs ${Math.round(rss[1])} MB peak RSS`,
+    hand: "",
+    ratio: "",
+    others: "",
+    target: "flat",
+    met: rss[1] <= rss[0] * 1.15 + 5,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compile latency
+
+if (only.includes("compile")) {
+  log("bench: compile latency");
+  const fifty = join(here, "fifty-lines.flow");
+  const lines = readFileSync(fifty, "utf8").trimEnd().split("\n").length;
+  const cold = timed(node, [join(root, "bin/flowc"), "check", fifty], 5);
+  rows.push({ section: "compile", workload: `flowc check, ${lines}-line program, cold process`, events: "", flowc: fmtMs(cold.ms), hand: "", ratio: "", others: "", target: "< 300 ms", met: cold.ms < 300 });
+  const warm = child("compile", fifty, 20);
+  rows.push({ section: "compile", workload: `compile() in process, warm (median of 20)`, events: "", flowc: fmtMs(median(warm.ms)), hand: "", ratio: "", others: `min ${fmtMs(best(warm.ms))}`, target: "< 20 ms", met: warm.ok && median(warm.ms) < 20 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node ${process.versions.node}`;
+const header = ["", "workload", "flowc", "baseline (hand-written)", "flowc ÷ hand", "others ÷ hand", "target", "met"];
+const table = [
+  `| ${header.join(" | ")} |`,
+  `|${header.map(() => "---").join("|")}|`,
+  ...rows.map((r) => `| ${[r.section, r.workload, r.flowc, r.hand, r.ratio, r.others, r.target, r.met === undefined ? "" : r.met ? "yes" : "**no**"].map((c) => String(c).replaceAll("|", "\\|")).join(" | ")} |`),
+].join("\n");
+const text = `${table}\n\nMachine: ${machine}. ${quick ? "QUICK RUN (small inputs) — not for numbers. " : ""}Times: best of ${RUNS} (in memory), best of ${RUNS > 2 ? 3 : 1} (files, wall time with process start-up).\n`;
+process.stdout.write("\n" + text);
+if (problems.length) process.stdout.write("\nProblems:\n" + problems.map((p) => `- ${p}`).join("\n") + "\n");
+const md = value("--md");
+if (md) writeFileSync(md, text);
+const json = value("--json");
+if (json) writeFileSync(json, JSON.stringify({ machine, quick, rows, problems }, null, 2));
+process.exitCode = problems.length ? 1 : 0;
