@@ -62,7 +62,7 @@ describe("generated TypeScript type-checks under strict", () => {
   for (const p of programs) {
     it(p.name, async () => {
       const externs = await resolveExterns(p.source, p.dir);
-      const r = compile(p.source, { file: "program.flow", externs: externs.signatures });
+      const r = compile(p.source, { file: "program.flow", externs: externs.signatures, diagnostics: externs.diagnostics });
       // Conformance cases that are meant to fail compiling are not code-generation tests.
       if (!r.ok) {
         expect(p.name.startsWith("conformance/") || p.name.startsWith("peer-ksql/"), `${p.name} does not compile`).toBe(true);

@@ -16,6 +16,8 @@ export interface CompileOptions extends EmitOptions {
   externs?: Map<string, ExternSignature>;
   /** Stop after checking (no IR, no code). */
   checkOnly?: boolean;
+  /** Diagnostics found before compiling (the CLI's, reading imported TypeScript); errors stop code generation. */
+  diagnostics?: Diagnostic[];
   /** The parse of `source`, when the caller already has it (the playground's IncrementalParser). */
   parsed?: ParseResult;
 }
@@ -36,7 +38,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     const parsed = options.parsed ?? parse(source);
     const checkOptions: CheckOptions = { externs: options.externs, poisoned: parsed.poisoned };
     const checked = check(parsed.program, checkOptions);
-    const diagnostics = [...parsed.diagnostics, ...checked.diagnostics].sort((a, b) => a.span.start - b.span.start);
+    const diagnostics = [...(options.diagnostics ?? []), ...parsed.diagnostics, ...checked.diagnostics].sort((a, b) => a.span.start - b.span.start);
     if (hasErrors(diagnostics) || options.checkOnly) return { diagnostics, ok: !hasErrors(diagnostics), parsed, typed: checked.program };
     const graph = lower(checked.program, file);
     const optimized = optimize(graph);

@@ -608,7 +608,10 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     for (let i = 0; i < program.sources.length; i++) {
       const spec = program.sources[i]!;
       const et = spec.eventTime;
-      let keep = spec.keep;
+      // With --late, records are decoded whole: a late record is written as its whole JSON
+      // record, not just the fields the program reads (projection pushdown is an optimization).
+      const whole = options.lateFile !== undefined;
+      let keep = whole ? undefined : spec.keep;
       if (et !== undefined) {
         if (spec.schema.kind !== "record" || !spec.schema.fields.some((f) => f.name === et.field)) {
           throw new Error(`source ${spec.name}: the event-time field "${et.field}" is not a field of its type`);
@@ -616,7 +619,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         // The driver reads the event time from the record, so it must be materialised.
         if (keep !== undefined && !keep.includes(et.field)) keep = [...keep, et.field];
       }
-      const input = await openConnector(spec.name, spec.schema, spec.connector, keep, spec.decode);
+      const input = await openConnector(spec.name, spec.schema, spec.connector, keep, whole ? undefined : spec.decode);
       const s: SourceState = {
         index: i,
         name: spec.name,

@@ -65,7 +65,10 @@ class Checker {
   private readonly tables: TTable[] = [];
   private readonly used = new Set<string>();
 
+  private readonly externsResolved: boolean;
+
   constructor(private readonly ast: A.Program, options: CheckOptions) {
+    this.externsResolved = options.externs !== undefined;
     this.externs = options.externs ?? new Map();
     this.poisoned = options.poisoned ?? new Set();
   }
@@ -131,12 +134,14 @@ class Checker {
           }
           break;
         case "ImportDecl":
+          // The CLI reads imported signatures (and reports missing ones); without it they are unknown.
+          if (!this.externsResolved) this.report("E0401", { text: "TypeScript imports are resolved by the flowc CLI and are not available here" }, d.span, { hint: "run the program with `flowc run`" });
           for (const n of d.names) {
             if (fnNames.has(n.name)) this.report("E0103", { name: n.name, what: "function" }, n.span);
             else {
               fnNames.set(n.name, n);
               this.imported.add(n.name);
-              if (!this.externs.has(n.name) && this.externs.size > 0) this.report("E0112", { name: n.name, from: d.from.value }, n.span);
+
             }
           }
           break;
@@ -725,6 +730,7 @@ class Checker {
 
   private lookup(s: Extract<A.Stage, { kind: "Lookup" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }, narrowed: Set<string>) {
     const decl = this.streams.get(s.table.name);
+    if (decl) this.used.add(s.table.name);
     const key = this.expr(s.on, ctx);
     if (!decl || decl.kind !== "table") {
       if (decl) this.report("E0315", { name: s.table.name }, s.table.span, { hint: "use `join` to combine two streams" });

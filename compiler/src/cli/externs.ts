@@ -7,11 +7,11 @@ import { diag, type Diagnostic } from "../diagnostics/catalogue";
 import type { ExternSignature } from "../check/typed";
 import { T, type Type } from "../check/types";
 
-const IMPORT = /^import\s*\{([^}]*)\}\s*from\s*"([^"]+)"/gm;
+const IMPORT = /^[ \t]*import\s*\{([^}]*)\}\s*from\s*"([^"]+)"/gm;
 
 export async function resolveExterns(source: string, dir: string): Promise<{ signatures?: Map<string, ExternSignature>; diagnostics: Diagnostic[] }> {
   const imports = [...source.matchAll(IMPORT)];
-  if (imports.length === 0) return { diagnostics: [] };
+  if (imports.length === 0) return { signatures: new Map(), diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const signatures = new Map<string, ExternSignature>();
   const { Project } = await import("ts-morph");

@@ -67,10 +67,7 @@ function readProgram(file: string | undefined): { path: string; source: string }
 
 async function compileFile(file: string, source: string, checkOnly = false): Promise<CompileResult> {
   const externs = await resolveExterns(source, dirname(resolve(file)));
-  const r = compile(source, { file: basename(file), externs: externs.signatures, checkOnly });
-  if (externs.diagnostics.length) r.diagnostics.push(...externs.diagnostics);
-  if (externs.diagnostics.some((d) => d.severity === "error")) r.ok = false;
-  return r;
+  return compile(source, { file: basename(file), externs: externs.signatures, checkOnly, diagnostics: externs.diagnostics });
 }
 
 function report(r: CompileResult, file: string, source: string): number | undefined {
@@ -177,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv);
+    if (args.bools.has("--no-color")) process.env.NO_COLOR = "1";
     if (args.bools.has("--version")) {
       process.stdout.write(`flowc ${FLOWC_VERSION}\n`);
       return 0;

@@ -425,6 +425,10 @@ class Emitter {
     this.methods.push(`  ${this.mod("private")}o${n.id}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
+  /**
+   * A late record is written as its whole record: the schema is the declared type, not the
+   * projected one (the driver decodes records whole when --late is given).
+   */
   private lateCallback(inputType: Type): string {
     return `(row) => this.ctx.late(row, ${this.schema(inputType)})`;
   }
@@ -558,7 +562,7 @@ class Emitter {
     this.ops.add(op);
     this.pushField(this.declare(`op${id}`, `${op}<${inT}, ${st}, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.op${id}.advance(wm);`);
   }
@@ -668,7 +672,7 @@ class Emitter {
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`op${n.id}`, `WindowTop<${inT}>`));
-    this.init.push(`    this.op${n.id} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+    this.init.push(`    this.op${n.id} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
   }
@@ -683,7 +687,7 @@ class Emitter {
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`op${n.id}`, `WindowDistinct<${inT}>`));
-      this.init.push(`    this.op${n.id} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.inputType(n))});`);
+      this.init.push(`    this.op${n.id} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     } else {
       this.ops.add("TimedDistinct");
       this.pushField(this.declare(`op${n.id}`, `TimedDistinct<${inT}>`));
@@ -746,7 +750,7 @@ class Emitter {
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
       this.pushField(this.declare(`op${n.id}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.op${n.id} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.emittedType(n.left))}, ${this.lateCallback(this.emittedType(n.right))});`);
+      this.init.push(`    this.op${n.id} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get(n.left)!.type)}, ${this.lateCallback(this.g.nodes.get(n.right)!.type)});`);
     } else {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];

@@ -73,12 +73,10 @@ class Liveness {
               } else need = fieldsRead(op.expr);
               break;
             case "lookup":
-              if (need !== "all") need = new Set([...need].filter((f) => f !== op.alias));
-              need = union(need, fieldsRead(op.key));
-              break;
             case "unnest":
-              if (need !== "all") need = new Set([...need].filter((f) => f !== op.as));
-              need = union(need, new Set([op.field]));
+              // Both rebuild the element with every other field of the record (the emitted code
+              // and its types name them all), so the source keeps every field.
+              need = "all";
               break;
           }
         }
