@@ -28,12 +28,17 @@ export async function resolveExterns(source: string, dir: string): Promise<{ sig
       continue;
     }
     const file = project.addSourceFileAtPath(path);
+    const namesAt = m.index! + m[0].indexOf("{") + 1;
+    let offset = 0;
     for (const raw of m[1]!.split(",")) {
       const name = raw.trim();
+      const nameAt = namesAt + offset + raw.indexOf(name);
+      offset += raw.length + 1;
       if (!name) continue;
+      const nameSpan = { start: nameAt, end: nameAt + name.length };
       const fn = file.getFunction(name);
       if (!fn || !fn.isExported()) {
-        diagnostics.push(diag("E0112", { name, from }, span, { hint: "export a function with typed parameters, e.g. `export function f(x: number): number`" }));
+        diagnostics.push(diag("E0112", { name, from }, nameSpan, { hint: "export a function with typed parameters, e.g. `export function f(x: number): number`" }));
         continue;
       }
       const params: Type[] = [];
@@ -41,13 +46,13 @@ export async function resolveExterns(source: string, dir: string): Promise<{ sig
       for (const p of fn.getParameters()) {
         const t = flowType(p.getType().getText(p));
         if (!t) {
-          diagnostics.push(diag("E0401", { text: `parameter \`${p.getName()}\` of \`${name}\` has type ${p.getType().getText(p)}, which Flow cannot pass` }, span, { hint: "use number, string, boolean, arrays of them or `| null`" }));
+          diagnostics.push(diag("E0401", { text: `parameter \`${p.getName()}\` of \`${name}\` has type ${p.getType().getText(p)}, which Flow cannot pass` }, nameSpan, { hint: "use number, string, boolean, arrays of them or `| null`" }));
           ok = false;
         } else params.push(t);
       }
       const result = flowType(fn.getReturnType().getText(fn));
       if (!result) {
-        diagnostics.push(diag("E0401", { text: `\`${name}\` returns ${fn.getReturnType().getText(fn)}, which Flow cannot use` }, span));
+        diagnostics.push(diag("E0401", { text: `\`${name}\` returns ${fn.getReturnType().getText(fn)}, which Flow cannot use` }, nameSpan));
         ok = false;
       }
       if (ok) signatures.set(name, { params, result: result! });
