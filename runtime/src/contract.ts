@@ -106,6 +106,11 @@ export interface GraphInstance {
   advance(source: number, watermark: number): void;
   /** Every source has ended and every watermark is +Infinity: flush `emit final` outputs. */
   finish(): void;
+  /**
+   * Optional fast path for a `range()` source: pushes the integers [from, to) with time `t` in
+   * one generated loop. Returns false when the graph has none for this source.
+   */
+  pushRange?(source: number, from: number, to: number, time: number): boolean;
 }
 
 export interface Program {

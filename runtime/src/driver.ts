@@ -766,15 +766,21 @@ async function runRange(graph: GraphInstance, s: SourceState, stopped: () => boo
   const i = s.index;
   const push = graph.push[i]!;
   const { from, to } = s.range!;
+  // A graph with a generated loop for this source (an empty probe says whether it has one).
+  const fused = graph.pushRange?.(i, from, from, 0) === true;
+  const block = fused ? 1 << 16 : 4096;
   for (let a = from; a < to; ) {
     if (stopped()) break;
-    const b = Math.min(to, a + 4096);
+    const b = Math.min(to, a + block);
     const t = Date.now();
-    for (let x = a; x < b; x++) {
-      try {
-        push(x, t);
-      } catch (e) {
-        failed(s, s.count + (x - a) + 1, x, e);
+    if (fused) graph.pushRange!(i, a, b, t);
+    else {
+      for (let x = a; x < b; x++) {
+        try {
+          push(x, t);
+        } catch (e) {
+          failed(s, s.count + (x - a) + 1, x, e);
+        }
       }
     }
     if (t > s.maxT) {

@@ -282,8 +282,32 @@ class Emitter {
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
     const inT = this.nodeTypeById(n.input);
     const b = new Body();
+    this.chainStatements(n, b, "return");
+    const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
+    const lastLine = this.lines.at(n.spans[n.spans.length - 1]!.start).line;
+    const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
+    const ps: [string, string][] = [["r", inT], ["t", "number"]];
+    if (n.upsert) ps.push(["k", "Key"]);
+    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    if (n.upsert) this.ops.add("Key");
+    if (n.upsert) {
+      const d = new Body();
+      this.deliverDelete(n, d);
+      this.methods.push(`  ${this.mod("private")}d${n.id}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+    }
+    if (!this.needsWatermark(n)) return;
+    const w = new Body();
+    this.deliverWatermark(n, "wm", w);
+    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+  }
+
+  /**
+   * The statements of a chain over element `r` at time `t`, ending with the delivery to its
+   * consumers; `skip` drops the element (`return` in the chain's method, `continue` in a loop).
+   */
+  private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue") {
     const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
-    let skip = "return";
+    let skip: string = skipOuter;
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
     // In an upsert chain a failing `where` deletes the key from downstream tables.
@@ -305,22 +329,30 @@ class Emitter {
       b.depth--;
       b.line("}");
     }
-    const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
-    const lastLine = this.lines.at(n.spans[n.spans.length - 1]!.start).line;
-    const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
-    const ps: [string, string][] = [["r", inT], ["t", "number"]];
-    if (n.upsert) ps.push(["k", "Key"]);
-    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
-    if (n.upsert) this.ops.add("Key");
-    if (n.upsert) {
-      const d = new Body();
-      this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}d${n.id}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
-    }
-    if (!this.needsWatermark(n)) return;
-    const w = new Body();
-    this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+  }
+
+  /** Stdlib functions that may throw on a record (the driver then drops that one record). */
+  private static readonly THROWING = /\bflow_(div|mod|int|time_string|date|trunc|matches|regex_extract|parse_int|parse_float)\(/;
+
+  /**
+   * `pushRange(source, from, to, t)`: a `range()` source's loop generated with its stages fused
+   * in, so the integers never cross a call boundary. Only when no step can throw (a throwing
+   * built-in must drop just its record, which the driver's per-record path does).
+   */
+  private rangeLoop(): string | undefined {
+    const cases: string[] = [];
+    this.liveSources.forEach((src, i) => {
+      if (src.decl.connector.kind !== "range") return;
+      const users = this.users.get(src.id) ?? [];
+      const b = new Body(4);
+      const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
+      if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
+      else this.deliver(src, "r", "t", b);
+      if (Emitter.THROWING.test(b.text())) return;
+      cases.push(`      case ${i}:\n        for (let r = from; r < to; r++) {\n${b.text().replace(/^/gm, "  ")}\n        }\n        return true;`);
+    });
+    if (cases.length === 0) return undefined;
+    return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
@@ -855,6 +887,8 @@ class Emitter {
       return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
+    const range = this.rangeLoop();
+    if (range) out.push(range + "\n");
     out.push(methods.join("\n\n"));
     out.push(`}\n`);
     out.push(programLiteral);
