@@ -348,7 +348,8 @@ class Emitter {
       const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
       if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
       else this.deliver(src, "r", "t", b);
-      if (Emitter.THROWING.test(b.text())) return;
+      // Anything downstream (operator specs included) that can throw rules the fast path out.
+      if (Emitter.THROWING.test(b.text()) || this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m))) return;
       cases.push(`      case ${i}:\n        for (let r = from; r < to; r++) {\n${b.text().replace(/^/gm, "  ")}\n        }\n        return true;`);
     });
     if (cases.length === 0) return undefined;
