@@ -15,7 +15,9 @@ function newestSource() {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
+      if (e.isDirectory()) {
+        if (e.name !== "testdata" && e.name !== "test") walk(p);
+      }
       else if (/\.(ts|ohm|mjs|css|html|json|flow|jsonl|csv)$/.test(e.name) && !e.name.endsWith(".test.ts")) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };

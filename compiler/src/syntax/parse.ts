@@ -44,6 +44,18 @@ function binary(op: A.BinaryOp, l: ohm.Node, opNode: ohm.Node, r: ohm.Node, self
   return { kind: "Binary", op, left: l.ast(), right: r.ast(), opSpan: span(opNode), span: span(self) };
 }
 
+/** `a op b op c` parsed as an iteration → left-associated Binary nodes. */
+function foldLeft(first: ohm.Node, ops: A.BinaryOp[], rest: ohm.Node[], opNodes?: ohm.Node[]): A.Expr {
+  let e = first.ast() as A.Expr;
+  const start = first.source.startIdx;
+  rest.forEach((r, i) => {
+    const right = r.ast() as A.Expr;
+    const opSpan = opNodes?.[i] ? span(opNodes[i]!) : { start: e.span.end, end: right.span.start };
+    e = { kind: "Binary", op: ops[i]!, left: e, right, opSpan, span: { start, end: r.source.endIdx } };
+  });
+  return e;
+}
+
 let semanticsCache: ohm.Semantics | undefined;
 function semantics(): ohm.Semantics {
   if (semanticsCache) return semanticsCache;
@@ -203,11 +215,11 @@ function semantics(): ohm.Semantics {
     Expr_if(_if, c, _then, t, _else, e) {
       return { kind: "If", cond: c.ast(), then: t.ast(), else: e.ast(), span: span(this) } satisfies A.Expr;
     },
-    OrExpr_or(l, op, r) {
-      return binary("or", l, op, r, this);
+    OrExpr(first, _ops, rest) {
+      return foldLeft(first, rest.children.map(() => "or" as const), rest.children, _ops.children);
     },
-    AndExpr_and(l, op, r) {
-      return binary("and", l, op, r, this);
+    AndExpr(first, _ops, rest) {
+      return foldLeft(first, rest.children.map(() => "and" as const), rest.children, _ops.children);
     },
     NotExpr_not(_kw, e) {
       return { kind: "Unary", op: "not", operand: e.ast(), span: span(this) } satisfies A.Expr;
@@ -224,11 +236,11 @@ function semantics(): ohm.Semantics {
     CoalExpr_coalesce(l, op, r) {
       return binary("??", l, op, r, this);
     },
-    AddExpr_binary(l, op, r) {
-      return binary(op.sourceString as A.BinaryOp, l, op, r, this);
+    AddExpr(first, ops, rest) {
+      return foldLeft(first, ops.children.map((o) => o.sourceString as A.BinaryOp), rest.children, ops.children);
     },
-    MulExpr_binary(l, op, r) {
-      return binary(op.sourceString as A.BinaryOp, l, op, r, this);
+    MulExpr(first, ops, rest) {
+      return foldLeft(first, ops.children.map((o) => o.sourceString as A.BinaryOp), rest.children, ops.children);
     },
     UnaryExpr_neg(_m, e) {
       const inner = e.ast() as A.Expr;
@@ -237,13 +249,19 @@ function semantics(): ohm.Semantics {
       if (inner.kind === "Duration") return { ...inner, ms: -inner.ms, span: span(this) };
       return { kind: "Unary", op: "-", operand: inner, span: span(this) } satisfies A.Expr;
     },
-    PostfixExpr_field(obj, _dot, name) {
-      return { kind: "Field", object: obj.ast(), name: ident(name), span: span(this) } satisfies A.Expr;
+    PostfixExpr(base, ops) {
+      // Postfix operators fold left: a.b[0].c — each node spans from the base to its own end.
+      let e = base.ast() as A.Expr;
+      const start = base.source.startIdx;
+      for (const op of ops.children) {
+        const end = op.source.endIdx;
+        const alt = op.children[0]!;
+        if (alt.ctorName === "PostfixOp_field") e = { kind: "Field", object: e, name: ident(alt.children[1]!), span: { start, end } };
+        else e = { kind: "Index", object: e, index: alt.children[1]!.ast(), span: { start, end } };
+      }
+      return e;
     },
-    PostfixExpr_index(obj, _lb, index, _rb) {
-      return { kind: "Index", object: obj.ast(), index: index.ast(), span: span(this) } satisfies A.Expr;
-    },
-    PostfixExpr_call(callee, _lp, args, _rp) {
+    PostfixBase_call(callee, _lp, args, _rp) {
       return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), span: span(this) } satisfies A.Expr;
     },
     Call(callee, _lp, args, _rp) {
