@@ -504,6 +504,28 @@ function build(m: ohm.MatchResult): A.Program {
   return semantics()(m).ast() as A.Program;
 }
 
+/** Nesting of AST nodes beyond which later phases (recursive walks) could overflow the stack. */
+const MAX_AST_DEPTH = 1000;
+
+/** The first node nested deeper than MAX_AST_DEPTH (a 3,000-term `a + b + …` chain), if any. */
+function tooDeep(node: unknown, depth = 0): A.Span | undefined {
+  if (node === null || typeof node !== "object") return undefined;
+  if (depth > MAX_AST_DEPTH) return (node as { span?: A.Span }).span ?? { start: 0, end: 0 };
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "span" || k === "opSpan") continue;
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        const r = tooDeep(x, depth + 1);
+        if (r) return r;
+      }
+    } else if (v !== null && typeof v === "object") {
+      const r = tooDeep(v, depth + 1);
+      if (r) return r;
+    }
+  }
+  return undefined;
+}
+
 const DECL_START = /^(type|source|table|let|emit|fn|import)\b/gm;
 
 /** Parses a whole program; on syntax errors, parses declaration by declaration to report each. */
@@ -519,6 +541,8 @@ export function parse(src: string, matcher?: ohm.Matcher): ParseResult {
     const m = matcher ? matcher.match() : flowGrammar().match(src);
     if (m.succeeded()) {
       const program = build(m);
+      const deep = tooDeep(program);
+      if (deep) return { program: empty, diagnostics: [diag("E0010", { what: `an expression nested more than ${MAX_AST_DEPTH} deep` }, deep)], poisoned: new Set() };
       program.comments = collectComments(src);
       return { program, diagnostics: pending, poisoned: new Set() };
     }
@@ -565,7 +589,9 @@ function recover(src: string, whole: ohm.MatchResult, unterminated: number | und
     diagnostics.push(syntaxDiagnostic(blanked, m));
   }
   if (diagnostics.length === 0) diagnostics.push(syntaxDiagnostic(src, whole));
-  const program: A.Program = { kind: "Program", decls, comments: collectComments(src), span: { start: 0, end: src.length } };
+  const deep = tooDeep(decls);
+  if (deep) diagnostics.push(diag("E0010", { what: `an expression nested more than ${MAX_AST_DEPTH} deep` }, deep));
+  const program: A.Program = { kind: "Program", decls: deep ? [] : decls, comments: collectComments(src), span: { start: 0, end: src.length } };
   return { program, diagnostics: [...diagnostics, ...pending], poisoned };
 }
 
