@@ -103,6 +103,23 @@ describe("embedding a built module", () => {
     expect(summary.out).toEqual({ near: 3, before: 2 });
   });
 
+  it("stream(): outputs as async iterables give the same rows", async () => {
+    const { dir, module } = await build("v_interval_join");
+    const expected = await flowc(["run", "input.flow"], { cwd: dir });
+    const mod = (await import(pathToFileURL(module).href)) as {
+      stream: (o: unknown) => { outputs: Record<string, AsyncIterable<unknown>>; done: Promise<{ totalOut: number }> };
+    };
+    const s = mod.stream({ sourceOverrides: { bids: readJsonl(join(dir, "bids.jsonl")), auctions: readJsonl(join(dir, "auctions.jsonl")) } });
+    const collect = async (it: AsyncIterable<unknown>) => {
+      const out: unknown[] = [];
+      for await (const row of it) out.push(row);
+      return out;
+    };
+    const [near, before, summary] = await Promise.all([collect(s.outputs.near!), collect(s.outputs.before!), s.done]);
+    expect({ near, before }).toEqual(printedRows(expected.stdout, ["near", "before"]));
+    expect(summary.totalOut).toBe(5);
+  });
+
   it("an override is validated like file input: bad records are counted, not processed", async () => {
     const { module } = await build("v_where_select");
     const mod = (await import(pathToFileURL(module).href)) as { run: (o: unknown) => Promise<{ bad: number; totalIn: number }> };

@@ -37,3 +37,4 @@ export { DecodeError, makeDecoder, makeCsvDecoder, makeLineDecoder, typeName, sh
 export { makeFormatter, makeCsvFormatter, makeLineFormatter, csvQuote, type CsvFormatter } from "./format.js";
 export { parseTime, parseTimeText, parseIsoTime, formatTime, daysFromCivil, MAX_TIME } from "./time.js";
 export * from "./io/index.js";
+export { streamProgram, type ProgramStreams } from "./streams.js";
