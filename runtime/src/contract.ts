@@ -111,6 +111,12 @@ export interface GraphInstance {
    * one generated loop. Returns false when the graph has none for this source.
    */
   pushRange?(source: number, from: number, to: number, time: number): boolean;
+  /**
+   * Optional fast path for a source whose stages ignore watermarks: pushes a decoded batch in one
+   * generated loop (event time read from each record; `time` is the arrival time of the batch for
+   * sources without event time). Returns false when the graph has none for this source.
+   */
+  pushBatch?(source: number, records: readonly unknown[], time: number): boolean;
 }
 
 export interface Program {

@@ -800,11 +800,15 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
   const push = graph.push[i]!;
   const field = s.field;
   const delay = s.delay;
+  // A graph with a generated batch loop for this source ignores its watermarks (empty probe).
+  const fused = graph.pushBatch?.(i, [], 0) === true;
   while (await refill(s)) {
     const recs = s.recs;
     const n = recs.length;
     let maxT = s.maxT;
-    if (field !== undefined) {
+    if (fused) {
+      graph.pushBatch!(i, recs, s.batchTime);
+    } else if (field !== undefined) {
       for (let j = 0; j < n; j++) {
         const r = recs[j];
         const t: number = r[field];

@@ -343,17 +343,43 @@ class Emitter {
     const cases: string[] = [];
     this.liveSources.forEach((src, i) => {
       if (src.decl.connector.kind !== "range") return;
-      const users = this.users.get(src.id) ?? [];
-      const b = new Body(4);
-      const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
-      if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
-      else this.deliver(src, "r", "t", b);
-      // Anything downstream (operator specs included) that can throw rules the fast path out.
-      if (Emitter.THROWING.test(b.text()) || this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m))) return;
-      cases.push(`      case ${i}:\n        for (let r = from; r < to; r++) {\n${b.text().replace(/^/gm, "  ")}\n        }\n        return true;`);
+      const body = this.loopBody(src, 5);
+      if (body === undefined) return;
+      cases.push(`      case ${i}:\n        for (let r = from; r < to; r++) {\n${body}\n        }\n        return true;`);
     });
     if (cases.length === 0) return undefined;
     return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+  }
+
+  /** The statements handling one record `r` of a source inside a generated loop, if allowed. */
+  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number): string | undefined {
+    const users = this.users.get(src.id) ?? [];
+    const b = new Body(depth);
+    const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
+    if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
+    else this.deliver(src, "r", "t", b);
+    // Anything downstream (operator specs included) that can throw rules the fast path out.
+    if (Emitter.THROWING.test(b.text()) || this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m))) return undefined;
+    return b.text();
+  }
+
+  /**
+   * `pushBatch(source, records, t)`: a decoded batch of a source whose stages ignore watermarks
+   * (stateless, or unwindowed aggregates), looped over in generated code with the stages fused in.
+   * Event time comes from each record; `t` is the batch's arrival time for other sources.
+   */
+  private batchLoop(): string | undefined {
+    const cases: string[] = [];
+    this.liveSources.forEach((src, i) => {
+      if (src.decl.connector.kind === "range" || this.needsWatermark(src)) return;
+      const body = this.loopBody(src, 5);
+      if (body === undefined) return;
+      const T = this.nodeType(src);
+      const et = src.decl.eventTime ? `\n          const t = r${prop(src.decl.eventTime.field)};` : "";
+      cases.push(`      case ${i}:\n        for (let j = 0; j < records.length; j++) {\n          const r = records[j]${this.js ? "" : ` as ${T}`};${et}\n${body}\n        }\n        return true;`);
+    });
+    if (cases.length === 0) return undefined;
+    return `  /** Whole batches of sources whose stages ignore watermarks: the loop with the stages fused in. */\n  pushBatch${this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
@@ -888,8 +914,11 @@ class Emitter {
       return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
-    const range = this.rangeLoop();
+    // Instrumented builds (the playground traces every record through `push`) keep one path.
+    const range = this.opts.instrument ? undefined : this.rangeLoop();
     if (range) out.push(range + "\n");
+    const batch = this.opts.instrument ? undefined : this.batchLoop();
+    if (batch) out.push(batch + "\n");
     out.push(methods.join("\n\n"));
     out.push(`}\n`);
     out.push(programLiteral);
