@@ -1,9 +1,10 @@
 // The flowc command line: check, run, build, graph, playground. File system, esbuild and
 // process handling live here, never in the compiler core.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile, isInternalError, type CompileResult } from "../pipeline";
 import { diagnosticsToJson, renderDiagnostics } from "../diagnostics/render";
 import { FLOWC_VERSION } from "../emit/emit";
@@ -104,24 +105,59 @@ async function buildModule(a: Args, main: boolean, minify = false, sourcemap = f
   return { exit: undefined, r, bundled, path, source };
 }
 
-async function cmdRun(a: Args): Promise<number> {
-  const b = await buildModule(a, false);
-  if (b.exit !== undefined) return b.exit;
+/**
+ * The bundled module of a program, from a cache keyed by the generated code and this flowc build:
+ * esbuild costs ~130 ms to load and start, more than compiling. Programs that import TypeScript
+ * files are not cached (their files may change without the generated code changing).
+ */
+async function runnableModule(a: Args): Promise<{ exit: number } | { file: string; path: string; cleanup?: string }> {
+  const { path, source } = readProgram(a.file);
+  const r = await compileFile(path, source);
+  const code = report(r, a.file!, source);
+  if (code !== undefined) return { exit: code };
+  const cacheable = (r.typed?.imports.length ?? 0) === 0;
+  const cacheDir = join(tmpdir(), `flowc-cache-${typeof process.getuid === "function" ? process.getuid() : "user"}`);
+  const key = createHash("sha256").update(`${FLOWC_VERSION}\0${builtAt()}\0${r.typescript}`).digest("hex").slice(0, 32);
+  const cached = join(cacheDir, `${key}.mjs`);
+  if (cacheable && existsSync(cached)) return { file: cached, path };
+  const bundled = await bundle(r.typescript!, { resolveDir: dirname(path), main: false });
+  if (cacheable) {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    writeFileSync(tmp, bundled.code);
+    renameSync(tmp, cached); // atomic: a concurrent run never reads half a file
+    return { file: cached, path };
+  }
   const dir = mkdtempSync(join(tmpdir(), "flowc-run-"));
+  const file = join(dir, "program.mjs");
+  writeFileSync(file, bundled.code);
+  return { file, path, cleanup: dir };
+}
+
+/** When this CLI bundle was built (its runtime sources are bundled into programs). */
+function builtAt(): string {
   try {
-    const file = join(dir, "program.mjs");
-    writeFileSync(file, b.bundled!.code);
-    const mod = (await import(pathToFileURL(file).href)) as { program: import("../../../runtime/src/contract").Program };
+    return String(statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  } catch {
+    return "unknown";
+  }
+}
+
+async function cmdRun(a: Args): Promise<number> {
+  const m = await runnableModule(a);
+  if ("exit" in m) return m.exit;
+  try {
+    const mod = (await import(pathToFileURL(m.file).href)) as { program: import("../../../runtime/src/contract").Program };
     const { runMain } = await import("../../../runtime/src/node");
     const argv: string[] = [];
     for (const o of a.flags.get("--out") ?? []) argv.push("--out", o);
     for (const f of ["--dead-letter", "--late"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
     if (a.bools.has("--strict")) argv.push("--strict");
     if (a.bools.has("--quiet")) argv.push("--quiet");
-    const { code } = await runMain(mod.program, { argv, baseDir: dirname(b.path!) });
+    const { code } = await runMain(mod.program, { argv, baseDir: dirname(m.path) });
     return code;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (m.cleanup) rmSync(m.cleanup, { recursive: true, force: true });
   }
 }
 
