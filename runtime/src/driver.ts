@@ -572,7 +572,6 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     });
   };
 
-  let graph: GraphInstance | undefined;
   const sources: SourceState[] = [];
   try {
     // --- tables --------------------------------------------------------------------------------
@@ -602,7 +601,6 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
     const ctx: RunContext = { emit, late, tables };
     const g = program.create(ctx);
-    graph = g;
 
     // --- sources -------------------------------------------------------------------------------
     for (let i = 0; i < program.sources.length; i++) {

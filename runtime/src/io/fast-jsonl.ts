@@ -145,10 +145,6 @@ export class JsonCursor {
     this.hint = 0;
   }
 
-  private fail(): void {
-    this.ok = false;
-  }
-
   private ws(): void {
     const b = this.b;
     let p = this.p;
