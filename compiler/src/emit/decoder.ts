@@ -276,10 +276,14 @@ function valueDecoder(base: string, type: RecordT, keep: readonly string[] | und
     .filter((f) => f.kept)
     .map((f) => (f.type.kind === "optional" ? `${key(f.name)}: ${f.local} ?? null` : isIdent(f.name) && f.local === f.name ? f.name : `${key(f.name)}: ${f.local}`))
     .join(", ")} }`;
+  // When the program reads only some fields (never the whole record: `keep` is set) and none of
+  // them is optional, the validated object itself serves as the record: no copy per value.
+  const inPlace = keep !== undefined && ss.every((f) => !f.kept || f.type.kind !== "optional");
+  const returned = inPlace ? (cx.js ? "o" : `o as unknown as ${cx.recordType}`) : result;
   const sig = cx.js ? `function ${base}Value(v)` : `function ${base}Value(v: unknown): ${cx.recordType} | undefined`;
   return (
     `/** ${cx.where} — decoder of ${type.name ?? "the source's records"} given as JavaScript values (iterables); \`undefined\`: the general way. */\n` +
-    `${sig} {\n  if (typeof v !== "object" || v === null) return undefined;\n  const o = v${cx.js ? "" : " as Record<string, unknown>"};\n${lines.join("\n")}\n  return ${result};\n}`
+    `${sig} {\n  if (typeof v !== "object" || v === null) return undefined;\n  const o = v${cx.js ? "" : " as Record<string, unknown>"};\n${lines.join("\n")}\n  return ${returned};\n}`
   );
 }
 

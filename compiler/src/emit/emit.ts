@@ -132,7 +132,7 @@ class Emitter {
   private nodeType(n: Node): string {
     if (n.kind === "source") {
       const t = this.sourceType(n);
-      return this.typeName(t, n.decl.type.kind === "record" && n.decl.type.name ? n.decl.type.name : `${n.decl.name}Record`, `${this.where(n.decl.span)} — ${n.keep ? "only the fields the program reads are decoded" : "records of source " + n.decl.name}`);
+      return this.typeName(t, n.decl.type.kind === "record" && n.decl.type.name ? n.decl.type.name : `${n.decl.name}Record`, `${this.where(n.decl.span)} — ${n.keep && n.type.kind === "record" && n.keep.length < n.type.fields.length ? "only the fields the program reads are decoded" : "records of source " + n.decl.name}`);
     }
     if (n.kind === "output") return this.typeName(n.type, n.decl.name, `${this.where(n.decl.span)} — rows of output ${n.decl.name}`);
     const hint = n.kind === "agg" ? `Agg${n.id}Row` : n.kind === "join" ? `Join${n.id}Row` : `Row${n.id}`;

@@ -110,8 +110,10 @@ export function pushDownProjections(g: Graph): Graph {
     const need = live.out(n.id);
     if (need === "all") continue;
     if (n.decl.eventTime) need.add(n.decl.eventTime.field);
+    // Set even when every field is read: it also says the whole record is never used as a
+    // value, so decoders may hand over a validated input object without copying it.
     const keep = n.type.fields.map((f) => f.name).filter((f) => need.has(f));
-    if (keep.length < n.type.fields.length) nodes.set(n.id, { ...n, keep });
+    nodes.set(n.id, { ...n, keep });
   }
   return { ...g, nodes };
 }
