@@ -74,6 +74,33 @@ interface Slot {
   inner: Type;
 }
 
+/**
+ * The cursor call reading a scalar field (shared by the JSONL and CSV decoders); a kept string
+ * goes through an interning table. Undefined for arrays and records.
+ */
+function scalarRead(s: Slot, base: string, imports: Set<string>, consts: string[], skipString: string): string | undefined {
+  switch (s.inner.kind) {
+    case "int":
+      return "c.int()";
+    case "float":
+    case "duration":
+      return "c.float()";
+    case "bool":
+      return "c.bool()";
+    case "time":
+      return "c.time()";
+    case "string": {
+      if (!s.kept) return skipString;
+      const table = `${constName(base)}_${constName(s.name)}`;
+      imports.add("StringTable");
+      consts.push(`const ${table} = new StringTable();`);
+      return `c.str(${table})`;
+    }
+    default:
+      return undefined;
+  }
+}
+
 function slots(type: RecordT, keep: readonly string[] | undefined, taken: Set<string>): Slot[] {
   return type.fields.map((f) => {
     const kept = keep === undefined || keep.includes(f.name);
@@ -114,37 +141,14 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
   const m = masks(required.length);
   const cases: string[] = [];
   ss.forEach((s, i) => {
-    let read: string;
-    switch (s.inner.kind) {
-      case "int":
-        read = "c.int()";
-        break;
-      case "float":
-      case "duration":
-        read = "c.float()";
-        break;
-      case "bool":
-        read = "c.bool()";
-        break;
-      case "time":
-        read = "c.time()";
-        break;
-      case "string":
-        if (s.kept) {
-          const table = `${constName(base)}_${constName(s.name)}`;
-          imports.add("StringTable");
-          consts.push(`const ${table} = new StringTable();`);
-          read = `c.str(${table})`;
-        } else read = "c.skipStr()";
-        break;
-      default: {
-        // Arrays and records: their JSON text is parsed and converted (also when not kept: the
-        // elements' types must still be checked).
-        imports.add("makeDecoder");
-        const conv = `${constName(base)}_${constName(s.name)}_VALUE`;
-        consts.push(`const ${conv} = makeDecoder(${cx.schema(s.inner)});`);
-        read = `c.json(${conv})`;
-      }
+    let read = scalarRead(s, base, imports, consts, "c.skipStr()");
+    if (read === undefined) {
+      // Arrays and records: their JSON text is parsed and converted (also when not kept: the
+      // elements' types must still be checked).
+      imports.add("makeDecoder");
+      const conv = `${constName(base)}_${constName(s.name)}_VALUE`;
+      consts.push(`const ${conv} = makeDecoder(${cx.schema(s.inner)});`);
+      read = `c.json(${conv})`;
     }
     let stmt: string;
     if (s.kept) stmt = s.optional ? `${s.local} = c.isNull() ? null : ${read};` : `${s.local} = ${read};`;
@@ -182,33 +186,8 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
   const consts: string[] = [`const ${COLS} = new CsvColumns(${JSON.stringify(ss.map((s) => s.name))}, ${JSON.stringify(ss.map((s) => s.optional))});`];
   const cases: string[] = [];
   ss.forEach((s, i) => {
-    let read: string;
-    switch (s.inner.kind) {
-      case "int":
-        read = "c.int()";
-        break;
-      case "float":
-      case "duration":
-        read = "c.float()";
-        break;
-      case "bool":
-        read = "c.bool()";
-        break;
-      case "time":
-        read = "c.time()";
-        break;
-      case "string":
-        if (s.kept) {
-          const table = `${constName(base)}_${constName(s.name)}`;
-          imports.add("StringTable");
-          consts.push(`const ${table} = new StringTable();`);
-          read = `c.str(${table})`;
-        } else read = "c.skip()";
-        break;
-      default:
-        // JSON in a cell: only via the general path.
-        read = "c.fail()";
-    }
+    // JSON in a cell (arrays, records): only via the general path.
+    const read = scalarRead(s, base, imports, consts, "c.skip()") ?? "c.fail()";
     let stmt: string;
     if (s.inner.kind === "string") {
       // An empty unquoted cell: "" in a string column, null in an optional one.
