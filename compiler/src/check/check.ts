@@ -1381,30 +1381,25 @@ function windowText(w: WindowInfo | undefined): string {
   return w.kind === "hop" ? `hop(${d(w.size)}, ${d(w.slide)})` : `${w.kind}(${d(w.size)})`;
 }
 
-/** Paths that are non-null when `cond` is true: `x != null`, `not (x == null)`, conjunctions. */
-export function nonNullPaths(cond: TExpr): string[] {
-  if (cond.kind === "binary" && cond.op === "and") return [...nonNullPaths(cond.left), ...nonNullPaths(cond.right)];
-  if (cond.kind === "binary" && cond.op === "ne") {
-    const [a, b] = [cond.left, cond.right];
+/**
+ * Paths known non-null when `cond` evaluates to `when`: `x != null` (true), `x == null` (false),
+ * through `and` (true) / `or` (false) and `not`.
+ */
+function narrowedPaths(cond: TExpr, when: boolean): string[] {
+  const [joiner, test] = when ? (["and", "ne"] as const) : (["or", "eq"] as const);
+  if (cond.kind === "binary" && cond.op === joiner) return [...narrowedPaths(cond.left, when), ...narrowedPaths(cond.right, when)];
+  if (cond.kind === "binary" && cond.op === test) {
     const isNull = (x: TExpr) => x.kind === "lit" && x.value === null;
-    const p = isNull(b) ? canonicalPath(a) : isNull(a) ? canonicalPath(b) : undefined;
+    const p = isNull(cond.right) ? canonicalPath(cond.left) : isNull(cond.left) ? canonicalPath(cond.right) : undefined;
     return p ? [p] : [];
   }
-  if (cond.kind === "unary" && cond.op === "not") return nullPaths(cond.operand);
+  if (cond.kind === "unary" && cond.op === "not") return narrowedPaths(cond.operand, !when);
   return [];
 }
 
-/** Paths that are non-null when `cond` is false: `x == null`, disjunctions. */
-export function nullPaths(cond: TExpr): string[] {
-  if (cond.kind === "binary" && cond.op === "or") return [...nullPaths(cond.left), ...nullPaths(cond.right)];
-  if (cond.kind === "binary" && cond.op === "eq") {
-    const [a, b] = [cond.left, cond.right];
-    const isNull = (x: TExpr) => x.kind === "lit" && x.value === null;
-    const p = isNull(b) ? canonicalPath(a) : isNull(a) ? canonicalPath(b) : undefined;
-    return p ? [p] : [];
-  }
-  if (cond.kind === "unary" && cond.op === "not") return nonNullPaths(cond.operand);
-  return [];
-}
+/** Paths that are non-null when `cond` is true. */
+export const nonNullPaths = (cond: TExpr): string[] => narrowedPaths(cond, true);
+/** Paths that are non-null when `cond` is false. */
+export const nullPaths = (cond: TExpr): string[] => narrowedPaths(cond, false);
 
 export type { RecordT };
