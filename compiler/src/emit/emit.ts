@@ -30,6 +30,14 @@ export interface EmitOptions {
 }
 
 /** Builds one function body: lines, indentation, fresh local names. */
+/** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
+interface LoopState {
+  before: Body;
+  after: Body;
+  taken: Set<string>;
+  aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
+}
+
 class Body {
   readonly lines: string[] = [];
   readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
@@ -64,6 +72,12 @@ class Emitter {
   private readonly methods: string[] = [];
   private readonly schemas = new Map<string, string>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
+  /** Aggs whose update a generated loop may inline (see inlineAgg). */
+  private readonly inlineAggs = new Set<NodeId>();
+  /** Initial value of each state field of an agg: field name → JS. */
+  private readonly stateInits = new Map<NodeId, Map<string, string>>();
+  /** Set while a generated loop's body is being written. */
+  private loop: LoopState | undefined = undefined;
 
   constructor(private readonly g: Graph, private readonly source: string, private readonly opts: EmitOptions) {
     this.users = consumers(g);
@@ -137,7 +151,7 @@ class Emitter {
     if (n.kind === "output") return this.typeName(n.type, n.decl.name, `${this.where(n.decl.span)} — rows of output ${n.decl.name}`);
     const hint = n.kind === "agg" ? `Agg${n.id}Row` : n.kind === "join" ? `Join${n.id}Row` : `Row${n.id}`;
     // A record type equal to an output's gets the output's name (declared first below).
-    return this.typeName(n.type, hint);
+    return this.typeName(this.emittedType(n.id), hint);
   }
 
   private sourceType(n: Extract<Node, { kind: "source" }>): Type {
@@ -162,7 +176,10 @@ class Emitter {
 
   private emittedType(id: NodeId): Type {
     const n = this.g.nodes.get(id)!;
-    return n.kind === "source" ? this.sourceType(n) : n.type;
+    if (n.kind === "source") return this.sourceType(n);
+    // A chain of filters passes its input's elements on as they are (a source's projected records).
+    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return this.emittedType(n.input);
+    return n.type;
   }
 
   private nodeTypeById(id: NodeId): string {
@@ -172,7 +189,7 @@ class Emitter {
   // ---- delivery: what a node does with each record it emits -------------------------------------
 
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
-  private deliver(from: Node, row: string, t: string, body: Body, k = "k") {
+  private deliver(from: Node, row: string, t: string, body: Body, k = "k", value?: Value) {
     if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
@@ -184,7 +201,8 @@ class Emitter {
           body.line(`this.n${c.id}(${row}, ${t});`);
           break;
         case "agg":
-          body.line(c.window ? `this.op${c.id}.push(${row}, ${t});` : `this.n${c.id}(${row}, ${t});`);
+          if (this.loop !== undefined && this.inlineAggs.has(c.id)) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
+          else body.line(c.window ? `this.op${c.id}.push(${row}, ${t});` : `this.n${c.id}(${row}, ${t});`);
           break;
         case "top":
         case "distinct":
@@ -324,7 +342,7 @@ class Emitter {
     const consumersCount = (this.users.get(n.id) ?? []).length;
     let row = valueJs(v);
     if (consumersCount > 1 && !isSimple(row)) row = b.hoist(row, "row");
-    this.deliver(n, row, "t", b);
+    this.deliver(n, row, "t", b, "k", v);
     while (loops-- > 0) {
       b.depth--;
       b.line("}");
@@ -343,24 +361,84 @@ class Emitter {
     const cases: string[] = [];
     this.liveSources.forEach((src, i) => {
       if (src.decl.connector.kind !== "range") return;
-      const body = this.loopBody(src, 5);
-      if (body === undefined) return;
-      cases.push(`      case ${i}:\n        for (let r = from; r < to; r++) {\n${body}\n        }\n        return true;`);
+      const loop = this.loopBody(src, 4);
+      if (loop === undefined) return;
+      cases.push(this.loopCase(i, loop, `for (let r = from; r < to; r++) {`, ""));
     });
     if (cases.length === 0) return undefined;
     return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
   }
 
-  /** The statements handling one record `r` of a source inside a generated loop, if allowed. */
-  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number): string | undefined {
+  /** One source's case of a generated loop method: `head` opens the loop, `first` starts its body. */
+  private loopCase(i: number, loop: { before: string; body: string; after: string }, head: string, first: string): string {
+    const text = `${loop.before}${loop.before ? "\n" : ""}        ${head}${first}\n${loop.body}\n        }\n${loop.after}${loop.after ? "\n" : ""}        return true;`;
+    return loop.before || loop.after ? `      case ${i}: {\n${text}\n      }` : `      case ${i}:\n${text}`;
+  }
+
+  /**
+   * The statements handling one record `r` of a source inside a generated loop, if allowed:
+   * `body` goes inside the loop, `before` and `after` around it (aggregate states held in locals).
+   */
+  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number): { before: string; body: string; after: string } | undefined {
     const users = this.users.get(src.id) ?? [];
-    const b = new Body(depth);
-    const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
-    if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
-    else this.deliver(src, "r", "t", b);
+    const b = new Body(depth + 1);
+    const loop: LoopState = { before: new Body(depth), after: new Body(depth), taken: b.taken, aggs: new Map() };
+    this.loop = loop;
+    try {
+      const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
+      if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
+      else this.deliver(src, "r", "t", b);
+    } finally {
+      this.loop = undefined;
+    }
     // Anything downstream (operator specs included) that can throw rules the fast path out.
     if (Emitter.THROWING.test(b.text()) || this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m))) return undefined;
-    return b.text();
+    for (const [id, a] of loop.aggs) {
+      const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
+      loop.after.line(`if (${a.seen}) {`);
+      if (a.byRef) loop.after.line(`  this.one${id} = ${a.state};`);
+      else loop.after.line(`  if (${a.state} === undefined) this.one${id} = ${a.state} = new Agg${id}State();`);
+      for (const line of back) loop.after.line(`  ${line}`);
+      loop.after.line(`}`);
+    }
+    return { before: loop.before.text(), body: b.text(), after: loop.after.text() };
+  }
+
+  /**
+   * Inside a generated loop, the update of an unwindowed agg without keys read only by `emit
+   * final`: its state fields live in locals for the whole loop (registers, not memory), written
+   * back after it — the loop a careful engineer writes for a reduction.
+   */
+  private inlineAgg(n: Extract<Node, { kind: "agg" }>, value: Value, b: Body, loop: LoopState) {
+    const id = n.id;
+    let a = loop.aggs.get(id);
+    if (a === undefined) {
+      const state = localName(`s${id}`, loop.taken);
+      const seen = localName(`seen${id}`, loop.taken);
+      // Sets, sketches and lists are updated in place: their state exists before the loop. Else
+      // the state is made after the loop (allocating before it measurably slows V8's loop).
+      const byRef = n.aggs.some((c) => ["count_distinct", "approx_count_distinct", "percentile", "collect"].includes(c.fn));
+      loop.before.line(byRef ? `const ${state} = this.one${id} ?? new Agg${id}State();` : `let ${state} = this.one${id};`);
+      loop.before.line(`let ${seen} = false;`);
+      a = { state, seen, byRef, fields: new Map() };
+      loop.aggs.set(id, a);
+    }
+    const agg = a;
+    const inits = this.stateInits.get(id)!;
+    const local = (f: string): string => {
+      if (agg.byRef) return `${agg.state}.${f}`;
+      let name = agg.fields.get(f);
+      if (name === undefined) {
+        name = localName(`${agg.state}_${f}`, loop.taken);
+        agg.fields.set(f, name);
+        loop.before.line(`let ${name} = ${agg.state} !== undefined ? ${agg.state}.${f} : ${inits.get(f)};`);
+      }
+      return name;
+    };
+    b.line(this.comment(n.spans[0]!));
+    b.line(`${agg.seen} = true;`);
+    const env: ExprEnv = { vars: new Map([["r", value]]), hoist: b.hoist, use: this.use, js: this.js };
+    n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, b, new Body(), env, true, local));
   }
 
   /**
@@ -372,11 +450,11 @@ class Emitter {
     const cases: string[] = [];
     this.liveSources.forEach((src, i) => {
       if (src.decl.connector.kind === "range" || this.needsWatermark(src)) return;
-      const body = this.loopBody(src, 5);
-      if (body === undefined) return;
+      const loop = this.loopBody(src, 4);
+      if (loop === undefined) return;
       const T = this.nodeType(src);
       const et = src.decl.eventTime ? `\n          const t = r${prop(src.decl.eventTime.field)};` : "";
-      cases.push(`      case ${i}:\n        for (let j = 0; j < records.length; j++) {\n          const r = records[j]${this.js ? "" : ` as ${T}`};${et}\n${body}\n        }\n        return true;`);
+      cases.push(this.loopCase(i, loop, `for (let j = 0; j < records.length; j++) {`, `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${et}`));
     });
     if (cases.length === 0) return undefined;
     return `  /** Whole batches of sources whose stages ignore watermarks: the loop with the stages fused in. */\n  pushBatch${this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
@@ -529,10 +607,17 @@ class Emitter {
     const results: string[] = [];
     let mergeable = true;
     const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
+    const inits = new Map<string, string>();
+    this.stateInits.set(id, inits);
     n.aggs.forEach((a, i) => {
       const f = `a${i}`;
       const r = this.aggregate(a, f, add, merge, inEnv(add), !w);
       stateFields.push(...r.fields.map((x) => `  ${x}`));
+      // `[readonly ]name[: T] = init;`
+      for (const x of r.fields) {
+        const m = /^(?:readonly )?(\w+)(?::[^=]*)? = (.*);$/.exec(x);
+        if (m) inits.set(m[1]!, m[2]!);
+      }
       results.push(r.result);
       if (!r.mergeable) mergeable = false;
     });
@@ -582,6 +667,7 @@ class Emitter {
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
       if (store === "one") {
+        if (this.finalOnly(n)) this.inlineAggs.add(id);
         this.fields.push(`  ${agg}\n  ${this.mod("private")}one${id}${this.ann(`${st} | undefined`)} = undefined;`);
         b.line(`const k = 0;`);
         b.line(`let s = this.one${id};`);
@@ -630,7 +716,7 @@ class Emitter {
    * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
    * Every aggregate but count() skips null inputs.
    */
-  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean): { fields: string[]; result: string; mergeable: boolean } {
+  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): { fields: string[]; result: string; mergeable: boolean } {
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
     const vT = argT ? this.names.ts(stripOptional(argT)) : "number";
@@ -643,55 +729,55 @@ class Emitter {
     const exactSum = argT !== undefined && stripOptional(argT).kind !== "float";
     switch (a.fn) {
       case "count":
-        add.line(`s.${f}++;`);
+        add.line(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
         return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
       case "count_expr":
-        guard(`s.${f}++;`);
+        guard(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
         return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
       case "sum":
         if (!optional) {
-          add.line(`s.${f} += ${val};`);
+          add.line(`${S(f)} += ${val};`);
           merge.line(`s.${f} += o.${f};`);
           return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: exactSum };
         }
-        add.line(`if (${val} !== null) { s.${f} += ${val}; s.${f}n = true; }`);
+        add.line(`if (${val} !== null) { ${S(f)} += ${val}; ${S(f + "n")} = true; }`);
         merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
         return { fields: [`${f} = 0;`, `${f}n = false;`], result: `(s.${f}n ? s.${f} : null)`, mergeable: exactSum };
       case "avg":
-        guard(optional ? `{ s.${f} += ${val}; s.${f}c++; }` : `s.${f} += ${val}; s.${f}c++;`);
+        guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
         merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
         return { fields: [`${f} = 0;`, `${f}c = 0;`], result: optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`, mergeable: exactSum };
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
-        add.line(`if (${optional ? `${val} !== null && ` : ""}(s.${f} === null || ${val} ${cmp} s.${f})) s.${f} = ${val};`);
+        add.line(`if (${optional ? `${val} !== null && ` : ""}(${S(f)} === null || ${val} ${cmp} ${S(f)})) ${S(f)} = ${val};`);
         merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
         return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: true };
       }
       case "first":
-        add.line(`if (!s.${f}s${optional ? ` && ${val} !== null` : ""}) { s.${f} = ${val}; s.${f}s = true; }`);
+        add.line(`if (!${S(f + "s")}${optional ? ` && ${val} !== null` : ""}) { ${S(f)} = ${val}; ${S(f + "s")} = true; }`);
         return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`, `${f}s = false;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "last":
-        guard(`s.${f} = ${val};`);
+        guard(`${S(f)} = ${val};`);
         return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "count_distinct":
-        guard(`s.${f}.add(${val});`);
+        guard(`${S(f)}.add(${val});`);
         merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
         return { fields: [`${this.mod("readonly")}${f} = new Set${this.targs(vT)}();`], result: `s.${f}.size`, mergeable: true };
       case "approx_count_distinct":
         this.use("HyperLogLog");
-        guard(`s.${f}.add(${val});`);
+        guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
         return { fields: [`${this.mod("readonly")}${f} = new HyperLogLog();`], result: `s.${f}.count()`, mergeable: true };
       case "percentile":
         this.use("Percentile");
-        guard(`s.${f}.add(${val});`);
+        guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
         return { fields: [`${this.mod("readonly")}${f} = new Percentile();`], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`, mergeable: true };
       case "collect":
-        guard(`s.${f}.push(${val});`);
+        guard(`${S(f)}.push(${val});`);
         return { fields: [`${this.mod("readonly")}${f}${this.ann(`${vT}[]`)} = [];`], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
       case "max_by":
       case "min_by": {
@@ -700,7 +786,7 @@ class Emitter {
         const kv = isSimple(kj) ? kj : add.hoist(kj, "by");
         const cmp = a.fn === "max_by" ? ">" : "<";
         // Strict comparison: the first record with the extreme key wins.
-        add.line(`if (${kv} !== null && (s.${f}k === null || ${kv} ${cmp} s.${f}k)) { s.${f}k = ${kv}; s.${f} = ${val}; }`);
+        add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
         const resultNullable = optional || a.args[1]!.type.kind === "optional";
         return { fields: [`${f}${this.ann(`${this.names.ts(argT!)} | null`)} = null;`, `${f}k${this.ann(`${kT} | null`)} = null;`], result: resultNullable ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       }
