@@ -112,11 +112,31 @@ export interface GraphInstance {
    */
   pushRange?(source: number, from: number, to: number, time: number): boolean;
   /**
-   * Optional fast path for a source whose stages ignore watermarks: pushes a decoded batch in one
-   * generated loop (event time read from each record; `time` is the arrival time of the batch for
-   * sources without event time). Returns false when the graph has none for this source.
+   * Optional fast path: pushes a decoded batch of one source in one generated loop (event time
+   * read from each record; `time` is the arrival time of the batch for sources without event
+   * time), raising the source's watermark as the per-record path does (`advance` after each record
+   * whose time exceeds the largest so far, `maxTime`). Returns the new largest time, or NaN when
+   * the graph has no loop for this source.
    */
-  pushBatch?(source: number, records: readonly unknown[], time: number): boolean;
+  pushBatch?(source: number, records: readonly unknown[], time: number, maxTime: number): number;
+  /**
+   * Optional fast path for a source given as a synchronous iterable: pulls up to `max` items,
+   * decodes each with the source's generated value decoder (an item it does not accept goes to
+   * `slow(item, k)`, the general decoder: a record, or undefined for a bad item it reported) and
+   * pushes it through the fused stages, raising the watermark as `pushBatch` does. Updates `st`.
+   * Returns false when the graph has no such loop for this source.
+   */
+  pullBatch?(source: number, items: Iterator<unknown>, max: number, time: number, st: PullState, slow: (item: unknown, k: number) => unknown): boolean;
+}
+
+/** What `pullBatch` reads and updates. */
+export interface PullState {
+  /** The largest event time so far (the watermark step compares with it). */
+  maxTime: number;
+  /** Items taken from the iterator, good and bad. */
+  count: number;
+  /** The iterator has ended. */
+  done: boolean;
 }
 
 export interface Program {

@@ -14,7 +14,7 @@
 // Everything environment-specific (files, stdio, TTY) goes through an `Env` (env.ts); on Node the
 // default one is loaded from node.ts by a dynamic import, so this module stays browser-safe.
 
-import type { ConnectorSpec, Format, GraphInstance, OutputSpec, Program, RunContext, Schema, SourceDecoders } from "./contract.js";
+import type { ConnectorSpec, Format, GraphInstance, OutputSpec, Program, PullState, RunContext, Schema, SourceDecoders } from "./contract.js";
 import { DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "./decode.js";
 import type { Env, OutputSink } from "./env.js";
 import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "./format.js";
@@ -217,7 +217,24 @@ interface Input {
   size?: number;
   /** A `range(from, to)` source: a single-source run loops over it without batches. */
   range?: { from: number; to: number };
+  /** A synchronous iterable with a generated value decoder: a graph may pull it itself. */
+  items?: PullSource;
 }
+
+/** The items of a synchronous iterable and the general decoder behind the generated one. */
+interface PullSource {
+  iterable: Iterable<unknown>;
+  general: (v: unknown) => unknown;
+}
+
+/** `pullBatch` is offered a source's iterable when it is synchronous and has a generated decoder. */
+function pullSource(src: Iterable<unknown> | AsyncIterable<unknown>, general: (v: unknown) => unknown, decode: SourceDecoders | undefined): PullSource | undefined {
+  if (decode?.value === undefined || typeof (src as any)[Symbol.asyncIterator] === "function") return undefined;
+  return { iterable: src as Iterable<unknown>, general };
+}
+
+/** Items a generated pull loop takes between two looks at stop requests, outputs and progress. */
+const PULL_BATCH = 4096;
 
 const ITERABLE_BATCH = 1024;
 
@@ -233,13 +250,18 @@ function rawText(v: unknown): string {
  * Batches of decoded values from a JavaScript iterable. A synchronous iterable is read
  * ITERABLE_BATCH items at a time; an async one item by item (it may be live: a batch must not
  * wait for items that have not happened yet). Bad items are numbered from 1 like lines.
+ * `fast` is the source's generated decoder (`undefined`: the general way, which also reports).
  */
-async function* iterableBatches(src: Iterable<unknown> | AsyncIterable<unknown>, decode: (v: unknown) => unknown): AsyncGenerator<ReadBatch> {
+async function* iterableBatches(
+  src: Iterable<unknown> | AsyncIterable<unknown>,
+  general: (v: unknown) => unknown,
+  fast?: (v: unknown) => unknown,
+): AsyncGenerator<ReadBatch> {
   let n = 0;
-  const one = (v: unknown, records: unknown[], bad: BadRecord[] | undefined): BadRecord[] | undefined => {
-    n++;
+  /** The general way: the decoded record, or the item reported as bad. */
+  const slow = (v: unknown, records: unknown[], bad: BadRecord[] | undefined): BadRecord[] | undefined => {
     try {
-      records.push(decode(v));
+      records.push(general(v));
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       (bad ??= []).push({ line: n, raw: rawText(v), error: e.message, index: records.length });
@@ -248,8 +270,10 @@ async function* iterableBatches(src: Iterable<unknown> | AsyncIterable<unknown>,
   };
   if (typeof (src as any)[Symbol.asyncIterator] === "function") {
     for await (const v of src as AsyncIterable<unknown>) {
+      n++;
       const records: unknown[] = [];
-      const bad = one(v, records, undefined);
+      const r = fast === undefined ? undefined : fast(v);
+      const bad = r !== undefined ? (records.push(r), undefined) : slow(v, records, undefined);
       yield bad ? { records, bad, bytes: 0 } : { records, bytes: 0 };
     }
     return;
@@ -258,26 +282,21 @@ async function* iterableBatches(src: Iterable<unknown> | AsyncIterable<unknown>,
   for (;;) {
     const records: unknown[] = [];
     let bad: BadRecord[] | undefined;
-    let r = it.next();
-    for (let k = 0; !r.done; ) {
-      bad = one(r.value, records, bad);
-      if (++k === ITERABLE_BATCH) break;
-      r = it.next();
+    let done = false;
+    for (let k = 0; k < ITERABLE_BATCH; k++) {
+      const x = it.next();
+      if (x.done) {
+        done = true;
+        break;
+      }
+      n++;
+      const r = fast === undefined ? undefined : fast(x.value);
+      if (r !== undefined) records.push(r);
+      else bad = slow(x.value, records, bad);
     }
     if (records.length > 0 || bad) yield bad ? { records, bad, bytes: 0 } : { records, bytes: 0 };
-    if (r.done) return;
+    if (done) return;
   }
-}
-
-/** The general value decoder, behind the source's generated one when it has one. */
-function valueDecoder(schema: Schema, keep: readonly string[] | undefined, decode: SourceDecoders | undefined): (v: unknown) => unknown {
-  const general = makeDecoder(schema, keep);
-  const fast = decode?.value;
-  if (fast === undefined) return general;
-  return (v) => {
-    const r = fast(v);
-    return r !== undefined ? r : general(v);
-  };
 }
 
 /** Batches of arrays from a trusted generator (no validation): the arrays are used as they are. */
@@ -339,6 +358,8 @@ interface SourceState {
   failAfter?: BadRecord;
   /** See Input.range. */
   range?: { from: number; to: number };
+  /** See Input.items. */
+  items?: PullSource;
 }
 
 const compact = (n: number): string =>
@@ -497,7 +518,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined, decode?: SourceDecoders): Promise<Input> => {
     const override = overrides[name];
     if (override !== undefined) {
-      return { label: `<${name}>`, batches: iterableBatches(override, valueDecoder(schema, keep, decode)) };
+      const general = makeDecoder(schema, keep);
+      const items = pullSource(override, general, decode);
+      return { label: `<${name}>`, batches: iterableBatches(override, general, decode?.value), ...(items && { items }) };
     }
     const fromBytes = (label: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: Format, size?: number): Input => {
       const batches =
@@ -526,8 +549,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         return fromBytes("<stdin>", env.stdin().chunks, connector.format);
       case "range":
         return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to), range: { from: connector.from, to: connector.to } };
-      case "iterable":
-        return { label: `<${name}>`, batches: iterableBatches(connector.iterable, valueDecoder(schema, keep, decode)) };
+      case "iterable": {
+        const general = makeDecoder(schema, keep);
+        const items = pullSource(connector.iterable, general, decode);
+        return { label: `<${name}>`, batches: iterableBatches(connector.iterable, general, decode?.value), ...(items && { items }) };
+      }
       case "nexmark": {
         const factory = options.nexmark ?? registeredNexmark;
         if (factory) return { label: `<${name}>`, batches: iterableBatches(factory(connector), makeDecoder(schema, keep)) };
@@ -634,6 +660,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       };
       if (input.size !== undefined) s.size = input.size;
       if (input.range !== undefined) s.range = input.range;
+      if (input.items !== undefined) s.items = input.items;
       sources.push(s);
     }
 
@@ -719,6 +746,12 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     };
     if (sources.length === 1 && sources[0]!.range !== undefined) {
       await runRange(g, sources[0]!, stopped, afterBatch, failed);
+    } else if (sources.length === 1 && sources[0]!.items !== undefined && hasPullLoop(g, sources[0]!.index)) {
+      const badItem = (s: SourceState, b: BadRecord): void => {
+        reportBad(s.name, s.label, b);
+        if (strict) throw new StrictInputError(s.name, s.label, b.line, b.error);
+      };
+      await runPull(g, sources[0]!, stopped, afterBatch, badItem);
     } else if (sources.length === 1) {
       await runSingle(g, sources[0]!, refill, afterBatch, failed);
     } else if (sources.length > 1) {
@@ -792,20 +825,61 @@ async function runRange(graph: GraphInstance, s: SourceState, stopped: () => boo
   graph.advance(i, Infinity);
 }
 
+const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
+
+/** True when the graph has a generated pull loop for source `i` (an empty probe says). */
+function hasPullLoop(graph: GraphInstance, i: number): boolean {
+  const st: PullState = { maxTime: -Infinity, count: 0, done: false };
+  return graph.pullBatch?.(i, noItems, 0, 0, st, () => undefined) === true;
+}
+
+/**
+ * One source given as a synchronous iterable, pulled by the graph's generated loop: items go from
+ * the iterator through the decoder and the stages without being stored in a batch.
+ */
+async function runPull(graph: GraphInstance, s: SourceState, stopped: () => boolean, afterBatch: () => Promise<void>, badItem: (s: SourceState, b: BadRecord) => void): Promise<void> {
+  const i = s.index;
+  const { iterable, general } = s.items!;
+  const it = iterable[Symbol.iterator]();
+  const st: PullState = { maxTime: -Infinity, count: 0, done: false };
+  let bad = 0;
+  const slow = (v: unknown, k: number): unknown => {
+    try {
+      return general(v);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      bad++;
+      badItem(s, { line: st.count + k + 1, raw: rawText(v), error: e.message, index: 0 });
+      return undefined;
+    }
+  };
+  try {
+    while (!st.done && !stopped()) {
+      graph.pullBatch!(i, it, PULL_BATCH, Date.now(), st, slow);
+      s.count = st.count - bad; // records in: the good ones
+      await afterBatch();
+    }
+  } finally {
+    if (!st.done) it.return?.();
+  }
+  graph.advance(i, Infinity);
+}
+
 /** One source: every batch straight into the graph. */
 async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, afterBatch: () => Promise<void>, failed: RecordFailure): Promise<void> {
   const i = s.index;
   const push = graph.push[i]!;
   const field = s.field;
   const delay = s.delay;
-  // A graph with a generated batch loop for this source ignores its watermarks (empty probe).
-  const fused = graph.pushBatch?.(i, [], 0) === true;
+  // A graph with a generated batch loop for this source (an empty probe says whether it has one).
+  const batch = graph.pushBatch?.(i, [], -Infinity, -Infinity);
+  const fused = batch !== undefined && !Number.isNaN(batch);
   while (await refill(s)) {
     const recs = s.recs;
     const n = recs.length;
     let maxT = s.maxT;
     if (fused) {
-      graph.pushBatch!(i, recs, s.batchTime);
+      maxT = graph.pushBatch!(i, recs, s.batchTime, maxT);
     } else if (field !== undefined) {
       for (let j = 0; j < n; j++) {
         const r = recs[j];

@@ -8,6 +8,7 @@ export type {
   GraphInstance,
   OutputSpec,
   Program,
+  PullState,
   RecordSchema,
   RunContext,
   Schema,

@@ -33,6 +33,8 @@ export interface GeneratedDecoders {
   typeImports: string[];
   /** The object literal for `SourceSpec.decode`. */
   spec: string;
+  /** The decoder of JavaScript values, when there is one: its function name. */
+  value?: string;
 }
 
 /** Field names a plain object literal cannot carry as own data properties the simple way. */
@@ -62,7 +64,9 @@ export function emitSourceDecoders(base: string, type: Type, keep: readonly stri
     parts.push(value);
     spec.push(`value: ${base}Value`);
   }
-  return { code: parts.join("\n\n"), imports: [...imports].sort(), typeImports: [...typeImports].sort(), spec: `{ ${spec.join(", ")} }` };
+  const d: GeneratedDecoders = { code: parts.join("\n\n"), imports: [...imports].sort(), typeImports: [...typeImports].sort(), spec: `{ ${spec.join(", ")} }` };
+  if (value) d.value = `${base}Value`;
+  return d;
 }
 
 interface Slot {

@@ -202,7 +202,10 @@ class Emitter {
           break;
         case "agg":
           if (this.loop !== undefined && this.inlineAggs.has(c.id)) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
-          else body.line(c.window ? `this.op${c.id}.push(${row}, ${t});` : `this.n${c.id}(${row}, ${t});`);
+          // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
+          // entry; instrumented builds keep `push`, which the playground's tracer wraps.
+          else if (c.window) body.line(`this.op${c.id}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
+          else body.line(`this.n${c.id}(${row}, ${t});`);
           break;
         case "top":
         case "distinct":
@@ -323,7 +326,7 @@ class Emitter {
    * The statements of a chain over element `r` at time `t`, ending with the delivery to its
    * consumers; `skip` drops the element (`return` in the chain's method, `continue` in a loop).
    */
-  private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue") {
+  private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue" | "break rec") {
     const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
     let skip: string = skipOuter;
     let loops = 0;
@@ -370,8 +373,8 @@ class Emitter {
   }
 
   /** One source's case of a generated loop method: `head` opens the loop, `first` starts its body. */
-  private loopCase(i: number, loop: { before: string; body: string; after: string }, head: string, first: string): string {
-    const text = `${loop.before}${loop.before ? "\n" : ""}        ${head}${first}\n${loop.body}\n        }\n${loop.after}${loop.after ? "\n" : ""}        return true;`;
+  private loopCase(i: number, loop: { before: string; body: string; after: string }, head: string, first: string, ret = "return true;"): string {
+    const text = `${loop.before}${loop.before ? "\n" : ""}        ${head}${first}\n${loop.body}\n        }\n${loop.after}${loop.after ? "\n" : ""}        ${ret}`;
     return loop.before || loop.after ? `      case ${i}: {\n${text}\n      }` : `      case ${i}:\n${text}`;
   }
 
@@ -379,14 +382,14 @@ class Emitter {
    * The statements handling one record `r` of a source inside a generated loop, if allowed:
    * `body` goes inside the loop, `before` and `after` around it (aggregate states held in locals).
    */
-  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number): { before: string; body: string; after: string } | undefined {
+  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string } | undefined {
     const users = this.users.get(src.id) ?? [];
     const b = new Body(depth + 1);
-    const loop: LoopState = { before: new Body(depth), after: new Body(depth), taken: b.taken, aggs: new Map() };
+    const loop: LoopState = { before: new Body(4), after: new Body(4), taken: b.taken, aggs: new Map() };
     this.loop = loop;
     try {
       const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
-      if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, "continue");
+      if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, skip);
       else this.deliver(src, "r", "t", b);
     } finally {
       this.loop = undefined;
@@ -442,22 +445,70 @@ class Emitter {
   }
 
   /**
-   * `pushBatch(source, records, t)`: a decoded batch of a source whose stages ignore watermarks
-   * (stateless, or unwindowed aggregates), looped over in generated code with the stages fused in.
-   * Event time comes from each record; `t` is the batch's arrival time for other sources.
+   * `pushBatch(source, records, t, maxT)`: a decoded batch of a source looped over in generated
+   * code with the stages fused in. Event time comes from each record (`t` is the batch's arrival
+   * time for other sources); where stages need watermarks, the loop raises the source's watermark
+   * after each record that brings a new largest time, exactly as the driver's per-record path does.
+   * Returns the source's new largest time.
    */
   private batchLoop(): string | undefined {
+    const cases = this.sourceCases("batch");
+    if (cases.length === 0) return undefined;
+    const params = this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"], ["maxT", "number"]);
+    return `  /** Whole batches of a source: the loop with the stages fused in. */\n  pushBatch${params}${this.ann("number")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return NaN;\n  }`;
+  }
+
+  /**
+   * `pullBatch(source, items, max, t, st, slow)`: up to `max` items of a synchronous iterable,
+   * pulled, validated by the source's generated decoder and pushed through the fused stages in one
+   * loop — no batch array, so a record that the stages do not keep is never stored. An item the
+   * generated decoder does not accept goes to `slow` (the general decoder, which reports bad ones).
+   */
+  private pullLoop(): string | undefined {
+    const cases = this.sourceCases("pull");
+    if (cases.length === 0) return undefined;
+    const params = this.params(["source", "number"], ["items", "Iterator<unknown>"], ["max", "number"], ["t", "number"], ["st", "PullState"], ["slow", "(item: unknown, k: number) => unknown"]);
+    return `  /** Items of a source given as an iterable: pulled, decoded and pushed in one loop. */\n  pullBatch${params}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+  }
+
+  /** The cases of pushBatch or pullBatch: one per source that can have the loop. */
+  private sourceCases(kind: "batch" | "pull"): string[] {
     const cases: string[] = [];
     this.liveSources.forEach((src, i) => {
-      if (src.decl.connector.kind === "range" || this.needsWatermark(src)) return;
-      const loop = this.loopBody(src, 4);
+      if (src.decl.connector.kind === "range") return;
+      const decode = this.decoders.get(src.id)?.value;
+      if (kind === "pull" && decode === undefined) return;
+      const et = src.decl.eventTime;
+      const wm = this.needsWatermark(src);
+      // A labelled block, so that a dropped record still reaches the watermark step after it.
+      const loop = this.loopBody(src, wm && et ? 5 : 4, wm && et ? "break rec" : "continue");
       if (loop === undefined) return;
       const T = this.nodeType(src);
-      const et = src.decl.eventTime ? `\n          const t = r${prop(src.decl.eventTime.field)};` : "";
-      cases.push(this.loopCase(i, loop, `for (let j = 0; j < records.length; j++) {`, `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${et}`));
+      const time = et ? `\n          const t = r${prop(et.field)};` : "";
+      let head: string, first: string;
+      if (kind === "batch") {
+        head = `for (let j = 0; j < records.length; j++) {`;
+        first = `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${time}`;
+      } else {
+        head = `for (; k < max; k++) {`;
+        first =
+          `\n          const x = items.next();\n          if (x.done === true) {\n            st.done = true;\n            break;\n          }` +
+          `\n          let r = ${decode}(x.value);\n          if (r === undefined) {\n            r = slow(x.value, k)${this.js ? "" : ` as ${T} | undefined`};\n            if (r === undefined) continue;\n          }${time}`;
+      }
+      const before = kind === "pull" ? { ...loop, before: `${loop.before}${loop.before ? "\n" : ""}        let maxT = st.maxTime;\n        let k = 0;` } : loop;
+      const done = kind === "pull" ? "st.maxTime = maxT;\n        st.count += k;\n        return true;" : "return maxT;";
+      if (!wm) {
+        cases.push(this.loopCase(i, before, head, first, done));
+      } else if (et) {
+        const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.w${src.id}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
+        const body = loop.body.includes("break rec;") ? `          rec: {\n${loop.body}\n          }` : loop.body.replace(/^  /gm, "");
+        cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
+      } else {
+        // Arrival time: one time per batch, the watermark raised after it.
+        cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.w${src.id}(t);\n        }\n        ${done}`));
+      }
     });
-    if (cases.length === 0) return undefined;
-    return `  /** Whole batches of sources whose stages ignore watermarks: the loop with the stages fused in. */\n  pushBatch${this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+    return cases;
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
@@ -651,6 +702,7 @@ class Emitter {
       `/** ${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}. */\n` +
       `class ${spec}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
       (mergeable && n.aggs.length ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
+      (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
       `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
       `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
       `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
@@ -964,6 +1016,7 @@ class Emitter {
     const decoders = this.sourceDecoders();
     const out: string[] = [];
     out.push(`// ${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`);
+    const importLine = out.length;
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, type RunContext, type RunOptions, type Schema } from "${runtime}";`);
     const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
     if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
@@ -1005,6 +1058,11 @@ class Emitter {
     if (range) out.push(range + "\n");
     const batch = this.opts.instrument ? undefined : this.batchLoop();
     if (batch) out.push(batch + "\n");
+    const pull = this.opts.instrument ? undefined : this.pullLoop();
+    if (pull) {
+      out.push(pull + "\n");
+      if (!this.js) out[importLine] = out[importLine]!.replace("type Program,", "type Program, type PullState,");
+    }
     out.push(methods.join("\n\n"));
     out.push(`}\n`);
     out.push(programLiteral);

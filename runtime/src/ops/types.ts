@@ -49,6 +49,8 @@ export interface AggSpec<In, S, Out> {
    * per session instead of buffering the session's rows to replay them in arrival order.
    */
   orderInsensitive?: boolean;
+  /** Optional: true when `key` is the same for every row (an agg without `group by`). */
+  keyless?: boolean;
 }
 
 /** `t mod m` in [0, m), exact for integers, correct for negative t. */

@@ -67,6 +67,9 @@ export class WindowAgg<In, S, Out> {
   private readonly index: WindowIndex<Map<Key, any>>;
   /** The window (pane) the previous row went to: most rows go to the same one. */
   private last: Win<Map<Key, any>> | undefined = undefined;
+  /** With a keyless spec: the state of `last`'s one key, once looked up. */
+  private lastState: S | undefined = undefined;
+  private readonly keyless: boolean;
   // hop panes
   private nextStart = -Infinity;
   private readonly scratchIdx = new Map<Key, number>();
@@ -93,6 +96,7 @@ export class WindowAgg<In, S, Out> {
       [this.reader, this.startEnd] = carriedReader(window, spec, "WindowAgg");
     }
     this.index = new WindowIndex<Map<Key, any>>(() => new Map());
+    this.keyless = spec.keyless === true;
   }
 
   /** Number of open windows (panes for hop windows with merge). */
@@ -100,31 +104,52 @@ export class WindowAgg<In, S, Out> {
     return this.index.size;
   }
 
+  /**
+   * A row into a tumbling window: what `push` does for them, small enough for V8 to inline into
+   * the generated loop (the emitter calls it directly when the window is tumbling).
+   */
+  pushTumbling(row: In, time: number): void {
+    const start = time - floorMod(time, this.size);
+    const w = this.last;
+    const s = this.lastState;
+    if (s !== undefined && w!.start === start) this.spec.add(s, row, time);
+    else this.pushTumblingSlow(row, time, start);
+  }
+
+  private pushTumblingSlow(row: In, time: number, start: number): void {
+    const size = this.size;
+    let w = this.last;
+    // `last` is open (firing a window forgets it), so a row for it is never late.
+    if (w === undefined || w.start !== start) {
+      if (start + size <= this.wm) {
+        this.late(row);
+        return;
+      }
+      w = this.index.get(start, start + size);
+      this.last = w;
+      this.lastState = undefined;
+    }
+    const spec = this.spec;
+    let s = this.lastState;
+    if (s === undefined) {
+      const k = spec.key(row);
+      const m = w.data;
+      s = m.get(k);
+      if (s === undefined) {
+        s = spec.init(row);
+        m.set(k, s);
+      }
+      if (this.keyless) this.lastState = s;
+    }
+    spec.add(s as S, row, time);
+  }
+
   push(row: In, time: number): void {
     const spec = this.spec;
     switch (this.kind) {
-      case TUMBLING: {
-        const start = time - floorMod(time, this.size);
-        const end = start + this.size;
-        if (end <= this.wm) {
-          this.late(row);
-          return;
-        }
-        let w = this.last;
-        if (w === undefined || w.start !== start) {
-          w = this.index.get(start, end);
-          this.last = w;
-        }
-        const k = spec.key(row);
-        const m = w.data;
-        let s = m.get(k);
-        if (s === undefined) {
-          s = spec.init(row);
-          m.set(k, s);
-        }
-        spec.add(s as S, row, time);
+      case TUMBLING:
+        this.pushTumbling(row, time);
         return;
-      }
       case HOP: {
         const size = this.size;
         const wm = this.wm;
@@ -205,15 +230,20 @@ export class WindowAgg<In, S, Out> {
   advance(wm: number): void {
     if (!(wm > this.wm)) return;
     this.wm = wm;
-    if (this.kind === PANES) {
-      this.advancePanes(wm);
-      return;
-    }
+    // Kept small for inlining: most watermarks (one per record in order) fire nothing.
+    if (this.kind === PANES) this.advancePanes(wm);
+    else if (wm >= this.index.firstEnd) this.fire(wm);
+  }
+
+  private fire(wm: number): void {
     const spec = this.spec;
     const emit = this.emit;
     let w: Win<Map<Key, S>> | undefined;
     while ((w = this.index.shift(wm)) !== undefined) {
-      if (w === this.last) this.last = undefined;
+      if (w === this.last) {
+        this.last = undefined;
+        this.lastState = undefined;
+      }
       const start = w.start;
       const end = w.end;
       const t = end - 1;
@@ -256,7 +286,10 @@ export class WindowAgg<In, S, Out> {
       const p = index.first();
       if (p === undefined) return;
       if (p.start - floorMod(p.start, slide) >= this.nextStart) return;
-      if (p === this.last) this.last = undefined;
+      if (p === this.last) {
+        this.last = undefined;
+        this.lastState = undefined;
+      }
       index.shift(Infinity);
     }
   }

@@ -21,6 +21,8 @@ export class WindowIndex<P> {
   private queue: (Win<P> | undefined)[] = [];
   private head = 0;
   private seq = 0;
+  /** End of the earliest open window; Infinity when none is open. */
+  firstEnd = Infinity;
 
   constructor(private readonly makeData: () => P) {}
 
@@ -80,6 +82,7 @@ export class WindowIndex<P> {
       this.queue.length -= this.head;
       this.head = 0;
     }
+    this.firstEnd = this.head < this.queue.length ? this.queue[this.head]!.end : Infinity;
     const first = this.byEnd.get(w.end)!;
     if (first === w) {
       if (w.sameEnd === null) this.byEnd.delete(w.end);
@@ -94,6 +97,11 @@ export class WindowIndex<P> {
   }
 
   private insert(w: Win<P>): void {
+    this.place(w);
+    this.firstEnd = this.queue[this.head]!.end;
+  }
+
+  private place(w: Win<P>): void {
     const q = this.queue;
     const n = q.length;
     if (n === this.head || q[n - 1]!.end <= w.end) {
