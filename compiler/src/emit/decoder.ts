@@ -144,6 +144,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
   const required = ss.filter((s) => !s.optional);
   const m = masks(required.length);
   const cases: string[] = [];
+  const inOrder: string[] = [];
   ss.forEach((s, i) => {
     let read = scalarRead(s, base, imports, consts, "c.skipStr()");
     if (read === undefined) {
@@ -157,6 +158,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
     let stmt: string;
     if (s.kept) stmt = s.optional ? `${s.local} = c.isNull() ? null : ${read};` : `${s.local} = ${read};`;
     else stmt = s.optional ? `if (!c.isNull()) ${read};` : `${read};`;
+    inOrder.push(`    if (!c.lit(${KEYS}.layout[${i}]${cx.js ? "" : "!"})) break inOrder;`, `    ${stmt}`);
     if (!s.optional) {
       const [v, bit] = m.bit(required.indexOf(s));
       stmt += ` ${v} |= ${bit};`;
@@ -174,6 +176,10 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
   return (
     `${consts.join("\n")}\n${doc}\n${sig} {\n` +
     `  let ${locals.join(", ")};\n` +
+    `  // Most lines hold the declared fields in declared order without spaces: read them straight.\n` +
+    `  const start = c.p;\n` +
+    `  inOrder: {\n${inOrder.join("\n")}\n    if (c.close()) return ${resultLiteral(ss)};\n  }\n` +
+    `  c.reset(c.b, start, c.e);\n` +
     `  if (!c.begin()) return undefined;\n` +
     `  while (c.more()) {\n` +
     `    switch (c.key(${KEYS})) {\n${cases.join("\n")}\n      case -1: c.skip(); break; // a field the type does not declare\n      default: return undefined;\n    }\n  }\n` +

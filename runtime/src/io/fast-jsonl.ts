@@ -59,9 +59,15 @@ export function asciiText(b: Uint8Array, s: number, e: number, node: boolean): s
 /** The key names of a record type, as bytes, for `JsonCursor.key`. */
 export class JsonKeys {
   readonly bytes: Uint8Array[];
+  /**
+   * The bytes before each value when a line holds exactly the declared fields in declared order
+   * without whitespace — how most producers write JSON: `{"a":`, then `,"b":`, ….
+   */
+  readonly layout: Uint8Array[];
   constructor(readonly names: readonly string[]) {
     const enc = new TextEncoder();
     this.bytes = names.map((n) => enc.encode(n));
+    this.layout = names.map((n, i) => enc.encode(`${i === 0 ? "{" : ","}${JSON.stringify(n)}:`));
   }
 }
 
@@ -257,6 +263,24 @@ export class JsonCursor {
       }
     }
     return -1;
+  }
+
+  /** Consumes the bytes `l` if they are next (see JsonKeys.layout). */
+  lit(l: Uint8Array): boolean {
+    const b = this.b;
+    const p = this.p;
+    const n = l.length;
+    if (p + n > this.e) return false;
+    for (let j = 0; j < n; j++) if (b[p + j] !== l[j]) return false;
+    this.p = p + n;
+    return true;
+  }
+
+  /** The closing `}` of a line read along JsonKeys.layout, every read before it valid. */
+  close(): boolean {
+    if (!this.ok || this.b[this.p] !== RBRACE) return false;
+    this.p++;
+    return this.end();
   }
 
   /** At the end of the object: only whitespace may follow on the line. */
