@@ -78,11 +78,11 @@ function chunked(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   return out;
 }
 
-async function same(text: string, keep: string[] | undefined, cuts: number[] = []) {
-  const schema = toSchema(TYPE);
+async function same(text: string, keep: string[] | undefined, cuts: number[] = [], type: Type = TYPE) {
+  const schema = toSchema(type);
   const bytes = new TextEncoder().encode(text);
   const slow = await collect(readJsonl(chunked(bytes, cuts), makeDecoder(schema, keep)));
-  const fast = await collect(readJsonlFast(chunked(bytes, cuts), generated(TYPE, keep), makeDecoder(schema, keep)));
+  const fast = await collect(readJsonlFast(chunked(bytes, cuts), generated(type, keep), makeDecoder(schema, keep)));
   expect(fast.bad).toEqual(slow.bad);
   expect(fast.records).toEqual(slow.records);
   // Field order too (what the output formats print).
@@ -162,6 +162,35 @@ describe("generated JSONL decoders", () => {
     ];
     const r = await same(lines.join("\n") + "\n", ["id", "at"]);
     expect(r.bad.length).toBeGreaterThan(15);
+  });
+
+  it("read fields named like the decoder's own locals, in declared order and not", async () => {
+    const type: Type = {
+      kind: "record",
+      fields: [
+        { name: "b", type: int },
+        { name: "p", type: str },
+        { name: "start", type: time },
+        { name: "c", type: opt(float) },
+        { name: "seen", type: bool },
+      ],
+    };
+    const lines = [
+      `{"b":1,"p":"x","start":"2026-01-01T00:00:00.000Z","c":1.5,"seen":true}`,
+      `{"b":2,"p":"y","start":0,"c":null,"seen":false}`,
+      `{"p":"z","b":3,"seen":true,"start":5}`,
+      `{"b":4, "p":"w","start":6,"c":2,"seen":true}`,
+      `{"b":"5","p":"v","start":7,"c":3,"seen":true}`,
+    ];
+    const r = await same(lines.join("\n") + "\n", undefined, [], type);
+    expect(r.records).toEqual([
+      { b: 1, p: "x", start: Date.UTC(2026, 0, 1), c: 1.5, seen: true },
+      { b: 2, p: "y", start: 0, c: null, seen: false },
+      { b: 3, p: "z", start: 5, c: null, seen: true },
+      { b: 4, p: "w", start: 6, c: 2, seen: true },
+    ]);
+    expect(r.bad.length).toBe(1);
+    await same(lines.join("\n"), ["start", "b"], [0.3], type);
   });
 
   it("agree on random lines cut into random chunks", async () => {

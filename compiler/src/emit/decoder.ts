@@ -134,8 +134,20 @@ function resultLiteral(ss: Slot[]): string {
   return `{ ${ss.filter((s) => s.kept).map((s) => (isIdent(s.name) && s.name === s.local ? s.name : `${key(s.name)}: ${s.local}`)).join(", ")} }`;
 }
 
+/**
+ * The statements consuming `text` (a key with its punctuation, e.g. `,"price":`) at the cursor,
+ * leaving the block `inOrder` when it is not there. Short texts are compared byte by byte against
+ * constants (what V8 does fastest); long ones through `c.lit(layout)`.
+ */
+function layoutStep(text: string, layout: string): string[] {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > 24) return [`    if (!c.lit(${layout})) break inOrder;`];
+  const same = [...bytes].map((x, j) => `b[p${j === 0 ? "" : ` + ${j}`}] === ${x}`).join(" && ");
+  return [`    {`, `      const p = c.p; // ${text.replace(/\*\//g, "* /")}`, `      if (!(p + ${bytes.length} <= c.e && ${same})) break inOrder;`, `      c.p = p + ${bytes.length};`, `    }`];
+}
+
 function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | undefined, cx: DecoderContext, imports: Set<string>, typeImports: Set<string>): string {
-  const taken = new Set(["c", "seen", "undefined"]);
+  const taken = new Set(["c", "seen", "undefined", "b", "p", "start"]);
   const ss = slots(type, keep, taken);
   const KEYS = `${constName(base)}_KEYS`;
   imports.add("JsonKeys");
@@ -158,7 +170,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
     let stmt: string;
     if (s.kept) stmt = s.optional ? `${s.local} = c.isNull() ? null : ${read};` : `${s.local} = ${read};`;
     else stmt = s.optional ? `if (!c.isNull()) ${read};` : `${read};`;
-    inOrder.push(`    if (!c.lit(${KEYS}.layout[${i}]${cx.js ? "" : "!"})) break inOrder;`, `    ${stmt}`);
+    inOrder.push(...layoutStep(`${i === 0 ? "{" : ","}${JSON.stringify(s.name)}:`, `${KEYS}.layout[${i}]${cx.js ? "" : "!"}`), `    ${stmt}`);
     if (!s.optional) {
       const [v, bit] = m.bit(required.indexOf(s));
       stmt += ` ${v} |= ${bit};`;
@@ -178,7 +190,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
     `  let ${locals.join(", ")};\n` +
     `  // Most lines hold the declared fields in declared order without spaces: read them straight.\n` +
     `  const start = c.p;\n` +
-    `  inOrder: {\n${inOrder.join("\n")}\n    if (c.close()) return ${resultLiteral(ss)};\n  }\n` +
+    `  inOrder: {\n    const b = c.b;\n${inOrder.join("\n")}\n    if (c.close()) return ${resultLiteral(ss)};\n  }\n` +
     `  c.reset(c.b, start, c.e);\n` +
     `  if (!c.begin()) return undefined;\n` +
     `  while (c.more()) {\n` +
