@@ -179,6 +179,16 @@ describe("embedding a built module", () => {
     }
   });
 
+  it("an abort from a timer stops an endless synchronous source pulled by the generated loop", async () => {
+    const { module } = await build("v_where_select");
+    const mod = (await import(pathToFileURL(module).href)) as { run: (o: unknown) => Promise<{ totalIn: number }> };
+    function* endless() {
+      for (let i = 0; ; i++) yield { auction: i, bidder: 2, price: 600, channel: "Apple", dateTime: i };
+    }
+    const summary = await mod.run({ sourceOverrides: { bids: endless() }, onRow: { out1: () => {} }, summary: false, signal: AbortSignal.timeout(50) });
+    expect(summary.totalIn).toBeGreaterThan(0);
+  });
+
   it("unknown override or output names are usage errors", async () => {
     const { module } = await build("v_range_map");
     const mod = (await import(pathToFileURL(module).href)) as { run: (o: unknown) => Promise<unknown> };

@@ -508,6 +508,16 @@ describe("runProgram: control", () => {
     expect(env.stdoutText().trimEnd().split("\n")).toHaveLength(5);
   });
 
+  it("an abort from a timer stops a source that never waits (a synchronous endless generator)", async () => {
+    function* endless() {
+      for (let i = 0; ; i++) yield { id: String(i), t: i };
+    }
+    const p = program([source("e", Ev, file("x"), { field: "t", delayMs: 0 })], [out("o", Ev)]);
+    const s = await run(p, createMemoryEnv(), { sourceOverrides: { e: endless() }, signal: AbortSignal.timeout(50) });
+    expect(s.totalIn).toBeGreaterThan(0);
+    expect(p.calls.slice(-2)).toEqual([["advance", 0, Infinity], ["finish"]]);
+  });
+
   it("shows a progress line on a terminal and clears it", async () => {
     const lines = Array.from({ length: 2000 }, (_, i) => `{"id":"${i}","t":${i}}`).join("\n");
     const env = createMemoryEnv({ files: { "a.jsonl": lines }, chunkSize: 1000, stderrIsTTY: true });

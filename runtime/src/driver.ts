@@ -233,6 +233,26 @@ function pullSource(src: Iterable<unknown> | AsyncIterable<unknown>, general: (v
   return { iterable: src as Iterable<unknown>, general };
 }
 
+/** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
+const YIELD_MS = 20;
+
+/** Resolves after the event loop has run other tasks (timers, I/O, messages). */
+const macrotask: () => Promise<void> = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  if (typeof g.setImmediate === "function") return () => new Promise<void>((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === "function") {
+    // Browsers: a message is a task without setTimeout's 4 ms clamp.
+    const channel = new MessageChannel();
+    const waiting: (() => void)[] = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return () => new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      channel.port2.postMessage(0);
+    });
+  }
+  return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+})();
+
 /** Items a generated pull loop takes between two looks at stop requests, outputs and progress. */
 const PULL_BATCH = 4096;
 
@@ -685,11 +705,16 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     };
 
     /** Between batches: wait for full outputs to drain; update the progress line. */
+    // A source that never waits (a synchronous iterable, a generator) would run on microtasks
+    // alone: every YIELD_MS the run lets timers and I/O in, so an abort (a timeout, Ctrl-C) lands.
+    let lastYield = env.now();
     const afterBatch = async (): Promise<void> => {
       for (const w of writers) if (w.needsDrain) await w.drain();
-      if (progressOn) {
-        const now = env.now();
-        if (now - lastProgress >= 250) showProgress(now);
+      const now = env.now();
+      if (progressOn && now - lastProgress >= 250) showProgress(now);
+      if (now - lastYield >= YIELD_MS) {
+        await macrotask();
+        lastYield = env.now();
       }
     };
 
