@@ -74,6 +74,8 @@ class Emitter {
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   /** Aggs whose update a generated loop may inline (see inlineAgg). */
   private readonly inlineAggs = new Set<NodeId>();
+  /** State fields of the aggs whose store is "columns" (one typed array each). */
+  private readonly columns = new Map<NodeId, string[]>();
   /** Initial value of each state field of an agg: field name → JS. */
   private readonly stateInits = new Map<NodeId, Map<string, string>>();
   /** Set while a generated loop's body is being written. */
@@ -724,6 +726,33 @@ class Emitter {
         b.line(`const k = 0;`);
         b.line(`let s = this.one${id};`);
         b.line(`if (s === undefined) this.one${id} = s = this.agg${id}.init(r);`);
+      } else if (store === "columns") {
+        // The add statements on columns: `this.col1_a0[k]` for state field a0 of key k.
+        const cols = new Set<string>();
+        const addCols = new Body(3);
+        const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
+        n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, addCols, new Body(), env, true, (f) => (cols.add(f), `this.col${id}_${f}[k]`)));
+        this.columns.set(id, [...cols]);
+        this.fields.push(
+          `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`seen${id}[k]\` once k appeared. Other keys are in state${id}. */\n` +
+          `  ${this.mod("private readonly")}seen${id} = new Uint8Array(${DENSE});\n` +
+          [...cols].map((f) => `  ${this.mod("private readonly")}col${id}_${f} = new Float64Array(${DENSE});\n`).join("") +
+          `  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}order${id}${this.ann("number[]")} = [];`,
+        );
+        b.line(`const k = this.agg${id}.key(r)${this.js ? "" : " as number"};`);
+        b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
+        b.line(`  if (this.seen${id}[k] === 0) {`);
+        b.line(`    this.seen${id}[k] = 1;`);
+        b.line(`    this.order${id}.push(k);`);
+        b.line(`  }`);
+        b.lines.push(...addCols.lines);
+        b.line(`  return;`);
+        b.line(`}`);
+        b.line(`let s = this.state${id}.get(k);`);
+        b.line(`if (s === undefined) {`);
+        b.line(`  this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
+        b.line(`  this.order${id}.push(k);`);
+        b.line(`}`);
       } else if (store === "dense") {
         this.fields.push(
           `  ${agg}\n  /** States of the keys 0 … ${DENSE - 1}; other keys are in state${id}. */\n  ${this.mod("private readonly")}dense${id}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
@@ -972,12 +1001,17 @@ class Emitter {
   }
 
   /** Where an unwindowed agg keeps its states (see emitAgg). */
-  private aggStore(n: Node): "one" | "dense" | "map" {
+  private aggStore(n: Node): "one" | "columns" | "dense" | "map" {
     if (n.kind !== "agg" || n.window) return "map";
     if (n.keys.length === 0) return "one";
     // The array's order of keys is not their first appearance: only `emit final` (which walks
     // `order`) may read a dense store at the end.
-    if (n.keys.length === 1 && n.keys[0]!.type.kind === "int" && this.finalOnly(n)) return "dense";
+    if (n.keys.length === 1 && n.keys[0]!.type.kind === "int" && this.finalOnly(n)) {
+      // Counts and sums of non-null values: every state field is a number starting at 0, so the
+      // states of small keys fit typed arrays, one per field (no object per key).
+      const numeric = n.aggs.every((a) => a.fn === "count" || a.fn === "count_expr" || ((a.fn === "sum" || a.fn === "avg") && a.args[0]!.type.kind !== "optional"));
+      return numeric && n.aggs.length > 0 ? "columns" : "dense";
+    }
     return "map";
   }
 
@@ -1050,6 +1084,11 @@ class Emitter {
       const store = this.aggStore(a);
       const row = `this.agg${f.input}.result(s, NaN, NaN)`;
       if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) this.emit${f.output}(this.agg${f.input}.result(s${f.input}, NaN, NaN));`;
+      if (store === "columns") {
+        const id = f.input;
+        const fill = this.columns.get(id)!.map((c) => `        s.${c} = this.col${id}_${c}[k];`).join("\n");
+        return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      this.emit${f.output}(${row});\n    }`;
+      }
       return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
