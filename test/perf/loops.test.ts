@@ -15,8 +15,14 @@ import { TMP } from "../helpers";
 mkdirSync(TMP, { recursive: true });
 
 const HEAD = `type Ev = { k: string, v: int, w: int?, t: time }
+type Name = { k: string, name: string, weight: int }
 source ev: Ev = file("ev.jsonl") event time t watermark 2s
+table names: Name = file("names.jsonl") key k
 `;
+const NAMES = [
+  { k: "a", name: "Anna", weight: 2 },
+  { k: "b", name: "Ben", weight: 3 },
+];
 
 const PROGRAMS: Record<string, string> = {
   "tumbling, no keys": `emit ev | window tumbling(5s) | agg n = count(), s = sum(v)`,
@@ -31,6 +37,9 @@ const PROGRAMS: Record<string, string> = {
 emit b = ev | where v > 50 | select k, v
 emit final c = ev | agg total = sum(v)`,
   "windows of windows": `emit ev | window tumbling(5s) | group by k | agg n = count() | window tumbling(10s) | agg m = sum(n), keys = count()`,
+  "lookup, extend, map": `emit ev | lookup names as n on k | extend weighted = v * (n.weight ?? 1) | where weighted > 20 | map { k: k, weighted: weighted, who: n.name ?? "?" }`,
+  "per int key, emit final": `emit final ev | group by bucket = v % 7 | agg n = count(), s = sum(v), m = avg(v)`,
+  "lookup, then a keyed window": `emit ev | lookup names as n on k | window tumbling(5s) | group by who = n.name ?? "nobody" | agg n = count(), s = sum(v)`,
 };
 
 type Run = (options: Record<string, unknown>) => Promise<{ in: Record<string, number>; late: number; bad: number }>;
@@ -48,7 +57,7 @@ async function load(source: string, instrument: boolean): Promise<{ run: Run; te
 async function outcome(run: Run, outputs: string[], given: unknown) {
   const rows: Record<string, unknown[]> = Object.fromEntries(outputs.map((o) => [o, []]));
   const onRow = Object.fromEntries(outputs.map((o) => [o, (row: unknown) => rows[o]!.push(row)]));
-  const s = await run({ env: createMemoryEnv(), summary: false, sourceOverrides: { ev: given }, onRow });
+  const s = await run({ env: createMemoryEnv(), summary: false, sourceOverrides: { ev: given, names: NAMES }, onRow });
   return { rows, in: s.in.ev, late: s.late, bad: s.bad };
 }
 
