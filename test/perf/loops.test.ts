@@ -38,7 +38,7 @@ emit b = ev | where v > 50 | select k, v
 emit final c = ev | agg total = sum(v)`,
   "windows of windows": `emit ev | window tumbling(5s) | group by k | agg n = count() | window tumbling(10s) | agg m = sum(n), keys = count()`,
   "lookup, extend, map": `emit ev | lookup names as n on k | extend weighted = v * (n.weight ?? 1) | where weighted > 20 | map { k: k, weighted: weighted, who: n.name ?? "?" }`,
-  "per int key, emit final": `emit final ev | group by bucket = v % 7 | agg n = count(), s = sum(v), m = avg(v)`,
+  "per int key, emit final": `emit final ev | group by bucket = v % 7 | agg n = count(), s = sum(v), m = avg(v), mw = avg(w)`,
   "lookup, then a keyed window": `emit ev | lookup names as n on k | window tumbling(5s) | group by who = n.name ?? "nobody" | agg n = count(), s = sum(v)`,
 };
 

@@ -30,14 +30,6 @@ export interface EmitOptions {
 }
 
 /** Builds one function body: lines, indentation, fresh local names. */
-/** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
-interface LoopState {
-  before: Body;
-  after: Body;
-  taken: Set<string>;
-  aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
-}
-
 class Body {
   readonly lines: string[] = [];
   readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
@@ -53,6 +45,24 @@ class Body {
   text() {
     return this.lines.join("\n");
   }
+}
+
+/** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
+interface LoopState {
+  before: Body;
+  after: Body;
+  taken: Set<string>;
+  aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
+}
+
+/** One field of an agg's state class. */
+interface StateField {
+  name: string;
+  /** TypeScript type when the initial value does not say it. */
+  type?: string;
+  init: string;
+  /** A set, sketch or list: updated in place, never reassigned. */
+  byRef?: boolean;
 }
 
 export function emitTypeScript(g: Graph, source: string, opts: EmitOptions = {}): string {
@@ -74,10 +84,10 @@ class Emitter {
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   /** Aggs whose update a generated loop may inline (see inlineAgg). */
   private readonly inlineAggs = new Set<NodeId>();
-  /** State fields of the aggs whose store is "columns" (one typed array each). */
-  private readonly columns = new Map<NodeId, string[]>();
-  /** Initial value of each state field of an agg: field name → JS. */
-  private readonly stateInits = new Map<NodeId, Map<string, string>>();
+  /** The fields of each agg's state class. */
+  private readonly stateFields = new Map<NodeId, StateField[]>();
+  /** Whether an operator spec or node method can throw on a record (see loopBody), once known. */
+  private specsThrow: boolean | undefined = undefined;
   /** Set while a generated loop's body is being written. */
   private loop: LoopState | undefined = undefined;
 
@@ -397,7 +407,8 @@ class Emitter {
       this.loop = undefined;
     }
     // Anything downstream (operator specs included) that can throw rules the fast path out.
-    if (Emitter.THROWING.test(b.text()) || this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m))) return undefined;
+    this.specsThrow ??= this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m));
+    if (this.specsThrow || Emitter.THROWING.test(b.text())) return undefined;
     for (const [id, a] of loop.aggs) {
       const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
       loop.after.line(`if (${a.seen}) {`);
@@ -422,14 +433,14 @@ class Emitter {
       const seen = localName(`seen${id}`, loop.taken);
       // Sets, sketches and lists are updated in place: their state exists before the loop. Else
       // the state is made after the loop (allocating before it measurably slows V8's loop).
-      const byRef = n.aggs.some((c) => ["count_distinct", "approx_count_distinct", "percentile", "collect"].includes(c.fn));
+      const byRef = this.stateFields.get(id)!.some((f) => f.byRef);
       loop.before.line(byRef ? `const ${state} = this.one${id} ?? new Agg${id}State();` : `let ${state} = this.one${id};`);
       loop.before.line(`let ${seen} = false;`);
       a = { state, seen, byRef, fields: new Map() };
       loop.aggs.set(id, a);
     }
     const agg = a;
-    const inits = this.stateInits.get(id)!;
+    const inits = new Map(this.stateFields.get(id)!.map((f) => [f.name, f.init]));
     const local = (f: string): string => {
       if (agg.byRef) return `${agg.state}.${f}`;
       let name = agg.fields.get(f);
@@ -660,17 +671,13 @@ class Emitter {
     const results: string[] = [];
     let mergeable = true;
     const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
-    const inits = new Map<string, string>();
-    this.stateInits.set(id, inits);
+    const fields: StateField[] = [];
+    this.stateFields.set(id, fields);
     n.aggs.forEach((a, i) => {
       const f = `a${i}`;
       const r = this.aggregate(a, f, add, merge, inEnv(add), !w);
-      stateFields.push(...r.fields.map((x) => `  ${x}`));
-      // `[readonly ]name[: T] = init;`
-      for (const x of r.fields) {
-        const m = /^(?:readonly )?(\w+)(?::[^=]*)? = (.*);$/.exec(x);
-        if (m) inits.set(m[1]!, m[2]!);
-      }
+      fields.push(...r.fields);
+      stateFields.push(...r.fields.map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`));
       results.push(r.result);
       if (!r.mergeable) mergeable = false;
     });
@@ -728,15 +735,14 @@ class Emitter {
         b.line(`if (s === undefined) this.one${id} = s = this.agg${id}.init(r);`);
       } else if (store === "columns") {
         // The add statements on columns: `this.col1_a0[k]` for state field a0 of key k.
-        const cols = new Set<string>();
+        const cols = fields.map((f) => f.name);
         const addCols = new Body(3);
         const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-        n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, addCols, new Body(), env, true, (f) => (cols.add(f), `this.col${id}_${f}[k]`)));
-        this.columns.set(id, [...cols]);
+        n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, addCols, new Body(), env, true, (f) => `this.col${id}_${f}[k]`));
         this.fields.push(
           `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`seen${id}[k]\` once k appeared. Other keys are in state${id}. */\n` +
           `  ${this.mod("private readonly")}seen${id} = new Uint8Array(${DENSE});\n` +
-          [...cols].map((f) => `  ${this.mod("private readonly")}col${id}_${f} = new Float64Array(${DENSE});\n`).join("") +
+          cols.map((f) => `  ${this.mod("private readonly")}col${id}_${f} = new Float64Array(${DENSE});\n`).join("") +
           `  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}order${id}${this.ann("number[]")} = [];`,
         );
         b.line(`const k = this.agg${id}.key(r)${this.js ? "" : " as number"};`);
@@ -797,7 +803,7 @@ class Emitter {
    * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
    * Every aggregate but count() skips null inputs.
    */
-  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): { fields: string[]; result: string; mergeable: boolean } {
+  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): { fields: StateField[]; result: string; mergeable: boolean } {
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
     const vT = argT ? this.names.ts(stripOptional(argT)) : "number";
@@ -812,54 +818,54 @@ class Emitter {
       case "count":
         add.line(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
-        return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
+        return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: true };
       case "count_expr":
         guard(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
-        return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: true };
+        return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: true };
       case "sum":
         if (!optional) {
           add.line(`${S(f)} += ${val};`);
           merge.line(`s.${f} += o.${f};`);
-          return { fields: [`${f} = 0;`], result: `s.${f}`, mergeable: exactSum };
+          return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: exactSum };
         }
         add.line(`if (${val} !== null) { ${S(f)} += ${val}; ${S(f + "n")} = true; }`);
         merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
-        return { fields: [`${f} = 0;`, `${f}n = false;`], result: `(s.${f}n ? s.${f} : null)`, mergeable: exactSum };
+        return { fields: [{ name: f, init: "0" }, { name: `${f}n`, init: "false" }], result: `(s.${f}n ? s.${f} : null)`, mergeable: exactSum };
       case "avg":
         guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
         merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
-        return { fields: [`${f} = 0;`, `${f}c = 0;`], result: optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`, mergeable: exactSum };
+        return { fields: [{ name: f, init: "0" }, { name: `${f}c`, init: "0" }], result: optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`, mergeable: exactSum };
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
         add.line(`if (${optional ? `${val} !== null && ` : ""}(${S(f)} === null || ${val} ${cmp} ${S(f)})) ${S(f)} = ${val};`);
         merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
-        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: true };
+        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: true };
       }
       case "first":
         add.line(`if (!${S(f + "s")}${optional ? ` && ${val} !== null` : ""}) { ${S(f)} = ${val}; ${S(f + "s")} = true; }`);
-        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`, `${f}s = false;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }, { name: `${f}s`, init: "false" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "last":
         guard(`${S(f)} = ${val};`);
-        return { fields: [`${f}${this.ann(`${vT} | null`)} = null;`], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       case "count_distinct":
         guard(`${S(f)}.add(${val});`);
         merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
-        return { fields: [`${this.mod("readonly")}${f} = new Set${this.targs(vT)}();`], result: `s.${f}.size`, mergeable: true };
+        return { fields: [{ name: f, init: `new Set${this.targs(vT)}()`, byRef: true }], result: `s.${f}.size`, mergeable: true };
       case "approx_count_distinct":
         this.use("HyperLogLog");
         guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [`${this.mod("readonly")}${f} = new HyperLogLog();`], result: `s.${f}.count()`, mergeable: true };
+        return { fields: [{ name: f, init: "new HyperLogLog()", byRef: true }], result: `s.${f}.count()`, mergeable: true };
       case "percentile":
         this.use("Percentile");
         guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [`${this.mod("readonly")}${f} = new Percentile();`], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`, mergeable: true };
+        return { fields: [{ name: f, init: "new Percentile()", byRef: true }], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`, mergeable: true };
       case "collect":
         guard(`${S(f)}.push(${val});`);
-        return { fields: [`${this.mod("readonly")}${f}${this.ann(`${vT}[]`)} = [];`], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
+        return { fields: [{ name: f, type: `${vT}[]`, init: "[]", byRef: true }], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
       case "max_by":
       case "min_by": {
         const kT = this.names.ts(stripOptional(a.args[1]!.type));
@@ -869,7 +875,7 @@ class Emitter {
         // Strict comparison: the first record with the extreme key wins.
         add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
         const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return { fields: [`${f}${this.ann(`${this.names.ts(argT!)} | null`)} = null;`, `${f}k${this.ann(`${kT} | null`)} = null;`], result: resultNullable ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return { fields: [{ name: f, type: `${this.names.ts(argT!)} | null`, init: "null" }, { name: `${f}k`, type: `${kT} | null`, init: "null" }], result: resultNullable ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
       }
     }
   }
@@ -1007,10 +1013,10 @@ class Emitter {
     // The array's order of keys is not their first appearance: only `emit final` (which walks
     // `order`) may read a dense store at the end.
     if (n.keys.length === 1 && n.keys[0]!.type.kind === "int" && this.finalOnly(n)) {
-      // Counts and sums of non-null values: every state field is a number starting at 0, so the
-      // states of small keys fit typed arrays, one per field (no object per key).
-      const numeric = n.aggs.every((a) => a.fn === "count" || a.fn === "count_expr" || ((a.fn === "sum" || a.fn === "avg") && a.args[0]!.type.kind !== "optional"));
-      return numeric && n.aggs.length > 0 ? "columns" : "dense";
+      // Every state field a number starting at 0 (counts, sums of non-null values): the states of
+      // small keys fit typed arrays, one per field (no object per key).
+      const fields = this.stateFields.get(n.id) ?? [];
+      return fields.length > 0 && fields.every((f) => f.init === "0") ? "columns" : "dense";
     }
     return "map";
   }
@@ -1048,10 +1054,13 @@ class Emitter {
     const stdImports = [...this.stdlib].sort();
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const decoders = this.sourceDecoders();
+    // Instrumented builds (the playground traces every record through `push`) keep one path.
+    const range = this.opts.instrument ? undefined : this.rangeLoop();
+    const batch = this.opts.instrument ? undefined : this.batchLoop();
+    const pull = this.opts.instrument ? undefined : this.pullLoop();
     const out: string[] = [];
     out.push(`// ${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`);
-    const importLine = out.length;
-    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, type RunContext, type RunOptions, type Schema } from "${runtime}";`);
+    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
     const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
     if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
     const opsList = [...opsImports, ...(this.js ? [] : typeImports.map((x) => `type ${x}`))];
@@ -1086,22 +1095,13 @@ class Emitter {
       if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) this.emit${f.output}(this.agg${f.input}.result(s${f.input}, NaN, NaN));`;
       if (store === "columns") {
         const id = f.input;
-        const fill = this.columns.get(id)!.map((c) => `        s.${c} = this.col${id}_${c}[k];`).join("\n");
+        const fill = this.stateFields.get(id)!.map((c) => `        s.${c.name} = this.col${id}_${c.name}[k];`).join("\n");
         return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      this.emit${f.output}(${row});\n    }`;
       }
       return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
-    // Instrumented builds (the playground traces every record through `push`) keep one path.
-    const range = this.opts.instrument ? undefined : this.rangeLoop();
-    if (range) out.push(range + "\n");
-    const batch = this.opts.instrument ? undefined : this.batchLoop();
-    if (batch) out.push(batch + "\n");
-    const pull = this.opts.instrument ? undefined : this.pullLoop();
-    if (pull) {
-      out.push(pull + "\n");
-      if (!this.js) out[importLine] = out[importLine]!.replace("type Program,", "type Program, type PullState,");
-    }
+    for (const loop of [range, batch, pull]) if (loop) out.push(loop + "\n");
     out.push(methods.join("\n\n"));
     out.push(`}\n`);
     out.push(programLiteral);
