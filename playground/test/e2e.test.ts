@@ -4,7 +4,7 @@
 // Skips (with a message) only when no Chromium executable can be found.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -213,6 +213,38 @@ describe("flowc playground", () => {
       for (const f of ["main.js", "worker.js", "runtime.js", "style.css"]) expect((await fetch(server.url + f)).status, f).toBe(200);
       expect((await fetch(server.url + "runtime.js")).headers.get("content-type")).toContain("javascript");
       expect((await fetch(server.url + "../package.json")).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+
+  it("answers malformed and traversing paths with 400/404 and keeps serving", async () => {
+    await ensureBuilt();
+    const { servePlayground } = await import("../../compiler/src/cli/serve");
+    const server = await servePlayground(0);
+    const { port } = new URL(server.url);
+    // Raw request paths: fetch() would normalize `..` away before sending.
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((ok, fail) => {
+        const req = httpRequest({ host: "127.0.0.1", port: Number(port), path, method: "GET" }, (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (d) => (body += d)).on("end", () => ok({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", fail).end();
+      });
+    try {
+      expect((await get("/%E0%A4%A")).status).toBe(400);
+      expect((await get("/%")).status).toBe(400);
+      expect((await get("/a%00b")).status).toBe(400);
+      for (const p of ["/..%2f..%2fetc/passwd", "/..%2F..%2F..%2F..%2Fetc%2Fpasswd", "/%2e%2e/%2e%2e/package.json", "/../package.json", "/..\\..\\package.json", "/%2e%2e%5cpackage.json"]) {
+        const r = await get(p);
+        expect(r.status, p).toBe(404);
+        expect(r.body, p).not.toContain("root:");
+      }
+      // Still serving.
+      const index = await get("/");
+      expect(index.status).toBe(200);
+      expect(index.body).toContain('src="main.js"');
     } finally {
       await server.close();
     }

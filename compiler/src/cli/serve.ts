@@ -1,7 +1,7 @@
 // `flowc playground`: serves the built playground (playground/dist) on 127.0.0.1.
 import { createServer } from "node:http";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { extname, join, normalize } from "node:path";
+import { extname, join, relative, resolve, isAbsolute } from "node:path";
 import { packageRoot } from "./bundle";
 
 const TYPES: Record<string, string> = {
@@ -13,20 +13,54 @@ export function playgroundDir(): string {
   return join(packageRoot(), "playground", "dist");
 }
 
+/**
+ * The file under `root` a request path names, "bad" for a path that cannot be decoded or holds
+ * a NUL, or undefined for one that would leave `root` (`..`, encoded or not, or an absolute
+ * path after decoding). Any web page can make the browser send any path to 127.0.0.1, so
+ * nothing a request holds may throw or reach outside the site.
+ */
+export function resolveRequestPath(root: string, rawUrl: string): string | "bad" | undefined {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(rawUrl, "http://x").pathname);
+  } catch {
+    return "bad";
+  }
+  if (pathname.includes("\0")) return "bad";
+  if (pathname.endsWith("/")) pathname += "index.html";
+  const base = resolve(root);
+  const file = resolve(base, "." + (pathname.startsWith("/") ? pathname : "/" + pathname));
+  const rel = relative(base, file);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  return file;
+}
+
 export async function servePlayground(port: number, host = "127.0.0.1"): Promise<{ url: string; close(): Promise<void> }> {
   const root = playgroundDir();
   if (!existsSync(join(root, "index.html"))) throw new Error(`the playground is not built (${root}); run \`npm run build\``);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
-    if (path.endsWith("/")) path += "index.html";
-    const file = join(root, path);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
-      return;
+    try {
+      const file = resolveRequestPath(root, req.url ?? "/");
+      if (file === "bad") {
+        res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
+        return;
+      }
+      if (file === undefined || !existsSync(file) || !statSync(file).isFile()) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+        return;
+      }
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
+      res.end(readFileSync(file));
+    } catch {
+      // Whatever else goes wrong (a file removed by a rebuild meanwhile): answer, keep serving.
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end("server error");
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
-    res.end(readFileSync(file));
+  });
+  // A malformed request line (not even HTTP) must not take the server down either.
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
   });
   await new Promise<void>((ok, fail) => server.once("error", fail).listen(port, host, ok));
   const addr = server.address();
