@@ -6,6 +6,7 @@
 import type { GraphInstance, Program, RunContext, Schema } from "../../runtime/src/contract";
 import type { MemoryEnvInit, MemoryEnv } from "../../runtime/src/env";
 import type { RunOptions, RunSummary } from "../../runtime/src/driver";
+import { DEAD_LETTER_PATH, parseDeadLetters, type RunProblem } from "./results";
 
 /** The parts of the runtime bundle a traced run needs (the worker gets them by `import(url)`). */
 export interface RuntimeApi {
@@ -81,6 +82,8 @@ export interface RunResult {
   summary?: RunSummary;
   /** Bad-record messages and the like (the CLI's stderr, without the summary line). */
   stderr: string;
+  /** The records the run could not use, with file and line for bad input (at most 200). */
+  problems: RunProblem[];
   error?: string;
   /** Rows emitted per graph node id (the instrumented build's counters). */
   counts: number[];
@@ -277,12 +280,14 @@ export async function runTraced(
   let summary: RunSummary | undefined;
   let error: string | undefined;
   try {
-    summary = await rt.runProgram(traced, { env, onRow, summary: false, maxBadMessages: 200 });
+    // The dead letters say which file and line each bad record came from, and tell bad input
+    // (line > 0) from a record a built-in failed on (line null): the page underlines the first.
+    summary = await rt.runProgram(traced, { env, onRow, summary: false, maxBadMessages: 200, deadLetter: DEAD_LETTER_PATH });
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
   trace.steps = step;
-  return { outputs, ...(summary ? { summary } : {}), stderr: env.stderrText(), ...(error !== undefined ? { error } : {}), counts: [...counts], trace, elapsedMs: env.now() - started };
+  return { outputs, ...(summary ? { summary } : {}), stderr: env.stderrText(), problems: parseDeadLetters(env.output(DEAD_LETTER_PATH)), ...(error !== undefined ? { error } : {}), counts: [...counts], trace, elapsedMs: env.now() - started };
 }
 
 function safeJson(v: unknown): string {
