@@ -9,7 +9,8 @@
 // line the general way, which also writes the precise bad-record message. So a generated decoder
 // changes speed, never results.
 import type { RecordT, Type } from "../check/types";
-import { isIdent, key, localName } from "./types";
+import { isIdent, key, localName, prop } from "./types";
+import { commentText, docComment, jsonLiteral, lineComment } from "./escape";
 
 export interface DecoderContext {
   /** `file:line` of the source declaration, for the doc comment. */
@@ -143,7 +144,7 @@ function layoutStep(text: string, layout: string): string[] {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length > 24) return [`    if (!c.lit(${layout})) break inOrder;`];
   const same = [...bytes].map((x, j) => `b[p${j === 0 ? "" : ` + ${j}`}] === ${x}`).join(" && ");
-  return [`    {`, `      const p = c.p; // ${text.replace(/\*\//g, "* /")}`, `      if (!(p + ${bytes.length} <= c.e && ${same})) break inOrder;`, `      c.p = p + ${bytes.length};`, `    }`];
+  return [`    {`, `      const p = c.p; ${lineComment(text)}`, `      if (!(p + ${bytes.length} <= c.e && ${same})) break inOrder;`, `      c.p = p + ${bytes.length};`, `    }`];
 }
 
 function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | undefined, cx: DecoderContext, imports: Set<string>, typeImports: Set<string>): string {
@@ -152,7 +153,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
   const KEYS = `${constName(base)}_KEYS`;
   imports.add("JsonKeys");
   typeImports.add("JsonCursor");
-  const consts: string[] = [`const ${KEYS} = new JsonKeys(${JSON.stringify(ss.map((s) => s.name))});`];
+  const consts: string[] = [`const ${KEYS} = new JsonKeys(${jsonLiteral(ss.map((s) => s.name))});`];
   const required = ss.filter((s) => !s.optional);
   const m = masks(required.length);
   const cases: string[] = [];
@@ -175,13 +176,13 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
       const [v, bit] = m.bit(required.indexOf(s));
       stmt += ` ${v} |= ${bit};`;
     }
-    cases.push(`      case ${i}: ${stmt} break; // ${s.name}: ${typeText(s.type)}${s.kept ? "" : " (validated, not kept)"}`);
+    cases.push(`      case ${i}: ${stmt} break; ${lineComment(`${s.name}: ${typeText(s.type)}${s.kept ? "" : " (validated, not kept)"}`)}`);
   });
   const kept = ss.filter((s) => s.kept);
   const dropped = ss.filter((s) => !s.kept);
   const doc =
-    `/**\n * ${cx.where} — JSONL decoder of ${type.name ?? "the source's records"}: reads ${kept.map((s) => s.name).join(", ") || "no field"} from the bytes` +
-    (dropped.length ? `;\n * ${dropped.map((s) => s.name).join(", ")} ${dropped.length === 1 ? "is" : "are"} validated and dropped` : "") +
+    `/**\n * ${commentText(`${cx.where} — JSONL decoder of ${type.name ?? "the source's records"}: reads ${kept.map((s) => s.name).join(", ") || "no field"} from the bytes`)}` +
+    (dropped.length ? `;\n * ${commentText(dropped.map((s) => s.name).join(", "))} ${dropped.length === 1 ? "is" : "are"} validated and dropped` : "") +
     `. \`undefined\` sends the line\n * down the general path (JSON.parse + makeDecoder), which also reports bad records.\n */`;
   const locals = [...kept.map((s) => declareLocal(s, cx)), ...m.vars.map((v) => `${v} = 0`)];
   const sig = cx.js ? `function ${base}Jsonl(c)` : `function ${base}Jsonl(c: JsonCursor): ${cx.recordType} | undefined`;
@@ -205,7 +206,7 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
   imports.add("CsvColumns");
   typeImports.add("CsvCursor");
   const COLS = `${constName(base)}_COLUMNS`;
-  const consts: string[] = [`const ${COLS} = new CsvColumns(${JSON.stringify(ss.map((s) => s.name))}, ${JSON.stringify(ss.map((s) => s.optional))});`];
+  const consts: string[] = [`const ${COLS} = new CsvColumns(${jsonLiteral(ss.map((s) => s.name))}, ${jsonLiteral(ss.map((s) => s.optional))});`];
   const cases: string[] = [];
   ss.forEach((s, i) => {
     // JSON in a cell (arrays, records): only via the general path.
@@ -216,11 +217,11 @@ function csvDecoder(base: string, type: RecordT, keep: readonly string[] | undef
       stmt = s.kept ? (s.optional ? `${s.local} = c.empty() ? null : ${read};` : `${s.local} = ${read};`) : `${read};`;
     } else if (s.kept) stmt = s.optional ? `${s.local} = c.empty() ? null : ${read};` : `${s.local} = ${read};`;
     else stmt = s.optional ? `if (!c.empty()) ${read};` : `${read};`;
-    cases.push(`      case ${i}: ${stmt} break; // ${s.name}: ${typeText(s.type)}${s.kept ? "" : " (validated, not kept)"}`);
+    cases.push(`      case ${i}: ${stmt} break; ${lineComment(`${s.name}: ${typeText(s.type)}${s.kept ? "" : " (validated, not kept)"}`)}`);
   });
   const kept = ss.filter((s) => s.kept);
   const doc =
-    `/**\n * ${cx.where} — CSV decoder of ${type.name ?? "the source's records"} for lines without quotes: converts ${kept.map((s) => s.name).join(", ") || "no field"}\n` +
+    `/**\n * ${commentText(`${cx.where} — CSV decoder of ${type.name ?? "the source's records"} for lines without quotes: converts ${kept.map((s) => s.name).join(", ") || "no field"}`)}\n` +
     ` * from the bytes (columns found by the header). \`undefined\` sends the line down the general path.\n */`;
   const locals = kept.map((s) => (cx.js ? `${s.local} = null` : `${s.local}: ${cx.ts(s.type)}${s.optional ? "" : " | undefined"} = ${s.optional ? "null" : "undefined"}`));
   const sig = cx.js ? `function ${base}Csv(c)` : `function ${base}Csv(c: CsvCursor): ${cx.recordType} | undefined`;
@@ -269,7 +270,7 @@ function valueDecoder(base: string, type: RecordT, keep: readonly string[] | und
     }
   };
   const lines = ss.map((f) => {
-    const read = `const ${f.local} = o${isIdent(f.name) ? `.${f.name}` : `[${JSON.stringify(f.name)}]`};`;
+    const read = `const ${f.local} = o${prop(f.name)};`;
     if (f.type.kind !== "optional") return `  ${read}\n  if (!(${check(f.local, f.type)})) return undefined;`;
     return `  ${read}\n  if (${f.local} !== null && ${f.local} !== undefined && !(${check(f.local, f.type.inner)})) return undefined;`;
   });
@@ -283,7 +284,7 @@ function valueDecoder(base: string, type: RecordT, keep: readonly string[] | und
   const returned = inPlace ? (cx.js ? "o" : `o as unknown as ${cx.recordType}`) : result;
   const sig = cx.js ? `function ${base}Value(v)` : `function ${base}Value(v: unknown): ${cx.recordType} | undefined`;
   return (
-    `/** ${cx.where} — decoder of ${type.name ?? "the source's records"} given as JavaScript values (iterables); \`undefined\`: the general way. */\n` +
+    `${docComment(`${cx.where} — decoder of ${type.name ?? "the source's records"} given as JavaScript values (iterables); \`undefined\`: the general way.`)}\n` +
     `${sig} {\n  if (typeof v !== "object" || v === null) return undefined;\n  const o = v${cx.js ? "" : " as Record<string, unknown>"};\n${lines.join("\n")}\n  return ${returned};\n}`
   );
 }

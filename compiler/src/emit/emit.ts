@@ -8,6 +8,7 @@ import { LineIndex } from "../diagnostics/render";
 import { consumers, topoOrder, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
+import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 
 export const FLOWC_VERSION = "0.1.0";
@@ -136,8 +137,8 @@ class Emitter {
 
   /** `// file:7  where price > 1000` — the first line of the stage's source text. */
   private comment(span: { start: number; end: number }): string {
-    const text = this.source.slice(span.start, span.end).split("\n")[0]!.trim().replace(/\*\//g, "* /");
-    return `// ${this.where(span)}  ${text.length > 90 ? text.slice(0, 87) + "..." : text}`;
+    const text = this.source.slice(span.start, span.end).split(/\r\n|[\n\r\u2028\u2029]/)[0]!.trim();
+    return lineComment(`${this.where(span)}  ${text.length > 90 ? text.slice(0, 87) + "..." : text}`);
   }
 
   private schema(t: Type): string {
@@ -305,7 +306,7 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  /** ${this.where(n.decl.span)} — records of \`${n.decl.name}\`. */\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
@@ -321,7 +322,7 @@ class Emitter {
     const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
     const ps: [string, string][] = [["r", inT], ["t", "number"]];
     if (n.upsert) ps.push(["k", "Key"]);
-    this.methods.push(`  /** ${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}. */\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert) {
       const d = new Body();
@@ -591,7 +592,7 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  /** ${this.where(n.spans[0]!)} — union: records pass in reading order. */\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
@@ -683,7 +684,7 @@ class Emitter {
     });
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
     const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
-    this.classes.push(`/** ${stateDoc} */\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
+    this.classes.push(`${docComment(stateDoc)}\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
     // ---- spec class
     const keyBody = new Body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
@@ -708,7 +709,7 @@ class Emitter {
     const itemsText = n.items.map((i) => i.name).join(", ");
     this.ops.add("AggSpec").add("Key");
     this.classes.push(
-      `/** ${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}. */\n` +
+      `${docComment(`${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
       `class ${spec}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
       (mergeable && n.aggs.length ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
       (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
@@ -786,7 +787,7 @@ class Emitter {
         this.deliver(n, "row", "t", b);
       }
       const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
-      this.methods.push(`  /** ${this.where(n.spans[0]!)} — unwindowed agg: ${what}. */\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+      this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
       this.singleInputWatermark(n, undefined);
       return;
     }
@@ -900,7 +901,7 @@ class Emitter {
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     this.ops.add("WindowTop").add("TopSpec").add("Key");
     this.classes.push(
-      `/** ${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}. */\n` +
+      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`)}\n` +
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`op${n.id}`, `WindowTop<${inT}>`));
@@ -915,7 +916,7 @@ class Emitter {
     const parts = [...n.keys.map((k) => k.expr), ...n.values];
     const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? "JSON.stringify(r)" : "r") : this.keyJs(parts, kb);
     this.ops.add("Key");
-    this.classes.push(`/** ${this.where(n.spans[0]!)} — distinct key. */\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
+    this.classes.push(`${docComment(`${this.where(n.spans[0]!)} — distinct key.`)}\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`op${n.id}`, `WindowDistinct<${inT}>`));
@@ -973,7 +974,7 @@ class Emitter {
     const specType = windowed ? "WindowJoinSpec" : "JoinSpec";
     this.ops.add(specType).add("Key");
     this.classes.push(
-      `/** ${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}. */\n` +
+      `${docComment(`${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
       `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
       `${keyFn(lk, "l", LT, "leftKey")}\n${keyFn(rk, "rt", RT, "rightKey")}\n` +
       `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
@@ -1027,7 +1028,7 @@ class Emitter {
     this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
-      this.fields.push(`  /** ${this.where(n.decl.span)} — emit final: the latest row per key. */\n  ${this.mod("private readonly")}final${n.id} = new FinalTable${this.targs(T)}();`);
+      this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}final${n.id} = new FinalTable${this.targs(T)}();`);
     }
   }
 
@@ -1059,14 +1060,14 @@ class Emitter {
     const batch = this.opts.instrument ? undefined : this.batchLoop();
     const pull = this.opts.instrument ? undefined : this.pullLoop();
     const out: string[] = [];
-    out.push(`// ${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`);
+    out.push(lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`));
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
     const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
     if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
     const opsList = [...opsImports, ...(this.js ? [] : typeImports.map((x) => `type ${x}`))];
     if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
     if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
-    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${JSON.stringify(imp.from.replace(/\.ts$/, ".js"))};`);
+    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${stringLiteral(imp.from.replace(/\.ts$/, ".js"))};`);
     out.push("");
     const programLiteral = this.programLiteral();
     if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
@@ -1074,7 +1075,7 @@ class Emitter {
     if (this.schemas.size) out.push("");
     out.push(...decoders.map((d) => d.code + "\n"));
     out.push(...this.classes.map((c) => c + "\n"));
-    out.push(`/** The dataflow graph of ${this.g.file}: one method per node, called directly. */`);
+    out.push(docComment(`The dataflow graph of ${this.g.file}: one method per node, called directly.`));
     out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
     out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
     if (this.opts.instrument) out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
@@ -1134,24 +1135,24 @@ class Emitter {
   }
 
   private programLiteral(): string {
-    const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ")} }`;
+    const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${key(k)}: ${jsonLiteral(v)}`).join(", ")} }`;
     const sources = this.liveSources.map((s) => {
       const d = s.decl;
-      const parts = [`name: ${JSON.stringify(d.name)}`, `schema: ${this.schema(d.type)}`];
-      if (s.keep) parts.push(`keep: ${JSON.stringify(s.keep)}`);
+      const parts = [`name: ${stringLiteral(d.name)}`, `schema: ${this.schema(d.type)}`];
+      if (s.keep) parts.push(`keep: ${jsonLiteral(s.keep)}`);
       parts.push(`connector: ${conn(d.connector)}`);
-      if (d.eventTime) parts.push(`eventTime: { field: ${JSON.stringify(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
+      if (d.eventTime) parts.push(`eventTime: { field: ${stringLiteral(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
       const decode = this.decoders.get(s.id);
       if (decode) parts.push(`decode: ${decode.spec}`);
       return `    { ${parts.join(", ")} },`;
     });
-    const tables = this.g.tables.map((t) => `    { name: ${JSON.stringify(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${JSON.stringify(t.key)} },`);
+    const tables = this.g.tables.map((t) => `    { name: ${stringLiteral(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${jsonLiteral(t.key)} },`);
     const outputs = this.g.outputs.map((o) => {
       const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
-      return `    { name: ${JSON.stringify(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
+      return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
     });
     const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
-    return `export const program${this.ann("Program")} = {\n  file: ${JSON.stringify(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }
 

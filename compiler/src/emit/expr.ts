@@ -2,6 +2,7 @@
 import type { BinOp, TExpr } from "../check/typed";
 import { isNumeric, stripOptional, type Type } from "../check/types";
 import { key, prop } from "./types";
+import { stringLiteral } from "./escape";
 
 /** What the emitter knows about a variable: a JS expression holding an object, or its fields. */
 export type Value =
@@ -36,7 +37,7 @@ const BIN: Record<BinOp, string> = { add: "+", sub: "-", mul: "*", div: "/", mod
 
 function literal(v: number | string | boolean | null): string {
   if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isFinite(v) ? (v < 0 ? `(${v})` : String(v)) : v > 0 ? "Infinity" : v < 0 ? "(-Infinity)" : "NaN";
-  return JSON.stringify(v);
+  return typeof v === "string" ? stringLiteral(v) : JSON.stringify(v);
 }
 
 export function emitExpr(e: TExpr, env: ExprEnv): string {

@@ -1,14 +1,15 @@
 // TypeScript types and runtime schemas for Flow types.
 import type { Type } from "../check/types";
 
-const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+import { isIdent, objectKey, propertyAccess, stringLiteral, typeMemberKey, docComment } from "./escape";
+
+export { isIdent };
 const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await"]);
 
-export const isIdent = (s: string) => IDENT.test(s);
 /** `.name` or `["odd-name"]`. */
-export const prop = (name: string) => (isIdent(name) ? `.${name}` : `[${JSON.stringify(name)}]`);
-/** An object-literal key. */
-export const key = (name: string) => (isIdent(name) ? name : JSON.stringify(name));
+export const prop = propertyAccess;
+/** An object-literal key (an own data property, even for `__proto__`). */
+export const key = objectKey;
 /** A safe local variable name derived from a field name. */
 export function localName(name: string, taken: Set<string>): string {
   let base = name.replace(/[^A-Za-z0-9_$]/g, "_");
@@ -52,8 +53,8 @@ export class TypeNames {
     while (this.used.has(unique)) unique = `${n}${i++}`;
     this.used.add(unique);
     this.names.set(k, unique);
-    const body = t.fields.map((f) => `  ${key(f.name)}: ${this.ts(f.type)};`).join("\n");
-    this.decls.push(`${doc ? `/** ${doc} */\n` : ""}export interface ${unique} {\n${body}\n}`);
+    const body = t.fields.map((f) => `  ${typeMemberKey(f.name)}: ${this.ts(f.type)};`).join("\n");
+    this.decls.push(`${doc ? `${docComment(doc)}\n` : ""}export interface ${unique} {\n${body}\n}`);
     return unique;
   }
 
@@ -81,7 +82,7 @@ export class TypeNames {
       case "record": {
         const named = this.names.get(typeKey(t));
         if (named) return named;
-        return `{ ${t.fields.map((f) => `${key(f.name)}: ${this.ts(f.type)}`).join("; ")} }`;
+        return `{ ${t.fields.map((f) => `${typeMemberKey(f.name)}: ${this.ts(f.type)}`).join("; ")} }`;
       }
     }
   }
@@ -95,7 +96,7 @@ export function schemaLiteral(t: Type): string {
     case "array":
       return `{ kind: "array", element: ${schemaLiteral(t.element)} }`;
     case "record":
-      return `{ kind: "record", fields: [${t.fields.map((f) => `{ name: ${JSON.stringify(f.name)}, type: ${schemaLiteral(f.type)} }`).join(", ")}] }`;
+      return `{ kind: "record", fields: [${t.fields.map((f) => `{ name: ${stringLiteral(f.name)}, type: ${schemaLiteral(f.type)} }`).join(", ")}] }`;
     case "null":
     case "error":
       return `{ kind: "optional", inner: { kind: "string" } }`;
