@@ -17,7 +17,8 @@ import { toSvg } from "../../compiler/src/ir/draw";
 import { printGraph } from "../../compiler/src/ir/print";
 import { LineIndex } from "../../compiler/src/diagnostics/render";
 import type { TypedProgram } from "../../compiler/src/check/typed";
-import { decodeState, encodeState } from "./share";
+import { decodeState, encodeState, isShareLink } from "./share";
+import { OVERSCAN_ROWS, inputDiagnostics, nothingToRun, visibleRange, type RunProblem } from "./results";
 import { buildTimeline, defaultLayout, describeHit, laneTops, renderTimeline, stepAtTime, timeLabel, watermarkAt, type TimelineModel } from "./timeline";
 import type { Progress, RunResult } from "./trace";
 import type { WorkerReply, WorkerRequest } from "./worker";
@@ -59,8 +60,16 @@ const state = {
   lastGoodTyped: undefined as TypedProgram | undefined,
   compileSeq: 0,
   /** The compile a run belongs to, and its result. */
-  run: undefined as undefined | { id: number; code: string; status: "running" | "done" | "stopped" | "failed"; started: number; result?: RunResult; partial?: Map<string, { rows: string[]; total: number }>; totalIn?: number; message?: string; ended?: number; loadMs?: number },
+  /** `files`: the sample inputs as they were when the run started (its problems' lines refer to them). */
+  run: undefined as undefined | { id: number; code: string; files: Record<string, string>; status: "running" | "done" | "stopped" | "failed"; started: number; result?: RunResult; partial?: Map<string, { rows: string[]; total: number }>; totalIn?: number; message?: string; ended?: number; loadMs?: number },
   ranKey: "",
+  /** A compile had errors since the last run: the next one that compiles runs even if its
+   *  text equals the last run's (the Results pane shows the errors until then). */
+  skippedForErrors: false,
+  /** The example the editor was loaded with (undefined: a share link, a saved or empty program). */
+  example: undefined as Example | undefined,
+  /** Where the program came from, for the line above the editor. */
+  origin: "example" as "example" | "share" | "saved",
   runSeq: 0,
   timeline: undefined as TimelineModel | undefined,
   step: 0,
@@ -121,8 +130,11 @@ const editor = new EditorView({
       flowSyntax,
       lintGutter(),
       autocompletion({ override: [flowCompletions], activateOnTyping: true }),
+      placeholder("Write a Flow program here, or pick one from Examples…  e.g.\n\nsource n: int = range(0, 10)\nemit n | map it * it"),
       EditorView.updateListener.of((u) => {
-        if (u.docChanged) scheduleCompile();
+        if (!u.docChanged) return;
+        scheduleCompile();
+        if (!settingDoc) userEdited();
       }),
       EditorView.contentAttributes.of({ "aria-label": "Flow program" }),
     ],
@@ -138,9 +150,12 @@ function dataExtensions(): Extension[] {
   return [
     baseExtensions(),
     placeholder("Paste sample records here: one JSON object per line (or CSV with a header row)."),
+    // Bad input records of the last run are underlined (see renderInputDiagnostics).
+    lintGutter(),
     EditorView.contentAttributes.of({ "aria-label": "Sample input" }),
     EditorView.updateListener.of((u) => {
       if (!u.docChanged || !state.activeInput) return;
+      if (!settingDoc) userEdited();
       state.files[state.activeInput] = u.state.doc.toString();
       updateDataInfo();
       saveLocal();
@@ -149,8 +164,24 @@ function dataExtensions(): Extension[] {
   ];
 }
 
+/** True while the page itself replaces an editor's text (not an edit by the user). */
+let settingDoc = false;
 function setDoc(view: EditorView, text: string) {
-  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+  settingDoc = true;
+  try {
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+  } finally {
+    settingDoc = false;
+  }
+}
+
+/**
+ * The user changed the program or an input. A `#s=` (or `#example`) fragment in the address bar
+ * now names an older program: drop it, so a reload restores the newer local copy instead.
+ */
+function userEdited() {
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  renderExampleInfo();
 }
 
 // ---- compiling -------------------------------------------------------------------------------
@@ -170,8 +201,17 @@ function recompile() {
   renderGraph();
   renderStatus();
   saveLocal();
-  if (out.result.ok) scheduleRun(0);
-  else renderResults();
+  renderExampleInfo();
+  if (out.result.ok) {
+    // Results: rows of this program (or the calm empty state, or stale rows when auto-run is
+    // off) instead of "the program has errors".
+    renderResults();
+    renderTimelinePane();
+    scheduleRun(0);
+  } else {
+    state.skippedForErrors = true;
+    renderResults();
+  }
 }
 
 // ---- inputs ----------------------------------------------------------------------------------
@@ -211,6 +251,7 @@ function renderInputTabs() {
       setDoc(dataEditor, text);
       state.activeInput = prev;
     }
+    renderInputDiagnostics();
   }
   updateDataInfo();
 }
@@ -245,8 +286,14 @@ function startWorker(): Worker {
   return w;
 }
 
+const autoRun = () => ($("#autorun") as HTMLInputElement).checked;
+
 function scheduleRun(delay: number) {
-  if (!($("#autorun") as HTMLInputElement).checked) return;
+  if (!autoRun()) {
+    // No run: the rows on screen are now from an earlier program or input (marked stale).
+    renderResults();
+    return;
+  }
   clearTimeout(runTimer);
   runTimer = setTimeout(() => runNow(false), delay);
 }
@@ -263,17 +310,34 @@ function filesFor(c: CompileOutput): Record<string, string> {
   return files;
 }
 
+/** The last run's rows no longer match the program or its inputs (only when auto-run is off). */
+function resultsStale(): boolean {
+  return !autoRun() && state.run !== undefined && state.run.status !== "running" && !!state.compiled?.result.ok && runKey() !== state.ranKey;
+}
+
 function runNow(force = true) {
   const c = state.compiled;
   if (!c || !c.result.ok || !c.result.typescript) return;
   const key = runKey();
-  if (!force && key === state.ranKey && state.run?.status !== "stopped") return;
+  if (!force && key === state.ranKey && state.run?.status !== "stopped" && !state.skippedForErrors) return;
   state.ranKey = key;
-  if (state.run?.status === "running") stopWorker();
+  state.skippedForErrors = false;
+  if (state.run?.status === "running") {
+    stopWorker();
+    worker = startWorker();
+  }
+  if (nothingToRun(c)) {
+    // Nothing to run (no output yet): an empty state, not a run of an empty graph.
+    state.run = undefined;
+    state.timeline = undefined;
+    renderAll();
+    return;
+  }
   worker ??= startWorker();
   const id = ++state.runSeq;
-  state.run = { id, code: c.result.typescript, status: "running", started: performance.now(), partial: new Map() };
-  worker.postMessage({ type: "run", id, runtimeUrl, code: c.result.typescript, files: filesFor(c), ops: c.ops, limits: LIMITS } satisfies WorkerRequest);
+  const files = filesFor(c);
+  state.run = { id, code: c.result.typescript, files, status: "running", started: performance.now(), partial: new Map() };
+  worker.postMessage({ type: "run", id, runtimeUrl, code: c.result.typescript, files, ops: c.ops, limits: LIMITS } satisfies WorkerRequest);
   const limit = Number(($("#time-limit") as HTMLSelectElement).value) * 1000;
   clearTimeout(limitTimer);
   limitTimer = setTimeout(() => {
@@ -312,6 +376,19 @@ function finishRun(status: "done" | "stopped" | "failed", message?: string) {
     state.step = state.timeline.steps;
   }
   renderAll();
+  renderInputDiagnostics();
+}
+
+/** Underlines, in the sample-input editor, the bad records of the last run in the file shown. */
+function renderInputDiagnostics() {
+  const run = state.run;
+  const path = state.activeInput;
+  const text = dataEditor.state.doc.toString();
+  // Only over the text that ran: after an edit, CodeMirror maps the marks it has through the
+  // change, but a file shown anew may have other lines.
+  const ran = run?.result && path ? run.files[path] : undefined;
+  const ds = ran !== undefined && ran === text ? inputDiagnostics(run!.result!.problems, path, text) : [];
+  dataEditor.dispatch(setDiagnostics(dataEditor.state, ds));
 }
 
 function onWorkerMessage(m: WorkerReply) {
@@ -319,8 +396,9 @@ function onWorkerMessage(m: WorkerReply) {
   const run = state.run;
   if (!run || m.id !== run.id || run.status !== "running") return;
   if (m.type === "progress") {
+    // Progress arrives every ~200 ms; rows are drawn at most once per frame.
     applyProgress(run, m.progress);
-    renderResults();
+    scheduleResultsRender();
     return;
   }
   if (m.type === "failed") {
@@ -402,39 +480,121 @@ function currentOutputs(): OutputView[] | undefined {
   return [...run.partial.entries()].map(([name, p]) => ({ name, columns: [], rows: p.rows, total: p.total }));
 }
 
+let resultsFrame = 0;
+/** Redraws Results on the next frame, once however many progress messages arrive before it. */
+function scheduleResultsRender() {
+  if (!resultsFrame) resultsFrame = requestAnimationFrame(renderResults);
+}
+
 function renderResults() {
+  cancelAnimationFrame(resultsFrame);
+  resultsFrame = 0;
   const pane = $("#pane-results");
   const c = state.compiled;
   const outs = currentOutputs();
+  // The tables are rebuilt: keep where each was scrolled to.
+  const scrolled = new Map<string, number>();
+  pane.querySelectorAll<HTMLElement>("[data-scroll]").forEach((w) => scrolled.set(w.dataset.scroll!, w.scrollTop));
   pane.replaceChildren();
+  pane.classList.remove("stale");
   if (c && !c.result.ok) {
     pane.append(h("div", { class: "notice error" }, "The program has errors: see the underlined spans in the editor, or the Problems tab. The last results are hidden until it compiles."));
+    return;
+  }
+  if (nothingToRun(c)) {
+    pane.append(
+      h("div", { class: "notice empty-state" }, h("b", {}, "Nothing to run yet. "), "A program reads a ", h("code", {}, "source"), " and ", h("code", {}, "emit"), "s rows; pick one from Examples, or start from:", h("pre", { class: "code" }, "source n: int = range(0, 10)\n\nemit n | map it * it")),
+    );
     return;
   }
   if (!outs) {
     pane.append(h("div", { class: "notice" }, "Results appear here after a run."));
     return;
   }
+  if (resultsStale()) {
+    pane.classList.add("stale");
+    const again = h("button", { class: "primary" }, "▶ Run");
+    again.onclick = () => runNow(true);
+    pane.append(h("div", { class: "notice stale-notice", role: "status" }, h("b", {}, "Stale: "), "these results are from an earlier version of the program or its inputs (auto-run is off). ", again));
+  }
   if (state.run?.status === "running") pane.append(h("div", { class: "notice running" }, "Running… rows so far:"));
   if (state.run?.message && state.run.status !== "done") pane.append(h("div", { class: `notice ${state.run.status === "failed" ? "error" : "stopped"}` }, state.run.message));
-  for (const o of outs) pane.append(outputCard(o));
+  if (state.run?.result) pane.append(...problemNotices(state.run.result.problems));
+  const fills: (() => void)[] = [];
+  for (const o of outs) {
+    const { card, fill } = outputCard(o, scrolled.get(o.name) ?? 0);
+    pane.append(card);
+    if (fill) fills.push(fill);
+  }
+  // The tables draw their rows once they are in the page (they need their height).
+  for (const fill of fills) fill();
 }
 
-function parsedRows(rows: string[]): unknown[] {
-  return rows.map((r) => {
-    try {
-      return JSON.parse(r);
-    } catch {
-      return r;
+/** What to say about the records a run could not use: bad input apart from run-time errors. */
+function problemNotices(problems: readonly RunProblem[]): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const capped = problems.length >= 200 ? "at least " : "";
+  const list = (ps: RunProblem[]) => {
+    const ul = h("ul", { class: "problem-list" });
+    for (const p of ps.slice(0, 5)) {
+      const where = p.line !== undefined ? `${p.file}:${p.line}` : p.file;
+      const li = h("li", {}, h("code", {}, where), " ", p.message);
+      if (p.line !== undefined) {
+        // Show that line in the sample-input editor.
+        const go = h("button", { class: "link" }, "show");
+        go.onclick = () => showInputLine(p.file, p.line!);
+        li.append(" ", go);
+      }
+      ul.append(li);
     }
-  });
+    if (ps.length > 5) ul.append(h("li", { class: "muted" }, `… ${ps.length - 5} more (Stats has the list)`));
+    return ul;
+  };
+  const bad = problems.filter((p) => p.kind === "bad-input");
+  if (bad.length) {
+    out.push(h("div", { class: "notice warn", "data-problems": "bad-input" }, h("b", {}, `${capped}${bad.length} bad input record${bad.length === 1 ? "" : "s"} skipped`), " — they do not match the source's type (underlined in the sample input):", list(bad)));
+  }
+  const runtime = problems.filter((p) => p.kind === "runtime");
+  if (runtime.length) {
+    out.push(h("div", { class: "notice error", "data-problems": "runtime" }, h("b", {}, `${capped}${runtime.length} record${runtime.length === 1 ? "" : "s"} dropped by a run-time error`), " — the input is valid; an expression of the program failed on it:", list(runtime)));
+  }
+  return out;
 }
 
-function outputCard(o: OutputView): HTMLElement {
+function showInputLine(path: string, line: number) {
+  if (!state.inputs.some((i) => i.path === path)) return;
+  state.activeInput = path;
+  renderInputTabs();
+  const doc = dataEditor.state.doc;
+  if (line > doc.lines) return;
+  const l = doc.line(line);
+  dataEditor.dispatch({ selection: { anchor: l.from, head: l.to }, scrollIntoView: true });
+  dataEditor.focus();
+}
+
+/** Parsed rows per output row array; arrays that grow (a running output) are parsed on from where they were. */
+const parsedCache = new WeakMap<string[], unknown[]>();
+function parsedRows(rows: string[]): unknown[] {
+  let values = parsedCache.get(rows);
+  if (!values) parsedCache.set(rows, (values = []));
+  for (let i = values.length; i < rows.length; i++) {
+    try {
+      values.push(JSON.parse(rows[i]!));
+    } catch {
+      values.push(rows[i]);
+    }
+  }
+  return values.length === rows.length ? values : values.slice(0, rows.length);
+}
+
+/** Row height of the results tables, in CSS pixels (`.vt td` in style.css). */
+const TABLE_ROW_PX = 24;
+
+function outputCard(o: OutputView, scrollTop: number): { card: HTMLElement; fill?: () => void } {
   const view = state.resultView.get(o.name) ?? "table";
   const card = h("section", { class: "output", "data-output": o.name });
   const head = h("div", { class: "output-head" });
-  head.append(h("span", { class: "output-name" }, o.name), h("span", { class: "muted" }, ` ${o.total.toLocaleString()} row${o.total === 1 ? "" : "s"}${o.rows.length < o.total ? ` (first ${o.rows.length.toLocaleString()} shown)` : ""}`));
+  head.append(h("span", { class: "output-name" }, o.name), h("span", { class: "muted" }, ` ${o.total.toLocaleString()} row${o.total === 1 ? "" : "s"}${o.rows.length < o.total ? ` (first ${o.rows.length.toLocaleString()} kept)` : ""}`));
   const toggle = h("span", { class: "seg" });
   for (const v of ["table", "json"] as const) {
     const b = h("button", { class: v === view ? "active" : "", "data-view": v }, v === "table" ? "Table" : "JSON");
@@ -448,7 +608,7 @@ function outputCard(o: OutputView): HTMLElement {
   card.append(head);
   if (view === "json") {
     card.append(h("pre", { class: "json" }, o.rows.join("\n")));
-    return card;
+    return { card };
   }
   const values = parsedRows(o.rows);
   let columns = o.columns;
@@ -469,7 +629,7 @@ function outputCard(o: OutputView): HTMLElement {
       return sort.desc ? -r : r;
     });
   }
-  const table = h("table");
+  const table = h("table", { class: "vt" });
   const tr = h("tr");
   columns.forEach((col, ci) => {
     const th = h("th", { title: "sort" }, col, sort?.col === ci ? (sort.desc ? " ▼" : " ▲") : "");
@@ -482,19 +642,46 @@ function outputCard(o: OutputView): HTMLElement {
   });
   table.append(h("thead", {}, tr));
   const body = h("tbody");
-  for (const i of order.slice(0, 1000)) {
-    const row = h("tr");
-    for (const col of columns) {
-      const v = cell(values[i], col);
-      const td = h("td", { class: v === null ? "null" : typeof v === "number" ? "num" : "" }, v === null || v === undefined ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v));
-      row.append(td);
-    }
-    body.append(row);
-  }
   table.append(body);
-  card.append(h("div", { class: "table-wrap" }, table));
-  if (o.rows.length > 1000) card.append(h("div", { class: "muted small" }, `the table shows 1,000 rows; the JSON view has ${o.rows.length.toLocaleString()}`));
-  return card;
+  const wrap = h("div", { class: "table-wrap", "data-scroll": o.name }, table);
+  card.append(wrap);
+  // Only the rows in view are in the page (a long output would take the main thread for
+  // hundreds of ms per redraw): spacer rows stand for the others, redrawn on scroll.
+  const spacer = (px: number) => {
+    const s = h("tr", { class: "spacer", "aria-hidden": "true" });
+    s.style.height = `${px}px`;
+    return s;
+  };
+  const fill = () => {
+    const headPx = table.tHead?.offsetHeight ?? 0;
+    // A hidden pane has no height yet: assume the table's usual one (60% of the window).
+    const viewport = wrap.clientHeight || window.innerHeight * 0.6;
+    const { start, end } = visibleRange(wrap.scrollTop - headPx, viewport, TABLE_ROW_PX, order.length, OVERSCAN_ROWS);
+    const rows: HTMLElement[] = [spacer(start * TABLE_ROW_PX)];
+    for (let k = start; k < end; k++) {
+      const row = h("tr");
+      for (const col of columns) {
+        const v = cell(values[order[k]!], col);
+        row.append(h("td", { class: v === null ? "null" : typeof v === "number" ? "num" : "" }, v === null || v === undefined ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v)));
+      }
+      rows.push(row);
+    }
+    rows.push(spacer((order.length - end) * TABLE_ROW_PX));
+    body.replaceChildren(...rows);
+  };
+  let frame = 0;
+  wrap.addEventListener("scroll", () => {
+    if (!frame) frame = requestAnimationFrame(() => ((frame = 0), fill()));
+  });
+  return {
+    card,
+    fill: () => {
+      // Spacers first, so the restored scroll position exists, then the rows there.
+      body.replaceChildren(spacer(order.length * TABLE_ROW_PX));
+      wrap.scrollTop = scrollTop;
+      fill();
+    },
+  };
 }
 
 function renderProblems() {
@@ -552,6 +739,10 @@ function renderGraph() {
     pane.innerHTML = `<div class="notice">The optimized dataflow graph appears when the program compiles.</div>`;
     return;
   }
+  if (nothingToRun(c)) {
+    pane.innerHTML = `<div class="notice empty-state">No graph yet: the program has no <code>emit</code>.</div>`;
+    return;
+  }
   const run = state.run;
   const counts = run?.result && run.code === c.result.typescript ? new Map(run.result.counts.map((n, i) => [i, n] as [number, number])) : undefined;
   const head = `<div class="pane-head"><span class="muted small">The optimized graph (after fusion, inlining and pruning)${counts ? ", with the rows each operator emitted in the last run" : ""}.</span> <span class="seg"><button data-graph="svg" class="${state.graphText ? "" : "active"}">Drawing</button><button data-graph="text" class="${state.graphText ? "active" : ""}">Text</button></span></div>`;
@@ -599,8 +790,8 @@ function drawTimeline() {
   const box = $("#timeline-svg");
   const slider = $<HTMLInputElement>("#scrub");
   const label = $("#scrub-label");
-  if (!m || !state.run?.result) {
-    box.innerHTML = `<div class="notice">${state.compiled && !state.compiled.result.ok ? "Fix the program to see its timeline." : "Run a program to see its records, watermarks and windows on event time."}</div>`;
+  if (!m || !state.run?.result || nothingToRun(state.compiled)) {
+    box.innerHTML = `<div class="notice">${state.compiled && !state.compiled.result.ok ? "Fix the program to see its timeline." : nothingToRun(state.compiled) ? "No timeline yet: the program has no <code>emit</code>." : "Run a program to see its records, watermarks and windows on event time."}</div>`;
     slider.disabled = true;
     label.textContent = "";
     return;
@@ -758,9 +949,13 @@ function showPane(name: string) {
   document.querySelectorAll<HTMLElement>("[data-tab]").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll<HTMLElement>(".pane").forEach((p) => (p.hidden = p.id !== `pane-${name}`));
   if (name === "timeline") renderTimelinePane();
+  // The results tables size themselves to the visible pane.
+  if (name === "results") renderResults();
 }
 
-function loadState(program: string, files: Record<string, string>) {
+function loadState(program: string, files: Record<string, string>, origin: typeof state.origin, example?: Example) {
+  state.origin = origin;
+  state.example = example;
   state.files = { ...files };
   state.activeInput = "";
   state.run = undefined;
@@ -786,7 +981,7 @@ function setupExamples() {
     const e = EXAMPLES.find((x) => x.id === sel.value);
     if (!e) return;
     history.replaceState(null, "", location.pathname + location.search);
-    loadState(e.program, e.files);
+    loadState(e.program, e.files, "example", e);
     sel.value = "";
   };
 }
@@ -825,20 +1020,58 @@ function saveLocal() {
   }, 400);
 }
 
-async function initialState(): Promise<{ program: string; files: Record<string, string> }> {
+interface Initial {
+  program: string;
+  files: Record<string, string>;
+  origin: typeof state.origin;
+  example?: Example;
+}
+
+async function initialState(): Promise<Initial> {
   if (location.hash.length > 1) {
     const shared = await decodeState(location.hash);
-    if (shared) return shared;
+    if (shared) return { ...shared, origin: "share" };
+    if (isShareLink(location.hash)) showPageNotice(DAMAGED_LINK);
     const ex = EXAMPLES.find((e) => `#${e.id}` === location.hash || `#example=${e.id}` === location.hash);
-    if (ex) return ex;
+    if (ex) return { program: ex.program, files: ex.files, origin: "example", example: ex };
   }
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
-    if (saved && typeof saved.program === "string" && saved.program.trim()) return { program: saved.program, files: saved.files ?? {} };
+    if (saved && typeof saved.program === "string" && saved.program.trim()) {
+      const files = saved.files ?? {};
+      // Still an example as it ships? Then say which.
+      const example = EXAMPLES.find((e) => e.program === saved.program);
+      return { program: saved.program, files, origin: example ? "example" : "saved", ...(example ? { example } : {}) };
+    }
   } catch {
     // ignore
   }
-  return EXAMPLES.find((e) => e.id === DEFAULT_EXAMPLE) ?? EXAMPLES[0] ?? { program: "", files: {} };
+  const ex = EXAMPLES.find((e) => e.id === DEFAULT_EXAMPLE) ?? EXAMPLES[0];
+  return ex ? { program: ex.program, files: ex.files, origin: "example", example: ex } : { program: "", files: {}, origin: "saved" };
+}
+
+const DAMAGED_LINK = "This share link could not be read: it may have been cut short or changed when it was copied. The playground opened your last program (or an example) instead.";
+
+/** A dismissable line under the header (e.g. a share link that cannot be decoded). */
+function showPageNotice(text: string) {
+  const box = $("#page-notice");
+  $("#page-notice-text").textContent = text;
+  box.hidden = false;
+}
+
+/** The line above the editor: which example is loaded (and its description), or where the program came from. */
+function renderExampleInfo() {
+  const box = $("#example-info");
+  const ex = state.example;
+  const edited = ex !== undefined && editor.state.doc.toString() !== ex.program;
+  box.replaceChildren();
+  if (ex) {
+    box.append(h("span", { class: "ex-label" }, edited ? "Example (edited)" : "Example"), " ", h("b", { class: "ex-title" }, ex.title), h("span", { class: "muted" }, ` — ${ex.description}`));
+  } else if (state.origin === "share") {
+    box.append(h("span", { class: "ex-label" }, "Shared"), " ", h("span", { class: "muted" }, "a program and its inputs from a share link"));
+  } else {
+    box.append(h("span", { class: "ex-label" }, "Your program"), " ", h("span", { class: "muted" }, "kept in this browser"));
+  }
 }
 
 async function main() {
@@ -852,11 +1085,13 @@ async function main() {
   setupTimeline();
   worker = startWorker();
   showPane("results");
+  $("#page-notice-close").onclick = () => ($("#page-notice").hidden = true);
   const init = await initialState();
-  loadState(init.program, init.files);
+  loadState(init.program, init.files, init.origin, init.example);
   window.addEventListener("hashchange", async () => {
     const shared = await decodeState(location.hash);
-    if (shared && shared.program !== editor.state.doc.toString()) loadState(shared.program, shared.files);
+    if (shared && shared.program !== editor.state.doc.toString()) loadState(shared.program, shared.files, "share");
+    else if (!shared && isShareLink(location.hash)) showPageNotice(DAMAGED_LINK);
   });
   document.body.dataset.ready = "true";
 }

@@ -50,3 +50,8 @@ export function fromBase64Url(text: string): Uint8Array {
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
+
+/** The fragment is meant as a share link (`#s=…`), whether or not it can be decoded. */
+export function isShareLink(fragment: string): boolean {
+  return (fragment.startsWith("#") ? fragment.slice(1) : fragment).startsWith(PREFIX);
+}

@@ -35,6 +35,23 @@ export function resolveRequestPath(root: string, rawUrl: string): string | "bad"
   return file;
 }
 
+/**
+ * The repository's guides the page links to (`docs/language.md`, `README.md#using-flowc`): a
+ * static host serves them beside the site; `flowc playground` serves them from the package, as
+ * plain text (browsers show it rather than download it). Only `README.md` and `docs/*.md`.
+ */
+export function docFile(packageDir: string, rawUrl: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(rawUrl, "http://x").pathname);
+  } catch {
+    return undefined;
+  }
+  if (pathname === "/README.md") return join(packageDir, "README.md");
+  const m = /^\/docs\/([A-Za-z0-9_-]+\.md)$/.exec(pathname);
+  return m ? join(packageDir, "docs", m[1]!) : undefined;
+}
+
 export async function servePlayground(port: number, host = "127.0.0.1"): Promise<{ url: string; close(): Promise<void> }> {
   const root = playgroundDir();
   if (!existsSync(join(root, "index.html"))) throw new Error(`the playground is not built (${root}); run \`npm run build\``);
@@ -43,6 +60,12 @@ export async function servePlayground(port: number, host = "127.0.0.1"): Promise
       const file = resolveRequestPath(root, req.url ?? "/");
       if (file === "bad") {
         res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
+        return;
+      }
+      const doc = file === undefined || !existsSync(file) ? docFile(packageRoot(), req.url ?? "/") : undefined;
+      if (doc !== undefined && existsSync(doc)) {
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" });
+        res.end(readFileSync(doc));
         return;
       }
       if (file === undefined || !existsSync(file) || !statSync(file).isFile()) {
