@@ -41,7 +41,7 @@ let moduleCount = 0;
 async function runSource(source: string, files: Record<string, string>, javascript: boolean): Promise<Record<string, unknown[]>> {
   const r = compile(source, { file: "prog*/ x.flow", javascript });
   const errors = r.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length) throw new Error(`compile errors:\n${errors.map((d) => d.code + " " + JSON.stringify(d.params)).join("\n")}\n${source}`);
+  if (errors.length) throw new Error(`compile errors:\n${errors.map((d) => d.code + " " + d.message).join("\n")}\n${source}`);
   const { code } = await bundle(r.typescript!, { resolveDir: process.cwd(), main: false });
   const file = join(dir, `m${moduleCount++}.mjs`);
   writeFileSync(file, code);

@@ -96,6 +96,12 @@ export interface RunContext {
   late(row: unknown, schema: Schema): void;
   /** Loaded tables, index as in `Program.tables`: key value → row (last row wins). */
   readonly tables: ReadonlyArray<Map<unknown, unknown>>;
+  /**
+   * A built-in failed while a stage made a row from its state (an `agg` item such as
+   * `sum(x) / count(x)` when a window fires; `where` is `file:line agg`): that row is dropped and
+   * reported. Rethrows errors that are not the program's run-time errors.
+   */
+  failed(error: unknown, where: string): void;
 }
 
 /** An instantiated dataflow graph. The driver calls these; generated code implements them. */

@@ -23,6 +23,7 @@ import {
   flow_minute,
   flow_mod,
   flow_pow,
+  flow_fdiv,
   flow_regex_extract,
   flow_replace,
   flow_round,
@@ -187,7 +188,10 @@ describe("numbers", () => {
     expect(flow_ceil(2.1)).toBe(3);
     expect(flow_ceil(-2.1)).toBe(-2);
     expect(flow_sqrt(9)).toBe(3);
-    expect(flow_sqrt(-1)).toBeNaN();
+    expect(() => flow_sqrt(-1)).toThrow(FlowRuntimeError);
+    expect(() => flow_pow(10, 400)).toThrow(/not a finite number/);
+    expect(() => flow_fdiv(1, 0)).toThrow(/division by zero/);
+    expect(flow_fdiv(1, 4)).toBe(0.25);
     expect(flow_pow(2, 10)).toBe(1024);
     expect(flow_pow(4, 0.5)).toBe(2);
     expect(flow_min2(3, 2)).toBe(2);

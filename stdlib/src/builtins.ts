@@ -34,14 +34,28 @@ export function flow_ceil(x: number): number {
   return Math.ceil(x);
 }
 
-/** `sqrt(x)` (float); NaN for a negative x, as in JavaScript. */
-export function flow_sqrt(x: number): number {
-  return Math.sqrt(x);
+/** `pow(a, b)` = a^b (float). Throws FlowRuntimeError when the result is NaN or ±∞ (pow(10, 400)). */
+export function flow_pow(a: number, b: number): number {
+  const r = Math.pow(a, b);
+  if (r - r !== 0) throw new FlowRuntimeError("pow", `pow(${a}, ${b}) is not a finite number`);
+  return r;
 }
 
-/** `pow(a, b)` = a^b (float). */
-export function flow_pow(a: number, b: number): number {
-  return Math.pow(a, b);
+/** `sqrt(x)`. Throws FlowRuntimeError for a negative x (whose square root is no real number). */
+export function flow_sqrt(x: number): number {
+  const r = Math.sqrt(x);
+  if (r - r !== 0) throw new FlowRuntimeError("sqrt", `sqrt(${x}) is not a finite number`);
+  return r;
+}
+
+/**
+ * `a / b` (always a float). Throws FlowRuntimeError when the quotient is not finite: division by
+ * zero, or an overflow beyond ±1.8e308 — a NaN or ±∞ is no float a record can carry.
+ */
+export function flow_fdiv(a: number, b: number): number {
+  const q = a / b;
+  if (q - q !== 0) throw new FlowRuntimeError("/", b === 0 ? `division by zero (${a} / 0)` : `${a} / ${b} is not a finite number`);
+  return q;
 }
 
 /** `round(x)`: the nearest integer, halves away from zero (round(2.5) = 3, round(-2.5) = -3). */
@@ -513,8 +527,8 @@ export const BUILTINS: readonly BuiltinEntry[] = [
   b("abs", "flow_abs", ["N"], "N", { inline: "Math.abs($0)" }),
   b("floor", "flow_floor", ["float"], "int", { inline: "Math.floor($0)" }),
   b("ceil", "flow_ceil", ["float"], "int", { inline: "Math.ceil($0)" }),
-  b("sqrt", "flow_sqrt", ["float"], "float", { inline: "Math.sqrt($0)" }),
-  b("pow", "flow_pow", ["float", "float"], "float", { inline: "Math.pow($0, $1)" }),
+  b("sqrt", "flow_sqrt", ["float"], "float"),
+  b("pow", "flow_pow", ["float", "float"], "float"),
   b("round", "flow_round", ["float"], "int"),
   b("round", "flow_round2", ["float", "int"], "float"),
   b("min", "flow_min2", ["T", "T"], "T"),

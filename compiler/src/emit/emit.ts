@@ -46,6 +46,10 @@ class Body {
   text() {
     return this.lines.join("\n");
   }
+  /** The lines one level deeper (for wrapping them in a block). */
+  indented(): string {
+    return this.lines.map((l) => "  " + l).join("\n");
+  }
 }
 
 /** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
@@ -87,6 +91,8 @@ class Emitter {
   private readonly inlineAggs = new Set<NodeId>();
   /** The fields of each agg's state class. */
   private readonly stateFields = new Map<NodeId, StateField[]>();
+  /** Aggs whose result method catches a failing built-in and then returns undefined. */
+  private readonly guardedAggs = new Set<NodeId>();
   /** Whether an operator spec or node method can throw on a record (see loopBody), once known. */
   private specsThrow: boolean | undefined = undefined;
   /** Set while a generated loop's body is being written. */
@@ -129,7 +135,13 @@ class Emitter {
     return this.js ? undefined : `  ${m} ${name}: ${type};`;
   }
 
-  private use = (name: string) => (this.stdlib.add(name), name);
+  /** Set when code printed since it was last cleared calls a stdlib function that can throw. */
+  private throwing = false;
+  private use = (name: string) => {
+    this.stdlib.add(name);
+    if (Emitter.THROWING.has(name)) this.throwing = true;
+    return name;
+  };
 
   private where(span: { start: number; end: number }): string {
     return `${this.g.file}:${this.lines.at(span.start).line}`;
@@ -366,7 +378,7 @@ class Emitter {
   }
 
   /** Stdlib functions that may throw on a record (the driver then drops that one record). */
-  private static readonly THROWING = /\bflow_(div|mod|int|time_string|date|trunc|matches|regex_extract|parse_int|parse_float)\(/;
+  private static readonly THROWING = new Set(["div", "fdiv", "mod", "sqrt", "pow", "int", "time_string", "date", "trunc", "matches", "regex_extract"].map((f) => `flow_${f}`));
 
   /**
    * `pushRange(source, from, to, t)`: a `range()` source's loop generated with its stages fused
@@ -400,6 +412,10 @@ class Emitter {
     const b = new Body(depth + 1);
     const loop: LoopState = { before: new Body(4), after: new Body(4), taken: b.taken, aggs: new Map() };
     this.loop = loop;
+    // Anything downstream (operator specs included) that can throw rules the fast path out:
+    // everything printed so far (all nodes are printed before any loop) tells.
+    this.specsThrow ??= this.throwing;
+    this.throwing = false;
     try {
       const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
       if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, skip);
@@ -407,9 +423,7 @@ class Emitter {
     } finally {
       this.loop = undefined;
     }
-    // Anything downstream (operator specs included) that can throw rules the fast path out.
-    this.specsThrow ??= this.classes.some((c) => Emitter.THROWING.test(c)) || this.methods.some((m) => Emitter.THROWING.test(m));
-    if (this.specsThrow || Emitter.THROWING.test(b.text())) return undefined;
+    if (this.specsThrow || this.throwing) return undefined;
     for (const [id, a] of loop.aggs) {
       const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
       loop.after.line(`if (${a.seen}) {`);
@@ -698,6 +712,10 @@ class Emitter {
       aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}`,
     };
     const outFields: string[] = [];
+    // A failing built-in in an item drops that row (reported), never the firing of a window:
+    // the result method catches it (see `guarded` below); it does not count as throwing.
+    const throwingBefore = this.throwing;
+    this.throwing = false;
     if (w) {
       const ws = !w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`;
       outFields.push(`window_start: ${ws}`, "window_end: we");
@@ -705,7 +723,14 @@ class Emitter {
     n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
     for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
     res.line(`return { ${outFields.join(", ")} };`);
+    const guarded = this.throwing;
+    this.throwing = throwingBefore;
+    if (guarded) this.guardedAggs.add(id);
+    const resultBody = guarded
+      ? `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }`
+      : res.text();
     const spec = `Agg${id}`;
+    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
     const itemsText = n.items.map((i) => i.name).join(", ");
     this.ops.add("AggSpec").add("Key");
     this.classes.push(
@@ -716,7 +741,8 @@ class Emitter {
       `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
       `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
       `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
-      `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(outT)} {\n${res.text()}\n  }\n` +
+      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
+      `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
       (mergeable && n.aggs.length ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
       `}`,
     );
@@ -725,7 +751,7 @@ class Emitter {
       // Where the state lives: one field without keys; for one int key, an array indexed by
       // the key when it is a small non-negative integer (a Map for the others); else a Map.
       const store = this.aggStore(n);
-      const agg = `${this.mod("private readonly")}agg${id} = new ${spec}();`;
+      const agg = `${this.mod("private readonly")}agg${id} = new ${spec}(${specArgs});`;
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
       if (store === "one") {
@@ -784,6 +810,7 @@ class Emitter {
       const finalOnly = this.finalOnly(n);
       if (!finalOnly) {
         b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
+        if (guarded) b.line("if (row === undefined) return;");
         this.deliver(n, "row", "t", b);
       }
       const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
@@ -795,7 +822,7 @@ class Emitter {
     this.ops.add(op);
     this.pushField(this.declare(`op${id}`, `${op}<${inT}, ${st}, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(${specArgs}), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.op${id}.advance(wm);`);
   }
@@ -1093,13 +1120,15 @@ class Emitter {
       if (!this.finalOnly(a)) return `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`;
       const store = this.aggStore(a);
       const row = `this.agg${f.input}.result(s, NaN, NaN)`;
-      if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) this.emit${f.output}(this.agg${f.input}.result(s${f.input}, NaN, NaN));`;
+      // A guarded result (see emitAgg) is undefined when a built-in failed on that row.
+      const emitRow = (rowJs: string) => (this.guardedAggs.has(f.input) ? `{ const row = ${rowJs}; if (row !== undefined) this.emit${f.output}(row); }` : `this.emit${f.output}(${rowJs});`);
+      if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) ${emitRow(`this.agg${f.input}.result(s${f.input}, NaN, NaN)`)}`;
       if (store === "columns") {
         const id = f.input;
         const fill = this.stateFields.get(id)!.map((c) => `        s.${c.name} = this.col${id}_${c.name}[k];`).join("\n");
-        return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      this.emit${f.output}(${row});\n    }`;
+        return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
       }
-      return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) this.emit${f.output}(${row});`;
+      return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) ${emitRow(row)}`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
     for (const loop of [range, batch, pull]) if (loop) out.push(loop + "\n");

@@ -83,6 +83,12 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
       return e.op === "not" ? `!${wrap(sub(e.operand))}` : `-${wrap(sub(e.operand))}`;
     case "binary": {
       const l = sub(e.left), r = sub(e.right);
+      // `/` and `%` can leave the numbers (x / 0, x % 0): the stdlib versions make that a
+      // run-time error of the record instead of a NaN or ±∞ printed as null.
+      // A literal divisor that cannot do that keeps the plain operator (and the fast loops).
+      const divisor = e.right.kind === "lit" && typeof e.right.value === "number" ? Math.abs(e.right.value) : undefined;
+      if (e.op === "div" && !(divisor !== undefined && divisor >= 1)) return `${env.use("flow_fdiv")}(${l}, ${r})`;
+      if (e.op === "mod" && !(divisor !== undefined && divisor > 0)) return `${env.use("flow_mod")}(${l}, ${r})`;
       return `(${l} ${BIN[e.op]} ${r})`;
     }
     case "coalesce":
@@ -132,9 +138,9 @@ function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
     case "ceil":
       return t0.kind === "int" ? a[0]! : `Math.ceil(${a[0]})`;
     case "sqrt":
-      return `Math.sqrt(${a[0]})`;
+      return std("flow_sqrt");
     case "pow":
-      return `Math.pow(${a[0]}, ${a[1]})`;
+      return std("flow_pow");
     case "round":
       return args.length === 2 ? std("flow_round2") : t0.kind === "int" ? a[0]! : std("flow_round");
     case "min":

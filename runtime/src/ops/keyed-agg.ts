@@ -28,7 +28,8 @@ export class KeyedAgg<In, S, Out> {
       this.states.set(k, s);
     }
     spec.add(s, row, time);
-    this.emit(spec.result(s, NaN, NaN), time);
+    const out = spec.result(s, NaN, NaN);
+    if (out !== undefined) this.emit(out, time);
   }
 
   /** Nothing fires on a watermark; present so every operator can be advanced alike. */

@@ -178,7 +178,8 @@ export class SessionAgg<In, S, Out> {
       st = s.state as S;
       s.state = undefined;
     }
-    this.emit(spec.result(st, s.start, s.end), s.end - 1);
+    const out = spec.result(st, s.start, s.end);
+    if (out !== undefined) this.emit(out, s.end - 1);
   }
 
   /** Merges `from`'s buffered rows into `into`'s, keeping arrival order. */

@@ -37,7 +37,8 @@ export interface AggSpec<In, S, Out> {
   init(row: In): S;
   add(state: S, row: In, time: number): void;
   /** Unwindowed aggregation passes NaN, NaN. */
-  result(state: S, windowStart: number, windowEnd: number): Out;
+  /** The row of a state; `undefined` when a built-in failed on it (reported; the row is dropped). */
+  result(state: S, windowStart: number, windowEnd: number): Out | undefined;
   /**
    * Optional: fold `from` into `into`, as if `from`'s rows were added after `into`'s.
    * Enables hop panes (WindowAgg) and incremental sessions (SessionAgg, with orderInsensitive).

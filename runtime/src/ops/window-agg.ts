@@ -247,7 +247,10 @@ export class WindowAgg<In, S, Out> {
       const start = w.start;
       const end = w.end;
       const t = end - 1;
-      for (const s of w.data.values()) emit(spec.result(s, start, end), t);
+      for (const s of w.data.values()) {
+        const out = spec.result(s, start, end);
+        if (out !== undefined) emit(out, t);
+      }
     }
   }
 
@@ -330,12 +333,18 @@ export class WindowAgg<In, S, Out> {
     const emit = this.emit;
     const t = we - 1;
     if (sorted) {
-      for (let i = 0; i < n; i++) emit(spec.result(states[i]!, ws, we), t);
+      for (let i = 0; i < n; i++) {
+        const out = spec.result(states[i]!, ws, we);
+        if (out !== undefined) emit(out, t);
+      }
     } else {
       const order = new Array<number>(n);
       for (let i = 0; i < n; i++) order[i] = i;
       order.sort((a, b) => seqs[a]! - seqs[b]!);
-      for (let i = 0; i < n; i++) emit(spec.result(states[order[i]!]!, ws, we), t);
+      for (let i = 0; i < n; i++) {
+        const out = spec.result(states[order[i]!]!, ws, we);
+        if (out !== undefined) emit(out, t);
+      }
     }
     idx.clear();
     states.length = 0;

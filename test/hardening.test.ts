@@ -1,0 +1,81 @@
+// Defects found by trying flowc as a new user and as an attacker (issue: hardening): each test
+// here failed before its fix.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { flowc, TMP } from "./helpers";
+import { compile } from "../compiler/src/pipeline";
+import { renderDiagnostics } from "../compiler/src/diagnostics/render";
+
+let dir: string;
+beforeAll(() => {
+  mkdirSync(TMP, { recursive: true });
+  dir = mkdtempSync(join(TMP, "hardening-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `files` into a fresh folder and runs `flowc run program.flow ARGS` there. */
+async function run(program: string, files: Record<string, string> = {}, args: string[] = []) {
+  const d = mkdtempSync(join(dir, "case-"));
+  writeFileSync(join(d, "program.flow"), program);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  return { dir: d, ...(await flowc(["run", "program.flow", ...args], { cwd: d })) };
+}
+
+const rowsOf = (stdout: string) => stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+
+/** Diagnostics of a program, rendered as `flowc check` prints them. */
+function check(source: string) {
+  const r = compile(source, { file: "p.flow", checkOnly: true });
+  return { diagnostics: r.diagnostics, text: renderDiagnostics(r.diagnostics, "p.flow", source, { color: false }) };
+}
+
+describe("non-finite results are run-time errors of their record (item 9)", () => {
+  const input = [
+    { a: 10, b: 0, x: 1.5 },
+    { a: 10, b: 3, x: -4.0 },
+    { a: 7, b: 2, x: 2.0 },
+  ].map((r) => JSON.stringify(r)).join("\n") + "\n";
+  const head = `type R = { a: int, b: int, x: float }\nsource rs: R = file("r.jsonl")\n`;
+
+  it.each([
+    ["a % b", [{ v: 1 }, { v: 1 }], "division by zero (10 % 0)"],
+    ["x / float(b)", [{ v: -4 / 3 }, { v: 1 }], "division by zero (1.5 / 0)"],
+    ["sqrt(x)", [{ v: Math.sqrt(1.5) }, { v: Math.sqrt(2) }], "sqrt(-4) is not a finite number"],
+    ["pow(10.0, x * 200.0)", [{ v: 1e-800 === 0 ? 0 : Math.pow(10, -800) }], "pow(10, 300) is not a finite number"],
+    ["round(x / float(b))", [{ v: -1 }, { v: 1 }], "division by zero (1.5 / 0)"],
+  ])("%s", async (expr, rows, message) => {
+    const r = await run(`${head}emit rs | select v = ${expr}`, { "r.jsonl": input });
+    expect(r.stdout).not.toContain("null");
+    if (expr.startsWith("pow")) {
+      // 10^300 is finite, 10^-800 is 0; only 10^400 (x = 2.0) fails.
+      expect(rowsOf(r.stdout)).toEqual([{ v: Math.pow(10, 300) }, { v: 0 }]);
+      expect(r.stderr).toContain("pow(10, 400) is not a finite number");
+    } else {
+      expect(rowsOf(r.stdout)).toEqual(rows);
+      expect(r.stderr).toContain(message);
+    }
+    expect(r.code).toBe(0);
+  });
+
+  it("in an agg item, drops that window's row (reported) and keeps the others", async () => {
+    const ticks = [0, 1000, 11000, 12000].map((t, i) => JSON.stringify({ a: i, b: t < 10000 ? 0 : 1, x: 1.0, t })).join("\n") + "\n";
+    const program = `type R = { a: int, b: int, x: float, t: time }\nsource rs: R = file("r.jsonl") event time t\n` +
+      `emit rs | window tumbling(10s) | agg n = count(), per = sum(x) / float(sum(b))\n` +
+      `emit final rs | group by b | agg m = sum(x) / float(max(b))`;
+    const r = await run(program, { "r.jsonl": ticks });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => l);
+    expect(lines).toEqual([
+      'out1\t{"window_start":"1970-01-01T00:00:10.000Z","window_end":"1970-01-01T00:00:20.000Z","n":2,"per":1}',
+      'out2\t{"b":1,"m":2}',
+    ]);
+    expect(r.stderr).toContain("program.flow:3 agg: /: division by zero (2 / 0)");
+    expect(r.stderr).toContain("program.flow:4 agg: /: division by zero (2 / 0)");
+  });
+
+  it("stops with exit 65 under --strict", async () => {
+    const r = await run(`${head}emit rs | select v = a % b`, { "r.jsonl": input }, ["--strict"]);
+    expect(r.code).toBe(65);
+  });
+});
