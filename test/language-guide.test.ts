@@ -27,17 +27,19 @@
 //
 // Every ```flow block must carry an expected result, every ```console block must be a `cli`
 // session, and every expectation must follow an example, so nothing in the guide goes unchecked.
-// Programs are compiled, bundled and run in this process (as the CLI does, with files in memory),
-// which keeps the whole guide to a few seconds; the `cli` sessions use bin/flowc itself.
+// Programs are compiled to JavaScript and run in this process (with their files in memory), which
+// keeps the whole guide to a few seconds; the `cli` sessions use bin/flowc itself.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, isInternalError } from "../compiler/src/pipeline";
 import { renderDiagnostics } from "../compiler/src/diagnostics/render";
 import { resolveExterns } from "../compiler/src/cli/externs";
-import { createMemoryEnv, runProgram, type Program } from "../runtime/src/index";
+import type { Program, RunOptions } from "../runtime/src/index";
+import type * as Runtime from "../runtime/src/index";
 import { ensureCli, FLOWC, ROOT, TMP } from "./helpers";
 
 const GUIDE = join(ROOT, "docs", "language.md");
@@ -217,7 +219,32 @@ function rendered(diags: Parameters<typeof renderDiagnostics>[0], file: string, 
   return diags.length ? renderDiagnostics(diags, file, source, { color: false }) + "\n" : "";
 }
 
-const LIBS = { runtime: join(ROOT, "runtime/src/index.ts"), ops: join(ROOT, "runtime/src/ops/index.ts"), stdlib: join(ROOT, "stdlib/src/index.ts") };
+/**
+ * The runtime, its operators and the stdlib bundled once into one module (as the playground does),
+ * which the examples' generated JavaScript imports. Programs and this module are loaded by Node
+ * itself rather than through vitest's transform, so each example costs only its compile and run.
+ */
+let runtime: Promise<{ url: string; rt: typeof Runtime }> | undefined;
+// Node's own loader (require of an ES module, Node ≥ 20.19), not vitest's; older Nodes go through vitest.
+const nodeRequire = createRequire(import.meta.url);
+async function nativeImport(url: string): Promise<unknown> {
+  try {
+    return nodeRequire(fileURLToPath(url));
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_REQUIRE_ESM") return import(/* @vite-ignore */ url);
+    throw e;
+  }
+}
+function loadRuntime() {
+  return (runtime ??= (async () => {
+    const esbuild = await import("esbuild");
+    const file = join(workDir(), "runtime.mjs");
+    const entry = ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n");
+    await esbuild.build({ stdin: { contents: entry, loader: "ts", resolveDir: ROOT }, bundle: true, format: "esm", platform: "node", target: "es2022", outfile: file, logLevel: "silent" });
+    const url = pathToFileURL(file).href;
+    return { url, rt: (await nativeImport(url)) as typeof Runtime };
+  })());
+}
 
 /** Compiles and runs one example the way `flowc run --quiet ARGS` does, with its files in memory. */
 async function runExample(e: Example, index: number) {
@@ -225,7 +252,8 @@ async function runExample(e: Example, index: number) {
   const externs = await resolveExterns(e.source, dir);
   // JavaScript that imports the runtime and stdlib sources directly (as the playground does), so
   // they are loaded once for all examples instead of being bundled into each one.
-  const r = compile(e.source, { file: e.name, externs: externs.signatures, diagnostics: externs.diagnostics, javascript: true, ...LIBS });
+  const { url, rt } = await loadRuntime();
+  const r = compile(e.source, { file: e.name, externs: externs.signatures, diagnostics: externs.diagnostics, javascript: true, runtime: url, ops: url, stdlib: url });
   let stderr = rendered(r.diagnostics, e.name, e.source);
   if (isInternalError(r)) throw new Error(`docs/language.md:${e.line}: internal compiler error\n${stderr}`);
   if (!r.ok) {
@@ -234,11 +262,13 @@ async function runExample(e: Example, index: number) {
   }
   const file = join(dir, "program.mjs");
   writeFileSync(file, r.typescript!);
-  const mod = (await import(pathToFileURL(file).href)) as { program: Program };
+  // A program importing TypeScript helpers goes through vitest, which can load .ts files.
+  const imports = (r.typed?.imports.length ?? 0) > 0;
+  const mod = (imports ? await import(/* @vite-ignore */ pathToFileURL(file).href) : await nativeImport(pathToFileURL(file).href)) as { program: Program };
   const files: Record<string, string> = {};
   for (const [f, body] of e.files) if (f !== "stdin") files[f] = body;
-  const env = createMemoryEnv({ files, stdin: e.files.get("stdin") ?? "" });
-  const options: Parameters<typeof runProgram>[1] = { env, baseDir: ".", summary: false, progress: false };
+  const env = rt.createMemoryEnv({ files, stdin: e.files.get("stdin") ?? "" });
+  const options: RunOptions = { env, baseDir: ".", summary: false, progress: false };
   for (let i = 0; i < e.args.length; i++) {
     const a = e.args[i]!;
     if (a === "--strict") options.strict = true;
@@ -251,7 +281,7 @@ async function runExample(e: Example, index: number) {
   }
   let code = 0;
   try {
-    await runProgram(mod.program, options);
+    await rt.runProgram(mod.program, options);
   } catch (err) {
     const exitCode = (err as { exitCode?: number }).exitCode;
     if (typeof exitCode !== "number") throw err;
