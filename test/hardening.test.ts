@@ -79,3 +79,32 @@ describe("non-finite results are run-time errors of their record (item 9)", () =
     expect(r.code).toBe(65);
   });
 });
+
+describe("connector arguments are positional or named, and checked (item 10)", () => {
+  it("reads named formats", async () => {
+    const csv = await run(`type C = { a: int, b: string }\nsource cs: C = stdin(format: "csv")\nemit cs`, {});
+    expect(csv.code).toBe(0);
+    const d = mkdtempSync(join(dir, "case-"));
+    writeFileSync(join(d, "program.flow"), `type C = { a: int, b: string }\nsource cs: C = stdin(format: "csv")\nemit cs`);
+    const r = await flowc(["run", "program.flow"], { cwd: d, input: "a,b\n1,x\n2,y\n" });
+    expect(rowsOf(r.stdout)).toEqual([{ a: 1, b: "x" }, { a: 2, b: "y" }]);
+    const txt = await run(`type C = { a: int }\nsource cs: C = file("clicks.txt", format: "jsonl")\nemit cs`, { "clicks.txt": '{"a":1}\n{"a":2}\n' });
+    expect(rowsOf(txt.stdout)).toEqual([{ a: 1 }, { a: 2 }]);
+    const named = await run(`source xs: int = range(to: 3, from: 1)\nemit xs`);
+    expect(rowsOf(named.stdout)).toEqual([1, 2]);
+  });
+
+  it.each([
+    ['stdin(delimiter: ";")', "E0404", "stdin() has no argument `delimiter`"],
+    ['file("a.csv", format: "csv", format: "csv")', "E0405", "the argument `format` of file() is given twice"],
+    ['file(format: "csv")', "E0406", "file() needs the argument `path`"],
+    ['file("a.csv", fromat: "csv")', "E0404", "did you mean `format`?"],
+    ['file("a.csv", format: 3)', "E0219", "the argument `format` of file() must be a constant"],
+    ['file("a.csv", format: "xml")', "E0407", 'file(): unknown format "xml"'],
+    ['range(1, 2, 3)', "E0208", "at most 2 positional arguments"],
+  ])("%s is an error", (call, code, text) => {
+    const r = check(`type C = { a: int }\nsource cs: C = ${call}\nemit cs`);
+    expect(r.diagnostics.map((d) => d.code)).toContain(code);
+    expect(r.text).toContain(text);
+  });
+});

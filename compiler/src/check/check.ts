@@ -240,98 +240,109 @@ class Checker {
     if (connector && key) this.tables.push({ name: d.name.name, type, connector, key: d.key.name, span: d.span });
   }
 
-  /** Checks a connector call: file / stdin / range / nexmark (sources), stdout / file (sinks). */
+  /**
+   * Checks a connector call against its parameter list (CONNECTORS): arguments are positional
+   * (in the list's order) or named; an unknown or repeated name, a missing required argument or
+   * a value of the wrong kind is an error. Then builds the connector from the bound values.
+   */
   private connector(c: A.Call, type: Type, role: "source" | "table" | "sink"): TConnector | undefined {
     const name = c.callee.name;
-    const positional = c.args.filter((a) => !a.name);
-    const named = new Map(c.args.filter((a) => a.name).map((a) => [a.name!.name, a]));
-    const str = (a: A.Arg | undefined, what: string): string | undefined => {
-      if (!a) return undefined;
-      if (a.value.kind === "String") return a.value.value;
-      this.report("E0219", { what }, a.value.span, { label: "expected a string literal" });
+    const signature = CONNECTORS[name];
+    if (!signature || !signature.roles.includes(role === "table" ? "source" : role)) {
+      const options = Object.keys(CONNECTORS).filter((k) => CONNECTORS[k]!.roles.includes(role === "sink" ? "sink" : "source"));
+      this.report("E0109", { name }, c.callee.span, { label: didYouMean(name, options), hint: `the ${role === "sink" ? "outputs" : "sources"} are ${options.map((o) => o + "(…)").join(", ")}` });
       return undefined;
-    };
-    const int = (a: A.Arg | undefined, what: string): number | undefined => {
-      if (!a) return undefined;
-      if (a.value.kind === "Int") return a.value.value;
-      if (a.value.kind === "Time") return a.value.ms;
-      this.report("E0219", { what }, a.value.span, { label: "expected an integer literal" });
-      return undefined;
-    };
-    const format = (a: A.Arg | undefined, path?: string): "jsonl" | "csv" | "lines" | undefined => {
-      const f = str(a, "the format");
-      if (f === undefined) {
-        if (path?.endsWith(".csv")) return "csv";
-        if (path && /\.(txt|log)$/.test(path)) return "lines";
-        return "jsonl";
+    }
+    const bound = new Map<string, A.Arg>();
+    let ok = true;
+    let next = 0;
+    for (const a of c.args) {
+      if (!a.name) {
+        const p = signature.params[next++];
+        if (!p || p.namedOnly) {
+          const most = signature.params.filter((x) => !x.namedOnly).length;
+          this.report("E0208", { name, expected: `at most ${most} positional argument${most === 1 ? "" : "s"}`, actual: c.args.filter((x) => !x.name).length }, a.span, { hint: `the named arguments are ${signature.params.filter((x) => x.namedOnly).map((x) => `\`${x.name}:\``).join(", ") || "none"}` });
+          ok = false;
+          continue;
+        }
+        bound.set(p.name, a);
+        continue;
       }
-      if (f === "jsonl" || f === "csv" || f === "lines" || f === "json" || f === "ndjson") return f === "json" || f === "ndjson" ? "jsonl" : f;
-      this.report("E0401", { text: `unknown format "${f}"` }, a!.value.span, { hint: 'the formats are "jsonl", "csv" and "lines"' });
-      return undefined;
-    };
-    const arity = (min: number, max: number) => {
-      if (positional.length < min || positional.length > max) {
-        this.report("E0208", { name, expected: min === max ? `${min} argument${min === 1 ? "" : "s"}` : `${min} to ${max} arguments`, actual: positional.length }, c.span);
-        return false;
+      const key = a.name.name;
+      const p = signature.params.find((x) => x.name === key);
+      if (!p) {
+        this.report("E0404", { connector: name, name: key }, a.name.span, { label: didYouMean(key, signature.params.map((x) => x.name)), hint: `${name}() takes ${signature.params.map((x) => `\`${x.name}\``).join(", ")}` });
+        ok = false;
+      } else if (bound.has(key)) {
+        this.report("E0405", { connector: name, name: key }, a.name.span);
+        ok = false;
+      } else bound.set(key, a);
+    }
+    for (const p of signature.params) {
+      if (p.required && !bound.has(p.name)) {
+        this.report("E0406", { connector: name, name: p.name }, c.span, { hint: `write ${name}(${signature.params.filter((x) => x.required).map((x) => (x.namedOnly ? `${x.name}: …` : "…")).join(", ")})` });
+        ok = false;
       }
-      return true;
+    }
+    const values = new Map<string, string | number>();
+    for (const p of signature.params) {
+      const a = bound.get(p.name);
+      if (!a) continue;
+      const v = a.value;
+      if (p.kind === "string" && v.kind === "String") values.set(p.name, v.value);
+      else if (p.kind === "int" && v.kind === "Int") values.set(p.name, v.value);
+      else if (p.kind === "int" && p.name === "start" && v.kind === "Time") values.set(p.name, v.ms);
+      else {
+        this.report("E0219", { what: `the argument \`${p.name}\` of ${name}()` }, v.span, { label: p.kind === "string" ? "expected a string literal" : "expected an integer literal" });
+        ok = false;
+        continue;
+      }
+      const allowed = p.oneOf;
+      if (allowed && !allowed.includes(String(values.get(p.name)))) {
+        this.report("E0407", { connector: name, name: p.name, value: String(values.get(p.name)) }, v.span, { label: didYouMean(String(values.get(p.name)), allowed), hint: `${p.name} is one of ${allowed.map((x) => `"${x}"`).join(", ")}` });
+        ok = false;
+      }
+    }
+    if (!ok) return undefined;
+    const str = (k: string) => values.get(k) as string | undefined;
+    const num = (k: string) => values.get(k) as number | undefined;
+    const format = (path?: string): "jsonl" | "csv" | "lines" => {
+      const f = str("format");
+      if (f === undefined) return path?.endsWith(".csv") ? "csv" : path && /\.(txt|log)$/.test(path) ? "lines" : "jsonl";
+      return f === "json" || f === "ndjson" ? "jsonl" : (f as "jsonl" | "csv" | "lines");
     };
-    const linesNeedsString = (f: string | undefined) => {
+    const checkFormat = (f: string) => {
       if (f === "lines" && role !== "sink" && type.kind !== "string" && type.kind !== "error") {
-        this.report("E0401", { text: `the "lines" format reads strings, but the type is ${typeToString(type)}` }, c.span);
+        this.report("E0408", { format: f, type: typeToString(type) }, c.span, { hint: "a `lines` source has type string" });
       }
       if (f === "csv" && type.kind !== "record" && type.kind !== "error") {
-        this.report("E0401", { text: `the "csv" format needs a record type, found ${typeToString(type)}` }, c.span);
+        this.report("E0408", { format: f, type: typeToString(type) }, c.span, { hint: "CSV cells are the fields of a record type" });
       }
     };
     switch (name) {
       case "file": {
-        if (!arity(1, 2)) return undefined;
-        const path = str(positional[0], "the file path");
-        const f = format(positional[1], path);
-        linesNeedsString(f);
-        return path !== undefined && f ? { kind: "file", path, format: f } : undefined;
+        const path = str("path")!;
+        const f = format(path);
+        checkFormat(f);
+        return { kind: "file", path, format: f };
       }
       case "stdin": {
-        if (role === "sink") break;
-        if (!arity(0, 1)) return undefined;
-        const f = format(positional[0]);
-        linesNeedsString(f);
-        return f ? { kind: "stdin", format: f } : undefined;
+        const f = format();
+        checkFormat(f);
+        return { kind: "stdin", format: f };
       }
-      case "stdout": {
-        if (role !== "sink") break;
-        if (!arity(0, 1)) return undefined;
-        const f = format(positional[0]);
-        return f ? { kind: "stdout", format: f } : undefined;
-      }
+      case "stdout":
+        return { kind: "stdout", format: format() };
       case "range": {
-        if (role === "sink") break;
-        if (!arity(2, 2)) return undefined;
-        if (type.kind !== "int" && type.kind !== "error") this.report("E0401", { text: `range() yields int, but the declared type is ${typeToString(type)}` }, c.span);
-        const from = int(positional[0], "range start"), to = int(positional[1], "range end");
-        return from !== undefined && to !== undefined ? { kind: "range", from, to } : undefined;
+        if (type.kind !== "int" && type.kind !== "error") this.report("E0409", { type: typeToString(type) }, c.span);
+        return { kind: "range", from: num("from")!, to: num("to")! };
       }
       case "nexmark": {
-        if (role === "sink") break;
-        if (!arity(1, 1)) return undefined;
-        const kind = str(positional[0], "the event kind");
-        if (kind !== undefined && kind !== "person" && kind !== "auction" && kind !== "bid") {
-          this.report("E0401", { text: `unknown NEXMark event kind "${kind}"` }, positional[0]!.value.span, { hint: 'the kinds are "person", "auction" and "bid"' });
-          return undefined;
-        }
-        for (const [k, a] of named) if (!["events", "rate", "seed", "start"].includes(k)) this.report("E0401", { text: `nexmark() has no argument \`${k}\`` }, a.span, { label: didYouMean(k, ["events", "rate", "seed", "start"]) });
-        if (!named.has("events")) this.report("E0401", { text: "nexmark() needs `events: N`" }, c.span);
-        const events = int(named.get("events"), "events") ?? 0;
-        const rate = int(named.get("rate"), "rate") ?? 10_000;
-        const seed = int(named.get("seed"), "seed") ?? 0;
-        const start = int(named.get("start"), "start") ?? Date.UTC(2015, 6, 15);
-        if (rate <= 0) this.report("E0401", { text: "the rate must be positive" }, named.get("rate")!.span);
-        return kind ? { kind: "nexmark", eventKind: kind as "bid", events, rate, seed, start } : undefined;
+        const rate = num("rate") ?? 10_000;
+        if (rate <= 0) this.report("E0410", { name: "rate" }, bound.get("rate")!.value.span);
+        return { kind: "nexmark", eventKind: str("kind") as "bid", events: num("events")!, rate, seed: num("seed") ?? 0, start: num("start") ?? Date.UTC(2015, 6, 15) };
       }
     }
-    const options = role === "sink" ? ["stdout", "file"] : ["file", "stdin", "range", "nexmark"];
-    this.report("E0109", { name }, c.callee.span, { label: didYouMean(name, options), hint: `the ${role === "sink" ? "outputs" : "sources"} are ${options.map((o) => o + "(…)").join(", ")}` });
     return undefined;
   }
 
@@ -1403,3 +1414,32 @@ export const nonNullPaths = (cond: TExpr): string[] => narrowedPaths(cond, true)
 export const nullPaths = (cond: TExpr): string[] => narrowedPaths(cond, false);
 
 export type { RecordT };
+
+/** One parameter of a connector: positional in this order unless `namedOnly`. */
+interface ConnectorParam {
+  name: string;
+  kind: "string" | "int";
+  required?: boolean;
+  namedOnly?: boolean;
+  oneOf?: readonly string[];
+}
+
+const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines"] as const;
+
+/** Every connector's parameters, and where it may stand (the one table the checker reads). */
+const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params: readonly ConnectorParam[] }> = Object.assign(Object.create(null), {
+  file: { roles: ["source", "sink"], params: [{ name: "path", kind: "string", required: true }, { name: "format", kind: "string", oneOf: FORMATS }] },
+  stdin: { roles: ["source"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },
+  stdout: { roles: ["sink"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },
+  range: { roles: ["source"], params: [{ name: "from", kind: "int", required: true }, { name: "to", kind: "int", required: true }] },
+  nexmark: {
+    roles: ["source"],
+    params: [
+      { name: "kind", kind: "string", required: true, oneOf: ["person", "auction", "bid"] },
+      { name: "events", kind: "int", required: true, namedOnly: true },
+      { name: "rate", kind: "int", namedOnly: true },
+      { name: "seed", kind: "int", namedOnly: true },
+      { name: "start", kind: "int", namedOnly: true },
+    ],
+  },
+});

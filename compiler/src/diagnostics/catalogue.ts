@@ -98,6 +98,13 @@ export const catalogue = {
   E0401: entry<{ text: string }>("error", (p) => p.text),
   E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),
   E0403: entry<{ type: string }>("error", (p) => `a source or table type must be a record or a scalar, found ${p.type}`),
+  E0404: entry<{ connector: string; name: string }>("error", (p) => `${p.connector}() has no argument ${q(p.name)}`),
+  E0405: entry<{ connector: string; name: string }>("error", (p) => `the argument ${q(p.name)} of ${p.connector}() is given twice`),
+  E0406: entry<{ connector: string; name: string }>("error", (p) => `${p.connector}() needs the argument ${q(p.name)}`),
+  E0407: entry<{ connector: string; name: string; value: string }>("error", (p) => `${p.connector}(): unknown ${p.name} "${p.value}"`),
+  E0408: entry<{ format: string; type: string }>("error", (p) => `the "${p.format}" format cannot read ${p.type}`),
+  E0409: entry<{ type: string }>("error", (p) => `range() yields int, but the declared type is ${p.type}`),
+  E0410: entry<{ name: string }>("error", (p) => `the ${p.name} must be positive`),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
