@@ -31,12 +31,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("help and version", () => {
   it("--help prints the usage on stdout and exits 0", async () => {
-    for (const args of [["--help"], ["-h"], ["help"], ["check", "--help"]]) {
+    for (const args of [["--help"], ["-h"], ["help"]]) {
       const r = await flowc(args);
       expect(r.code, args.join(" ")).toBe(0);
       expect(r.stdout).toMatch(/^flowc \S+/);
       for (const cmd of ["check", "run", "build", "graph"]) expect(r.stdout).toContain(`flowc ${cmd} PROGRAM.flow`);
-      expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input under --strict, 70 internal error/);
+      expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input .*66 input not found, 70 internal error, 73 output not writable, 130\/143 stopped by SIGINT\/SIGTERM/);
     }
   });
 
@@ -80,8 +80,9 @@ describe("exit codes", () => {
     for (const args of cases) {
       const r = await flowc(args);
       expect(r.code, `flowc ${args.join(" ")}\n${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(/^flowc: /);
-      expect(r.stderr).toContain("Usage:");
+      // One line, no usage dump, no stack trace.
+      expect(r.stderr).toMatch(/^flowc: [^\n]+\n$/);
+      expect(r.stderr).not.toContain("Usage:");
       expect(r.stdout).toBe("");
     }
   });

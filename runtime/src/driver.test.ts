@@ -368,7 +368,7 @@ describe("runProgram: connectors", () => {
     const p = program([source("a", Ev, file("a.jsonl"))], [out("o", Ev, { kind: "file", path: "o.jsonl", format: "jsonl" })]);
     const err = await run(p, failing).catch((e) => e);
     expect(err).toBeInstanceOf(OutputError);
-    expect(err).toMatchObject({ exitCode: 73, message: "cannot write o.jsonl: read-only" });
+    expect(err).toMatchObject({ exitCode: 73, message: "cannot write output o to o.jsonl: read-only" });
   });
 
   it("nexmark: uses options.nexmark when given", async () => {

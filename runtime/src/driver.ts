@@ -59,6 +59,9 @@ export interface RunOptions {
   /** Aborting ends the input early: the run then finishes as if every source had ended
    *  (windows fire, `emit final` outputs are written). */
   signal?: AbortSignal;
+  /** Files the run must never write (absolute paths), with what they are — e.g. the .flow file
+   *  itself (`flowc run`). Outputs naming one of these, or an input, are refused (UsageError). */
+  protectedPaths?: readonly { path: string; what: string }[];
 }
 
 export interface RunSummary {
@@ -72,6 +75,8 @@ export interface RunSummary {
   bad: number;
   elapsedMs: number;
   eventsPerSec: number;
+  /** The run was stopped early by `signal` (SIGINT/SIGTERM): its inputs were cut short. */
+  interrupted?: boolean;
 }
 
 /** An error that decides the process exit code. */
@@ -110,6 +115,14 @@ export class OutputError extends RunError {
   override name = "OutputError";
   constructor(message: string) {
     super(message, 73);
+  }
+}
+
+/** A CSV header lacks a declared non-optional column: exit 65 (EX_DATAERR), before any row. */
+export class InputFormatError extends RunError {
+  override name = "InputFormatError";
+  constructor(message: string) {
+    super(message, 65);
   }
 }
 
@@ -160,11 +173,47 @@ async function defaultEnv(): Promise<Env> {
 // ---------------------------------------------------------------------------------------------
 // Output writers
 
-/** Buffers output text and hands it to the sink in large pieces; notes when the sink is full. */
+/** A Node error as a short phrase: `no space left on device (ENOSPC)`. */
+function errorText(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : undefined;
+  const known: Record<string, string> = {
+    ENOSPC: "no space left on device",
+    EDQUOT: "disk quota exceeded",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "is a directory",
+    ENOENT: "no such file or directory",
+    ENOTDIR: "a parent is not a directory",
+    EROFS: "read-only file system",
+    EFBIG: "file too large",
+    EIO: "input/output error",
+    EPIPE: "broken pipe",
+    EEXIST: "a parent folder is a file",
+  };
+  if (code !== undefined && Object.hasOwn(known, code)) return `${known[code]} (${code})`;
+  const message = typeof err?.message === "string" ? err.message : String(e);
+  return message.split("\n")[0]!;
+}
+
+/** Buffers output text and hands it to the sink in large pieces; notes when the sink is full.
+ *  A failing sink (disk full, ...) becomes an OutputError naming `label` (exit 73). */
 class BufferedWriter {
   private buf = "";
   needsDrain = false;
-  constructor(readonly sink: OutputSink) {}
+  constructor(
+    readonly sink: OutputSink,
+    readonly label: string,
+  ) {}
+
+  private fail(e: unknown): never {
+    if (e instanceof RunError) throw e;
+    throw new OutputError(`cannot write ${this.label}: ${errorText(e)}`);
+  }
+
+  get pending(): boolean {
+    return this.buf !== "";
+  }
 
   write(text: string): void {
     this.buf += text;
@@ -175,18 +224,35 @@ class BufferedWriter {
     if (this.buf === "") return;
     const text = this.buf;
     this.buf = "";
-    if (!this.sink.write(text)) this.needsDrain = true;
+    try {
+      if (!this.sink.write(text)) this.needsDrain = true;
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   async drain(): Promise<void> {
     this.needsDrain = false;
-    await this.sink.drain();
+    try {
+      await this.sink.drain();
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   async close(): Promise<void> {
     this.flush();
-    await this.sink.close();
+    try {
+      await this.sink.close();
+    } catch (e) {
+      this.fail(e);
+    }
   }
+}
+
+/** `map[key]` when `key` is map's own property (never an inherited `constructor`, `__proto__`). */
+function own<T>(map: Record<string, T> | undefined, key: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function formatOf(path: string, fallback: Format | undefined): Format {
@@ -219,6 +285,8 @@ interface Input {
   range?: { from: number; to: number };
   /** A synchronous iterable with a generated value decoder: a graph may pull it itself. */
   items?: PullSource;
+  /** It may wait for data (stdin, a pipe): outputs are flushed before each wait (§10). */
+  live?: boolean;
 }
 
 /** The items of a synchronous iterable and the general decoder behind the generated one. */
@@ -380,6 +448,8 @@ interface SourceState {
   range?: { from: number; to: number };
   /** See Input.items. */
   items?: PullSource;
+  /** See Input.live. */
+  live?: boolean;
 }
 
 const compact = (n: number): string =>
@@ -394,7 +464,62 @@ export function summaryLine(s: RunSummary): string {
   const inText = `${s.totalIn} in` + (ins.length > 0 ? ` (${ins.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
   const outText = `${s.totalOut} out` + (outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
   const ms = s.elapsedMs < 10_000 ? `${Math.round(s.elapsedMs)} ms` : `${(s.elapsedMs / 1000).toFixed(1)} s`;
-  return `flowc: ${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s`;
+  return `flowc: ${s.interrupted ? "interrupted, " : ""}${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s`;
+}
+
+/**
+ * When more than a tenth of the records read were dropped as late, a warning that says so and
+ * names the event-time sources whose watermark could be larger; else undefined.
+ */
+export function lateWarning(s: RunSummary, program: Pick<Program, "sources">): string | undefined {
+  if (s.totalIn === 0 || s.late * 10 <= s.totalIn) return undefined;
+  const pct = Math.round((100 * s.late) / s.totalIn);
+  const timed = program.sources.filter((src) => src.eventTime !== undefined).map((src) => src.name);
+  const where = timed.length === 0 ? "" : `; consider a larger watermark on source${timed.length > 1 ? "s" : ""} ${timed.join(", ")}`;
+  return `flowc: warning: ${pct}% of records were late (dropped)${where}`;
+}
+
+/**
+ * Refuses (UsageError, before any file is opened) an output file that is also an input, a
+ * protected file (the program itself) or — when a command-line flag names it — another output:
+ * opening it for writing would truncate it before it is read, or mix two outputs. Files are
+ * compared by the environment's `fileKey` (device and inode, or the real path of a file that does
+ * not exist yet), else by resolved path. Devices such as /dev/null are never compared.
+ */
+function checkOutputPaths(program: Program, options: RunOptions, env: Env, baseDir: string): void {
+  const key = (path: string): string | undefined => {
+    const resolved = env.resolvePath(baseDir, path);
+    return env.fileKey !== undefined ? env.fileKey(resolved) : resolved;
+  };
+  const reads = new Map<string, string>();
+  const read = (path: string, what: string) => {
+    const k = key(path);
+    if (k !== undefined && !reads.has(k)) reads.set(k, what);
+  };
+  for (const t of program.tables) if (t.connector.kind === "file" && own(options.sourceOverrides, t.name) === undefined) read(t.connector.path, `the input of table ${t.name} (${t.connector.path})`);
+  for (const s of program.sources) if (s.connector.kind === "file" && own(options.sourceOverrides, s.name) === undefined) read(s.connector.path, `the input of source ${s.name} (${s.connector.path})`);
+  for (const p of options.protectedPaths ?? []) read(p.path, p.what);
+
+  const writes: { what: string; path: string; flag: boolean }[] = [];
+  for (const o of program.outputs) {
+    if (own(options.onRow, o.name) !== undefined) continue;
+    const override = own(options.outOverrides, o.name);
+    if (override !== undefined) writes.push({ what: `--out ${o.name}=${override}`, path: override, flag: true });
+    else if (o.connector?.kind === "file") writes.push({ what: `output ${o.name} (${o.connector.path})`, path: o.connector.path, flag: false });
+  }
+  if (options.deadLetter !== undefined) writes.push({ what: `--dead-letter ${options.deadLetter}`, path: options.deadLetter, flag: true });
+  if (options.lateFile !== undefined) writes.push({ what: `--late ${options.lateFile}`, path: options.lateFile, flag: true });
+
+  const seen = new Map<string, { what: string; flag: boolean }>();
+  for (const w of writes) {
+    const k = key(w.path);
+    if (k === undefined) continue;
+    const r = reads.get(k);
+    if (r !== undefined) throw new UsageError(`${w.what} names ${r}; writing it would erase it (refusing)`);
+    const prev = seen.get(k);
+    if (prev !== undefined && (prev.flag || w.flag)) throw new UsageError(`${prev.what} and ${w.what} name the same file (refusing)`);
+    if (prev === undefined) seen.set(k, w);
+  }
 }
 
 /** Runs `program` to the end of its inputs. Rejects with a `RunError` subclass for bad input
@@ -421,6 +546,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       throw new UsageError(`no source or table named "${name}" to override`);
     }
   }
+  checkOutputPaths(program, options, env, baseDir);
 
   const writers: BufferedWriter[] = [];
   const closeAll = async (): Promise<void> => {
@@ -429,7 +555,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   };
   const fileWriters = new Map<string, BufferedWriter>();
   let stdoutWriter: BufferedWriter | undefined;
-  const openFile = async (path: string): Promise<BufferedWriter> => {
+  /** Opens (once per file) the output file `path`; `label` names it in messages. */
+  const openFile = async (path: string, label: string): Promise<BufferedWriter> => {
     const resolved = env.resolvePath(baseDir, path);
     let w = fileWriters.get(resolved);
     if (w === undefined) {
@@ -438,9 +565,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         sink = await env.openOutput(resolved);
       } catch (e) {
         await closeAll().catch(() => {}); // the outputs opened so far
-        throw new OutputError(`cannot write ${path}: ${(e as Error).message}`);
+        throw new OutputError(`cannot write ${label} to ${path}: ${errorText(e)}`);
       }
-      w = new BufferedWriter(sink);
+      w = new BufferedWriter(sink, `${label} to ${path}`);
       fileWriters.set(resolved, w);
       writers.push(w);
     }
@@ -449,9 +576,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
   type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
   const targetOf = (o: OutputSpec): Target => {
-    const cb = options.onRow?.[o.name];
+    const cb = own(options.onRow, o.name);
     if (cb) return { kind: "callback", fn: cb };
-    const override = options.outOverrides?.[o.name];
+    const override = own(options.outOverrides, o.name);
     if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector?.format) };
     if (o.connector?.kind === "file") return { kind: "file", path: o.connector.path, format: o.connector.format };
     return { kind: "stdout", format: o.connector?.format ?? "jsonl" };
@@ -474,12 +601,12 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     let w: BufferedWriter;
     if (t.kind === "stdout") {
       if (stdoutWriter === undefined) {
-        stdoutWriter = new BufferedWriter(env.stdout);
+        stdoutWriter = new BufferedWriter(env.stdout, "stdout");
         writers.push(stdoutWriter);
       }
       w = stdoutWriter;
     } else {
-      w = await openFile(t.path);
+      w = await openFile(t.path, `output ${o.name}`);
     }
     const fmt = rowFormatter(o.schema, t.format);
     // Several outputs on stdout: each line is `NAME<TAB>row` (§7).
@@ -508,7 +635,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       progressShown = false;
     }
   };
-  const deadLetter = options.deadLetter !== undefined ? await openFile(options.deadLetter) : undefined;
+  const deadLetter = options.deadLetter !== undefined ? await openFile(options.deadLetter, "the dead-letter file") : undefined;
   const maxBad = options.maxBadMessages ?? 100;
   let badCount = 0;
   let badPrinted = 0;
@@ -523,7 +650,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   };
 
   let lateCount = 0;
-  const lateWriter = options.lateFile !== undefined ? await openFile(options.lateFile) : undefined;
+  const lateWriter = options.lateFile !== undefined ? await openFile(options.lateFile, "the late-record file") : undefined;
   const lateFormatters = new WeakMap<Schema, (v: unknown) => string>();
   const late = (row: unknown, schema: Schema): void => {
     lateCount++;
@@ -536,18 +663,30 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
   // --- opening inputs ------------------------------------------------------------------------
   const openConnector = async (name: string, schema: Schema, connector: ConnectorSpec, keep: readonly string[] | undefined, decode?: SourceDecoders): Promise<Input> => {
-    const override = overrides[name];
+    const override = own(overrides, name);
     if (override !== undefined) {
       const general = makeDecoder(schema, keep);
       const items = pullSource(override, general, decode);
       return { label: `<${name}>`, batches: iterableBatches(override, general, decode?.value), ...(items && { items }) };
     }
     const fromBytes = (label: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: Format, size?: number): Input => {
+      // A header without a declared non-optional column fails once, before any row (exit 65).
+      const rowDecoder = (header: string[]) => {
+        if (schema.kind === "record") {
+          const missing = schema.fields.filter((f) => f.type.kind !== "optional" && !header.includes(f.name)).map((f) => `"${f.name}"`);
+          if (missing.length > 0) {
+            throw new InputFormatError(
+              `${label}: the CSV header lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (needed by ${name}; header: ${header.join(",")})`,
+            );
+          }
+        }
+        return makeCsvDecoder(schema, header, keep);
+      };
       const batches =
         format === "csv"
           ? decode?.csv !== undefined
-            ? readCsvFast(chunks, decode.csv, (header) => makeCsvDecoder(schema, header, keep))
-            : readCsv(chunks, (header) => makeCsvDecoder(schema, header, keep))
+            ? readCsvFast(chunks, decode.csv, rowDecoder)
+            : readCsv(chunks, rowDecoder)
           : format === "lines"
             ? readLines(chunks, makeLineDecoder(schema))
             : decode?.jsonl !== undefined
@@ -563,10 +702,10 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         } catch (e) {
           throw new InputError(`cannot read ${connector.path}: ${(e as Error).message}`);
         }
-        return fromBytes(connector.path, src.chunks, connector.format, src.size);
+        return { ...fromBytes(connector.path, src.chunks, connector.format, src.size), ...(src.size === undefined && { live: true }) };
       }
       case "stdin":
-        return fromBytes("<stdin>", env.stdin().chunks, connector.format);
+        return { ...fromBytes("<stdin>", env.stdin().chunks, connector.format), live: true };
       case "range":
         return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to), range: { from: connector.from, to: connector.to } };
       case "iterable": {
@@ -604,7 +743,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     for (const w of abortWaiters) w({ done: true, value: undefined });
     abortWaiters.clear();
   }, { once: true });
-  const stopped = (): boolean => options.signal?.aborted === true || env.stdout.broken === true;
+  // When stdout's reader goes away (`| head`) the run stops — unless it also writes files (or
+  // hands rows to callbacks): those must be complete, so it goes on, dropping stdout's rows.
+  const onlyStdout = writers.every((w) => w === stdoutWriter) && !targets.some((t) => t.kind === "callback");
+  const interrupted = (): boolean => options.signal?.aborted === true;
+  const stopped = (): boolean => interrupted() || (onlyStdout && env.stdout.broken === true);
   const nextBatch = (it: AsyncIterator<ReadBatch>): Promise<IteratorResult<ReadBatch>> => {
     const signal = options.signal;
     if (signal === undefined) return it.next();
@@ -645,7 +788,20 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       tables.push(map);
     }
 
-    const ctx: RunContext = { emit, late, tables };
+    // A built-in that fails while a stage makes a row from its state drops that row, reported
+    // like a failing record (never the firing of the window it belongs to).
+    const failedRow = (e: unknown, where: string): void => {
+      if (!(e instanceof Error) || e.name !== "FlowRuntimeError") throw e;
+      const error = `${where}: ${e.message}`;
+      badCount++;
+      if (badPrinted < maxBad) {
+        clearProgress();
+        env.stderr(`${error}\n`);
+        badPrinted++;
+      }
+      if (strict) throw new StrictInputError("", where, 0, error);
+    };
+    const ctx: RunContext = { emit, late, tables, failed: failedRow };
     const g = program.create(ctx);
 
     // --- sources -------------------------------------------------------------------------------
@@ -681,6 +837,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
       if (input.size !== undefined) s.size = input.size;
       if (input.range !== undefined) s.range = input.range;
       if (input.items !== undefined) s.items = input.items;
+      if (input.live === true) s.live = true;
       sources.push(s);
     }
 
@@ -726,6 +883,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
           throw new StrictInputError(s.name, s.label, b.line, b.error);
         }
         if (stopped()) return false;
+        if (s.live) {
+          // About to wait for input: what the records so far produced goes out now (§10).
+          for (const w of writers) if (w.pending) w.flush();
+          for (const w of writers) if (w.needsDrain) await w.drain();
+        }
         const r = await nextBatch(s.batches);
         if (r.done) return false;
         const b = r.value;
@@ -805,8 +967,13 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     eventsPerSec: 0,
   };
   summary.eventsPerSec = summary.totalIn / Math.max(elapsedMs / 1000, 1e-3);
+  if (interrupted()) summary.interrupted = true;
   if (badCount > badPrinted) env.stderr(`flowc: ... ${badCount - badPrinted} more bad records\n`);
-  if (showSummary) env.stderr(summaryLine(summary) + "\n");
+  if (showSummary) {
+    env.stderr(summaryLine(summary) + "\n");
+    const warning = lateWarning(summary, program);
+    if (warning !== undefined) env.stderr(warning + "\n");
+  }
   return summary;
 }
 

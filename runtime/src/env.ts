@@ -41,6 +41,13 @@ export interface Env {
   readonly stderrIsTTY?: boolean;
   /** A monotonic clock in ms, for elapsed times. */
   now(): number;
+  /**
+   * Identifies the file at `path` (already resolved) so that two spellings of one file compare
+   * equal — symlinks, `..`, hard links: e.g. device and inode, or the real path of a file that
+   * does not exist yet. undefined for what is not a regular file (/dev/null, a pipe): such paths
+   * are never compared. Optional: without it paths are compared as resolved.
+   */
+  fileKey?(path: string): string | undefined;
 }
 
 /** Joins a relative path to a base folder with `/` (absolute paths and URLs are kept). */

@@ -8,7 +8,7 @@
 
 import type { Writable } from "node:stream";
 import type { Program } from "./contract.js";
-import { RunError, runProgram, setDefaultEnv, UsageError, type RunOptions, type RunSummary } from "./driver.js";
+import { RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
 
 const importNodeModules = async () => {
@@ -155,6 +155,27 @@ export function createNodeEnv(): Env {
     },
     stderrIsTTY: process.stderr.isTTY === true,
     now: () => performance.now(),
+    fileKey(path) {
+      try {
+        const st = fs.statSync(path); // follows symlinks
+        return st.isFile() ? `inode:${st.dev}:${st.ino}` : undefined;
+      } catch {
+        // Not there yet: the real path of its nearest existing folder, then the rest.
+      }
+      const rest: string[] = [];
+      let dir = nodePath.resolve(path);
+      for (;;) {
+        const parent = nodePath.dirname(dir);
+        rest.unshift(nodePath.basename(dir));
+        if (parent === dir) return `path:${nodePath.resolve(path)}`;
+        dir = parent;
+        try {
+          return `path:${nodePath.join(fs.realpathSync(dir), ...rest)}`;
+        } catch {
+          // go up
+        }
+      }
+    },
   };
 }
 
@@ -176,6 +197,34 @@ export interface MainOptions {
   baseDir?: string;
   /** Extra run options (for tests and embedders). */
   run?: RunOptions;
+  /** The command that runs the program, for hints in messages (default `node PROGRAM.mjs`). */
+  command?: string;
+  /** Aborting stops the run early, like a signal but without its exit code (`flowc run --watch`). */
+  stop?: AbortSignal;
+}
+
+const FLAGS = ["--out", "--dead-letter", "--late", "--strict", "--quiet", "--base-dir", "--help"];
+
+/** The edit distance of two strings (insertions, deletions, substitutions). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate nearest to `word` when it is near enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
 /** Parses the command line of a built program into run options. Throws UsageError. */
@@ -200,7 +249,8 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       case "--out": {
         const at = value!.indexOf("=");
         if (at <= 0 || at === value!.length - 1) throw new UsageError(`--out expects NAME=PATH, got "${value}"`);
-        (opts.outOverrides ??= {})[value!.slice(0, at)] = value!.slice(at + 1);
+        // A null-prototype map: an output may be named `constructor` or `__proto__`.
+        (opts.outOverrides ??= Object.create(null) as Record<string, string>)[value!.slice(0, at)] = value!.slice(at + 1);
         break;
       }
       case "--dead-letter":
@@ -224,8 +274,10 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       case "-h":
         opts.help = true;
         break;
-      default:
-        throw new UsageError(`unknown argument "${arg}"`);
+      default: {
+        const near = flag.startsWith("-") ? closest(flag, FLAGS) : undefined;
+        throw new UsageError(`unknown argument "${arg}"${near !== undefined ? ` (did you mean ${near}?)` : ""}`);
+      }
     }
   }
   return opts;
@@ -233,18 +285,21 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
 
 /**
  * Runs `program` as a command-line program and sets `process.exitCode`: 0 ok, 2 usage error,
- * 65 bad input under --strict, 66 an input cannot be read, 73 an output cannot be written,
- * 70 internal error. Ctrl-C ends the input early (the run still finishes and flushes); a second
- * Ctrl-C exits at once (130). Returns the exit code and, when the run completed, its summary.
+ * 65 bad input under --strict (or a CSV header without a declared column), 66 an input cannot be
+ * read, 73 an output cannot be written, 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
+ * A signal ends the input early (LANGUAGE.md §10): windows fire, `emit final` outputs are written,
+ * outputs are flushed and the summary says "interrupted"; a second signal exits at once.
+ * Returns the exit code and, when the run completed, its summary.
  */
 export async function runMain(program: Program, main: MainOptions = {}): Promise<{ code: number; summary?: RunSummary }> {
   const { path } = await loadNodeModules();
   const argv = main.argv ?? process.argv.slice(2);
+  const command = main.command ?? `node ${path.basename(process.argv[1] ?? "PROGRAM.mjs")}`;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(argv);
   } catch (e) {
-    process.stderr.write(`flowc: ${(e as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`flowc: ${(e as Error).message} (see ${command} --help)\n`);
     process.exitCode = 2;
     return { code: 2 };
   }
@@ -256,12 +311,18 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
   delete parsed.help;
 
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) process.exit(130);
+  let signal: NodeJS.Signals | undefined;
+  const signalCode = (s: NodeJS.Signals) => (s === "SIGTERM" ? 143 : 130);
+  const onSignal = (s: NodeJS.Signals) => {
+    if (signal !== undefined) process.exit(signalCode(s)); // a second signal: at once
+    signal = s;
     controller.abort();
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const onStop = () => controller.abort();
+  main.stop?.addEventListener("abort", onStop, { once: true });
+  if (main.stop?.aborted) controller.abort();
 
   const options: RunOptions = {
     baseDir: main.baseDir ?? path.dirname(path.resolve(program.file)),
@@ -273,23 +334,25 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
   let summary: RunSummary | undefined;
   try {
     summary = await runProgram(program, options);
+    if (signal !== undefined) code = signalCode(signal);
   } catch (e) {
     if (e instanceof RunError) {
       code = e.exitCode;
       // A strict stop was reported with the record already; say why the run ends.
-      const msg = e.exitCode === 65 ? "stopping at the first bad input record (--strict)" : e.message;
+      const msg = e instanceof StrictInputError ? "stopping at the first bad input record (--strict)" : e.message;
       process.stderr.write(`flowc: ${msg}\n`);
-      if (e instanceof UsageError) process.stderr.write(USAGE + "\n");
     } else {
       code = 70;
       const err = e as Error;
-      process.stderr.write(`internal error: ${err?.message ?? String(e)}\n`);
+      process.stderr.write(`flowc: internal error: ${err?.message ?? String(e)}\n`);
       if (process.env.FLOWC_DEBUG && err?.stack) process.stderr.write(err.stack + "\n");
     }
   } finally {
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    main.stop?.removeEventListener("abort", onStop);
     // An interrupted read of stdin would keep the process alive.
-    if (controller.signal.aborted) process.stdin.destroy();
+    if (signal !== undefined) process.stdin.destroy();
   }
   process.exitCode = code;
   return summary === undefined ? { code } : { code, summary };

@@ -1,9 +1,9 @@
 // The flowc command line: check, run, build, graph, playground. File system, esbuild and
 // process handling live here, never in the compiler core.
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile, isInternalError, type CompileResult } from "../pipeline";
 import { diagnosticsToJson, renderDiagnostics } from "../diagnostics/render";
@@ -13,19 +13,102 @@ import { toDot, toMermaid, toSvg } from "../ir/draw";
 import { bundle } from "./bundle";
 import { resolveExterns } from "./externs";
 
+const EXIT_CODES =
+  "Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input (under --strict, or a CSV header missing a column), 66 input not found, 70 internal error, 73 output not writable, 130/143 stopped by SIGINT/SIGTERM.";
+
 const USAGE = `flowc ${FLOWC_VERSION} — the Flow stream-processing compiler
 
 Usage:
-  flowc check PROGRAM.flow [--format text|json]
-  flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet]
+  flowc check PROGRAM.flow [--format text|json] [--watch]
+  flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
   flowc playground [--port N]
+  flowc help COMMAND | flowc COMMAND --help
   flowc --help | --version
 
-Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input under --strict, 70 internal error.`;
+${EXIT_CODES}`;
 
-class Usage extends Error {}
+/** A usage error: exit 2, one line (with a pointer to the command's --help when `hint`). */
+class Usage extends Error {
+  constructor(
+    message: string,
+    readonly hint = true,
+  ) {
+    super(message);
+  }
+}
+
+interface CommandSpec {
+  /** The synopsis line. */
+  usage: string;
+  /** What it does (one or two lines). */
+  about: string;
+  /** Flags with a value, then boolean flags, each with its description. */
+  values: Record<string, string>;
+  bools: Record<string, string>;
+  /** Takes a PROGRAM.flow argument. */
+  program: boolean;
+  notes?: string;
+}
+
+const COMMON_BOOLS = { "--no-color": "no colours in diagnostics", "--help": "this help" };
+
+const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) as Record<string, CommandSpec>, {
+  check: {
+    usage: "flowc check PROGRAM.flow [--format text|json] [--watch]",
+    about: "Type-checks PROGRAM.flow and reports its diagnostics (exit 1 on any error).",
+    values: { "--format": "text (default) or json" },
+    bools: { "--watch": "check again whenever the program or a TypeScript file it imports changes", ...COMMON_BOOLS },
+    program: true,
+  },
+  run: {
+    usage: "flowc run PROGRAM.flow [--out NAME=PATH]... [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]",
+    about: "Compiles PROGRAM.flow and runs it. Outputs without a connector print JSONL on stdout; the run summary goes to stderr.",
+    values: {
+      "--out": "NAME=PATH: write output NAME to PATH instead of its connector (.csv → CSV, else JSONL); repeatable",
+      "--dead-letter": "FILE: write each bad input record there as a JSON line",
+      "--late": "FILE: write each late record there as its JSON record",
+    },
+    bools: {
+      "--strict": "stop at the first bad input record (exit 65)",
+      "--quiet": "no run summary or progress on stderr",
+      "--watch": "stop and rerun whenever the program or a TypeScript file it imports changes",
+      ...COMMON_BOOLS,
+    },
+    program: true,
+    notes: "Relative paths resolve against the program's folder. Ctrl-C (SIGINT) or SIGTERM ends the input: windows fire, `emit final` is written, exit 130 / 143.",
+  },
+  build: {
+    usage: "flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]",
+    about: "Writes a self-contained ES module: `node OUT.mjs` runs it, `import { run } from \"./OUT.mjs\"` embeds it.",
+    values: { "-o": "OUT.mjs: the module to write (required)", "--emit-ts": "DIR: also write the generated TypeScript there" },
+    bools: { "--sourcemap": "write OUT.mjs.map next to the module", "--minify": "minify the module", ...COMMON_BOOLS },
+    program: true,
+  },
+  graph: {
+    usage: "flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]",
+    about: "Draws the optimized dataflow graph (on stdout, or to FILE).",
+    values: { "--format": "svg (default), dot, mermaid or text", "-o": "FILE: write the drawing there" },
+    bools: { ...COMMON_BOOLS },
+    program: true,
+  },
+  playground: {
+    usage: "flowc playground [--port N]",
+    about: "Serves the browser playground on 127.0.0.1.",
+    values: { "--port": "N: the port (default 4173; 0 picks a free one)" },
+    bools: { "--open": "", ...COMMON_BOOLS },
+    program: false,
+  },
+});
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  const rows = [...Object.entries(c.values), ...Object.entries(c.bools)].filter(([, d]) => d !== "");
+  const width = Math.max(...rows.map(([f]) => f.length));
+  const flags = rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`).join("\n");
+  return `Usage: ${c.usage}\n\n${c.about}\n\nOptions:\n${flags}\n${c.notes ? `\n${c.notes}\n` : ""}\n${EXIT_CODES}`;
+}
 
 interface Args {
   command: string;
@@ -34,26 +117,74 @@ interface Args {
   bools: Set<string>;
 }
 
-const VALUE_FLAGS = new Set(["--format", "--out", "--dead-letter", "--late", "-o", "--emit-ts", "--port"]);
-const BOOL_FLAGS = new Set(["--strict", "--quiet", "--sourcemap", "--minify", "--help", "-h", "--version", "--no-color", "--open"]);
+/** The edit distance of two strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** ` (did you mean X?)` when a candidate is within a typo's reach of `word`, else "". */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : "";
+}
+
+const ALL_VALUE_FLAGS = new Set(Object.values(COMMANDS).flatMap((c) => Object.keys(c.values)));
+
+/** The command: the first argument that is neither a flag nor a flag's value. */
+function commandOf(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (ALL_VALUE_FLAGS.has(a)) i++;
+    else if (!a.startsWith("-") || a === "-") return a;
+  }
+  return "";
+}
 
 function parseArgs(argv: string[]): Args {
+  const command = commandOf(argv);
+  const spec = COMMANDS[command];
+  const values = new Set(spec ? Object.keys(spec.values) : []);
+  const bools = new Set([...(spec ? Object.keys(spec.bools) : []), "--help", "-h", "--version", "--no-color"]);
   const flags = new Map<string, string[]>();
-  const bools = new Set<string>();
+  const seen = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let value: string | undefined;
     if (a.startsWith("--") && a.includes("=")) [a, value] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
-    if (VALUE_FLAGS.has(a)) {
+    if (values.has(a)) {
       value ??= argv[++i];
       if (value === undefined) throw new Usage(`${a} needs a value`);
       flags.set(a, [...(flags.get(a) ?? []), value]);
-    } else if (BOOL_FLAGS.has(a)) bools.add(a);
-    else if (a.startsWith("-") && a !== "-") throw new Usage(`unknown option ${a}`);
-    else positional.push(a);
+    } else if (bools.has(a)) {
+      if (value !== undefined) throw new Usage(`${a} takes no value`);
+      seen.add(a);
+    } else if (a.startsWith("-") && a !== "-") {
+      const known = spec ? [...values, ...Object.keys(spec.bools)] : ["--help", "--version"];
+      const elsewhere = Object.entries(COMMANDS).filter(([, c]) => a in c.values || a in c.bools).map(([n]) => n);
+      const where = spec && elsewhere.length > 0 ? ` (${a} is a flag of ${elsewhere.map((n) => `flowc ${n}`).join(", ")})` : didYouMean(a, known);
+      throw new Usage(`unknown option ${a}${spec ? ` for flowc ${command}` : ""}${where}`);
+    } else positional.push(a);
   }
-  return { command: positional[0] ?? "", file: positional[1], flags, bools };
+  const rest = positional.slice(1);
+  if (command === "help") {
+    if (rest.length > 1) throw new Usage(`help takes one command, got ${rest.join(" ")}`);
+  } else if (spec) {
+    const max = spec.program ? 1 : 0;
+    if (rest.length > max) throw new Usage(`unexpected argument ${JSON.stringify(rest[max])}: flowc ${command} takes ${max === 1 ? "one program" : "no arguments"}`);
+  }
+  return { command, file: rest[0], flags, bools: seen };
 }
 
 const useColor = (stream: NodeJS.WriteStream) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
@@ -62,6 +193,7 @@ function readProgram(file: string | undefined): { path: string; source: string }
   if (!file) throw new Usage("which program? give a .flow file");
   const path = resolve(file);
   if (!existsSync(path)) throw new Usage(`no such file: ${file}`);
+  if (statSync(path).isDirectory()) throw new Usage(`${file} is a directory; give a .flow file`);
   const bytes = readFileSync(path);
   return { path, source: bytes.toString("utf8") };
 }
@@ -105,28 +237,125 @@ async function buildModule(a: Args, main: boolean, minify = false, sourcemap = f
   return { exit: undefined, r, bundled, path, source };
 }
 
+/** Bounds of the run cache: the oldest modules (by last use) go first. */
+const CACHE_MAX_FILES = 200;
+const CACHE_MAX_BYTES = 64 << 20;
+
+/**
+ * The run cache folder, `$XDG_CACHE_HOME/flowc` or `~/.cache/flowc`, created 0700; undefined
+ * (after a one-line warning) when it cannot be created or is not safe: a folder owned by someone
+ * else or writable by group or others could hand `flowc run` code to execute.
+ */
+function runCacheDir(): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
+  const dir = join(base, "flowc");
+  const skip = (why: string): undefined => {
+    process.stderr.write(`flowc: warning: not using the run cache ${dir}: ${why}\n`);
+    return undefined;
+  };
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) return skip("it is not a folder");
+    const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+    if (uid !== undefined && st.uid !== uid) return skip("it is owned by someone else");
+    if ((st.mode & 0o022) !== 0) return skip(`it is writable by group or others (chmod 700 ${dir})`);
+    return dir;
+  } catch (e) {
+    return skip((e as Error).message.split("\n")[0]!);
+  }
+}
+
+const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
+
+/** The cached module file when its content still has the hash stored beside it. */
+function cachedModule(dir: string, key: string): string | undefined {
+  const file = join(dir, `${key}.mjs`);
+  let code: Buffer;
+  let stored: string;
+  try {
+    code = readFileSync(file);
+    stored = readFileSync(`${file}.sha256`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  if (sha256(code) !== stored) {
+    process.stderr.write(`flowc: warning: the cached module ${file} does not match its checksum; rebuilding it\n`);
+    return undefined;
+  }
+  try {
+    const now = new Date();
+    utimesSync(file, now, now); // last use, for eviction
+  } catch {
+    /* gone meanwhile */
+  }
+  return file;
+}
+
+/** Keeps the cache within CACHE_MAX_FILES modules and CACHE_MAX_BYTES: drops the least recently used. */
+function evictCache(dir: string, keep: string): void {
+  try {
+    const entries: { file: string; size: number; mtime: number }[] = [];
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith(".mjs")) continue;
+      const file = join(dir, name);
+      try {
+        const st = statSync(file);
+        entries.push({ file, size: st.size, mtime: st.mtimeMs });
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    entries.sort((x, y) => x.mtime - y.mtime);
+    let count = entries.length;
+    let bytes = entries.reduce((n, e) => n + e.size, 0);
+    for (const e of entries) {
+      if (count <= CACHE_MAX_FILES && bytes <= CACHE_MAX_BYTES) break;
+      if (e.file === keep) continue;
+      rmSync(e.file, { force: true });
+      rmSync(`${e.file}.sha256`, { force: true });
+      count--;
+      bytes -= e.size;
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
 /**
  * The bundled module of a program, from a cache keyed by the generated code and this flowc build:
  * esbuild costs ~130 ms to load and start, more than compiling. Programs that import TypeScript
- * files are not cached (their files may change without the generated code changing).
+ * files are not cached (their files may change without the generated code changing). A cached
+ * module is imported only after its content matched the sha256 stored with it.
  */
 async function runnableModule(a: Args): Promise<{ exit: number } | { file: string; path: string; cleanup?: string }> {
   const { path, source } = readProgram(a.file);
   const r = await compileFile(path, source);
   const code = report(r, a.file!, source);
   if (code !== undefined) return { exit: code };
-  const cacheable = (r.typed?.imports.length ?? 0) === 0;
-  const cacheDir = join(tmpdir(), `flowc-cache-${typeof process.getuid === "function" ? process.getuid() : "user"}`);
-  const key = createHash("sha256").update(`${FLOWC_VERSION}\0${builtAt()}\0${r.typescript}`).digest("hex").slice(0, 32);
-  const cached = join(cacheDir, `${key}.mjs`);
-  if (cacheable && existsSync(cached)) return { file: cached, path };
+  const cacheDir = (r.typed?.imports.length ?? 0) === 0 ? runCacheDir() : undefined;
+  const key = sha256(`${FLOWC_VERSION}\0${builtAt()}\0${r.typescript}`).slice(0, 32);
+  if (cacheDir !== undefined) {
+    const hit = cachedModule(cacheDir, key);
+    if (hit !== undefined) return { file: hit, path };
+  }
   const bundled = await bundle(r.typescript!, { resolveDir: dirname(path), main: false });
-  if (cacheable) {
-    mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${cached}.${process.pid}.tmp`;
-    writeFileSync(tmp, bundled.code);
-    renameSync(tmp, cached); // atomic: a concurrent run never reads half a file
-    return { file: cached, path };
+  if (cacheDir !== undefined) {
+    const cached = join(cacheDir, `${key}.mjs`);
+    try {
+      // Each file to a temporary name then renamed: a concurrent run never reads half a file.
+      const tmp = `${cached}.${process.pid}.tmp`;
+      writeFileSync(`${tmp}.sha256`, sha256(bundled.code) + "\n", { mode: 0o600 });
+      writeFileSync(tmp, bundled.code, { mode: 0o600 });
+      renameSync(`${tmp}.sha256`, `${cached}.sha256`);
+      renameSync(tmp, cached);
+      evictCache(cacheDir, cached);
+      const verified = cachedModule(cacheDir, key);
+      if (verified !== undefined) return { file: verified, path };
+    } catch {
+      // an unwritable cache: run from a private folder below
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), "flowc-run-"));
   const file = join(dir, "program.mjs");
@@ -143,18 +372,29 @@ function builtAt(): string {
   }
 }
 
-async function cmdRun(a: Args): Promise<number> {
+async function cmdRun(a: Args, stop?: AbortSignal): Promise<number> {
+  const outs = a.flags.get("--out") ?? [];
+  for (const o of outs) {
+    const at = o.indexOf("=");
+    if (at <= 0 || at === o.length - 1) throw new Usage(`--out expects NAME=PATH, got "${o}"`);
+  }
   const m = await runnableModule(a);
   if ("exit" in m) return m.exit;
   try {
     const mod = (await import(pathToFileURL(m.file).href)) as { program: import("../../../runtime/src/contract").Program };
     const { runMain } = await import("../../../runtime/src/node");
     const argv: string[] = [];
-    for (const o of a.flags.get("--out") ?? []) argv.push("--out", o);
+    for (const o of outs) argv.push("--out", o);
     for (const f of ["--dead-letter", "--late"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
     if (a.bools.has("--strict")) argv.push("--strict");
     if (a.bools.has("--quiet")) argv.push("--quiet");
-    const { code } = await runMain(mod.program, { argv, baseDir: dirname(m.path) });
+    const { code } = await runMain(mod.program, {
+      argv,
+      baseDir: dirname(m.path),
+      command: "flowc run",
+      run: { protectedPaths: [{ path: m.path, what: `the program ${a.file}` }] },
+      ...(stop && { stop }),
+    });
     return code;
   } finally {
     if (m.cleanup) rmSync(m.cleanup, { recursive: true, force: true });
@@ -199,15 +439,112 @@ async function cmdGraph(a: Args): Promise<number> {
 }
 
 async function cmdPlayground(a: Args): Promise<number> {
-  const port = Number(a.flags.get("--port")?.at(-1) ?? 4173);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Usage(`invalid port ${a.flags.get("--port")}`);
+  const raw = a.flags.get("--port")?.at(-1) ?? "4173";
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new Usage(`invalid port ${raw} (0 to 65535)`);
   const { servePlayground } = await import("./serve");
-  await servePlayground(port);
+  try {
+    await servePlayground(port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new Usage(`port ${port} is in use; try --port N (0 picks a free one)`, false);
+    if (code === "EACCES") throw new Usage(`port ${port} needs privileges; try --port N above 1023`, false);
+    throw e;
+  }
   return await new Promise<number>(() => {});
 }
 
+/** The TypeScript files a program imports (`import { f } from "./x.ts"`), resolved. */
+function importedFiles(path: string): string[] {
+  let source: string;
+  try {
+    source = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  return [...source.matchAll(/^[ \t]*import\s*\{[^}]*\}\s*from\s*"([^"]+)"/gm)].map((m) => resolve(dirname(path), m[1]!));
+}
+
+/**
+ * `--watch`: runs `once` now and again whenever the program or a file it imports changes
+ * (debounced); a change during a run stops that run first. Ends on SIGINT / SIGTERM.
+ */
+async function watchLoop(a: Args, once: (stop: AbortSignal) => Promise<number>): Promise<number> {
+  const program = resolve(readProgram(a.file).path);
+  let watchers: FSWatcher[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  let changed = false;
+  let quit: number | undefined;
+  let current: AbortController | undefined;
+  const rewatch = () => {
+    for (const w of watchers) w.close();
+    watchers = [];
+    const files = [program, ...importedFiles(program)];
+    const names = new Map<string, Set<string>>();
+    for (const f of files) {
+      const set = names.get(dirname(f)) ?? new Set<string>();
+      set.add(basename(f));
+      names.set(dirname(f), set);
+    }
+    // Folders, not files: an editor that saves by renaming a new file over the old one would
+    // leave a file watcher on the old one.
+    for (const [dir, set] of names) {
+      try {
+        watchers.push(
+          watch(dir, (_event, name) => {
+            if (name !== null && !set.has(String(name))) return;
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              changed = true;
+              current?.abort();
+              wake?.();
+            }, 150);
+          }),
+        );
+      } catch {
+        /* a folder that went away */
+      }
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (quit !== undefined) process.exit(sig === "SIGTERM" ? 143 : 130);
+    quit = sig === "SIGTERM" ? 143 : 130;
+    current?.abort();
+    wake?.();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    for (;;) {
+      changed = false;
+      rewatch();
+      current = new AbortController();
+      try {
+        await once(current.signal);
+      } catch (e) {
+        if (!(e instanceof Usage)) throw e;
+        process.stderr.write(`flowc: ${e.message}\n`);
+      }
+      if (quit !== undefined) return quit;
+      if (!changed) {
+        process.stderr.write(`flowc: watching ${a.file} for changes (Ctrl-C to stop)\n`);
+        await new Promise<void>((res) => (wake = res));
+        wake = undefined;
+      }
+      if (quit !== undefined) return quit;
+      process.stderr.write(`flowc: change detected, ${a.command === "check" ? "checking again" : "rerunning"}\n`);
+    }
+  } finally {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let args: Args;
+  let args: Args | undefined;
   try {
     args = parseArgs(argv);
     if (args.bools.has("--no-color")) process.env.NO_COLOR = "1";
@@ -215,15 +552,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`flowc ${FLOWC_VERSION}\n`);
       return 0;
     }
-    if (args.bools.has("--help") || args.bools.has("-h") || args.command === "help") {
-      process.stdout.write(USAGE + "\n");
+    const helpOf = args.command === "help" ? args.file : args.bools.has("--help") || args.bools.has("-h") ? args.command : undefined;
+    if (args.command === "help" || helpOf !== undefined) {
+      if (helpOf === undefined || helpOf === "") process.stdout.write(USAGE + "\n");
+      else if (COMMANDS[helpOf]) process.stdout.write(commandHelp(helpOf) + "\n");
+      else throw new Usage(`unknown command ${helpOf}${didYouMean(helpOf, Object.keys(COMMANDS))}`);
       return 0;
     }
+    const watching = args.bools.has("--watch");
+    const a = args;
     switch (args.command) {
       case "check":
-        return await cmdCheck(args);
+        return watching ? await watchLoop(a, () => cmdCheck(a)) : await cmdCheck(a);
       case "run":
-        return await cmdRun(args);
+        return watching ? await watchLoop(a, (stop) => cmdRun(a, stop)) : await cmdRun(a);
       case "build":
         return await cmdBuild(args);
       case "graph":
@@ -231,13 +573,14 @@ export async function main(argv: string[]): Promise<number> {
       case "playground":
         return await cmdPlayground(args);
       case "":
-        throw new Usage("no command given");
+        throw new Usage("no command given (check, run, build, graph or playground)");
       default:
-        throw new Usage(`unknown command ${args.command}`);
+        throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }
   } catch (e) {
     if (e instanceof Usage) {
-      process.stderr.write(`flowc: ${e.message}\n\n${USAGE}\n`);
+      const cmd = args?.command && COMMANDS[args.command] ? `flowc ${args.command} --help` : "flowc --help";
+      process.stderr.write(`flowc: ${e.message}${e.hint ? ` (see ${cmd})` : ""}\n`);
       return 2;
     }
     process.stderr.write(`flowc: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\nPlease report this with the program that caused it.\n`);
