@@ -8,7 +8,7 @@ import type { Diagnostic } from "../../compiler/src/diagnostics/catalogue";
 import type { TConnector, TypedProgram } from "../../compiler/src/check/typed";
 import type { Graph } from "../../compiler/src/ir/graph";
 import { nodeLabel } from "../../compiler/src/ir/print";
-import type { OpInfo } from "./trace";
+import type { OpInfo, WindowInfo } from "./trace";
 
 export const PROGRAM_FILE = "program.flow";
 
@@ -102,12 +102,20 @@ export function inputsOf(typed: TypedProgram | undefined): InputInfo[] {
   return out;
 }
 
-/** The windowed operators of the optimized graph (what the timeline draws as window lanes). */
+/**
+ * The operators of the optimized graph the timeline draws a lane for: windowed ones (their
+ * windows as bars) and interval joins (their two inputs, with the pairs they matched).
+ */
 export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
   if (!g) return [];
   const lines = new LineIndex(source);
   const out: OpInfo[] = [];
   for (const n of [...g.nodes.values()].sort((a, b) => a.id - b.id)) {
+    if (n.kind === "join" && n.mode.kind === "interval") {
+      const span = n.spans[0];
+      out.push({ id: n.id, kind: "join", interval: { lower: n.mode.lower, upper: n.mode.upper }, label: nodeLabel(n, g), line: span ? lines.at(span.start).line : 0, keys: [] });
+      continue;
+    }
     const w = n.kind === "agg" || n.kind === "top" || n.kind === "distinct" ? n.window : n.kind === "join" && n.mode.kind === "window" ? n.mode.window : undefined;
     if (!w || (n.kind !== "agg" && n.kind !== "top" && n.kind !== "distinct" && n.kind !== "join")) continue;
     const span = n.spans[0];
@@ -123,7 +131,7 @@ export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
   return out;
 }
 
-export function windowText(w: OpInfo["window"]): string {
+export function windowText(w: WindowInfo): string {
   return w.kind === "hop" ? `hop(${durationText(w.size)}, ${durationText(w.slide)})` : `${w.kind}(${durationText(w.size)})`;
 }
 

@@ -4,7 +4,7 @@
 // when the watermark fires them; late records in red. `step` (records read so far) is the scrub
 // position: everything is drawn as it was right after that record. DOM-free (an SVG string), so
 // the unit tests render it on Node; main.ts adds the slider, hover and drag.
-import type { OpInfo, Trace } from "./trace";
+import type { OpInfo, Trace, WindowInfo } from "./trace";
 
 export interface WindowBar {
   start: number;
@@ -17,14 +17,29 @@ export interface WindowBar {
   fireStep?: number;
   /** The rows the window produced (JSON). */
   rows: string[];
+  /** The step each of `rows` was emitted at (a window's rows are not shown before it fires). */
+  rowSteps: number[];
+  /** Window joins: the steps of `adds` per input side (left, right). */
+  sides?: [number[], number[]];
   /** Session windows: the key, as text. */
   key?: string;
+}
+
+/** A row that reached an interval join, on its side's row of the lane. */
+export interface JoinDot {
+  step: number;
+  t: number;
+  side: 0 | 1;
+  json?: string;
+  late?: boolean;
 }
 
 export interface OpLane {
   op: OpInfo;
   rows: number;
   windows: WindowBar[];
+  /** Interval joins: the rows of both sides, and the pairs matched (indices into `dots`). */
+  join?: { dots: JoinDot[]; pairs: { step: number; left: number; right: number }[] };
   late: { step: number; t: number; json?: string }[];
   /** The operator's watermark after each change: [step, wm] (wm null = +∞). */
   watermarks: { step: number; wm: number | null }[];
@@ -54,7 +69,7 @@ export interface TimelineModel {
 const MAX_SESSION_ROWS = 8;
 
 /** Windows a record at `t` belongs to (tumbling / hop, aligned to the epoch). */
-export function windowsOf(t: number, w: OpInfo["window"]): [number, number][] {
+export function windowsOf(t: number, w: WindowInfo): [number, number][] {
   if (w.carried) return [[t + 1 - w.size, t + 1]];
   const slide = w.kind === "hop" ? w.slide : w.size;
   const out: [number, number][] = [];
@@ -109,13 +124,21 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
   for (const op of ops) {
     const ot = trace.ops.find((o) => o.id === op.id);
     if (!ot) continue;
+    if (op.interval) {
+      // Interval join: no windows; each side's rows on a row of the lane, pairs as links.
+      const dots: JoinDot[] = ot.pushes.map((p) => ({ step: p.step, t: p.t, side: p.side ?? 0, ...(p.json ? { json: p.json } : {}), ...(p.late ? { late: true } : {}) }));
+      lanes.push({ op, rows: 2, windows: [], join: { dots, pairs: ot.pairs ?? [] }, late: [], watermarks: ot.advances, maxCount: 1 });
+      continue;
+    }
+    const window = op.window;
+    if (!window) continue;
     const fireAt = (end: number): number | undefined => {
       for (const a of ot.advances) if (a.wm === null || a.wm >= end) return a.step;
       return undefined;
     };
     const late: OpLane["late"] = [];
     const windows = new Map<string, WindowBar>();
-    if (op.window.kind === "session") {
+    if (window.kind === "session") {
       // Session bounds are known from the rows they fire (window_start/window_end); a session
       // is per key (the group keys, read from the fired row and from each pushed record).
       const keyOf = (row: Record<string, unknown> | undefined) => (row ? op.keys.map((k) => (k in row ? `${k} ${JSON.stringify(row[k])}` : "")).join(", ") : "");
@@ -127,8 +150,9 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
         const keyText = keyOf(row);
         if (!keys.has(keyText)) keys.set(keyText, keys.size);
         const id = `${ws}:${we}:${keyText}`;
-        const bar = windows.get(id) ?? { start: ws, end: we, row: keys.get(keyText)! % MAX_SESSION_ROWS, adds: [], rows: [], ...(keyText ? { key: keyText } : {}), fireStep: e.step };
+        const bar = windows.get(id) ?? { start: ws, end: we, row: keys.get(keyText)! % MAX_SESSION_ROWS, adds: [], rows: [], rowSteps: [], ...(keyText ? { key: keyText } : {}), fireStep: e.step };
         bar.rows.push(e.json);
+        bar.rowSteps.push(e.step);
         windows.set(id, bar);
       }
       const bars = [...windows.values()];
@@ -147,8 +171,8 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
         t1 = Math.max(t1, b.end);
       }
     } else {
-      const slide = op.window.kind === "hop" ? op.window.slide : op.window.size;
-      const rowsPerLane = op.window.kind === "hop" ? Math.max(1, Math.round(op.window.size / slide)) : 1;
+      const slide = window.kind === "hop" ? window.slide : window.size;
+      const rowsPerLane = window.kind === "hop" ? Math.max(1, Math.round(window.size / slide)) : 1;
       let ai = 0;
       let wm = -Infinity;
       for (const p of ot.pushes) {
@@ -160,26 +184,26 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
           late.push({ step: p.step, t: p.t, ...(p.json ? { json: p.json } : {}) });
           continue;
         }
-        for (const [s, e] of windowsOf(p.t, op.window)) {
-          if (e <= wm && !op.window.carried) continue;
+        for (const [s, e] of windowsOf(p.t, window)) {
+          if (e <= wm && !window.carried) continue;
           const id = `${s}`;
           let bar = windows.get(id);
           if (!bar) {
-            bar = { start: s, end: e, row: rowsPerLane > 1 ? (((Math.floor(s / slide) % rowsPerLane) + rowsPerLane) % rowsPerLane) : 0, adds: [], rows: [] };
+            bar = { start: s, end: e, row: rowsPerLane > 1 ? (((Math.floor(s / slide) % rowsPerLane) + rowsPerLane) % rowsPerLane) : 0, adds: [], rows: [], rowSteps: [], ...(op.kind === "join" ? { sides: [[], []] as [number[], number[]] } : {}) };
             const f = fireAt(e);
             if (f !== undefined) bar.fireStep = f;
             windows.set(id, bar);
           }
           bar.adds.push(p.step);
+          bar.sides?.[p.side ?? 0].push(p.step);
         }
       }
       // The rows each window produced: fired rows carry time end − 1; `distinct` emits on arrival.
       const sorted = [...windows.values()].sort((a, b) => a.start - b.start);
       for (const e of ot.emits) {
-        if (op.kind === "distinct") {
-          const bar = sorted.find((b) => b.start <= e.t && e.t < b.end);
-          bar?.rows.push(e.json);
-        } else windows.get(String(e.t + 1 - op.window.size))?.rows.push(e.json);
+        const bar = op.kind === "distinct" ? sorted.find((b) => b.start <= e.t && e.t < b.end) : windows.get(String(e.t + 1 - window.size));
+        bar?.rows.push(e.json);
+        bar?.rowSteps.push(e.step);
       }
       for (const b of sorted) {
         t0 = Math.min(t0, b.start);
@@ -188,7 +212,7 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
     }
     const ws = [...windows.values()];
     for (const b of ws) b.adds.sort((x, y) => x - y);
-    const rows = op.window.kind === "hop" ? Math.max(1, Math.round(op.window.size / op.window.slide)) : op.window.kind === "session" ? Math.max(1, Math.min(MAX_SESSION_ROWS, new Set(ws.map((w) => w.row)).size)) : 1;
+    const rows = window.kind === "hop" ? Math.max(1, Math.round(window.size / window.slide)) : window.kind === "session" ? Math.max(1, Math.min(MAX_SESSION_ROWS, new Set(ws.map((w) => w.row)).size)) : 1;
     lanes.push({ op, rows, windows: ws, late, watermarks: ot.advances, maxCount: Math.max(1, ...ws.map((w) => w.adds.length)) });
   }
   if (!(t1 >= t0)) {
@@ -234,7 +258,7 @@ export interface Layout {
 export function defaultLayout(width: number, m?: TimelineModel, height = 0): Layout {
   const L: Layout = { width: Math.max(480, width), left: 16, right: 16, axisH: 34, srcH: 150, barH: 18, gap: 34 };
   if (m && m.sources.length > 0 && height > 0) {
-    const ops = m.ops.reduce((a, o) => a + o.rows * (L.barH + 4) + 14 + L.gap, 0);
+    const ops = m.ops.reduce((a, o) => a + opLaneHeight(o, L) + L.gap, 0);
     const free = height - L.axisH - 28 - ops - m.sources.length * L.gap;
     L.srcH = Math.max(110, Math.min(340, Math.floor(free / m.sources.length)));
   }
@@ -267,6 +291,9 @@ export interface Rendered {
   height: number;
 }
 
+/** An operator lane's height: its rows of window bars, or an interval join's two rows of dots. */
+const opLaneHeight = (o: OpLane, L: Layout) => (o.join ? 64 : o.rows * (L.barH + 4) + 14);
+
 /** Which lane and what a y coordinate is in (for drag and hover). */
 export function laneTops(m: TimelineModel, L: Layout): { kind: "source" | "op"; index: number; top: number; height: number }[] {
   const out: { kind: "source" | "op"; index: number; top: number; height: number }[] = [];
@@ -277,7 +304,7 @@ export function laneTops(m: TimelineModel, L: Layout): { kind: "source" | "op"; 
     y += L.srcH + L.gap;
   });
   m.ops.forEach((o, i) => {
-    const h = o.rows * (L.barH + 4) + 14;
+    const h = opLaneHeight(o, L);
     out.push({ kind: "op", index: i, top: y, height: h });
     y += h + L.gap;
   });
@@ -359,13 +386,17 @@ export function renderTimeline(m: TimelineModel, step: number, L: Layout): Rende
   // operator lanes
   m.ops.forEach((o, i) => {
     const lane = lanes.find((l) => l.kind === "op" && l.index === i)!;
+    if (o.join) {
+      parts.push(renderJoinLane(o, i, lane.top, lane.height, step, X, x0, x1, fmtWm));
+      return;
+    }
     const top = lane.top, h = lane.height;
     const wm = watermarkAt(o.watermarks, step);
     const fired = o.windows.filter((w) => w.fireStep !== undefined && w.fireStep <= step).length;
     const open = o.windows.filter((w) => (w.fireStep === undefined || w.fireStep > step) && (w.adds[0] ?? Infinity) <= step).length;
     const late = o.late.filter((l) => l.step <= step);
     parts.push(`<g class="lane op" data-lane="o${i}">`);
-    parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">${esc(o.op.kind)} ${esc(windowLabel(o.op.window))}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${open} open, ${fired} fired</tspan>${late.length ? `<tspan fill="#dc2626" font-weight="600"> · ${late.length} late</tspan>` : ""}<tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
+    parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">${esc(o.op.kind)} ${esc(o.op.window ? windowLabel(o.op.window) : "")}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${open} open, ${fired} fired</tspan>${late.length ? `<tspan fill="#dc2626" font-weight="600"> · ${late.length} late</tspan>` : ""}<tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
     parts.push(`<rect x="${x0}" y="${top}" width="${x1 - x0}" height="${h}" rx="6" fill="#fffbeb" stroke="#fde68a"/>`);
     if (Number.isFinite(wm)) parts.push(`<rect x="${x0}" y="${top}" width="${(X(wm) - x0).toFixed(1)}" height="${h}" rx="6" fill="#fde68a" opacity="0.3"/>`);
     o.windows.forEach((w, k) => {
@@ -380,7 +411,10 @@ export function renderTimeline(m: TimelineModel, step: number, L: Layout): Rende
       parts.push(`<g class="win${isFired ? " fired" : ""}" data-hit="o${i}:${k}">`);
       parts.push(`<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="${L.barH}" rx="3" fill="${isFired ? "#dcfce7" : "#fff"}" stroke="${isFired ? "#16a34a" : "#d97706"}" stroke-width="${justFired ? 2.5 : 1.2}"${isFired ? "" : ` stroke-dasharray="4 2"`}/>`);
       parts.push(`<rect x="${(bx + 1).toFixed(1)}" y="${(by + L.barH - 1 - fh).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${fh.toFixed(1)}" rx="2" fill="${isFired ? "#22c55e" : "#f59e0b"}" opacity="${isFired ? 0.75 : 0.55}"/>`);
-      if (bw > 26) parts.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${by + L.barH - 5}" text-anchor="middle" font-size="10.5" fill="${isFired ? "#14532d" : "#78350f"}" font-weight="600">${isFired ? "✓ " : ""}${count}</text>`);
+      const label = barLabel(w, step, isFired);
+      if (bw > label.length * 6 + 8) parts.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${by + L.barH - 5}" text-anchor="middle" font-size="10.5" fill="${isFired ? "#14532d" : "#78350f"}" font-weight="600">${esc(label)}</text>`);
+      else if (bw > 26) parts.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${by + L.barH - 5}" text-anchor="middle" font-size="10.5" fill="${isFired ? "#14532d" : "#78350f"}" font-weight="600">${isFired ? "✓ " : ""}${count}</text>`);
+      parts.push(`<title>${esc(label)}</title>`);
       parts.push(`</g>`);
     });
     for (const l of late) {
@@ -398,7 +432,60 @@ export function renderTimeline(m: TimelineModel, step: number, L: Layout): Rende
   return { svg, height };
 }
 
-export function windowLabel(w: OpInfo["window"]): string {
+/** "within [−5s, +5s]" for an interval join's bounds. */
+export function intervalLabel(iv: NonNullable<OpInfo["interval"]>): string {
+  const d = (ms: number) => (!Number.isFinite(ms) ? (ms > 0 ? "+∞" : "−∞") : `${ms < 0 ? "−" : ms > 0 ? "+" : ""}${Math.abs(ms) % 1000 === 0 ? `${Math.abs(ms) / 1000}s` : `${Math.abs(ms)}ms`}`);
+  return `within [${d(iv.lower)}, ${d(iv.upper)}]`;
+}
+
+/**
+ * What a window's bar says at `step`: its records so far (a window join's per side, "L 3 · R 2",
+ * and once fired the rows it joined); a session's key first.
+ */
+export function barLabel(w: WindowBar, step: number, fired: boolean): string {
+  const count = upperBound(w.adds, step);
+  const rowsOut = fired ? w.rowSteps.filter((s) => s <= step).length : 0;
+  const body = w.sides
+    ? `L ${upperBound(w.sides[0], step)} · R ${upperBound(w.sides[1], step)}${fired ? ` → ${rowsOut} row${rowsOut === 1 ? "" : "s"}` : ""}`
+    : `${fired ? "✓ " : ""}${count}`;
+  return w.key ? `${w.key} · ${body}` : body;
+}
+
+/** An interval join's lane: left rows on the top row, right rows below, a line per pair matched. */
+function renderJoinLane(o: OpLane, i: number, top: number, h: number, step: number, X: (t: number) => number, x0: number, x1: number, fmtWm: (wm: number) => string): string {
+  const join = o.join!;
+  const parts: string[] = [];
+  const rowY = [top + 14, top + h - 14];
+  const wm = watermarkAt(o.watermarks, step);
+  const seen = [0, 0];
+  for (const d of join.dots) if (d.step <= step) seen[d.side]!++;
+  const pairs = join.pairs.filter((p) => p.step <= step);
+  parts.push(`<g class="lane op join" data-lane="o${i}">`);
+  parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">join ${esc(o.op.interval ? intervalLabel(o.op.interval) : "")}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${seen[0]} left, ${seen[1]} right, </tspan><tspan fill="#7c3aed" font-weight="600">${pairs.length} pair${pairs.length === 1 ? "" : "s"}</tspan><tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
+  parts.push(`<rect x="${x0}" y="${top}" width="${x1 - x0}" height="${h}" rx="6" fill="#faf5ff" stroke="#e9d5ff"/>`);
+  parts.push(`<text x="${x0 + 4}" y="${rowY[0]! - 6}" font-size="10" fill="#64748b">left</text><text x="${x0 + 4}" y="${rowY[1]! + 13}" font-size="10" fill="#64748b">right</text>`);
+  const links: string[] = [];
+  for (const p of pairs) {
+    const l = join.dots[p.left], r = join.dots[p.right];
+    if (!l || !r) continue;
+    links.push(`<line class="pair" x1="${X(l.t).toFixed(1)}" y1="${rowY[0]}" x2="${X(r.t).toFixed(1)}" y2="${rowY[1]}"/>`);
+  }
+  parts.push(`<g stroke="#7c3aed" stroke-opacity="0.45" stroke-width="1.2">${links.join("")}</g>`);
+  const dots: string[] = [];
+  join.dots.forEach((d, k) => {
+    if (d.step > step) return;
+    dots.push(`<circle cx="${X(d.t).toFixed(1)}" cy="${rowY[d.side]}" r="3.2" fill="${d.side === 0 ? "#2563eb" : "#0d9488"}" data-hit="j${i}:${k}"/>`);
+  });
+  parts.push(`<g fill-opacity="0.85">${dots.join("")}</g>`);
+  if (Number.isFinite(wm)) {
+    const x = X(wm).toFixed(1);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + h}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+  }
+  parts.push(`</g>`);
+  return parts.join("");
+}
+
+export function windowLabel(w: WindowInfo): string {
   const d = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   const base = w.kind === "hop" ? `hop(${d(w.size)}, ${d(w.slide)})` : `${w.kind}(${d(w.size)})`;
   return w.carried ? `${base}, carried` : base;
@@ -406,9 +493,19 @@ export function windowLabel(w: OpInfo["window"]): string {
 
 /** Plain-text details of a hit target (`s0:12` a record, `o1:3` a window) for the hover card. */
 export function describeHit(m: TimelineModel, hit: string, step: number): { title: string; body: string; late?: boolean } | undefined {
-  const mm = /^([so])(\d+):(\d+)$/.exec(hit);
+  const mm = /^([soj])(\d+):(\d+)$/.exec(hit);
   if (!mm) return undefined;
   const i = Number(mm[2]), k = Number(mm[3]);
+  if (mm[1] === "j") {
+    const o = m.ops[i];
+    const d = o?.join?.dots[k];
+    if (!o?.join || !d) return undefined;
+    const partners = o.join.pairs.filter((p) => p.step <= step && (d.side === 0 ? p.left : p.right) === k).length;
+    return {
+      title: `join · ${d.side === 0 ? "left" : "right"} row · record ${d.step}`,
+      body: `event time ${new Date(d.t).toISOString()}\npaired with ${partners} row${partners === 1 ? "" : "s"} of the ${d.side === 0 ? "right" : "left"} side so far\n\n${d.json ? prettyJson(d.json) : ""}`,
+    };
+  }
   if (mm[1] === "s") {
     const s = m.sources[i];
     const r = s?.records[k];
@@ -426,10 +523,13 @@ export function describeHit(m: TimelineModel, hit: string, step: number): { titl
   if (!o || !w) return undefined;
   const count = upperBound(w.adds, step);
   const fired = w.fireStep !== undefined && w.fireStep <= step;
-  const rows = w.rows.slice(0, 6).map(prettyOne).join("\n");
+  // Only the rows emitted by this point: a window that has not fired yet shows none.
+  const shown = w.rows.filter((_, r) => w.rowSteps[r]! <= step);
+  const rows = shown.slice(0, 6).map(prettyOne).join("\n");
+  const sides = w.sides ? `\nleft ${upperBound(w.sides[0], step)}, right ${upperBound(w.sides[1], step)}` : "";
   return {
     title: `window [${timeLabel(w.start)}, ${timeLabel(w.end)})${w.key ? ` · ${w.key}` : ""}`,
-    body: `${count} record${count === 1 ? "" : "s"} so far of ${w.adds.length}\n${fired ? `fired after record ${w.fireStep} (watermark ≥ ${timeLabel(w.end)})` : w.fireStep !== undefined ? `fires after record ${w.fireStep}` : "never fired"}${w.rows.length ? `\n\nrows (${w.rows.length}):\n${rows}${w.rows.length > 6 ? "\n…" : ""}` : ""}`,
+    body: `${count} record${count === 1 ? "" : "s"} so far of ${w.adds.length}${sides}\n${fired ? `fired after record ${w.fireStep} (watermark ≥ ${timeLabel(w.end)})` : w.fireStep !== undefined ? `fires after record ${w.fireStep}` : "never fired"}${shown.length ? `\n\nrows (${shown.length}):\n${rows}${shown.length > 6 ? "\n…" : ""}` : ""}`,
   };
 }
 

@@ -15,11 +15,17 @@ export interface RuntimeApi {
   makeFormatter(schema: Schema): (value: unknown) => string;
 }
 
-/** A windowed operator of the optimized graph, as the page describes it to the worker. */
+/** A window as the timeline needs it. */
+export type WindowInfo = NonNullable<OpInfo["window"]>;
+
+/** An operator the timeline draws, as the page describes it to the worker: a windowed one
+ *  (`window` set) or an interval join (`interval` set). */
 export interface OpInfo {
   id: number;
   kind: "agg" | "top" | "distinct" | "join";
-  window: { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean };
+  window?: { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean };
+  /** Interval joins: right time − left time must be within [lower, upper] (ms). */
+  interval?: { lower: number; upper: number };
   label: string;
   line: number;
   /** Group key names (session windows are per key). */
@@ -59,6 +65,8 @@ export interface OpTrace {
   advances: { step: number; wm: number | null }[];
   /** Rows the operator emitted (fired windows), with their time (window end − 1 ms). */
   emits: { step: number; t: number; json: string }[];
+  /** Interval joins: each pair emitted, as indices into `pushes` of its left and right row. */
+  pairs: { step: number; left: number; right: number }[];
 }
 
 export interface Trace {
@@ -130,7 +138,7 @@ export async function runTraced(
       records: [],
       watermarks: [],
     })),
-    ops: ops.map((o) => ({ id: o.id, pushes: [], advances: [], emits: [] })),
+    ops: ops.map((o) => ({ id: o.id, pushes: [], advances: [], emits: [], pairs: [] })),
   };
   const sourceFormat = program.sources.map((s) => rt.makeFormatter(s.schema));
 
@@ -187,6 +195,7 @@ export async function runTraced(
       const ctx2: RunContext = {
         emit: ctx.emit,
         tables: ctx.tables,
+        failed: ctx.failed,
         late(row, schema) {
           if (currentPush) currentPush.late = true;
           if (currentRecord && !inAdvance) currentRecord.late = true;
@@ -199,6 +208,19 @@ export async function runTraced(
         const inst = g[`op${op.id}`];
         const ot = opTrace.get(op.id)!;
         if (!inst) continue;
+        // Interval joins: which pushed row each pair came from. Rows are records (objects), so
+        // the join's `combine(l, r)` tells the pair by the rows' identity.
+        const pushIndex = op.interval ? new WeakMap<object, number>() : undefined;
+        const spec = op.interval ? (inst.spec as { combine?: (...args: unknown[]) => unknown } | undefined) : undefined;
+        if (pushIndex && spec && typeof spec.combine === "function") {
+          const combine = spec.combine;
+          spec.combine = function (l: unknown, r: unknown, ...rest: unknown[]) {
+            const li = typeof l === "object" && l ? pushIndex.get(l) : undefined;
+            const ri = typeof r === "object" && r ? pushIndex.get(r) : undefined;
+            if (li !== undefined && ri !== undefined && ot.pairs.length < limits.maxTrace) ot.pairs.push({ step, left: li, right: ri });
+            return combine.call(this, l, r, ...rest);
+          };
+        }
         const wrapPush = (method: "push" | "pushLeft" | "pushRight", side?: 0 | 1) => {
           const orig = inst[method];
           if (typeof orig !== "function") return;
@@ -207,7 +229,8 @@ export async function runTraced(
             let p: OpTrace["pushes"][number] | undefined;
             if (ot.pushes.length < limits.maxTrace) {
               p = side === undefined ? { step, t } : { step, t, side };
-              if (inAdvance || op.window.kind === "session") p.json = safeJson(row);
+              if (inAdvance || op.window?.kind === "session" || op.interval) p.json = safeJson(row);
+              if (pushIndex && typeof row === "object" && row) pushIndex.set(row, ot.pushes.length);
               ot.pushes.push(p);
             } else trace.truncated = true;
             currentPush = p;
@@ -226,7 +249,9 @@ export async function runTraced(
           inst.advance = function (wm: number) {
             const last = ot.advances[ot.advances.length - 1];
             if (!last || last.wm !== wmJson(wm)) {
-              if (ot.advances.length < limits.maxTrace * 2) ot.advances.push({ step, wm: wmJson(wm) });
+              // The last one (+∞: the inputs ended) is kept past the limit too: the timeline's
+              // end then says the operator's windows all fired.
+              if (ot.advances.length < limits.maxTrace * 2 || wm === Infinity) ot.advances.push({ step, wm: wmJson(wm) });
             }
             return adv.call(this, wm);
           };
@@ -261,7 +286,8 @@ export async function runTraced(
         }),
         advance(i: number, wm: number) {
           const src = trace.sources[i]!;
-          if (src.watermarks.length < limits.maxTrace) src.watermarks.push({ step, wm: wmJson(wm) });
+          // The end (+∞) is kept past the trace limit too, so the timeline's end says "ended".
+          if (src.watermarks.length < limits.maxTrace || wm === Infinity) src.watermarks.push({ step, wm: wmJson(wm) });
           inAdvance = true;
           try {
             g.advance(i, wm);

@@ -11,7 +11,7 @@ describe("the page's compile session", () => {
     expect(js).toContain('from "https://example.test/runtime.js"');
     expect(js).not.toMatch(/: (number|string)\b[,)]/); // no TypeScript annotations
     expect(js).toContain("counts");
-    expect(c.ops.map((o) => [o.kind, o.window.kind, o.window.carried])).toEqual([["agg", "hop", false], ["top", "hop", true]]);
+    expect(c.ops.map((o) => [o.kind, o.window?.kind, o.window?.carried])).toEqual([["agg", "hop", false], ["top", "hop", true]]);
     expect(c.ops[0]!.keys).toEqual(["auction"]);
   });
 

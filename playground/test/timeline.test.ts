@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildTimeline, defaultLayout, describeHit, niceTicks, renderTimeline, stepAtTime, watermarkAt, windowsOf } from "../src/timeline";
+import { barLabel, buildTimeline, defaultLayout, describeHit, niceTicks, renderTimeline, stepAtTime, watermarkAt, windowsOf } from "../src/timeline";
 import { example, runSource } from "./helpers";
+
+// The SVG escapes only & < > " in text; titles are compared as the SVG holds them.
+const esc = (t: string) => t.replace(/^<title>|<\/title>$/g, "").replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!).replace(/^/, "<title>").replace(/$/, "</title>");
 
 describe("timeline model", () => {
   it("windows of a record: tumbling, hop, carried", () => {
@@ -71,6 +74,69 @@ describe("timeline model", () => {
     expect(total).toBe(60);
     // each session's count matches its row's `clicks`
     for (const w of lane.windows) expect(JSON.parse(w.rows[0]!).clicks).toBe(w.adds.length);
+  });
+
+  it("an interval join gets a lane: both sides' rows and a link per pair matched (c08)", async () => {
+    const ex = example("c08_interval_join");
+    const { c, r } = await runSource(ex.program, ex.files);
+    expect(c.ops.map((o) => [o.kind, o.interval])).toEqual([["join", { lower: -5000, upper: 5000 }]]);
+    const m = buildTimeline(r.trace, c.ops);
+    const join = m.ops[0]!.join!;
+    expect(join.pairs.length).toBe(r.outputs[0]!.total);
+    for (const p of join.pairs) {
+      const l = join.dots[p.left]!, rt = join.dots[p.right]!;
+      expect([l.side, rt.side]).toEqual([0, 1]);
+      expect(Math.abs(rt.t - l.t)).toBeLessThanOrEqual(5000);
+    }
+    const end = renderTimeline(m, m.steps, defaultLayout(900));
+    expect(end.svg.match(/class="pair"/g)!.length).toBe(join.pairs.length);
+    expect(end.svg).toContain("join within [−5s, +5s]");
+    expect(end.svg).toContain(`${join.pairs.length} pairs`);
+    expect(renderTimeline(m, 0, defaultLayout(900)).svg).not.toContain('class="pair"');
+    const hover = describeHit(m, `j0:${join.pairs[0]!.left}`, m.steps)!;
+    expect(hover.title).toMatch(/^join · left row/);
+    expect(hover.body).toMatch(/paired with [1-9]/);
+  });
+
+  it("window-join bars count records per side and, once fired, the rows they joined (c09)", async () => {
+    const ex = example("c09_window_join");
+    const { c, r } = await runSource(ex.program, ex.files);
+    const m = buildTimeline(r.trace, c.ops);
+    const lane = m.ops[0]!;
+    expect(lane.windows.every((w) => w.sides !== undefined)).toBe(true);
+    expect(lane.windows.reduce((a, w) => a + w.rows.length, 0)).toBe(r.outputs[0]!.total);
+    const w = lane.windows.find((x) => x.rows.length > 1)!;
+    expect(barLabel(w, m.steps, true)).toBe(`L ${w.sides![0].length} · R ${w.sides![1].length} → ${w.rows.length} rows`);
+    expect(barLabel(w, 0, false)).toBe("L 0 · R 0");
+    expect(renderTimeline(m, m.steps, defaultLayout(1400)).svg).toContain(`→ ${w.rows.length} rows`);
+  });
+
+  it("a window that has not fired yet shows no rows; session bars show their key (c07, c06)", async () => {
+    const ex = example("c07_late_records");
+    const { c, r } = await runSource(ex.program, ex.files);
+    const m = buildTimeline(r.trace, c.ops);
+    const w = m.ops[0]!.windows[3]!;
+    const before = describeHit(m, "o0:3", w.fireStep! - 1)!;
+    expect(before.body).not.toContain("rows (");
+    expect(before.body).toContain(`fires after record ${w.fireStep}`);
+    expect(describeHit(m, "o0:3", w.fireStep!)!.body).toContain("rows (1)");
+
+    const sx = example("c06_session");
+    const s = await runSource(sx.program, sx.files);
+    const sm = buildTimeline(s.r.trace, s.c.ops);
+    const svg = renderTimeline(sm, sm.steps, defaultLayout(1400)).svg;
+    for (const bar of sm.ops[0]!.windows) expect(svg).toContain(esc(`<title>${bar.key} · ✓ ${bar.adds.length}</title>`));
+  });
+
+  it("past the trace limit the end still says the inputs ended (+∞)", async () => {
+    const ex = example("c07_late_records");
+    const { c, r } = await runSource(ex.program, ex.files, { maxRows: 1000, maxTrace: 20 });
+    expect(r.trace.truncated).toBe(true);
+    const m = buildTimeline(r.trace, c.ops);
+    expect(watermarkAt(m.sources[0]!.watermarks, m.steps)).toBe(Infinity);
+    expect(watermarkAt(m.ops[0]!.watermarks, m.steps)).toBe(Infinity);
+    const svg = renderTimeline(m, m.steps, defaultLayout(900)).svg;
+    expect(svg.match(/\+∞ \(ended\)/g)!.length).toBe(2);
   });
 
   it("nice ticks", () => {
