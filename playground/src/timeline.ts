@@ -38,6 +38,8 @@ export interface OpLane {
   op: OpInfo;
   rows: number;
   windows: WindowBar[];
+  /** Session windows: the key(s) on each row of the lane, drawn left of it. */
+  rowKeys?: string[];
   /** Interval joins: the rows of both sides, and the pairs matched (indices into `dots`). */
   join?: { dots: JoinDot[]; pairs: { step: number; left: number; right: number }[] };
   late: { step: number; t: number; json?: string }[];
@@ -213,7 +215,14 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
     const ws = [...windows.values()];
     for (const b of ws) b.adds.sort((x, y) => x - y);
     const rows = window.kind === "hop" ? Math.max(1, Math.round(window.size / window.slide)) : window.kind === "session" ? Math.max(1, Math.min(MAX_SESSION_ROWS, new Set(ws.map((w) => w.row)).size)) : 1;
-    lanes.push({ op, rows, windows: ws, late, watermarks: ot.advances, maxCount: Math.max(1, ...ws.map((w) => w.adds.length)) });
+    const lane: OpLane = { op, rows, windows: ws, late, watermarks: ot.advances, maxCount: Math.max(1, ...ws.map((w) => w.adds.length)) };
+    if (window.kind === "session") {
+      // Keys share a row past MAX_SESSION_ROWS: the label lists them.
+      const perRow: string[][] = Array.from({ length: rows }, () => []);
+      for (const w of ws) if (w.key && !perRow[w.row]?.includes(w.key)) perRow[w.row]?.push(w.key);
+      lane.rowKeys = perRow.map((ks) => (ks.length > 2 ? `${ks.slice(0, 2).join(", ")}…` : ks.join(", ")));
+    }
+    lanes.push(lane);
   }
   if (!(t1 >= t0)) {
     t0 = 0;
@@ -257,6 +266,9 @@ export interface Layout {
 /** The layout for a pane `width` wide; source lanes share what `height` the window lanes leave. */
 export function defaultLayout(width: number, m?: TimelineModel, height = 0): Layout {
   const L: Layout = { width: Math.max(480, width), left: 16, right: 16, axisH: 34, srcH: 150, barH: 18, gap: 34 };
+  // Room on the left for the keys of session rows.
+  const keyChars = Math.max(0, ...(m?.ops ?? []).flatMap((o) => (o.rowKeys ?? []).map((k) => k.length)));
+  if (keyChars > 0) L.left = 16 + Math.min(150, Math.ceil(keyChars * 6.2));
   if (m && m.sources.length > 0 && height > 0) {
     const ops = m.ops.reduce((a, o) => a + opLaneHeight(o, L) + L.gap, 0);
     const free = height - L.axisH - 28 - ops - m.sources.length * L.gap;
@@ -398,6 +410,9 @@ export function renderTimeline(m: TimelineModel, step: number, L: Layout): Rende
     parts.push(`<g class="lane op" data-lane="o${i}">`);
     parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">${esc(o.op.kind)} ${esc(o.op.window ? windowLabel(o.op.window) : "")}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${open} open, ${fired} fired</tspan>${late.length ? `<tspan fill="#dc2626" font-weight="600"> · ${late.length} late</tspan>` : ""}<tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
     parts.push(`<rect x="${x0}" y="${top}" width="${x1 - x0}" height="${h}" rx="6" fill="#fffbeb" stroke="#fde68a"/>`);
+    o.rowKeys?.forEach((k, r) => {
+      if (k) parts.push(`<text class="row-key" x="${x0 - 5}" y="${top + 7 + r * (L.barH + 4) + L.barH - 5}" text-anchor="end" font-size="10.5" fill="#475569">${esc(k)}</text>`);
+    });
     if (Number.isFinite(wm)) parts.push(`<rect x="${x0}" y="${top}" width="${(X(wm) - x0).toFixed(1)}" height="${h}" rx="6" fill="#fde68a" opacity="0.3"/>`);
     o.windows.forEach((w, k) => {
       const count = upperBound(w.adds, step);

@@ -126,6 +126,9 @@ describe("timeline model", () => {
     const sm = buildTimeline(s.r.trace, s.c.ops);
     const svg = renderTimeline(sm, sm.steps, defaultLayout(1400)).svg;
     for (const bar of sm.ops[0]!.windows) expect(svg).toContain(esc(`<title>${bar.key} · ✓ ${bar.adds.length}</title>`));
+    // Each row of the lane is labelled with its key, left of the bars.
+    expect([...sm.ops[0]!.rowKeys!].sort()).toEqual(['user "u1"', 'user "u2"', 'user "u3"']);
+    expect(svg.match(/class="row-key"[^>]*>user &quot;u\d&quot;</g)!.length).toBe(3);
   });
 
   it("past the trace limit the end still says the inputs ended (+∞)", async () => {
