@@ -454,7 +454,8 @@ function renderStatus() {
       cls = "running";
     } else if (run.status === "done" && run.result?.summary) {
       const s = run.result.summary;
-      parts.push(`ran in ${ms(run.result.elapsedMs)} · ${s.totalIn} in, ${s.totalOut} out${s.late ? `, ${s.late} late` : ""}${s.bad ? `, ${s.bad} bad` : ""}`);
+      const { badInput, runtimeErrors } = skipped(run.result);
+      parts.push(`ran in ${ms(run.result.elapsedMs)} · ${s.totalIn} in, ${s.totalOut} out${s.late ? `, ${s.late} late` : ""}${badInput ? `, ${badInput} bad` : ""}${runtimeErrors ? `, ${runtimeErrors} run-time error${runtimeErrors === 1 ? "" : "s"}` : ""}`);
     } else if (run.message) {
       parts.push(run.message);
       cls = run.status === "failed" ? "error" : "stopped";
@@ -462,6 +463,15 @@ function renderStatus() {
   }
   el.className = "status " + cls;
   el.textContent = parts.join(" · ");
+}
+
+/**
+ * The records a run skipped, split: bad input vs. a built-in failing on a record. The runtime
+ * counts both as `bad`; the problems list (at most 200) tells them apart.
+ */
+function skipped(r: RunResult): { badInput: number; runtimeErrors: number } {
+  const runtimeErrors = r.problems.filter((p) => p.kind === "runtime").length;
+  return { badInput: Math.max(0, (r.summary?.bad ?? 0) - runtimeErrors), runtimeErrors };
 }
 
 interface OutputView {
@@ -798,7 +808,8 @@ function renderStats() {
   if (s) {
     for (const [k, v] of Object.entries(s.in)) rows.push([`in · ${k}`, v.toLocaleString()]);
     for (const [k, v] of Object.entries(s.out)) rows.push([`out · ${k}`, v.toLocaleString()]);
-    rows.push(["late (dropped by a window)", String(s.late)], ["bad input records", String(s.bad)], ["run time", ms(s.elapsedMs)], ["events/s", Math.round(s.eventsPerSec).toLocaleString()]);
+    const { badInput, runtimeErrors } = skipped(r);
+    rows.push(["late (dropped by a window)", String(s.late)], ["bad input records", String(badInput)], ["records dropped by a run-time error", String(runtimeErrors)], ["run time", ms(s.elapsedMs)], ["events/s", Math.round(s.eventsPerSec).toLocaleString()]);
   }
   if (run.loadMs !== undefined) rows.push(["load the generated module (Blob URL import)", ms(run.loadMs)]);
   if (c) rows.push(["compile (parse, check, optimize, print JS)", ms(c.ms)]);

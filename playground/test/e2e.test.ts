@@ -229,6 +229,7 @@ describe.skipIf(!chromiumPath)("playground in Chromium", () => {
     await poll(() => page.locator("#pane-results [data-problems=runtime]").count()).toBe(1);
     expect(await page.locator("#pane-results [data-problems]").count()).toBe(1);
     expect(await page.locator("#pane-results [data-problems=runtime]").textContent()).toMatch(/1 record dropped by a run-time error.*division by zero/);
+    expect(await status().textContent()).toMatch(/4 in, 3 out, 1 run-time error$/);
 
     // --- an empty program: a calm empty state (no run, no errors), the editor's placeholder
     await setProgram("");
