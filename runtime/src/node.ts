@@ -12,8 +12,8 @@ import { RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type
 import type { ByteSource, Env, OutputSink } from "./env.js";
 
 const importNodeModules = async () => {
-  const [fs, path, events] = await Promise.all([import("node:fs"), import("node:path"), import("node:events")]);
-  return { fs, path, events };
+  const [fs, path, events, net] = await Promise.all([import("node:fs"), import("node:path"), import("node:events"), import("node:net")]);
+  return { fs, path, events, net };
 };
 type NodeModules = Awaited<ReturnType<typeof importNodeModules>>;
 let nodeModules: NodeModules | undefined;
@@ -122,8 +122,11 @@ async function* fileChunks(fh: import("node:fs/promises").FileHandle): AsyncGene
  * The environment of a Node process: files relative to nothing (paths come resolved), stdio.
  * Call `loadNodeModules()` first (runMain and the default-environment hook do).
  */
+/** Inputs that may wait forever (pipes): destroyed when a signal stops the run. */
+const liveInputs = new Set<{ destroy(): void }>();
+
 export function createNodeEnv(): Env {
-  const { fs, path: nodePath, events } = mods();
+  const { fs, path: nodePath, events, net } = mods();
   const fsp = fs.promises;
   return {
     resolvePath: (baseDir, path) => nodePath.resolve(baseDir, path),
@@ -134,6 +137,17 @@ export function createNodeEnv(): Env {
         const st = await fh.stat();
         if (st.isDirectory()) throw new Error(`${path} is a directory`);
         if (st.isFile()) return { chunks: fileChunks(fh), size: st.size };
+        if (st.isFIFO()) {
+          // A named pipe (its writer is there: the open above waited for it). Read it through a
+          // non-blocking descriptor: a blocking read would hold a thread-pool thread that no
+          // signal can free, so the process could not exit after an interrupt.
+          const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+          await fh.close();
+          const socket = new net.Socket({ fd, readable: true, writable: false });
+          liveInputs.add(socket);
+          socket.on("close", () => liveInputs.delete(socket));
+          return { chunks: socket };
+        }
         return { chunks: fh.createReadStream({ highWaterMark: READ_CHUNK }) }; // closes fh at its end
       } catch (e) {
         await fh.close();
@@ -351,9 +365,15 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     main.stop?.removeEventListener("abort", onStop);
-    // An interrupted read of stdin would keep the process alive.
-    if (signal !== undefined) process.stdin.destroy();
+    // An interrupted read of stdin or a pipe would keep the process alive.
+    if (signal !== undefined) {
+      process.stdin.destroy();
+      for (const input of liveInputs) input.destroy();
+    }
   }
   process.exitCode = code;
+  // After a signal, a read that cannot be cancelled (a pipe opened as a file source, blocked in
+  // the thread pool) would keep the process alive: everything is flushed, so exit if it lingers.
+  if (signal !== undefined) setTimeout(() => process.exit(code), 200).unref();
   return summary === undefined ? { code } : { code, summary };
 }

@@ -64,8 +64,9 @@ export interface ProgramStreams {
  */
 export function streamProgram(program: Program, options: RunOptions = {}): ProgramStreams {
   const queues = new Map(program.outputs.map((o) => [o.name, new RowQueue()]));
-  const onRow: Record<string, (row: unknown) => void> = { ...options.onRow };
-  for (const [name, q] of queues) onRow[name] ??= (row) => q.push(row);
+  // Null-prototype: an output may be named `constructor`, `toString` or `__proto__`.
+  const onRow: Record<string, (row: unknown) => void> = Object.assign(Object.create(null) as Record<string, (row: unknown) => void>, options.onRow);
+  for (const [name, q] of queues) if (!Object.hasOwn(onRow, name)) onRow[name] = (row) => q.push(row);
   const done = runProgram(program, { summary: false, ...options, onRow }).then(
     (summary) => {
       for (const q of queues.values()) q.end();

@@ -104,7 +104,12 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name]!;
-  const rows = [...Object.entries(c.values), ...Object.entries(c.bools)].filter(([, d]) => d !== "");
+  // A value flag's description starts with the value's name: `NAME=PATH: ...`.
+  const valueRows = Object.entries(c.values).map(([f, d]): [string, string] => {
+    const m = /^([A-Z][A-Za-z.=]*): (.*)$/.exec(d);
+    return m ? [`${f} ${m[1]}`, m[2]!] : [f, d];
+  });
+  const rows = [...valueRows, ...Object.entries(c.bools)].filter(([, d]) => d !== "");
   const width = Math.max(...rows.map(([f]) => f.length));
   const flags = rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`).join("\n");
   return `Usage: ${c.usage}\n\n${c.about}\n\nOptions:\n${flags}\n${c.notes ? `\n${c.notes}\n` : ""}\n${EXIT_CODES}`;
@@ -533,11 +538,14 @@ async function watchLoop(a: Args, once: (stop: AbortSignal) => Promise<number>):
         wake = undefined;
       }
       if (quit !== undefined) return quit;
-      process.stderr.write(`flowc: change detected, ${a.command === "check" ? "checking again" : "rerunning"}\n`);
+      process.stderr.write("flowc: change detected, rerunning\n");
     }
   } finally {
     clearTimeout(timer);
     for (const w of watchers) w.close();
+    // A run stopped by a change may have left a read of stdin pending: it would keep the
+    // process alive.
+    process.stdin.destroy();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -579,7 +587,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof Usage) {
-      const cmd = args?.command && COMMANDS[args.command] ? `flowc ${args.command} --help` : "flowc --help";
+      const command = args?.command ?? commandOf(argv);
+      const cmd = COMMANDS[command] ? `flowc ${command} --help` : "flowc --help";
       process.stderr.write(`flowc: ${e.message}${e.hint ? ` (see ${cmd})` : ""}\n`);
       return 2;
     }

@@ -3,17 +3,27 @@
 import { consumers, inputsOf, topoOrder, type Graph, type Node } from "./graph";
 import { nodeLabel } from "./print";
 
-const shortLabel = (n: Node, g: Graph): string => {
+const kindOf = (n: Node) => (n.kind === "chain" ? "stateless" : n.kind);
+
+/** The node's label without the kind word it starts with (the drawings show the kind apart):
+ *  `orders` rather than `source orders`, "" for a union. */
+export function labelBody(n: Node, g: Graph): string {
   const l = nodeLabel(n, g);
+  const k = n.kind;
+  if (l === k) return "";
+  if (l.startsWith(k + " ") || l.startsWith(k + ":")) return l.slice(k.length + 1).trimStart();
+  return l;
+}
+
+const shortLabel = (n: Node, g: Graph): string => {
+  const l = labelBody(n, g);
   return l.length > 70 ? l.slice(0, 67) + "…" : l;
 };
-
-const kindOf = (n: Node) => (n.kind === "chain" ? "stateless" : n.kind);
 
 export function toDot(g: Graph): string {
   const lines = ["digraph flow {", "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];'];
   const color: Record<string, string> = { source: "#dbeafe", stateless: "#f1f5f9", agg: "#fde68a", top: "#fde68a", distinct: "#fde68a", join: "#fbcfe8", union: "#e9d5ff", output: "#bbf7d0" };
-  for (const n of topoOrder(g)) lines.push(`  n${n.id} [label=${JSON.stringify(`${kindOf(n)}\n${shortLabel(n, g)}`)}, fillcolor="${color[kindOf(n)] ?? "#fff"}"];`);
+  for (const n of topoOrder(g)) lines.push(`  n${n.id} [label=${JSON.stringify(shortLabel(n, g) === "" ? kindOf(n) : `${kindOf(n)}\n${shortLabel(n, g)}`)}, fillcolor="${color[kindOf(n)] ?? "#fff"}"];`);
   for (const n of topoOrder(g)) for (const i of inputsOf(n)) lines.push(`  n${i} -> n${n.id};`);
   lines.push("}");
   return lines.join("\n") + "\n";
@@ -23,7 +33,8 @@ export function toMermaid(g: Graph): string {
   const esc = (s: string) => s.replace(/"/g, "#quot;").replace(/[<>]/g, (c) => (c === "<" ? "#lt;" : "#gt;"));
   const lines = ["flowchart TD"];
   for (const n of topoOrder(g)) {
-    const label = `"${esc(kindOf(n))}: ${esc(shortLabel(n, g))}"`;
+    const body = shortLabel(n, g);
+    const label = `"${esc(kindOf(n))}${body === "" ? "" : `: ${esc(body)}`}"`;
     const shape = n.kind === "source" ? `[(${label})]` : n.kind === "output" ? `[/${label}/]` : n.kind === "chain" ? `[${label}]` : `{{${label}}}`;
     lines.push(`  n${n.id}${shape}`);
   }
@@ -71,7 +82,8 @@ export function toSvg(g: Graph, opts: SvgOptions = {}): string {
     const k = kindOf(n);
     const count = opts.counts?.get(n.id);
     const label = nodeLabel(n, g);
-    const text = label.length > 46 ? label.slice(0, 45) + "…" : label;
+    const body = labelBody(n, g);
+    const text = body.length > 46 ? body.slice(0, 45) + "…" : body;
     parts.push(`<g class="node" data-node="${n.id}" data-consumers="${users.get(n.id)?.length ?? 0}"><title>${xmlEscape(label)}</title>`);
     parts.push(`<rect x="${p.x}" y="${p.y}" width="${W}" height="${H}" rx="8" fill="${fill[k]}" stroke="${stroke[k]}" stroke-width="1.5"/>`);
     parts.push(`<text x="${p.x + 10}" y="${p.y + 20}" font-weight="600" fill="#0f172a">${xmlEscape(k)}${count !== undefined ? `<tspan fill="#475569" font-weight="400"> · ${count} rows</tspan>` : ""}</text>`);
