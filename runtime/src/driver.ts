@@ -479,6 +479,18 @@ export function lateWarning(s: RunSummary, program: Pick<Program, "sources">): s
   return `flowc: warning: ${pct}% of records were late (dropped)${where}`;
 }
 
+/** `a/./b/../c` → `a/c` (no file system: for environments without `fileKey`). */
+function normalizePath(path: string): string {
+  const abs = path.startsWith("/");
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === ".." && out.length > 0 && out.at(-1) !== "..") out.pop();
+    else if (part !== ".." || !abs) out.push(part);
+  }
+  return (abs ? "/" : "") + out.join("/");
+}
+
 /**
  * Refuses (UsageError, before any file is opened) an output file that is also an input, a
  * protected file (the program itself) or — when a command-line flag names it — another output:
@@ -489,7 +501,7 @@ export function lateWarning(s: RunSummary, program: Pick<Program, "sources">): s
 function checkOutputPaths(program: Program, options: RunOptions, env: Env, baseDir: string): void {
   const key = (path: string): string | undefined => {
     const resolved = env.resolvePath(baseDir, path);
-    return env.fileKey !== undefined ? env.fileKey(resolved) : resolved;
+    return env.fileKey !== undefined ? env.fileKey(resolved) : normalizePath(resolved);
   };
   const reads = new Map<string, string>();
   const read = (path: string, what: string) => {
