@@ -108,3 +108,43 @@ describe("connector arguments are positional or named, and checked (item 10)", (
     expect(r.text).toContain(text);
   });
 });
+
+describe("syntax errors speak to SQL and JavaScript habits (item 13)", () => {
+  const head = `type R = { a: int, b: string, t: time }\nsource rs: R = file("r.jsonl")\n`;
+  it.each([
+    ["emit rs | where a > 1 && a < 5", "E0012", "`&&` is not an operator in Flow; write `and`"],
+    ["emit rs | where a > 1 || a < 5", "E0012", "`||` is not an operator in Flow; write `or`"],
+    ["emit rs | where b == 'x y'", "E0013", 'write "x y"'],
+    ["emit rs | group by b | agg n = count(*)", "E0014", "`count(*)` is SQL; in Flow write `count()`"],
+    ['source x = file("r.jsonl")\nemit x', "E0015", "the source `x` needs a type"],
+    ["emit rs | where a > 1 andx", "E0001", "did you mean `and x`?"],
+    ["emit rs | group byx a | agg n = count()", "E0001", "unexpected `byx`"],
+  ])("%s", (body, code, text) => {
+    const r = check(head + body);
+    expect(r.diagnostics.map((d) => d.code)).toEqual([code]);
+    expect(r.text).toContain(text);
+  });
+
+  it("never names grammar rules or internal types", () => {
+    for (const body of ["emit rs | where a > 1 andx", "emit rs | top 3 by a descx", "emit rs | select y = {a: nope} | where y == 1", "let s = rs | select y = nope\nemit union(s, rs)"]) {
+      const r = check(head + body);
+      expect(r.text).not.toMatch(/identRest|<error>|not an? [a-z]+[A-Z]/);
+      expect(r.diagnostics.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("accepts a UTF-8 byte order mark", () => {
+    expect(check("\uFEFF" + head + "emit rs").diagnostics).toEqual([]);
+  });
+});
+
+describe("windows over arrival time warn (item 12)", () => {
+  it("suggests the record's time field", () => {
+    const r = check(`type R = { a: int, at: time }\nsource rs: R = file("r.jsonl")\nemit rs | window tumbling(10s) | agg n = count()`);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["W0005"]);
+    expect(r.text).toContain("event time at");
+  });
+  it("is silent with an event time", () => {
+    expect(check(`type R = { a: int, at: time }\nsource rs: R = file("r.jsonl") event time at\nemit rs | window tumbling(10s) | agg n = count()`).diagnostics).toEqual([]);
+  });
+});

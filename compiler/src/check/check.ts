@@ -2,6 +2,7 @@
 // LANGUAGE.md §3–6. It keeps going after an error (a failed expression has the `error` type,
 // which silences follow-on errors) so one run reports every independent mistake.
 import type * as A from "../syntax/ast";
+import { ERROR_TYPE_TEXT } from "./types";
 import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from "../diagnostics/catalogue";
 import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateType, isAggregateCall } from "./builtins";
@@ -74,6 +75,9 @@ class Checker {
   }
 
   private report<C extends Code>(code: C, params: ParamsOf<C>, span: A.Span, extras?: DiagExtras) {
+    // A message about a type that holds an earlier error follows from that error: the user
+    // sees the cause once, never an internal `<error>` type.
+    if (Object.values(params as object).some((v) => typeof v === "string" && v.includes(ERROR_TYPE_TEXT))) return;
     this.diagnostics.push(diag(code, params, span, extras));
   }
 
@@ -399,7 +403,7 @@ class Checker {
       case "source": {
         const src = this.sources.find((x) => x.name === name.name);
         const type = src?.type ?? this.typeExpr(s.decl.type);
-        return { head: { kind: "source", name: name.name }, info: { element: type } };
+        return { head: { kind: "source", name: name.name }, info: { element: type, arrivalTimeSource: s.decl.eventTime ? undefined : name.name } };
       }
       case "table": {
         // A table read as a stream: its rows in file order, in arrival time (it has no event time).
@@ -571,6 +575,16 @@ class Checker {
       case "Window": {
         const w = this.windowSpec(s);
         if (!w) return undefined;
+        if (info.arrivalTimeSource) {
+          // Windows over arrival time depend on when records are read, not on the data.
+          const source = info.arrivalTimeSource;
+          const timeField = info.element.kind === "record" ? info.element.fields.find((f) => stripOptional(f.type).kind === "time") : undefined;
+          this.report("W0005", { source }, s.span, {
+            hint: timeField
+              ? `to window by the records' own time, declare it on the source: \`source ${source}: … event time ${timeField.name}\``
+              : `to window by the records' own time, give the type a time field and declare \`event time FIELD\` on the source`,
+          });
+        }
         return { stage: { ...base, kind: "window", window: w, output: { ...info, window: w } }, narrowed };
       }
       case "GroupBy": {

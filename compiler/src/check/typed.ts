@@ -85,6 +85,8 @@ export interface StreamInfo {
   keysStale?: boolean;
   /** Output of an unwindowed agg: an upsert stream keyed by these key fields. */
   upsertKeys?: string[];
+  /** The stream comes straight from this source, which has no `event time` (arrival time). */
+  arrivalTimeSource?: string;
 }
 
 export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (

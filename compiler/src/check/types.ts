@@ -57,7 +57,7 @@ export function typeToString(t: Type): string {
     case "null":
       return "null";
     case "error":
-      return "<error>";
+      return ERROR_TYPE_TEXT;
     default:
       return t.kind;
   }
@@ -120,3 +120,6 @@ export function join(a: Type, b: Type): Type | undefined {
   }
   return undefined;
 }
+
+/** How a type that holds an error prints (never shown to users: see Checker.report). */
+export const ERROR_TYPE_TEXT = "<error>";

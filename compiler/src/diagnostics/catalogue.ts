@@ -35,6 +35,10 @@ export const catalogue = {
   E0009: entry<{ text: string }>("error", (p) => `invalid time literal ${q(p.text)}`),
   E0010: entry<{ what: string }>("error", (p) => `the program is too large to parse: ${p.what}`),
   E0011: entry<{ expected: string; after: string }>("error", (p) => `expected ${p.expected} after ${q(p.after)}`),
+  E0012: entry<{ op: string; word: string }>("error", (p) => `${q(p.op)} is not an operator in Flow; write ${q(p.word)}`),
+  E0013: entry("error", () => "strings use double quotes, not single quotes"),
+  E0014: entry<{ name: string }>("error", (p) => `\`${p.name}(*)\` is SQL; in Flow write \`${p.name}()\``),
+  E0015: entry<{ what: string; name: string }>("error", (p) => `the ${p.what} ${q(p.name)} needs a type`),
 
   // ---- names: E01xx
   E0101: entry<{ name: string }>("error", (p) => `unknown stream ${q(p.name)}`),
@@ -111,6 +115,7 @@ export const catalogue = {
   W0002: entry("warning", () => "`distinct` without `within` or a window keeps unbounded state"),
   W0003: entry<{ name: string }>("warning", (p) => `${q(p.name)} is never used`),
   W0004: entry<{ what: string }>("warning", (p) => p.what),
+  W0005: entry<{ source: string }>("warning", (p) => `${q(p.source)} has no \`event time\`: this window uses the arrival time (the wall clock), not the data's time`),
 
   // ---- internal
   E9999: entry<{ text: string }>("error", (p) => `internal error: ${p.text}`),

@@ -436,9 +436,75 @@ function unterminatedString(src: string): number | undefined {
 
 const OPERATOR_TOKENS = new Set([">", "<", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "??", "and", "or", "not", "if", "then", "else", "in", "where", "map", "=", ",", "(", "[", "by", "on", "within", "..", "watermark", ":"]);
 
+/**
+ * What the parser expected, in the user's terms: literal tokens in backticks and the grammar's
+ * descriptions ("a name"); negated expectations ("not an identRest", a keyword's boundary) and
+ * names of grammar rules never show.
+ */
 function describeExpected(m: ohm.FailedMatchResult): string {
-  const raw = m.getExpectedText();
-  return raw.replace(/"([^"]+)"/g, "`$1`");
+  const texts: string[] = [];
+  for (const f of failuresOf(m)) {
+    if (f.isFluffy() || isNegated(f)) continue;
+    const text = f.getType() === "string" ? `\`${f.getText()}\`` : f.getText();
+    if (f.getType() !== "string" && /^an? [a-z]+[A-Z]\w*$/.test(text)) continue;
+    if (!texts.includes(text)) texts.push(text);
+  }
+  if (texts.length <= 1) return texts[0] ?? "something else";
+  return `${texts.slice(0, -1).join(", ")}, or ${texts.at(-1)}`;
+}
+
+/** ohm's failure records (its typings leave them out). */
+interface OhmFailure {
+  getType(): string;
+  getText(): string;
+  isFluffy(): boolean;
+}
+const failuresOf = (m: ohm.FailedMatchResult) => (m as unknown as { getRightmostFailures(): OhmFailure[] }).getRightmostFailures();
+
+/** A failure of a negative lookahead (`~identRest` at a keyword's end): "not …". */
+const isNegated = (f: { getType(): string; getText(): string }) => f.getType() === "description" && f.getText().startsWith("not ");
+
+/**
+ * Habits from SQL and JavaScript that are not Flow, each with the fix (checked before the
+ * generic messages).
+ */
+function habitDiagnostic(src: string, pos: number, here: Token, prev: Token | undefined, at: (t: Token) => { start: number; end: number }, offset: number): Diagnostic | undefined {
+  const two = src.slice(pos, pos + 2);
+  if (two === "&&" || (src[pos] === "&" && src[pos - 1] === "&")) {
+    const start = two === "&&" ? pos : pos - 1;
+    return diag("E0012", { op: "&&", word: "and" }, { start: start + offset, end: start + 2 + offset }, { label: "write `and`" });
+  }
+  if (two === "||" || (src[pos] === "|" && src[pos - 1] === "|")) {
+    const start = two === "||" ? pos : pos - 1;
+    return diag("E0012", { op: "||", word: "or" }, { start: start + offset, end: start + 2 + offset }, { label: "write `or`" });
+  }
+  if (src[pos] === "'") {
+    const close = src.indexOf("'", pos + 1);
+    const line = src.indexOf("\n", pos);
+    const end = close >= 0 && (line < 0 || close < line) ? close + 1 : pos + 1;
+    const inner = src.slice(pos + 1, end - 1);
+    return diag("E0013", {}, { start: pos + offset, end: end + offset }, { label: end > pos + 1 ? `write ${JSON.stringify(inner)}` : "strings use double quotes", hint: 'strings are written in double quotes: "text"' });
+  }
+  if (here.text === "*" && prev?.text === "(" && src.slice(pos + 1).trimStart().startsWith(")")) {
+    const name = previousToken(src, prev.start);
+    return diag("E0014", { name: name?.text ?? "count" }, at(here), { label: "leave the parentheses empty", hint: `\`${name?.text ?? "count"}()\` counts every record; \`count(e)\` counts the non-null values of e` });
+  }
+  if (here.text === "=") {
+    const decl = /\b(source|table)\s+([A-Za-z_][A-Za-z0-9_]*|`[^`\n]*`)\s*$/.exec(src.slice(0, pos));
+    if (decl) return diag("E0015", { what: decl[1]!, name: decl[2]! }, at(here), { label: "expected `:` and a type before `=`", hint: `write \`${decl[1]} ${decl[2]}: Type = …\` with a declared \`type Type = { … }\` or a scalar type such as string` });
+  }
+  return undefined;
+}
+
+/** A keyword run into the next word (`andx`, `descx`): the grammar fails inside the word. */
+function keywordRunOn(src: string, pos: number, offset: number): Diagnostic | undefined {
+  if (!/[A-Za-z0-9_]/.test(src[pos] ?? "") || !/[A-Za-z0-9_]/.test(src[pos - 1] ?? "")) return undefined;
+  let start = pos;
+  while (start > 0 && /[A-Za-z0-9_]/.test(src[start - 1]!)) start--;
+  let end = pos;
+  while (end < src.length && /[A-Za-z0-9_]/.test(src[end]!)) end++;
+  const word = src.slice(start, end);
+  return diag("E0001", { text: `unexpected \`${word}\`` }, { start: start + offset, end: end + offset }, { label: `did you mean \`${src.slice(start, pos)} ${src.slice(pos, end)}\`?` });
 }
 
 export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 0): Diagnostic {
@@ -447,6 +513,12 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
   const here = tokenAt(src, pos);
   const prev = previousToken(src, pos);
   const at = (t: Token) => ({ start: t.start + offset, end: t.end + offset });
+  const habit = habitDiagnostic(src, pos, here, prev, at, offset);
+  if (habit) return habit;
+  if (failuresOf(m).every((f) => f.isFluffy() || isNegated(f))) {
+    const runOn = keywordRunOn(src, pos, offset);
+    if (runOn) return runOn;
+  }
   const expected = describeExpected(m);
   const expectsExpr = /a name|a number|`\(`/.test(expected);
 
