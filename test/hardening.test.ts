@@ -148,3 +148,13 @@ describe("windows over arrival time warn (item 12)", () => {
     expect(check(`type R = { a: int, at: time }\nsource rs: R = file("r.jsonl") event time at\nemit rs | window tumbling(10s) | agg n = count()`).diagnostics).toEqual([]);
   });
 });
+
+describe("the npm start demo explains itself (item 15)", () => {
+  it("q5's rows carry their window", async () => {
+    const { readFileSync } = await import("node:fs");
+    const source = readFileSync(new URL("../examples/nexmark/q5.flow", import.meta.url), "utf8");
+    const r = compile(source, { file: "q5.flow" });
+    const element = r.optimized!.outputs[0]!.pipeline.out.element;
+    expect(element.kind === "record" ? element.fields.map((f) => f.name) : []).toEqual(["window_start", "window_end", "auction", "num"]);
+  });
+});
