@@ -261,6 +261,10 @@ function runCacheDir(): string | undefined {
   };
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return undefined; // no writable home (a sandbox, CI): run uncached, quietly
+  }
+  try {
     const st = lstatSync(dir);
     if (!st.isDirectory()) return skip("it is not a folder");
     const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
