@@ -92,7 +92,7 @@ describe("rules of LANGUAGE.md §3–6", () => {
   });
   it("stateless stages may stand between group by and agg; keys are recomputed after a reshape", () => {
     expect(outType("emit bids | group by channel | where price > 1 | select channel, p = price * 2 | agg n = count(), s = sum(p)")).toBe("{ channel: string, n: int, s: int }");
-    expect(codes("emit bids | group by auction | select channel | agg n = count()")).toEqual(["E0308"]);
+    expect(codes("emit bids | group by auction | select channel | agg n = count()")).toEqual(["E0320"]);
   });
   it("top needs a window; window joins need equal windows", () => {
     expect(codes("emit bids | top 3 by price desc")).toEqual(["E0304"]);

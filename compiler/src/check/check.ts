@@ -139,7 +139,7 @@ class Checker {
           break;
         case "ImportDecl":
           // The CLI reads imported signatures (and reports missing ones); without it they are unknown.
-          if (!this.externsResolved) this.report("E0401", { text: "TypeScript imports are resolved by the flowc CLI and are not available here" }, d.span, { hint: "run the program with `flowc run`" });
+          if (!this.externsResolved) this.report("E0412", {}, d.span, { hint: "run the program with `flowc run`" });
           for (const n of d.names) {
             if (fnNames.has(n.name)) this.report("E0103", { name: n.name, what: "function" }, n.span);
             else {
@@ -173,7 +173,7 @@ class Checker {
       return T.error;
     }
     if (this.resolving.has(name)) {
-      this.report("E0308", { text: `type \`${name}\` refers to itself` }, span);
+      this.report("E0113", { name }, span);
       return T.error;
     }
     this.resolving.add(name);
@@ -226,7 +226,7 @@ class Checker {
         this.report("E0218", { field: d.eventTime.name, type: typeToString(f.type) }, d.eventTime.span, { hint: "declare the field as `time` (epoch milliseconds or ISO-8601 text are both accepted)" });
       }
       const delay = d.watermark ? this.constDuration(d.watermark, "the watermark delay") : 0;
-      if (delay !== undefined && delay < 0) this.report("E0308", { text: "the watermark delay cannot be negative" }, d.watermark!.span);
+      if (delay !== undefined && delay < 0) this.report("E0411", {}, d.watermark!.span);
       eventTime = { field: d.eventTime.name, delayMs: Math.max(0, delay ?? 0) };
     }
     if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, span: d.span });
@@ -421,7 +421,7 @@ class Checker {
         return p ? { head: { kind: "let", name: name.name }, info: p.out } : undefined;
       }
       case "emit":
-        this.report("E0308", { text: `\`${name.name}\` is an output; outputs cannot be read` }, name.span, { hint: "declare the stream with `let` and emit it" });
+        this.report("E0319", { name: name.name }, name.span, { hint: "declare the stream with `let` and emit it" });
         return undefined;
     }
   }
@@ -521,7 +521,7 @@ class Checker {
       const expr = this.expr(k.written, { scope });
       if (this.diagnostics.length > mark) {
         this.diagnostics.length = mark;
-        this.report("E0308", { text: `the group key \`${k.name}\` cannot be computed at \`${consumer}\`: a stage after \`group by\` removed what it reads` }, k.written.span, {
+        this.report("E0320", { key: k.name, stage: consumer }, k.written.span, {
           hint: "keep the fields it needs in that stage, or move `group by` after it",
         });
         return undefined;
@@ -547,7 +547,7 @@ class Checker {
         return this.select(s, info, ctx, base);
       case "Extend": {
         if (info.element.kind !== "record") {
-          this.report("E0308", { text: `\`extend\` needs a record, but the element is ${typeToString(info.element)}` }, s.span, { hint: "use `map` to transform a non-record element" });
+          this.report("E0321", { what: "`extend`", type: typeToString(info.element) }, s.span, { hint: "use `map` to transform a non-record element" });
           return undefined;
         }
         const fields: { name: string; value: TExpr }[] = info.element.fields.map((f) => ({ name: f.name, value: narrow({ kind: "get", object: scope.bases[0]!.expr, field: f.name, type: f.type, span: s.span }, scope) }));
@@ -639,9 +639,9 @@ class Checker {
         let withinMs: number | undefined;
         if (s.within) {
           withinMs = this.constDuration(s.within, "the `within` bound");
-          if (withinMs !== undefined && withinMs <= 0) this.report("E0308", { text: "the `within` duration must be positive" }, s.within.span);
+          if (withinMs !== undefined && withinMs <= 0) this.report("E0325", {}, s.within.span);
         }
-        if (info.window && s.within) this.report("E0308", { text: "`distinct` uses either the window or `within`, not both" }, s.within.span);
+        if (info.window && s.within) this.report("E0326", {}, s.within.span);
         if (info.window?.kind === "session" && !info.window.carried) {
           this.report("E0312", { what: "`distinct`" }, s.span);
           return undefined;
@@ -663,7 +663,7 @@ class Checker {
     const fn = s.fn.name as WindowInfo["kind"];
     const want = fn === "tumbling" || fn === "session" ? 1 : fn === "hop" ? 2 : -1;
     if (want < 0) {
-      this.report("E0308", { text: `unknown window \`${fn}\`` }, s.fn.span, { label: didYouMean(fn, ["tumbling", "hop", "session"]), hint: "the windows are tumbling(SIZE), hop(SIZE, SLIDE) and session(GAP)" });
+      this.report("E0323", { name: fn }, s.fn.span, { label: didYouMean(fn, ["tumbling", "hop", "session"]), hint: "the windows are tumbling(SIZE), hop(SIZE, SLIDE) and session(GAP)" });
       return undefined;
     }
     if (s.args.length !== want) {
@@ -674,12 +674,12 @@ class Checker {
     if (ds.some((d) => d === undefined)) return undefined;
     for (let i = 0; i < ds.length; i++) {
       if (ds[i]! <= 0) {
-        this.report("E0308", { text: "a window duration must be positive" }, s.args[i]!.span);
+        this.report("E0324", { window: fn, part: i === 0 ? (fn === "session" ? "gap" : "size") : "slide" }, s.args[i]!.span);
         return undefined;
       }
     }
     const size = ds[0]!, slide = ds[1] ?? size;
-    if (fn === "hop" && slide > size) this.report("W0004", { what: "the slide is larger than the window: some records belong to no window" }, s.args[1]!.span);
+    if (fn === "hop" && slide > size) this.report("W0006", {}, s.args[1]!.span);
     return { kind: fn, size, slide, carried: false, span: s.span };
   }
 
@@ -698,7 +698,7 @@ class Checker {
             continue;
           }
           if (info.element.kind !== "record") {
-            this.report("E0308", { text: `\`*\` needs a record, but the element is ${typeToString(info.element)}` }, item.span);
+            this.report("E0321", { what: "`*`", type: typeToString(info.element) }, item.span);
             continue;
           }
           for (const f of info.element.fields) add(f.name, narrow({ kind: "get", object: el, field: f.name, type: f.type, span: item.span }, ctx.scope), item.span);
@@ -733,7 +733,7 @@ class Checker {
 
   private unnest(s: Extract<A.Stage, { kind: "Unnest" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
     if (s.field.kind !== "Name" || info.element.kind !== "record") {
-      this.report("E0308", { text: "`unnest` takes a field of the record" }, s.field.span, { hint: "write `unnest tags as tag`" });
+      this.report("E0322", {}, s.field.span, { hint: "write `unnest tags as tag`" });
       return undefined;
     }
     const fieldName = s.field.name.name;
@@ -774,7 +774,7 @@ class Checker {
     }
     const alias = s.alias?.name ?? s.table.name;
     if (info.element.kind !== "record") {
-      this.report("E0308", { text: `\`lookup\` needs a record element, found ${typeToString(info.element)}` }, s.span, { hint: "use `map { value: it }` first" });
+      this.report("E0321", { what: "`lookup`", type: typeToString(info.element) }, s.span, { hint: "use `map { value: it }` first" });
       return undefined;
     }
     if (fieldOf(info.element, alias)) {
@@ -835,7 +835,7 @@ class Checker {
       rightAlias ??= s.side.name.name;
     } else {
       other = this.pipeline(s.side.pipeline);
-      if (!rightAlias) this.report("E0308", { text: "a parenthesized join side needs a name" }, s.side.span, { hint: "write `join (…) as name on …`" });
+      if (!rightAlias) this.report("E0327", {}, s.side.span, { hint: "write `join (…) as name on …`" });
     }
     if (info.upsertKeys || other?.out.upsertKeys) {
       this.report("E0313", { what: "`join`" }, s.span);
@@ -844,7 +844,7 @@ class Checker {
     if (!other || !rightAlias || other.out.element.kind === "error") return undefined;
     const leftAlias = info.sides ? undefined : headName;
     if (!info.sides && !leftAlias) {
-      this.report("E0308", { text: "the left side of this join has no name" }, s.span, { hint: "name the pipeline: `(…) as name | join …`" });
+      this.report("E0328", {}, s.span, { hint: "name the pipeline: `(…) as name | join …`" });
       return undefined;
     }
     const leftSides = info.sides ?? [leftAlias!];
@@ -878,8 +878,8 @@ class Checker {
       const upper = this.constDuration(s.within.upper, "the `within` bound");
       const lower = s.within.lower ? this.constDuration(s.within.lower, "the `within` lower bound") : upper === undefined ? undefined : -upper;
       if (upper === undefined || lower === undefined) return undefined;
-      if (!s.within.lower && upper < 0) this.report("E0308", { text: "`within D` needs a positive duration" }, s.within.span);
-      if (lower > upper) this.report("E0308", { text: "the lower `within` bound is above the upper one" }, s.within.span, { hint: "write `within -30s .. 0s` (lower first)" });
+      if (!s.within.lower && upper < 0) this.report("E0329", {}, s.within.span);
+      if (lower > upper) this.report("E0330", {}, s.within.span, { hint: "write `within -30s .. 0s` (lower first)" });
       mode = { kind: "interval", lower, upper };
     } else if (lw || rw) {
       if (!lw || !rw || lw.kind !== rw.kind || lw.size !== rw.size || lw.slide !== rw.slide) {
@@ -1212,7 +1212,7 @@ class Checker {
     const span = e.span;
     for (const a of e.args) {
       if (a.name) {
-        this.report("E0308", { text: `\`${name}\` takes no named arguments` }, a.name.span);
+        this.report("E0223", { name }, a.name.span);
         return this.err(span);
       }
     }
@@ -1288,7 +1288,7 @@ class Checker {
       try {
         new RegExp(args[1]!.value);
       } catch (err) {
-        this.report("E0308", { text: `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, "")}` }, e.args[1]!.span);
+        this.report("E0224", { pattern: args[1]!.value, reason: (err as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/[a-z]*: /, "") }, e.args[1]!.span);
         return this.err(span);
       }
     }
@@ -1329,7 +1329,7 @@ class Checker {
       const p = e.args[1]!.value;
       const pv = p.kind === "Float" || p.kind === "Int" ? p.value : undefined;
       if (pv === undefined || pv < 0 || pv > 1) {
-        this.report("E0308", { text: "the percentile must be a constant between 0 and 1" }, p.span, { label: "for the median write 0.5" });
+        this.report("E0331", {}, p.span, { label: "for the median write 0.5" });
         return this.err(span);
       }
       param = pv;

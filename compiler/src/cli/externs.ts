@@ -24,7 +24,7 @@ export async function resolveExterns(source: string, dir: string): Promise<{ sig
     const span = { start: at, end: at + from.length };
     const path = resolve(dir, from);
     if (!existsSync(path)) {
-      diagnostics.push(diag("E0401", { text: `cannot find ${from}` }, span, { hint: "the path is relative to the .flow file" }));
+      diagnostics.push(diag("E0413", { path: from }, span, { hint: "the path is relative to the .flow file" }));
       continue;
     }
     const file = project.addSourceFileAtPath(path);
@@ -46,13 +46,13 @@ export async function resolveExterns(source: string, dir: string): Promise<{ sig
       for (const p of fn.getParameters()) {
         const t = flowType(p.getType().getText(p));
         if (!t) {
-          diagnostics.push(diag("E0401", { text: `parameter \`${p.getName()}\` of \`${name}\` has type ${p.getType().getText(p)}, which Flow cannot pass` }, nameSpan, { hint: "use number, string, boolean, arrays of them or `| null`" }));
+          diagnostics.push(diag("E0414", { name, param: p.getName(), type: p.getType().getText(p) }, nameSpan, { hint: "use number, string, boolean, arrays of them or `| null`" }));
           ok = false;
         } else params.push(t);
       }
       const result = flowType(fn.getReturnType().getText(fn));
       if (!result) {
-        diagnostics.push(diag("E0401", { text: `\`${name}\` returns ${fn.getReturnType().getText(fn)}, which Flow cannot use` }, nameSpan));
+        diagnostics.push(diag("E0415", { name, type: fn.getReturnType().getText(fn) }, nameSpan));
         ok = false;
       }
       if (ok) signatures.set(name, { params, result: result! });

@@ -31,8 +31,8 @@ export const catalogue = {
   E0005: entry<{ stage: string }>("error", (p) => `missing \`|\` before ${q(p.stage)}`),
   E0006: entry<{ word: string }>("error", (p) => `${q(p.word)} is a keyword and cannot be used as a name here`),
   E0007: entry<{ escape: string }>("error", (p) => `unknown escape ${q(p.escape)} in string`),
-  E0008: entry<{ text: string }>("error", (p) => `the number ${p.text} is not a safe integer`),
-  E0009: entry<{ text: string }>("error", (p) => `invalid time literal ${q(p.text)}`),
+  E0008: entry<{ literal: string }>("error", (p) => `the number ${p.literal} is not a safe integer`),
+  E0009: entry<{ literal: string }>("error", (p) => `invalid time literal ${q(p.literal)}`),
   E0010: entry<{ what: string }>("error", (p) => `the program is too large to parse: ${p.what}`),
   E0011: entry<{ expected: string; after: string }>("error", (p) => `expected ${p.expected} after ${q(p.after)}`),
   E0012: entry<{ op: string; word: string }>("error", (p) => `${q(p.op)} is not an operator in Flow; write ${q(p.word)}`),
@@ -53,6 +53,7 @@ export const catalogue = {
   E0110: entry<{ name: string }>("error", (p) => `function ${q(p.name)} calls itself; functions cannot be recursive`),
   E0111: entry<{ name: string }>("error", (p) => `stream ${q(p.name)} depends on itself`),
   E0112: entry<{ name: string; from: string }>("error", (p) => `${q(p.from)} has no export ${q(p.name)} usable from Flow`),
+  E0113: entry<{ name: string }>("error", (p) => `type ${q(p.name)} refers to itself`),
 
   // ---- fields and types: E02xx
   E0201: entry<{ field: string; type: string }>("error", (p) => `unknown field ${q(p.field)} on ${p.type}`),
@@ -77,6 +78,8 @@ export const catalogue = {
   E0220: entry<{ name: string }>("error", (p) => `${q(p.name)} is a stream, not a value`),
   E0221: entry<{ type: string }>("error", (p) => `cannot use null here: the type ${p.type} is not known`),
   E0222: entry<{ expected: string; actual: string }>("error", (p) => `the function body has type ${p.actual}, but its declared return type is ${p.expected}`),
+  E0223: entry<{ name: string }>("error", (p) => `${q(p.name)} takes no named arguments`),
+  E0224: entry<{ pattern: string; reason: string }>("error", (p) => `invalid regular expression: /${p.pattern}/: ${p.reason}`),
 
   // ---- stages and streams: E03xx
   E0301: entry<{ name: string }>("error", (p) => `aggregate ${q(p.name)} is only allowed in \`agg\``),
@@ -86,7 +89,6 @@ export const catalogue = {
   E0305: entry<{ left: string; right: string }>("error", (p) => `a window join needs the same window on both sides: ${p.left} and ${p.right}`),
   E0306: entry<{ first: string; other: string }>("error", (p) => `union inputs must have the same type: ${p.first} and ${p.other}`),
   E0307: entry<{ what: string }>("error", (p) => `${p.what} has no stage to consume it`),
-  E0308: entry<{ text: string }>("error", (p) => p.text),
   E0309: entry("error", () => "`emit final` needs an upsert stream (the output of an unwindowed `agg`)"),
   E0310: entry<{ field: string }>("error", (p) => `${q(p.field)} is not a field that can be selected here`),
   E0311: entry<{ name: string }>("error", (p) => `${q(p.name)} is neither a group key nor inside an aggregate`),
@@ -97,9 +99,21 @@ export const catalogue = {
   E0316: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} cannot aggregate ${p.type}`),
   E0317: entry("error", () => "this agg item needs a name"),
   E0318: entry<{ name: string }>("error", (p) => `the alias ${q(p.name)} is already used in this pipeline`),
+  E0319: entry<{ name: string }>("error", (p) => `${q(p.name)} is an output; outputs cannot be read`),
+  E0320: entry<{ key: string; stage: string }>("error", (p) => `the group key ${q(p.key)} cannot be computed at ${q(p.stage)}: a stage after \`group by\` removed what it reads`),
+  E0321: entry<{ what: string; type: string }>("error", (p) => `${p.what} needs a record, but the element is ${p.type}`),
+  E0322: entry("error", () => "`unnest` takes a field of the record"),
+  E0323: entry<{ name: string }>("error", (p) => `unknown window ${q(p.name)}`),
+  E0324: entry<{ window: string; part: "size" | "slide" | "gap" }>("error", (p) => `the ${p.window} window's ${p.part} must be positive`),
+  E0325: entry("error", () => "the `within` duration of `distinct` must be positive"),
+  E0326: entry("error", () => "`distinct` uses either the window or `within`, not both"),
+  E0327: entry("error", () => "a parenthesized join side needs a name"),
+  E0328: entry("error", () => "the left side of this join has no name"),
+  E0329: entry("error", () => "the `within` duration of a join cannot be negative"),
+  E0330: entry("error", () => "the lower `within` bound is above the upper one"),
+  E0331: entry("error", () => "the percentile must be a constant between 0 and 1"),
 
   // ---- declarations and connectors: E04xx
-  E0401: entry<{ text: string }>("error", (p) => p.text),
   E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),
   E0403: entry<{ type: string }>("error", (p) => `a source or table type must be a record or a scalar, found ${p.type}`),
   E0404: entry<{ connector: string; name: string }>("error", (p) => `${p.connector}() has no argument ${q(p.name)}`),
@@ -109,13 +123,18 @@ export const catalogue = {
   E0408: entry<{ format: string; type: string }>("error", (p) => `the "${p.format}" format cannot read ${p.type}`),
   E0409: entry<{ type: string }>("error", (p) => `range() yields int, but the declared type is ${p.type}`),
   E0410: entry<{ name: string }>("error", (p) => `the ${p.name} must be positive`),
+  E0411: entry("error", () => "the watermark delay cannot be negative"),
+  E0412: entry("error", () => "TypeScript imports are resolved by the flowc CLI and are not available here"),
+  E0413: entry<{ path: string }>("error", (p) => `cannot find ${p.path}`),
+  E0414: entry<{ name: string; param: string; type: string }>("error", (p) => `parameter ${q(p.param)} of ${q(p.name)} has type ${p.type}, which Flow cannot pass`),
+  E0415: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} returns ${p.type}, which Flow cannot use`),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
   W0002: entry("warning", () => "`distinct` without `within` or a window keeps unbounded state"),
   W0003: entry<{ name: string }>("warning", (p) => `${q(p.name)} is never used`),
-  W0004: entry<{ what: string }>("warning", (p) => p.what),
   W0005: entry<{ source: string }>("warning", (p) => `${q(p.source)} has no \`event time\`: this window uses the arrival time (the wall clock), not the data's time`),
+  W0006: entry("warning", () => "the slide is larger than the window: some records belong to no window"),
 
   // ---- internal
   E9999: entry<{ text: string }>("error", (p) => `internal error: ${p.text}`),

@@ -303,7 +303,7 @@ function semantics(): ohm.Semantics {
     timeLit(_at, _chars) {
       const text = this.sourceString.slice(1);
       const ms = isoToMs(text);
-      if (ms === undefined) pending.push(diag("E0009", { text: this.sourceString }, span(this), { hint: "write an ISO-8601 instant such as `@2026-01-01T00:00:00Z`" }));
+      if (ms === undefined) pending.push(diag("E0009", { literal: this.sourceString }, span(this), { hint: "write an ISO-8601 instant such as `@2026-01-01T00:00:00Z`" }));
       return { kind: "Time", ms: ms ?? 0, text, span: span(this) } satisfies A.Expr;
     },
     number_float(_i, _dot, _f, _e) {
@@ -315,7 +315,7 @@ function semantics(): ohm.Semantics {
     },
     number_int(_d) {
       const value = Number(this.sourceString.replace(/_/g, ""));
-      if (!Number.isSafeInteger(value)) pending.push(diag("E0008", { text: this.sourceString }, span(this), { hint: "integers are JavaScript safe integers (|n| ≤ 2^53 − 1); write a float such as `1.0e20` instead" }));
+      if (!Number.isSafeInteger(value)) pending.push(diag("E0008", { literal: this.sourceString }, span(this), { hint: "integers are JavaScript safe integers (|n| ≤ 2^53 − 1); write a float such as `1.0e20` instead" }));
       return { kind: "Int", value, span: span(this) } satisfies A.Expr;
     },
     string(_lq, _chars, _rq) {
