@@ -1,0 +1,52 @@
+// Each situation that used to share the catch-all E0308/E0401/W0004 now has its own code; one
+// program per code, with the message it prints.
+import { describe, expect, it } from "vitest";
+import { parse } from "../syntax/parse";
+import { check } from "./check";
+
+const HEADER = `type Bid = { auction: int, bidder: int, price: int, channel: string, tags: [string], dateTime: time }
+source bids: Bid = file("bids.jsonl") event time dateTime watermark 4s
+`;
+
+function diagnostics(body: string) {
+  const p = parse(HEADER + body);
+  expect(p.diagnostics).toEqual([]);
+  return check(p.program, { poisoned: p.poisoned }).diagnostics.map((d) => `${d.code} ${d.message}`);
+}
+
+const CASES: [string, string, string][] = [
+  ["E0113", "type Node = { next: Node }\nsource ns: Node = stdin()\nemit ns", "E0113 type `Node` refers to itself"],
+  ["E0223", "emit bids | select u = upper(s: channel)", "E0223 `upper` takes no named arguments"],
+  ["E0224", 'emit bids | where matches(channel, "(")', "E0224 invalid regular expression: /(/: Unterminated group"],
+  ["E0319", "emit big = bids | where price > 1\nemit big | select price", "E0319 `big` is an output; outputs cannot be read"],
+  ["E0321 extend", "emit bids | map price | extend x = 1", "E0321 `extend` needs a record, but the element is int"],
+  ["E0321 *", "emit bids | map price | select *", "E0321 `*` needs a record, but the element is int"],
+  ["E0322", "emit bids | unnest tags[0] as t", "E0322 `unnest` takes a field of the record"],
+  ["E0323", "emit bids | window tumbing(10s) | agg n = count()", "E0323 unknown window `tumbing`"],
+  ["E0324", "emit bids | window hop(10s, 0s) | agg n = count()", "E0324 the hop window's slide must be positive"],
+  ["E0325", "emit bids | distinct channel within 0s", "E0325 the `within` duration of `distinct` must be positive"],
+  ["E0326", "emit bids | window tumbling(10s) | distinct channel within 1h", "E0326 `distinct` uses either the window or `within`, not both"],
+  ["E0327", "emit bids as a | join (bids | where price > 1) on a.auction == auction within 5s", "E0327 a parenthesized join side needs a name"],
+  ["E0328", "emit (bids | where price > 1) | join bids as b on b.auction == 1 within 5s", "E0328 the left side of this join has no name"],
+  ["E0329", "emit bids as a | join bids as b on a.auction == b.auction within -5s", "E0329 the `within` duration of a join cannot be negative"],
+  ["E0330", "emit bids as a | join bids as b on a.auction == b.auction within 5s .. -5s", "E0330 the lower `within` bound is above the upper one"],
+  ["E0331", "emit bids | window tumbling(10s) | agg p = percentile(price, 2)", "E0331 the percentile must be a constant between 0 and 1"],
+  ["W0006", "emit bids | window hop(5s, 10s) | agg n = count()", "W0006 the slide is larger than the window: some records belong to no window"],
+];
+
+describe("specific diagnostic codes", () => {
+  for (const [name, body, expected] of CASES) {
+    it(name, () => {
+      expect(diagnostics(body)).toContain(expected);
+    });
+  }
+  it("E0411: a negative watermark delay", () => {
+    const p = parse("type R = { t: time }\nsource rs: R = stdin() event time t watermark -1s\nemit rs");
+    expect(check(p.program, { poisoned: p.poisoned }).diagnostics.map((d) => d.code)).toEqual(["E0411"]);
+  });
+  it("E0412: TypeScript imports outside the CLI", () => {
+    expect(diagnostics('import { f } from "./f.ts"\nemit bids | select x = f(price)')).toContain(
+      "E0412 TypeScript imports are resolved by the flowc CLI and are not available here",
+    );
+  });
+});
