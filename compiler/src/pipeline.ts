@@ -1,4 +1,4 @@
-// The compiler, phase by phase: parse → check → lower → optimize → emit. Each phase is a pure
+// The compiler, phase by phase: parse → check → lower → optimize → plan → emit. Each phase is a pure
 // function of the previous one's output; nothing here touches the file system, so the same
 // code runs in the CLI and in the browser playground.
 import { parse, type ParseResult } from "./syntax/parse";
@@ -6,6 +6,7 @@ import { check, type CheckOptions } from "./check/check";
 import type { ExternSignature, TypedProgram } from "./check/typed";
 import { lower } from "./ir/lower";
 import { optimize } from "./optimize/index";
+import { plan } from "./plan/plan";
 import { emitTypeScript, type EmitOptions } from "./emit/emit";
 import type { Graph } from "./ir/graph";
 import { diag, hasErrors, type Diagnostic } from "./diagnostics/catalogue";
@@ -42,7 +43,8 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     if (hasErrors(diagnostics) || options.checkOnly) return { diagnostics, ok: !hasErrors(diagnostics), parsed, typed: checked.program };
     const graph = lower(checked.program, file);
     const optimized = optimize(graph);
-    const typescript = emitTypeScript(optimized, source, options);
+    const planned = plan(optimized, { instrument: options.instrument, source });
+    const typescript = emitTypeScript(planned, source, options);
     return { diagnostics, ok: true, parsed, typed: checked.program, graph, optimized, typescript };
   } catch (e) {
     // A compiler bug must not look like the user's mistake, nor crash the caller.

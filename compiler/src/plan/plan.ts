@@ -1,0 +1,211 @@
+// The plan: every decision the code generator needs, made once, as plain data about the
+// optimized graph — who consumes what, where watermarks and deletions must flow, how each
+// aggregate keeps its state, how a join finds its partners, what each generated member is
+// called, and the schema of the state a checkpoint will hold. The emitter only prints it.
+import type { Graph, Node, NodeId } from "../ir/graph";
+import { consumers, inputsOf, topoOrder } from "../ir/graph";
+import type { TExpr, WindowInfo } from "../check/typed";
+import type { Type } from "../check/types";
+import { planAggCall, type AggCallPlan } from "./aggregates";
+import { memberNames } from "./names";
+import { stateSchema, type StatefulOperator } from "./schema";
+
+export type { AggCallPlan, StateField, StateInit } from "./aggregates";
+export type { StatefulOperator } from "./schema";
+
+/**
+ * Where an unwindowed agg keeps its states: one state (no keys); typed arrays per state field
+ * indexed by a small int key (`columns`); an array of states indexed by it (`dense`); a Map.
+ */
+export type AggStore = "one" | "columns" | "dense" | "map";
+
+export interface AggPlan {
+  calls: AggCallPlan[];
+  /** Every call's state can be merged (hop panes, session merges). */
+  mergeable: boolean;
+  store: AggStore;
+  /**
+   * Read only by `emit final` outputs: the latest row of each key, in order of the key's first
+   * appearance, is its state's result at the end — no row per update.
+   */
+  finalOnly: boolean;
+  /** A keyless final-only agg: generated loops keep its state in locals. */
+  inlineInLoops: boolean;
+}
+
+export interface JoinPlan {
+  /** Equi-join keys: conjuncts `a == b` with `a` over the left side only and `b` over the right. */
+  leftKeys: TExpr[];
+  rightKeys: TExpr[];
+  /** The other conjuncts, checked on each pair with equal keys. */
+  residual: TExpr[];
+}
+
+export interface NodePlan {
+  node: Node;
+  /** What the node does, for its generated members: `filterBids`, `windowAggCounts`, … */
+  member: string;
+  consumers: NodeId[];
+  /** A watermark reaching this node matters (a stateful operator at or below it). */
+  needsWatermark: boolean;
+  /** Part of an upsert stream whose deletions (updates failing a `where`) reach a table. */
+  carriesDeletes: boolean;
+  agg?: AggPlan;
+  join?: JoinPlan;
+}
+
+export interface Plan {
+  graph: Graph;
+  /** In an order where every node comes after its inputs. */
+  order: Node[];
+  nodes: Map<NodeId, NodePlan>;
+  /** Source nodes in the order of the program's sources (the runtime's source index). */
+  sources: Extract<Node, { kind: "source" }>[];
+  /** Every operator that keeps state, with what it keeps (checkpoints, fingerprints). */
+  state: StatefulOperator[];
+}
+
+export interface PlanOptions {
+  /** An instrumented build (the playground's tracer): every update is a row, nothing elided. */
+  instrument?: boolean;
+  /** The program's text, for the lines of stateful operators. */
+  source?: string;
+}
+
+/** Small non-negative int keys of a final-only agg index an array of this size. */
+export const DENSE_KEYS = 4096;
+
+export function plan(g: Graph, options: PlanOptions = {}): Plan {
+  const order = topoOrder(g);
+  const users = consumers(g);
+  const names = memberNames(g, order);
+  const nodes = new Map<NodeId, NodePlan>();
+  for (const n of order) nodes.set(n.id, { node: n, member: names.get(n.id)!, consumers: users.get(n.id) ?? [], needsWatermark: false, carriesDeletes: false });
+  // Watermarks and deletions flow toward the outputs: decide from the consumers back.
+  for (const n of [...order].reverse()) {
+    const p = nodes.get(n.id)!;
+    const stateful = (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
+    p.needsWatermark = stateful || p.consumers.some((c) => nodes.get(c)!.needsWatermark);
+    p.carriesDeletes = p.consumers.some((c) => {
+      const u = nodes.get(c)!.node;
+      return (u.kind === "chain" && u.upsert && nodes.get(c)!.carriesDeletes) || (u.kind === "output" && u.decl.final);
+    });
+  }
+  for (const n of order) {
+    const p = nodes.get(n.id)!;
+    if (n.kind === "agg") p.agg = planAgg(n, p.consumers.map((c) => nodes.get(c)!.node), options);
+    if (n.kind === "join") p.join = planJoin(n.on);
+  }
+  const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
+  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source) };
+}
+
+function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions): AggPlan {
+  const calls = n.aggs.map((a, i) => planAggCall(a, i));
+  const finalOnly = !n.window && !options.instrument && users.length > 0 && users.every((u) => u.kind === "output" && u.decl.final);
+  let store: AggStore = "map";
+  if (!n.window && n.keys.length === 0) store = "one";
+  // The array's order of keys is not their first appearance: only `emit final` (which walks the
+  // order of first appearance kept beside it) may read a dense store at the end.
+  else if (!n.window && n.keys.length === 1 && n.keys[0]!.type.kind === "int" && finalOnly) {
+    // Every state field a number starting at 0 (counts, sums of non-null values): the states of
+    // small keys fit typed arrays, one per field (no object per key).
+    const fields = calls.flatMap((c) => c.fields);
+    store = fields.length > 0 && fields.every((f) => f.init === "zero") ? "columns" : "dense";
+  }
+  return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one" };
+}
+
+/** Splits a join condition into equi-join keys and the residual conjuncts. */
+function planJoin(on: TExpr): JoinPlan {
+  const leftKeys: TExpr[] = [], rightKeys: TExpr[] = [], residual: TExpr[] = [];
+  for (const c of conjuncts(on)) {
+    if (c.kind === "binary" && c.op === "eq") {
+      const a = sidesOf(c.left), b = sidesOf(c.right);
+      if (a === "left" && b === "right") {
+        leftKeys.push(c.left);
+        rightKeys.push(c.right);
+        continue;
+      }
+      if (a === "right" && b === "left") {
+        leftKeys.push(c.right);
+        rightKeys.push(c.left);
+        continue;
+      }
+    }
+    residual.push(c);
+  }
+  return { leftKeys, rightKeys, residual };
+}
+
+const conjuncts = (e: TExpr): TExpr[] => (e.kind === "binary" && e.op === "and" ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e]);
+
+/** The checker's names of a join's two sides inside its condition. */
+const LEFT_VAR = "l", RIGHT_VAR = "rt";
+
+/** Which side an expression reads: only the left, only the right, both or neither. */
+function sidesOf(e: TExpr): "left" | "right" | "both" | "none" {
+  let left = false, right = false;
+  const walk = (x: TExpr) => {
+    if (x.kind === "var") {
+      if (x.name === LEFT_VAR) left = true;
+      else if (x.name === RIGHT_VAR) right = true;
+      else left = right = true; // a free variable: neither side alone
+    }
+    for (const c of exprChildren(x)) walk(c);
+  };
+  walk(e);
+  return left && right ? "both" : left ? "left" : right ? "right" : "none";
+}
+
+/** The direct subexpressions of an expression. */
+export function exprChildren(e: TExpr): TExpr[] {
+  switch (e.kind) {
+    case "get":
+      return [e.object];
+    case "index":
+      return [e.object, e.index];
+    case "unary":
+      return [e.operand];
+    case "binary":
+    case "coalesce":
+      return [e.left, e.right];
+    case "in":
+      return [e.value, e.list];
+    case "if":
+      return [e.cond, e.then, e.else];
+    case "array":
+      return e.elements;
+    case "record":
+      return e.fields.map((f) => f.value);
+    case "call":
+    case "callExtern":
+    case "callFn":
+      return e.args;
+    default:
+      return [];
+  }
+}
+
+/** A window as the runtime encodes it (one encoding; `carried`: the row's own window). */
+export function windowEncoding(w: WindowInfo): { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean } {
+  return { kind: w.kind, size: w.size, slide: w.slide, carried: w.carried };
+}
+
+/** The element type a node's consumers receive (a source's records hold only its kept fields). */
+export function emittedType(p: Plan, id: NodeId): Type {
+  const n = p.nodes.get(id)!.node;
+  if (n.kind === "source") return keptType(n);
+  // A chain of filters passes its input's elements on as they are (a source's projected records).
+  if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return emittedType(p, n.input);
+  return n.type;
+}
+
+/** A source's record type reduced to the fields the program reads. */
+export function keptType(n: Extract<Node, { kind: "source" }>): Type {
+  if (!n.keep || n.type.kind !== "record") return n.type;
+  const keep = new Set(n.keep);
+  return { ...n.type, fields: n.type.fields.filter((f) => keep.has(f.name)) };
+}
+
+export { inputsOf };

@@ -1,0 +1,64 @@
+// The schema of a program's state: every operator that keeps state, at its `file:line`, with
+// the shape of what it keeps — the contract between a checkpoint and the program that reads it.
+// Two programs with equal schemas can continue each other's checkpoints; stateless stages are
+// not part of it, so they may change freely.
+import type { Graph, Node, NodeId } from "../ir/graph";
+import { typeToString } from "../check/types";
+import type { NodePlan } from "./plan";
+
+export interface StatefulOperator {
+  /** Graph node id (stable for one program text; not compared across programs). */
+  node: NodeId;
+  /** The stage's kind: `windowAgg`, `sessionAgg`, `agg`, `top`, `distinct`, `intervalJoin`, `windowJoin`, `emitFinal`. */
+  kind: string;
+  /** Where it is written: line of the program (the file name is the program's). */
+  line: number;
+  /** Everything that must match for a checkpoint to be continued: window, keys, state, types. */
+  shape: string;
+}
+
+/** Line (1-based) of a source offset. */
+function lineOf(text: string | undefined, offset: number): number {
+  if (text === undefined) return 0;
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function windowText(w: { kind: string; size: number; slide: number; carried: boolean } | undefined): string {
+  return w ? `${w.carried ? "carried " : ""}${w.kind}(${w.size}${w.kind === "hop" ? `, ${w.slide}` : ""})` : "none";
+}
+
+function shapeOf(n: Node, p: NodePlan, inType: string): { kind: string; shape: string } | undefined {
+  switch (n.kind) {
+    case "agg": {
+      const kind = !n.window ? "agg" : n.window.kind === "session" && !n.window.carried ? "sessionAgg" : "windowAgg";
+      const state = p.agg!.calls.map((c) => `${c.call.fn}(${c.fields.map((f) => `${f.name}:${f.init}${f.holds ? `<${typeToString(f.holds)}>` : ""}`).join(",")})`).join(" ");
+      return { kind, shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; state ${state}; store ${p.agg!.store}` };
+    }
+    case "top":
+      return { kind: "top", shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; n ${n.n}${n.withTies ? " with ties" : ""}` };
+    case "distinct":
+      return { kind: "distinct", shape: `input ${inType}; window ${windowText(n.window)}; values ${n.values.map((v) => typeToString(v.type)).join(",")}; within ${n.withinMs ?? "forever"}` };
+    case "join":
+      return {
+        kind: n.mode.kind === "window" ? "windowJoin" : "intervalJoin",
+        shape: `left ${typeToString(n.leftType)}; right ${typeToString(n.rightType)}; ${n.mode.kind === "window" ? `window ${windowText(n.mode.window)}` : n.mode.kind === "interval" ? `within ${n.mode.lower}..${n.mode.upper}` : "unbounded"}`,
+      };
+    case "output":
+      return n.decl.final ? { kind: "emitFinal", shape: `rows ${typeToString(n.type)}` } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function stateSchema(g: Graph, order: Node[], nodes: Map<NodeId, NodePlan>, sourceText: string | undefined): StatefulOperator[] {
+  const out: StatefulOperator[] = [];
+  for (const n of order) {
+    const p = nodes.get(n.id)!;
+    const input = n.kind === "source" || n.kind === "union" || n.kind === "join" ? undefined : g.nodes.get(n.input);
+    const s = shapeOf(n, p, input ? typeToString(input.type) : "");
+    if (s) out.push({ node: n.id, kind: s.kind, line: lineOf(sourceText, n.spans[0]?.start ?? 0), shape: s.shape });
+  }
+  return out;
+}
