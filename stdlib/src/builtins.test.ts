@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as B from "./builtins.js";
+import { readFileSync } from "node:fs";
+import { AGGREGATE_FUNCTIONS, BUILTIN_FUNCTIONS, OPERATOR_HELPERS } from "./catalog.js";
 import {
-  BUILTINS,
   FlowRuntimeError,
-  builtinOverloads,
   flow_abs,
   flow_ceil,
   flow_contains,
@@ -410,47 +410,88 @@ describe("times", () => {
   });
 });
 
-describe("BUILTINS table", () => {
+describe("the table of built-ins (catalog.ts)", () => {
   const spec = [
     "abs", "floor", "ceil", "sqrt", "pow", "round", "min", "max", "div", "int", "float", "string", "len",
     "lower", "upper", "trim", "contains", "starts_with", "ends_with", "substr", "replace", "split",
     "matches", "regex_extract", "hour", "minute", "day_of_week", "date", "trunc",
   ];
+  const mod = B as unknown as Record<string, unknown>;
+  const overloads = BUILTIN_FUNCTIONS.flatMap((f) => f.overloads.map((o) => ({ f, o })));
+  /** Whether an export's code can throw FlowRuntimeError (directly or through its checking helpers). */
+  const mayThrow = (fn: unknown) => /\bthrow\b|checkTime\(|cachedRegex\(/.test(String(fn));
 
-  it("covers every scalar built-in of LANGUAGE.md §5", () => {
-    for (const name of spec) expect(builtinOverloads(name).length, name).toBeGreaterThan(0);
-    expect(new Set(BUILTINS.map((e) => e.name))).toEqual(new Set(spec));
-    expect(builtinOverloads("round").map((e) => e.maxArity)).toEqual([1, 2]);
-    expect(builtinOverloads("string")[0]!.params).toEqual(["time"]);
-    expect(builtinOverloads("nope")).toEqual([]);
+  it("covers every scalar built-in and aggregate of LANGUAGE.md §5, once each", () => {
+    expect(BUILTIN_FUNCTIONS.map((f) => f.name).sort()).toEqual([...spec].sort());
+    expect(AGGREGATE_FUNCTIONS.map((a) => a.name).sort()).toEqual(
+      ["count", "sum", "avg", "min", "max", "first", "last", "count_distinct", "approx_count_distinct", "percentile", "collect", "max_by", "min_by"].sort(),
+    );
   });
 
-  it("maps each entry to an exported function of matching arity", () => {
-    const mod = B as unknown as Record<string, unknown>;
-    for (const e of BUILTINS) {
-      const f = mod[e.export];
-      expect(typeof f, e.export).toBe("function");
-      expect(e.params.length).toBe(e.maxArity);
-      expect(e.minArity).toBeLessThanOrEqual(e.maxArity);
-      const len = (f as (...a: unknown[]) => unknown).length;
-      expect(len >= e.minArity && len <= e.maxArity, e.export).toBe(true);
+  it("names, for each overload, a real export of builtins.ts with the declared arity (or an inline template)", () => {
+    for (const { f, o } of overloads) {
+      const what = `${f.name}(${o.params.join(", ")})`;
+      expect(o.inline !== undefined || o.export !== undefined, what).toBe(true);
+      const min = o.min ?? o.params.length;
+      expect(min >= 0 && min <= o.params.length, what).toBe(true);
+      if (o.export === undefined) continue;
+      expect(typeof mod[o.export], `${what}: ${o.export}`).toBe("function");
+      const len = (mod[o.export] as (...a: unknown[]) => unknown).length;
+      expect(len >= min && len <= o.params.length, `${what}: ${o.export} takes ${len} parameters`).toBe(true);
+    }
+    for (const h of OPERATOR_HELPERS) {
+      expect(typeof mod[h.export], h.export).toBe("function");
+      expect((mod[h.export] as (...a: unknown[]) => unknown).length, h.export).toBe(h.params.length);
+    }
+  });
+
+  it("lists every flow_* export of builtins.ts", () => {
+    const named = new Set([...overloads.flatMap(({ o }) => (o.export ? [o.export] : [])), ...OPERATOR_HELPERS.map((h) => h.export)]);
+    const exports = Object.keys(mod).filter((k) => k.startsWith("flow_"));
+    expect(exports.filter((k) => !named.has(k)), "exports missing from the table").toEqual([]);
+    expect(exports.length).toBeGreaterThan(30);
+  });
+
+  it("says which overloads can throw: exactly those whose export can", () => {
+    for (const { f, o } of overloads) {
+      const what = `${f.name}(${o.params.join(", ")})`;
+      if (o.inline !== undefined) expect(o.throws ?? false, `${what}: an inline template must not throw`).toBe(false);
+      else expect(o.throws ?? false, `${what} → ${o.export}`).toBe(mayThrow(mod[o.export!]));
+    }
+    for (const h of OPERATOR_HELPERS) expect(h.throws, h.export).toBe(mayThrow(mod[h.export]));
+    // The ones LANGUAGE.md names as run-time errors.
+    for (const e of ["flow_div", "flow_sqrt", "flow_pow", "flow_int", "flow_date", "flow_trunc", "flow_matches", "flow_regex_extract", "flow_time_string"]) {
+      expect(overloads.some(({ o }) => o.export === e && o.throws), e).toBe(true);
     }
   });
 
   it("inline templates compute what the export computes", () => {
-    const args: Record<string, unknown[]> = {
-      abs: [-2.5], floor: [-2.5], ceil: [2.1], sqrt: [16], pow: [2, 5], float: [3], string: [true],
-      len: ["héllo"], lower: ["AB"], upper: ["ab"], trim: [" x "], contains: ["abc", "b"],
-      starts_with: ["abc", "a"], ends_with: ["abc", "c"], split: ["a,b", ","],
-    };
-    const mod = B as unknown as Record<string, (...a: unknown[]) => unknown>;
-    for (const e of BUILTINS) {
-      if (e.inline === undefined) continue;
-      const a = args[e.name];
-      expect(a, e.name).toBeDefined();
-      const src = e.inline.replace(/\$(\d)/g, (_, i: string) => `(${JSON.stringify(a![Number(i)])})`);
-      expect(new Function(`return ${src};`)(), e.name).toEqual(mod[e.export]!(...a!));
+    const sample: Record<string, unknown> = { int: -7, float: -2.5, N: -2.5, bool: true, string: " Ab,c ", time: 1_767_225_600_000, duration: -1500, "[string]": ["a"], "[any]": [1, 2] };
+    const second: Record<string, unknown> = { int: 3, float: 4.25, N: 4.25, string: "b", time: 5, duration: 60_000 };
+    let compared = 0;
+    for (const { f, o } of overloads) {
+      if (o.inline === undefined || o.export === undefined) continue;
+      const args = o.params.map((p, i) => (i === 0 ? sample[p] : second[p]));
+      const src = o.inline.replace(/\$(\d)/g, (_, i: string) => `(${JSON.stringify(args[Number(i)])})`);
+      expect(new Function(`return ${src};`)(), `${f.name}(${o.params.join(", ")})`).toEqual((mod[o.export] as (...a: unknown[]) => unknown)(...args));
+      compared++;
     }
+    expect(compared).toBeGreaterThan(10);
+  });
+
+  it("describes the aggregates consistently", () => {
+    for (const a of AGGREGATE_FUNCTIONS) {
+      expect(a.minArity <= a.maxArity && a.inputs.length === a.maxArity, a.name).toBe(true);
+      // What arrives first matters only to these (and makes merging states impossible).
+      if (a.orderDependent) expect(a.mergeable, a.name).toBe(false);
+    }
+    expect(AGGREGATE_FUNCTIONS.filter((a) => a.orderDependent).map((a) => a.name).sort()).toEqual(["collect", "first", "last", "max_by", "min_by"]);
+  });
+
+  it("is a pure data module: no imports, so the compiler may read it", () => {
+    const text = readFileSync(new URL("./catalog.ts", import.meta.url), "utf8");
+    expect(text).not.toMatch(/^\s*import\s/m);
+    expect(text).not.toMatch(/\brequire\(/);
   });
 });
 

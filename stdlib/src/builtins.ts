@@ -1,13 +1,15 @@
 // Scalar built-ins of Flow (LANGUAGE.md §5), called directly by generated code.
 //
 // Every function is a plain, monomorphic, top-level export (no closures, no `this`), named
-// `flow_<name>` so it never clashes with a JavaScript keyword or global. The `BUILTINS` table at
-// the end maps each Flow name (and arity/overload) to its export, with the Flow signature and,
-// where it is a one-liner, an inline JavaScript template the code generator may use instead.
+// `flow_<name>` so it never clashes with a JavaScript keyword or global. The table of built-ins,
+// stdlib/src/catalog.ts, maps each Flow name and overload to its export (or to an inline
+// JavaScript template the code generator uses instead), with its signature; builtins.test.ts
+// checks that the two agree.
 //
 // Run-time values (runtime/src/contract.ts): int, float, duration → number; time → epoch ms
 // number; bool → boolean; string → string; optional → null or the value; array → JS array.
-// Built-ins never receive null: optional arguments must be unwrapped by the program first.
+// Built-ins never receive null: optional arguments must be unwrapped by the program first, and
+// a function whose catalog entry has a null policy gets its nulls handled by generated code.
 //
 // Errors: a built-in that cannot produce a value of its result type throws FlowRuntimeError
 // (division by zero, an invalid regular expression, a time outside the representable range).
@@ -452,114 +454,6 @@ export function flow_trunc(t: number, d: number): number {
   if (!(d > 0)) throw new FlowRuntimeError("trunc", `the duration must be positive, got ${d}ms`);
   const r = t % d;
   return t - (r < 0 ? r + d : r);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The table for the compiler
-
-/**
- * A Flow type in a signature: a concrete type (`int`, `float`, `bool`, `string`, `time`,
- * `duration`, `[string]`, `string?`), or a type variable:
- * - `N`: int or float (numbers). All `N`s of one call unify (int widens to float); the result
- *   `N` is that type (abs(3) is int, abs(3.5) float).
- * - `T`: an ordered scalar: int, float, string, time or duration; all `T`s unify as `N` does.
- * - `S`: a printable scalar: int, float, bool, string or duration.
- * A parameter of type `float` also accepts an int (widening).
- */
-export type BuiltinType =
-  | "int"
-  | "float"
-  | "bool"
-  | "string"
-  | "time"
-  | "duration"
-  | "[string]"
-  | "string?"
-  | "N"
-  | "T"
-  | "S";
-
-export interface BuiltinEntry {
-  /** The name in Flow source. Several entries may share it (overloads): use the first match. */
-  readonly name: string;
-  /** The export of stdlib/src/builtins.ts that implements it. */
-  readonly export: string;
-  /** Accepted argument counts (trailing parameters beyond minArity are optional). */
-  readonly minArity: number;
-  readonly maxArity: number;
-  /** Parameter types (length maxArity). */
-  readonly params: readonly BuiltinType[];
-  readonly result: BuiltinType;
-  /**
-   * Optional JavaScript the generator may emit instead of the call: `$0`, `$1` are the
-   * (parenthesized) argument expressions, each used once and in order. Only for arity maxArity.
-   */
-  readonly inline?: string;
-  /** Whether it may throw FlowRuntimeError. */
-  readonly throws: boolean;
-}
-
-function b(
-  name: string,
-  exportName: string,
-  params: BuiltinType[],
-  result: BuiltinType,
-  opts: { min?: number; inline?: string; throws?: boolean } = {},
-): BuiltinEntry {
-  const e: BuiltinEntry = {
-    name,
-    export: exportName,
-    minArity: opts.min ?? params.length,
-    maxArity: params.length,
-    params,
-    result,
-    throws: opts.throws ?? false,
-  };
-  return opts.inline === undefined ? e : { ...e, inline: opts.inline };
-}
-
-/**
- * Flow scalar built-ins → stdlib exports. `min`/`max` listed here are the two-argument scalar
- * forms; with one argument inside `agg` they are aggregates (not in this table). The `%`
- * operator's helper is `flow_mod` (not a named built-in).
- */
-export const BUILTINS: readonly BuiltinEntry[] = [
-  b("abs", "flow_abs", ["N"], "N", { inline: "Math.abs($0)" }),
-  b("floor", "flow_floor", ["float"], "int", { inline: "Math.floor($0)" }),
-  b("ceil", "flow_ceil", ["float"], "int", { inline: "Math.ceil($0)" }),
-  b("sqrt", "flow_sqrt", ["float"], "float"),
-  b("pow", "flow_pow", ["float", "float"], "float"),
-  b("round", "flow_round", ["float"], "int"),
-  b("round", "flow_round2", ["float", "int"], "float"),
-  b("min", "flow_min2", ["T", "T"], "T"),
-  b("max", "flow_max2", ["T", "T"], "T"),
-  b("div", "flow_div", ["N", "N"], "int", { throws: true }),
-  b("int", "flow_int", ["float"], "int", { throws: true }),
-  b("float", "flow_float", ["float"], "float", { inline: "$0" }),
-  b("string", "flow_time_string", ["time"], "string", { throws: true }),
-  b("string", "flow_string", ["S"], "string", { inline: "String($0)" }),
-  b("len", "flow_len", ["string"], "int", { inline: "$0.length" }),
-  b("lower", "flow_lower", ["string"], "string", { inline: "$0.toLowerCase()" }),
-  b("upper", "flow_upper", ["string"], "string", { inline: "$0.toUpperCase()" }),
-  b("trim", "flow_trim", ["string"], "string", { inline: "$0.trim()" }),
-  b("contains", "flow_contains", ["string", "string"], "bool", { inline: "$0.includes($1)" }),
-  b("starts_with", "flow_starts_with", ["string", "string"], "bool", { inline: "$0.startsWith($1)" }),
-  b("ends_with", "flow_ends_with", ["string", "string"], "bool", { inline: "$0.endsWith($1)" }),
-  b("substr", "flow_substr", ["string", "int", "int"], "string", { min: 2 }),
-  b("replace", "flow_replace", ["string", "string", "string"], "string"),
-  b("split", "flow_split", ["string", "string"], "[string]", { inline: "$0.split($1)" }),
-  b("matches", "flow_matches", ["string", "string"], "bool", { throws: true }),
-  b("regex_extract", "flow_regex_extract", ["string", "string", "int"], "string?", { min: 2, throws: true }),
-  b("hour", "flow_hour", ["time"], "int"),
-  b("minute", "flow_minute", ["time"], "int"),
-  b("day_of_week", "flow_day_of_week", ["time"], "int"),
-  b("date", "flow_date", ["time"], "string", { throws: true }),
-  b("trunc", "flow_trunc", ["time", "duration"], "time", { throws: true }),
-];
-
-/** The entries for a Flow name (overloads in preference order); empty when it is no built-in. */
-export function builtinOverloads(name: string): readonly BuiltinEntry[] {
-  return BUILTINS.filter((e) => e.name === name);
 }
 
 // ---------------------------------------------------------------------------------------------

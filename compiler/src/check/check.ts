@@ -5,7 +5,7 @@ import type * as A from "../syntax/ast";
 import { ERROR_TYPE_TEXT } from "./types";
 import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from "../diagnostics/catalogue";
 import { closest, didYouMean } from "../diagnostics/suggest";
-import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateType, isAggregateCall } from "./builtins";
+import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
 import type {
   AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
@@ -1314,8 +1314,7 @@ class Checker {
       return this.err(span);
     }
     const argCtx: ExprCtx = { scope: ctx.scope, inAggregate: name };
-    const expected: Record<string, [number, number]> = { count: [0, 1], percentile: [2, 2], max_by: [2, 2], min_by: [2, 2] };
-    const [lo, hi] = expected[name] ?? [1, 1];
+    const [lo, hi] = aggregateArity(name);
     if (e.args.length < lo || e.args.length > hi) {
       this.report("E0208", { name, expected: lo === hi ? `${lo} argument${lo === 1 ? "" : "s"}` : `${lo} or ${hi} arguments`, actual: e.args.length }, span);
       return this.err(span);

@@ -1,6 +1,8 @@
 // Typed expressions → JavaScript expressions. Values are plain JS (see runtime/src/contract.ts).
 import type { BinOp, TExpr } from "../check/typed";
-import { isNumeric, stripOptional, type Type } from "../check/types";
+import { resolveBuiltin } from "../check/builtins";
+import { stripOptional } from "../check/types";
+import type { BuiltinOverload } from "../../../stdlib/src/catalog";
 import { key, prop } from "./types";
 import { stringLiteral } from "./escape";
 
@@ -125,67 +127,33 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
 
 const wrap = (js: string) => (isSimple(js) || /^\(.*\)$/.test(js) ? js : `(${js})`);
 
-/** Built-ins: inline JavaScript where it is one obvious expression, else the stdlib export. */
+/**
+ * Built-ins: the implementation of the overload the checker chose (stdlib/src/catalog.ts): its
+ * inline JavaScript template, else a call of its stdlib export.
+ */
 function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
+  // Argument types as the checker saw them: an optional here was narrowed there (an inlined `fn`
+  // substitutes the caller's unnarrowed argument) or is handled by the null policy below.
+  const r = resolveBuiltin(fn, args.map((x) => stripOptional(x.type)));
+  if (r === undefined || "error" in r) throw new Error(`internal: no overload of the built-in ${fn} for these arguments`);
   const a = args.map((x) => emitExpr(x, env));
-  const t0: Type = stripOptional(args[0]?.type ?? { kind: "error" });
-  const std = (name: string) => `${env.use(name)}(${a.join(", ")})`;
-  switch (fn) {
-    case "abs":
-      return `Math.abs(${a[0]})`;
-    case "floor":
-      return t0.kind === "int" ? a[0]! : `Math.floor(${a[0]})`;
-    case "ceil":
-      return t0.kind === "int" ? a[0]! : `Math.ceil(${a[0]})`;
-    case "sqrt":
-      return std("flow_sqrt");
-    case "pow":
-      return std("flow_pow");
-    case "round":
-      return args.length === 2 ? std("flow_round2") : t0.kind === "int" ? a[0]! : std("flow_round");
-    case "min":
-      return isNumeric(t0) || t0.kind === "time" || t0.kind === "duration" ? `Math.min(${a[0]}, ${a[1]})` : std("flow_min2");
-    case "max":
-      return isNumeric(t0) || t0.kind === "time" || t0.kind === "duration" ? `Math.max(${a[0]}, ${a[1]})` : std("flow_max2");
-    case "div":
-      return std("flow_div");
-    case "int":
-      if (t0.kind === "string") return std("flow_parse_int");
-      if (t0.kind === "bool") return `(${a[0]} ? 1 : 0)`;
-      if (t0.kind === "int" || t0.kind === "time" || t0.kind === "duration") return a[0]!;
-      return std("flow_int");
-    case "float":
-      return t0.kind === "string" ? std("flow_parse_float") : a[0]!;
-    case "string":
-      if (t0.kind === "time") return `${env.use("flow_time_string")}(${a[0]})`;
-      if (t0.kind === "string") return a[0]!;
-      if (args[0]!.type.kind === "optional") return `(${a[0]} === null ? "null" : String(${a[0]}))`;
-      return `String(${a[0]})`;
-    case "len":
-      return `${wrap(a[0]!)}.length`;
-    case "lower":
-      return `${wrap(a[0]!)}.toLowerCase()`;
-    case "upper":
-      return `${wrap(a[0]!)}.toUpperCase()`;
-    case "trim":
-      return `${wrap(a[0]!)}.trim()`;
-    case "contains":
-      return `${wrap(a[0]!)}.includes(${a[1]})`;
-    case "starts_with":
-      return `${wrap(a[0]!)}.startsWith(${a[1]})`;
-    case "ends_with":
-      return `${wrap(a[0]!)}.endsWith(${a[1]})`;
-    case "substr":
-    case "replace":
-    case "split":
-    case "matches":
-    case "regex_extract":
-    case "hour":
-    case "minute":
-    case "day_of_week":
-    case "date":
-    case "trunc":
-      return std(`flow_${fn}`);
-  }
-  throw new Error(`internal: unknown built-in ${fn}`);
+  // Arguments that may be null here: only functions with a null policy get them.
+  const nullable = r.fn.nulls === undefined ? [] : args.flatMap((x, i) => (x.type.kind === "optional" || x.type.kind === "null" ? [i] : []));
+  if (nullable.length === 0) return implementation(r.overload, a, env);
+  // The implementation sees them non-null (TypeScript narrows simple expressions by itself).
+  const inner = a.map((js, i) => (nullable.includes(i) && !env.js && !isSimple(js) ? `${wrap(js)}!` : js));
+  const ifNull = r.fn.nulls === "propagate" ? "null" : r.fn.nulls!.tolerate;
+  return `(${nullable.map((i) => `${a[i]} === null`).join(" || ")} ? ${ifNull} : ${implementation(r.overload, inner, env)})`;
+}
+
+function implementation(o: BuiltinOverload, a: string[], env: ExprEnv): string {
+  if (o.inline === undefined) return `${env.use(o.export!)}(${a.join(", ")})`;
+  const t = o.inline;
+  if (t === "$0") return a[0]!;
+  // A placeholder that is a whole call argument is used as is, else parenthesized when needed.
+  return t.replace(/\$(\d)/g, (_, d: string, at: number) => {
+    const js = a[Number(d)]!;
+    const before = t.slice(0, at), after = t.slice(at + 2);
+    return /(?:\(|, )$/.test(before) && /^(?:\)|,)/.test(after) ? js : wrap(js);
+  });
 }
