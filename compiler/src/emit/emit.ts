@@ -1,12 +1,14 @@
-// The TypeScript printer: graph → one TypeScript module. Plain string building (it runs in the
-// browser on every keystroke). Every chain of stateless stages becomes one method body; every
+// The TypeScript printer: plan → one TypeScript module. Every decision is in the plan
+// (plan/plan.ts); this file prints it. Plain string building (it runs in the browser on every
+// keystroke). Every chain of stateless stages becomes one method body; every
 // stateful operator is a runtime class specialised by a generated spec class whose state holds
 // exactly the fields its `agg` list needs.
 import { THROWING_EXPORTS } from "../check/builtins";
-import type { AggCall, GroupKey, TExpr, WindowInfo } from "../check/typed";
+import type { GroupKey, TExpr, WindowInfo } from "../check/typed";
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
-import { consumers, topoOrder, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
+import type { ChainOp, Graph, Node, NodeId } from "../ir/graph";
+import { DENSE_KEYS as DENSE, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
 import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
@@ -14,8 +16,6 @@ import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 
 export const FLOWC_VERSION = "0.1.0";
 
-/** Small non-negative int keys of an unwindowed agg index an array of this size (see emitAgg). */
-const DENSE = 4096;
 
 export interface EmitOptions {
   /** Module specifiers the generated code imports (the CLI maps them to files when bundling). */
@@ -71,8 +71,8 @@ interface StateField {
   byRef?: boolean;
 }
 
-export function emitTypeScript(g: Graph, source: string, opts: EmitOptions = {}): string {
-  return new Emitter(g, source, opts).module();
+export function emitTypeScript(p: Plan, source: string, opts: EmitOptions = {}): string {
+  return new Emitter(p, source, opts).module();
 }
 
 class Emitter {
@@ -88,10 +88,7 @@ class Emitter {
   private readonly methods: string[] = [];
   private readonly schemas = new Map<string, string>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
-  /** Aggs whose update a generated loop may inline (see inlineAgg). */
-  private readonly inlineAggs = new Set<NodeId>();
-  /** The fields of each agg's state class. */
-  private readonly stateFields = new Map<NodeId, StateField[]>();
+  private readonly g: Graph;
   /** Aggs whose result method catches a failing built-in and then returns undefined. */
   private readonly guardedAggs = new Set<NodeId>();
   /** Whether an operator spec or node method can throw on a record (see loopBody), once known. */
@@ -99,11 +96,12 @@ class Emitter {
   /** Set while a generated loop's body is being written. */
   private loop: LoopState | undefined = undefined;
 
-  constructor(private readonly g: Graph, private readonly source: string, private readonly opts: EmitOptions) {
-    this.users = consumers(g);
-    this.order = topoOrder(g);
+  constructor(private readonly plan: Plan, private readonly source: string, private readonly opts: EmitOptions) {
+    this.g = plan.graph;
+    this.users = new Map([...plan.nodes].map(([id, p]) => [id, p.consumers]));
+    this.order = plan.order;
     this.lines = new LineIndex(source);
-    this.liveSources = this.order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
+    this.liveSources = plan.sources;
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -227,7 +225,7 @@ class Emitter {
           body.line(`this.n${c.id}(${row}, ${t});`);
           break;
         case "agg":
-          if (this.loop !== undefined && this.inlineAggs.has(c.id)) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
+          if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
           // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
           // entry; instrumented builds keep `push`, which the playground's tracer wraps.
           else if (c.window) body.line(`this.op${c.id}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
@@ -262,21 +260,12 @@ class Emitter {
   }
 
   private hasDeleteConsumers(n: Node): boolean {
-    return (this.users.get(n.id) ?? []).some((cid) => {
-      const c = this.g.nodes.get(cid)!;
-      return (c.kind === "chain" && c.upsert && this.hasDeleteConsumers(c)) || (c.kind === "output" && c.decl.final);
-    });
+    return this.plan.nodes.get(n.id)!.carriesDeletes;
   }
 
-  private readonly wmMemo = new Map<NodeId, boolean>();
   /** Does a watermark reaching this node matter (a stateful operator at or below it)? */
   private needsWatermark(n: Node): boolean {
-    const memo = this.wmMemo.get(n.id);
-    if (memo !== undefined) return memo;
-    const stateful = (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
-    const r = stateful || (this.users.get(n.id) ?? []).some((c) => this.needsWatermark(this.g.nodes.get(c)!));
-    this.wmMemo.set(n.id, r);
-    return r;
+    return this.plan.nodes.get(n.id)!.needsWatermark;
   }
 
   /** Statements passing watermark `wm` from node `from` downstream. */
@@ -446,14 +435,14 @@ class Emitter {
       const seen = localName(`seen${id}`, loop.taken);
       // Sets, sketches and lists are updated in place: their state exists before the loop. Else
       // the state is made after the loop (allocating before it measurably slows V8's loop).
-      const byRef = this.stateFields.get(id)!.some((f) => f.byRef);
+      const byRef = this.stateFields(id).some((f) => f.byRef);
       loop.before.line(byRef ? `const ${state} = this.one${id} ?? new Agg${id}State();` : `let ${state} = this.one${id};`);
       loop.before.line(`let ${seen} = false;`);
       a = { state, seen, byRef, fields: new Map() };
       loop.aggs.set(id, a);
     }
     const agg = a;
-    const inits = new Map(this.stateFields.get(id)!.map((f) => [f.name, f.init]));
+    const inits = new Map(this.stateFields(id).map((f) => [f.name, f.init]));
     const local = (f: string): string => {
       if (agg.byRef) return `${agg.state}.${f}`;
       let name = agg.fields.get(f);
@@ -467,7 +456,7 @@ class Emitter {
     b.line(this.comment(n.spans[0]!));
     b.line(`${agg.seen} = true;`);
     const env: ExprEnv = { vars: new Map([["r", value]]), hoist: b.hoist, use: this.use, js: this.js };
-    n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, b, new Body(), env, true, local));
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, new Body(), env, true, local);
   }
 
   /**
@@ -540,8 +529,8 @@ class Emitter {
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
     switch (op.kind) {
       case "where": {
-        const c = emitExpr(op.cond, env);
-        const cond = /^\(.*\)$/.test(c) && balanced(c.slice(1, -1)) ? c : `(${c})`;
+        // emitExpr parenthesizes every operator expression, so `!` applies to the whole condition.
+        const cond = emitExpr(op.cond, env);
         if (onReject && skip() === "return") b.line(`if (!${cond}) ${onReject}`);
         else b.line(`if (!${cond}) ${skip()};`);
         return;
@@ -681,19 +670,12 @@ class Emitter {
     if (carriedSession) ctorParams.push(this.js ? "ws" : "readonly ws: number");
     const add = new Body(2);
     const merge = new Body(2);
-    const results: string[] = [];
-    let mergeable = true;
+    const aggPlan = this.plan.nodes.get(id)!.agg!;
+    const mergeable = aggPlan.mergeable;
     const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
-    const fields: StateField[] = [];
-    this.stateFields.set(id, fields);
-    n.aggs.forEach((a, i) => {
-      const f = `a${i}`;
-      const r = this.aggregate(a, f, add, merge, inEnv(add), !w);
-      fields.push(...r.fields);
-      stateFields.push(...r.fields.map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`));
-      results.push(r.result);
-      if (!r.mergeable) mergeable = false;
-    });
+    const fields = this.stateFields(id);
+    stateFields.push(...fields.map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`));
+    const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
     const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
     this.classes.push(`${docComment(stateDoc)}\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
@@ -753,7 +735,6 @@ class Emitter {
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
       if (store === "one") {
-        if (this.finalOnly(n)) this.inlineAggs.add(id);
         this.fields.push(`  ${agg}\n  ${this.mod("private")}one${id}${this.ann(`${st} | undefined`)} = undefined;`);
         b.line(`const k = 0;`);
         b.line(`let s = this.one${id};`);
@@ -763,7 +744,7 @@ class Emitter {
         const cols = fields.map((f) => f.name);
         const addCols = new Body(3);
         const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-        n.aggs.forEach((call, i) => this.aggregate(call, `a${i}`, addCols, new Body(), env, true, (f) => `this.col${id}_${f}[k]`));
+        for (const c of aggPlan.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.col${id}_${f}[k]`);
         this.fields.push(
           `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`seen${id}[k]\` once k appeared. Other keys are in state${id}. */\n` +
           `  ${this.mod("private readonly")}seen${id} = new Uint8Array(${DENSE});\n` +
@@ -829,79 +810,78 @@ class Emitter {
    * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
    * Every aggregate but count() skips null inputs.
    */
-  private aggregate(a: AggCall, f: string, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): { fields: StateField[]; result: string; mergeable: boolean } {
+  /**
+   * Prints the update of one aggregate's state (its fields are in the plan) into `add`, the merge
+   * of two states into `merge`, and returns the expression of its result over state `s`.
+   */
+  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): string {
+    const a = cp.call;
+    const f = cp.field;
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
-    const vT = argT ? this.names.ts(stripOptional(argT)) : "number";
     const v = a.args[0] ? emitExpr(a.args[0], env) : "";
     const val = a.args[0] && !isSimple(v) ? add.hoist(v, "v") : v;
     const nn = this.nn;
     const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
-    // Float addition is not associative: merging partial sums in another order could change the
-    // last bits, so only integer sums are merged (hop panes, incremental sessions).
-    const exactSum = argT !== undefined && stripOptional(argT).kind !== "float";
     switch (a.fn) {
       case "count":
         add.line(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
-        return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: true };
+        return `s.${f}`;
       case "count_expr":
         guard(`${S(f)}++;`);
         merge.line(`s.${f} += o.${f};`);
-        return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: true };
+        return `s.${f}`;
       case "sum":
         if (!optional) {
           add.line(`${S(f)} += ${val};`);
           merge.line(`s.${f} += o.${f};`);
-          return { fields: [{ name: f, init: "0" }], result: `s.${f}`, mergeable: exactSum };
+          return `s.${f}`;
         }
         add.line(`if (${val} !== null) { ${S(f)} += ${val}; ${S(f + "n")} = true; }`);
         merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
-        return { fields: [{ name: f, init: "0" }, { name: `${f}n`, init: "false" }], result: `(s.${f}n ? s.${f} : null)`, mergeable: exactSum };
+        return `(s.${f}n ? s.${f} : null)`;
       case "avg":
         guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
         merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
-        return { fields: [{ name: f, init: "0" }, { name: `${f}c`, init: "0" }], result: optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`, mergeable: exactSum };
+        return optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`;
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
         add.line(`if (${optional ? `${val} !== null && ` : ""}(${S(f)} === null || ${val} ${cmp} ${S(f)})) ${S(f)} = ${val};`);
         merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
-        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: true };
+        return optional ? `s.${f}` : `s.${f}${nn}`;
       }
       case "first":
         add.line(`if (!${S(f + "s")}${optional ? ` && ${val} !== null` : ""}) { ${S(f)} = ${val}; ${S(f + "s")} = true; }`);
-        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }, { name: `${f}s`, init: "false" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return optional ? `s.${f}` : `s.${f}${nn}`;
       case "last":
         guard(`${S(f)} = ${val};`);
-        return { fields: [{ name: f, type: `${vT} | null`, init: "null" }], result: optional ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return optional ? `s.${f}` : `s.${f}${nn}`;
       case "count_distinct":
         guard(`${S(f)}.add(${val});`);
         merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
-        return { fields: [{ name: f, init: `new Set${this.targs(vT)}()`, byRef: true }], result: `s.${f}.size`, mergeable: true };
+        return `s.${f}.size`;
       case "approx_count_distinct":
-        this.use("HyperLogLog");
         guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [{ name: f, init: "new HyperLogLog()", byRef: true }], result: `s.${f}.count()`, mergeable: true };
+        return `s.${f}.count()`;
       case "percentile":
-        this.use("Percentile");
         guard(`${S(f)}.add(${val});`);
         merge.line(`s.${f}.merge(o.${f});`);
-        return { fields: [{ name: f, init: "new Percentile()", byRef: true }], result: optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`, mergeable: true };
+        return optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`;
       case "collect":
         guard(`${S(f)}.push(${val});`);
-        return { fields: [{ name: f, type: `${vT}[]`, init: "[]", byRef: true }], result: `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`, mergeable: false };
+        return `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`;
       case "max_by":
       case "min_by": {
-        const kT = this.names.ts(stripOptional(a.args[1]!.type));
         const kj = emitExpr(a.args[1]!, env);
         const kv = isSimple(kj) ? kj : add.hoist(kj, "by");
         const cmp = a.fn === "max_by" ? ">" : "<";
         // Strict comparison: the first record with the extreme key wins.
         add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
         const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return { fields: [{ name: f, type: `${this.names.ts(argT!)} | null`, init: "null" }, { name: `${f}k`, type: `${kT} | null`, init: "null" }], result: resultNullable ? `s.${f}` : `s.${f}${nn}`, mergeable: false };
+        return resultNullable ? `s.${f}` : `s.${f}${nn}`;
       }
     }
   }
@@ -957,18 +937,7 @@ class Emitter {
 
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
     const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
-    // Equi-join keys: conjuncts `a == b` with `a` over the left side only and `b` over the right.
-    const conj = conjuncts(n.on);
-    const lk: TExpr[] = [], rk: TExpr[] = [];
-    const rest: TExpr[] = [];
-    for (const c of conj) {
-      if (c.kind === "binary" && c.op === "eq") {
-        const a = varsOf(c.left), b = varsOf(c.right);
-        if (only(a, "l") && only(b, "rt")) { lk.push(c.left); rk.push(c.right); continue; }
-        if (only(a, "rt") && only(b, "l")) { lk.push(c.right); rk.push(c.left); continue; }
-      }
-      rest.push(c);
-    }
+    const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
     const keyFn = (parts: TExpr[], v: "l" | "rt", T: string, name: string) => {
       const b = new Body(2);
       const env: ExprEnv = { vars: new Map([[v, { kind: "js", js: v === "l" ? "l" : "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
@@ -1019,32 +988,39 @@ class Emitter {
     this.multiInputWatermark(n, 2, `this.op${n.id}.advance($wm);`);
   }
 
-  /**
-   * An unwindowed agg read only by `emit final` outputs: the latest row of each key, in order of
-   * the key's first appearance, is exactly its state's result at the end — no row per update.
-   */
+  /** An unwindowed agg read only by `emit final` outputs (see AggPlan.finalOnly). */
   private finalOnly(n: Node): boolean {
-    if (n.kind !== "agg" || n.window || this.opts.instrument) return false;
-    const users = this.users.get(n.id) ?? [];
-    return users.length > 0 && users.every((c) => {
-      const u = this.g.nodes.get(c)!;
-      return u.kind === "output" && u.decl.final;
-    });
+    return this.plan.nodes.get(n.id)!.agg?.finalOnly ?? false;
   }
 
-  /** Where an unwindowed agg keeps its states (see emitAgg). */
-  private aggStore(n: Node): "one" | "columns" | "dense" | "map" {
-    if (n.kind !== "agg" || n.window) return "map";
-    if (n.keys.length === 0) return "one";
-    // The array's order of keys is not their first appearance: only `emit final` (which walks
-    // `order`) may read a dense store at the end.
-    if (n.keys.length === 1 && n.keys[0]!.type.kind === "int" && this.finalOnly(n)) {
-      // Every state field a number starting at 0 (counts, sums of non-null values): the states of
-      // small keys fit typed arrays, one per field (no object per key).
-      const fields = this.stateFields.get(n.id) ?? [];
-      return fields.length > 0 && fields.every((f) => f.init === "0") ? "columns" : "dense";
+  /** Where an unwindowed agg keeps its states (see AggStore). */
+  private aggStore(n: Node): AggStore {
+    return this.plan.nodes.get(n.id)!.agg?.store ?? "map";
+  }
+
+  /** The fields of an agg's state class, as the generated code declares them. */
+  private stateFields(id: NodeId): StateField[] {
+    return this.plan.nodes.get(id)!.agg!.calls.flatMap((c) => c.fields.map((f) => this.stateField(f)));
+  }
+
+  private stateField(f: PlannedStateField): StateField {
+    const ts = (t: Type | undefined) => (t ? this.names.ts(t) : "unknown");
+    switch (f.init) {
+      case "zero":
+        return { name: f.name, init: "0" };
+      case "false":
+        return { name: f.name, init: "false" };
+      case "null":
+        return { name: f.name, init: "null", type: `${ts(f.holds)} | null` };
+      case "set":
+        return { name: f.name, init: `new Set${this.targs(ts(f.holds))}()`, byRef: true };
+      case "hll":
+        return { name: f.name, init: `new ${this.use("HyperLogLog")}()`, byRef: true };
+      case "percentile":
+        return { name: f.name, init: `new ${this.use("Percentile")}()`, byRef: true };
+      case "list":
+        return { name: f.name, init: "[]", type: `${ts(f.holds)}[]`, byRef: true };
     }
-    return "map";
   }
 
   private emitOutput(n: Extract<Node, { kind: "output" }>) {
@@ -1123,7 +1099,7 @@ class Emitter {
       if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) ${emitRow(`this.agg${f.input}.result(s${f.input}, NaN, NaN)`)}`;
       if (store === "columns") {
         const id = f.input;
-        const fill = this.stateFields.get(id)!.map((c) => `        s.${c.name} = this.col${id}_${c.name}[k];`).join("\n");
+        const fill = this.stateFields(id).map((c) => `        s.${c.name} = this.col${id}_${c.name}[k];`).join("\n");
         return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
       }
       return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) ${emitRow(row)}`;
@@ -1182,58 +1158,3 @@ class Emitter {
     return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }
-
-function balanced(s: string): boolean {
-  let d = 0;
-  for (const c of s) {
-    if (c === "(") d++;
-    else if (c === ")" && --d < 0) return false;
-  }
-  return d === 0;
-}
-
-function conjuncts(e: TExpr): TExpr[] {
-  return e.kind === "binary" && e.op === "and" ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
-}
-
-function varsOf(e: TExpr): Set<string> {
-  const s = new Set<string>();
-  const walk = (x: TExpr) => {
-    if (x.kind === "var") s.add(x.name);
-    for (const c of children(x)) walk(c);
-  };
-  walk(e);
-  return s;
-}
-
-const only = (vars: Set<string>, v: string) => vars.size === 1 && vars.has(v);
-
-function children(e: TExpr): TExpr[] {
-  switch (e.kind) {
-    case "get":
-      return [e.object];
-    case "index":
-      return [e.object, e.index];
-    case "unary":
-      return [e.operand];
-    case "binary":
-    case "coalesce":
-      return [e.left, e.right];
-    case "in":
-      return [e.value, e.list];
-    case "if":
-      return [e.cond, e.then, e.else];
-    case "array":
-      return e.elements;
-    case "record":
-      return e.fields.map((f) => f.value);
-    case "call":
-    case "callFn":
-    case "callExtern":
-      return e.args;
-    default:
-      return [];
-  }
-}
-
-export type { GroupKey };
