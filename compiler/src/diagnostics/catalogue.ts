@@ -1,7 +1,13 @@
 // The diagnostic catalogue: every code the compiler can report, its severity, the typed
 // parameters it takes and its message. Phases create diagnostics only through `diag()`, so a
 // message is written once and the playground, the CLI and JSON output all agree.
-import type { Span } from "../syntax/ast";
+
+/** UTF-16 offsets into the source; the same shape as the syntax tree's `Span` (diagnostics come
+ * first in the phase order, so they do not import the syntax tree). */
+export interface Span {
+  start: number;
+  end: number;
+}
 
 export type Severity = "error" | "warning";
 
