@@ -3,3 +3,8 @@
 export * from "../../runtime/src/index";
 export * from "../../runtime/src/ops/index";
 export * from "../../stdlib/src/index";
+
+// The runtime does not import the stdlib: `nexmark(...)` sources use the generator registered here.
+import { registerNexmark } from "../../runtime/src/index";
+import { nexmarkGenerator } from "../../stdlib/src/nexmark";
+registerNexmark(nexmarkGenerator);

@@ -1,30 +1,15 @@
 // The contract between generated code and the runtime. Generated modules import only
 // types from here plus the operator classes and connectors they use.
 //
-// Values at run time: int, float, duration → number (durations in ms); time → number (epoch ms);
-// bool → boolean; string → string; optional → null or the value; array → JS array;
-// record → a plain object whose keys are in the type's field order.
+// Values at run time: see schema.ts.
 
 import type { CsvLineDecoder } from "./io/fast-csv.js";
 import type { JsonlLineDecoder } from "./io/fast-jsonl.js";
+import type { Schema } from "./schema.js";
 
-export type Schema =
-  | { kind: "int" }
-  | { kind: "float" }
-  | { kind: "bool" }
-  | { kind: "string" }
-  | { kind: "time" }
-  | { kind: "duration" }
-  | { kind: "optional"; inner: Schema }
-  | { kind: "array"; element: Schema }
-  | { kind: "record"; fields: FieldSchema[] };
-
-export interface FieldSchema {
-  name: string;
-  type: Schema;
-}
-
-export type RecordSchema = Extract<Schema, { kind: "record" }>;
+// The types of run-time values live in schema.ts (a leaf: the decoders import it, and this
+// module imports the decoders' types).
+export type { FieldSchema, RecordSchema, Schema } from "./schema.js";
 
 export type Format = "jsonl" | "csv" | "lines";
 
@@ -151,5 +136,10 @@ export interface Program {
   sources: SourceSpec[];
   tables: TableSpec[];
   outputs: OutputSpec[];
+  /**
+   * The generated loops the graph has (source indexes per kind: `pushRange`, `pushBatch`,
+   * `pullBatch`), so the driver never probes for them. Absent in modules built before it.
+   */
+  loops?: { range: readonly number[]; batch: readonly number[]; pull: readonly number[] };
   create(ctx: RunContext): GraphInstance;
 }

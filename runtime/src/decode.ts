@@ -15,7 +15,7 @@
 // decoders annotate with their path on the way out; the entry point turns it into a
 // `DecodeError` with a message such as `field "a.b[2]": expected int, got "abc"`.
 
-import type { RecordSchema, Schema } from "./contract.js";
+import type { RecordSchema, Schema } from "./schema.js";
 import { MAX_TIME, parseTime, parseTimeText } from "./time.js";
 
 /** A value does not match its declared type. `message` is what the run reports. */

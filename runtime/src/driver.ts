@@ -26,8 +26,22 @@ import { readCsvFast } from "./io/fast-csv.js";
 import { readLines } from "./io/lines.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
-/** Makes the records of a `nexmark(...)` source. */
+/** Makes the records of a `nexmark(...)` source (each one is decoded and validated). */
 export type NexmarkFactory = (spec: NexmarkConnector) => Iterable<unknown> | AsyncIterable<unknown>;
+/** What a `nexmark(...)` generator is asked for: the connector's parameters. */
+export type NexmarkParams = Omit<NexmarkConnector, "kind">;
+/**
+ * A `nexmark(...)` generator that knows the type of its records (the stdlib's
+ * `nexmarkGenerator`, stdlib/src/nexmark.ts): when the source's declared type accepts them as
+ * they are, its arrays are pushed without validation.
+ */
+export interface NexmarkProvider {
+  readonly schemas: { readonly [K in NexmarkConnector["eventKind"]]: Schema };
+  /** The records one by one (decoded like JavaScript values). */
+  events(spec: NexmarkParams): Iterable<unknown>;
+  /** The same records in arrays (trusted). */
+  batches(spec: NexmarkParams): Iterable<unknown[]>;
+}
 
 export interface RunOptions {
   /** Folder that relative connector paths resolve against (the .flow file's folder). Default ".". */
@@ -54,8 +68,9 @@ export interface RunOptions {
   progress?: boolean;
   /** Bad-record messages printed before "... N more bad records" (default 100). */
   maxBadMessages?: number;
-  /** Generator for `nexmark(...)` sources (default: the one registered, else the stdlib's). */
-  nexmark?: NexmarkFactory;
+  /** Generator for `nexmark(...)` sources (default: the one registered with registerNexmark —
+   *  on Node, node.ts registers the stdlib's; without one such a source fails with InputError). */
+  nexmark?: NexmarkFactory | NexmarkProvider;
   /** Aborting ends the input early: the run then finishes as if every source had ended
    *  (windows fire, `emit final` outputs are written). */
   signal?: AbortSignal;
@@ -134,9 +149,13 @@ export class UsageError extends RunError {
   }
 }
 
-let registeredNexmark: NexmarkFactory | undefined;
+// The runtime does not import the stdlib: the `nexmark(...)` generator is handed in, per run
+// (RunOptions.nexmark) or once for all runs (registerNexmark). node.ts — the Node entry that
+// `flowc run`, built programs and the unbundled default environment load — registers the
+// stdlib's; a browser host registers it itself (playground/src/runtime.ts).
+let registeredNexmark: NexmarkFactory | NexmarkProvider | undefined;
 /** Registers the generator used for `nexmark(...)` sources when RunOptions.nexmark is not given. */
-export function registerNexmark(factory: NexmarkFactory | undefined): void {
+export function registerNexmark(factory: NexmarkFactory | NexmarkProvider | undefined): void {
   registeredNexmark = factory;
 }
 
@@ -726,24 +745,18 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         return { label: `<${name}>`, batches: iterableBatches(connector.iterable, general, decode?.value), ...(items && { items }) };
       }
       case "nexmark": {
-        const factory = options.nexmark ?? registeredNexmark;
-        if (factory) return { label: `<${name}>`, batches: iterableBatches(factory(connector), makeDecoder(schema, keep)) };
-        let stdlib: typeof import("../../stdlib/src/nexmark.js") | undefined;
-        try {
-          stdlib = await import("../../stdlib/src/nexmark.js");
-        } catch {
-          stdlib = undefined;
+        const gen = options.nexmark ?? registeredNexmark;
+        if (gen === undefined) {
+          throw new InputError("the nexmark() source has no generator here (pass RunOptions.nexmark, or registerNexmark(...) once; the Node entry node.ts registers the stdlib's)");
         }
-        if (stdlib === undefined || typeof stdlib.nexmarkBatches !== "function") {
-          throw new InputError("the nexmark() source is not available yet");
-        }
+        if (typeof gen === "function") return { label: `<${name}>`, batches: iterableBatches(gen(connector), makeDecoder(schema, keep)) };
         const spec = { eventKind: connector.eventKind, events: connector.events, rate: connector.rate, seed: connector.seed, start: connector.start };
         // The generator's records are trusted when the declared type accepts them as they are
         // (skipping validation keeps the benchmark source fast); else each one is decoded.
-        if (schemaAccepts(schema, stdlib.NEXMARK_SCHEMAS[connector.eventKind])) {
-          return { label: `<${name}>`, batches: arrayBatches(stdlib.nexmarkBatches(spec)) };
+        if (schemaAccepts(schema, gen.schemas[connector.eventKind])) {
+          return { label: `<${name}>`, batches: arrayBatches(gen.batches(spec)) };
         }
-        return { label: `<${name}>`, batches: iterableBatches(stdlib.nexmarkEvents(spec), makeDecoder(schema, keep)) };
+        return { label: `<${name}>`, batches: iterableBatches(gen.events(spec), makeDecoder(schema, keep)) };
       }
     }
   };

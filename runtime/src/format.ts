@@ -12,7 +12,7 @@
 //
 // Like the decoders, a formatter is built once per output as a tree of closures over the schema.
 
-import type { Schema } from "./contract.js";
+import type { Schema } from "./schema.js";
 import { formatTime } from "./time.js";
 
 type Fmt = (v: any) => string;

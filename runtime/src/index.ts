@@ -32,6 +32,8 @@ export {
   type RunSummary,
   type NexmarkConnector,
   type NexmarkFactory,
+  type NexmarkProvider,
+  type NexmarkParams,
 } from "./driver.js";
 export { createMemoryEnv, joinPath, type ByteSource, type Env, type MemoryEnv, type MemoryEnvInit, type OutputSink } from "./env.js";
 export { DecodeError, makeDecoder, makeCsvDecoder, makeLineDecoder, typeName, showValue, type Cell } from "./decode.js";

@@ -1,14 +1,16 @@
 // The Node.js side of the runtime: the `Env` over fs and stdio, and `runMain`, the entry point
 // of a built program (`node OUT.mjs [--out NAME=PATH] ...`). Only this file imports node: modules;
-// loading it registers the Node environment as runProgram's default (setDefaultEnv).
+// loading it registers the Node environment as runProgram's default (setDefaultEnv) and the
+// stdlib's NEXMark generator (registerNexmark): the one runtime file that imports the stdlib.
 //
 // node: modules are loaded with dynamic imports only: a bundle that includes this file (a built
 // program's `node OUT.mjs` entry) must still load in a browser, where a static `import ... from
 // "node:fs"` would fail before any code runs.
 
 import type { Writable } from "node:stream";
+import { nexmarkGenerator } from "../../stdlib/src/nexmark.js";
 import type { Program } from "./contract.js";
-import { RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
+import { registerNexmark, RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
 
 const importNodeModules = async () => {
@@ -193,8 +195,11 @@ export function createNodeEnv(): Env {
   };
 }
 
-// Loading this module makes the Node environment the default of runProgram (see driver.ts).
+// Loading this module makes the Node environment the default of runProgram (see driver.ts),
+// and the stdlib's NEXMark generator the one `nexmark(...)` sources use: this entry is where the
+// runtime meets the stdlib (driver.ts and the browser-safe runtime never import it).
 setDefaultEnv(async () => (await loadNodeModules(), createNodeEnv()));
+registerNexmark(nexmarkGenerator);
 
 const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector

@@ -6,6 +6,7 @@ import {
   NexmarkGenerator,
   nexmarkBatches,
   nexmarkEvents,
+  nexmarkGenerator,
   type NexmarkAuction,
   type NexmarkBid,
   type NexmarkPerson,
@@ -371,5 +372,13 @@ describe("person and auction fields", () => {
       const fields = [...line!.matchAll(/(\w+): (\w+)/g)].map((m) => [m[1], m[2]]);
       expect(fields).toEqual(NEXMARK_SCHEMAS[kind].fields.map((f) => [f.name, f.type.kind]));
     }
+  });
+
+  it("nexmarkGenerator is the runtime's NexmarkProvider over the same records", () => {
+    const provider: import("../../runtime/src/driver.js").NexmarkProvider = nexmarkGenerator;
+    const spec = { eventKind: "bid", events: 300, rate: 1000, seed: 7, start: 0 } as const;
+    expect(provider.schemas).toBe(NEXMARK_SCHEMAS);
+    expect([...provider.batches(spec)].flat()).toEqual([...nexmarkEvents(spec)]);
+    expect([...provider.events(spec)]).toEqual([...nexmarkEvents(spec)]);
   });
 });

@@ -517,3 +517,14 @@ export function nexmarkBatches(spec: NexmarkSpec, batchSize = 4096): Iterable<Ne
     },
   };
 }
+
+/**
+ * The generator as the runtime takes it (runtime/src/driver.ts `NexmarkProvider`; the runtime
+ * does not import the stdlib): registered by the Node entry (runtime/src/node.ts) and by browser
+ * hosts with `registerNexmark(nexmarkGenerator)`, or passed as `RunOptions.nexmark`.
+ */
+export const nexmarkGenerator = {
+  schemas: NEXMARK_SCHEMAS,
+  events: (spec: NexmarkSpec): Iterable<unknown> => nexmarkEvents(spec),
+  batches: (spec: NexmarkSpec): Iterable<unknown[]> => nexmarkBatches(spec),
+} as const;
