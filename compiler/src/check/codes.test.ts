@@ -1,4 +1,4 @@
-// Each situation that used to share the catch-all E0308/E0401/W0004 now has its own code; one
+// Each situation that used to share a catch-all code with free text now has its own code; one
 // program per code, with the message it prints.
 import { describe, expect, it } from "vitest";
 import { parse } from "../syntax/parse";
