@@ -57,6 +57,8 @@ class Body {
 interface LoopState {
   before: Body;
   after: Body;
+  /** A stage dropped a record with the loop's skip statement (see sourceCase). */
+  skipUsed: boolean;
   taken: Set<string>;
   aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
 }
@@ -93,6 +95,8 @@ class Emitter {
   private readonly guardedAggs = new Set<NodeId>();
   /** Whether an operator spec or node method can throw on a record (see loopBody), once known. */
   private specsThrow: boolean | undefined = undefined;
+  /** The sources each generated loop method has a case for (Program.loops). */
+  private readonly loopSources = { range: [] as number[], batch: [] as number[], pull: [] as number[] };
   /** Set while a generated loop's body is being written. */
   private loop: LoopState | undefined = undefined;
 
@@ -350,7 +354,10 @@ class Emitter {
     const onReject = needsDelete ? `{ this.d${n.id}(k); return; }` : undefined;
     for (const op of n.ops) {
       b.line(this.comment(op.span));
-      this.emitOp(op, env, b, () => skip, onReject);
+      this.emitOp(op, env, b, () => {
+        if (this.loop !== undefined && skip === skipOuter) this.loop.skipUsed = true;
+        return skip;
+      }, onReject);
       if (op.kind === "unnest") {
         skip = "continue";
         loops++;
@@ -379,6 +386,7 @@ class Emitter {
       const loop = this.loopBody(src, 4);
       if (loop === undefined) return;
       cases.push(this.loopCase(i, loop, `for (let r = from; r < to; r++) {`, ""));
+      this.loopSources.range.push(i);
     });
     if (cases.length === 0) return undefined;
     return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
@@ -394,10 +402,10 @@ class Emitter {
    * The statements handling one record `r` of a source inside a generated loop, if allowed:
    * `body` goes inside the loop, `before` and `after` around it (aggregate states held in locals).
    */
-  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string } | undefined {
+  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string; skipUsed: boolean } | undefined {
     const users = this.users.get(src.id) ?? [];
     const b = new Body(depth + 1);
-    const loop: LoopState = { before: new Body(4), after: new Body(4), taken: b.taken, aggs: new Map() };
+    const loop: LoopState = { before: new Body(4), after: new Body(4), skipUsed: false, taken: b.taken, aggs: new Map() };
     this.loop = loop;
     // Anything downstream (operator specs included) that can throw rules the fast path out:
     // everything printed so far (all nodes are printed before any loop) tells.
@@ -419,7 +427,7 @@ class Emitter {
       for (const line of back) loop.after.line(`  ${line}`);
       loop.after.line(`}`);
     }
-    return { before: loop.before.text(), body: b.text(), after: loop.after.text() };
+    return { before: loop.before.text(), body: b.text(), after: loop.after.text(), skipUsed: loop.skipUsed };
   }
 
   /**
@@ -490,40 +498,48 @@ class Emitter {
   private sourceCases(kind: "batch" | "pull"): string[] {
     const cases: string[] = [];
     this.liveSources.forEach((src, i) => {
-      if (src.decl.connector.kind === "range") return;
-      const decode = this.decoders.get(src.id)?.value;
-      if (kind === "pull" && decode === undefined) return;
-      const et = src.decl.eventTime;
-      const wm = this.needsWatermark(src);
-      // A labelled block, so that a dropped record still reaches the watermark step after it.
-      const loop = this.loopBody(src, wm && et ? 5 : 4, wm && et ? "break rec" : "continue");
-      if (loop === undefined) return;
-      const T = this.nodeType(src);
-      const time = et ? `\n          const t = r${prop(et.field)};` : "";
-      let head: string, first: string;
-      if (kind === "batch") {
-        head = `for (let j = 0; j < records.length; j++) {`;
-        first = `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${time}`;
-      } else {
-        head = `for (; k < max; k++) {`;
-        first =
-          `\n          const x = items.next();\n          if (x.done === true) {\n            st.done = true;\n            break;\n          }` +
-          `\n          let r = ${decode}(x.value);\n          if (r === undefined) {\n            r = slow(x.value, k)${this.js ? "" : ` as ${T} | undefined`};\n            if (r === undefined) continue;\n          }${time}`;
-      }
-      const before = kind === "pull" ? { ...loop, before: `${loop.before}${loop.before ? "\n" : ""}        let maxT = st.maxTime;\n        let k = 0;` } : loop;
-      const done = kind === "pull" ? "st.maxTime = maxT;\n        st.count += k;\n        return true;" : "return maxT;";
-      if (!wm) {
-        cases.push(this.loopCase(i, before, head, first, done));
-      } else if (et) {
-        const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.w${src.id}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
-        const body = loop.body.includes("break rec;") ? `          rec: {\n${loop.body}\n          }` : loop.body.replace(/^  /gm, "");
-        cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
-      } else {
-        // Arrival time: one time per batch, the watermark raised after it.
-        cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.w${src.id}(t);\n        }\n        ${done}`));
-      }
+      const before = cases.length;
+      this.sourceCase(kind, src, i, cases);
+      if (cases.length > before) this.loopSources[kind].push(i);
     });
     return cases;
+  }
+
+  private sourceCase(kind: "batch" | "pull", src: Extract<Node, { kind: "source" }>, i: number, cases: string[]): void {
+    if (src.decl.connector.kind === "range") return;
+    const decode = this.decoders.get(src.id)?.value;
+    if (kind === "pull" && decode === undefined) return;
+    const et = src.decl.eventTime;
+    const wm = this.needsWatermark(src);
+    // A labelled block, so that a dropped record still reaches the watermark step after it
+    // (printed again without the block when no stage drops records).
+    const labelled = wm && et ? this.loopBody(src, 5, "break rec") : undefined;
+    const loop = labelled?.skipUsed ? labelled : this.loopBody(src, 4, "continue");
+    if (loop === undefined) return;
+    const T = this.nodeType(src);
+    const time = et ? `\n          const t = r${prop(et.field)};` : "";
+    let head: string, first: string;
+    if (kind === "batch") {
+      head = `for (let j = 0; j < records.length; j++) {`;
+      first = `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${time}`;
+    } else {
+      head = `for (; k < max; k++) {`;
+      first =
+        `\n          const x = items.next();\n          if (x.done === true) {\n            st.done = true;\n            break;\n          }` +
+        `\n          let r = ${decode}(x.value);\n          if (r === undefined) {\n            r = slow(x.value, k)${this.js ? "" : ` as ${T} | undefined`};\n            if (r === undefined) continue;\n          }${time}`;
+    }
+    const before = kind === "pull" ? { ...loop, before: `${loop.before}${loop.before ? "\n" : ""}        let maxT = st.maxTime;\n        let k = 0;` } : loop;
+    const done = kind === "pull" ? "st.maxTime = maxT;\n        st.count += k;\n        return true;" : "return maxT;";
+    if (!wm) {
+      cases.push(this.loopCase(i, before, head, first, done));
+    } else if (et) {
+      const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.w${src.id}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
+      const body = loop.skipUsed ? `          rec: {\n${loop.body}\n          }` : loop.body;
+      cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
+    } else {
+      // Arrival time: one time per batch, the watermark raised after it.
+      cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.w${src.id}(t);\n        }\n        ${done}`));
+    }
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
@@ -1056,10 +1072,9 @@ class Emitter {
     const stdImports = [...this.stdlib].sort();
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const decoders = this.sourceDecoders();
-    // Instrumented builds (the playground traces every record through `push`) keep one path.
-    const range = this.opts.instrument ? undefined : this.rangeLoop();
-    const batch = this.opts.instrument ? undefined : this.batchLoop();
-    const pull = this.opts.instrument ? undefined : this.pullLoop();
+    const range = this.plan.fusedLoops ? this.rangeLoop() : undefined;
+    const batch = this.plan.fusedLoops ? this.batchLoop() : undefined;
+    const pull = this.plan.fusedLoops ? this.pullLoop() : undefined;
     const out: string[] = [];
     out.push(lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`));
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
@@ -1155,6 +1170,7 @@ class Emitter {
       return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
     });
     const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
-    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    const loops = `{ range: [${this.loopSources.range.join(", ")}], batch: [${this.loopSources.batch.join(", ")}], pull: [${this.loopSources.pull.join(", ")}] }`;
+    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  loops: ${loops},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }

@@ -63,6 +63,12 @@ export interface Plan {
   sources: Extract<Node, { kind: "source" }>[];
   /** Every operator that keeps state, with what it keeps (checkpoints, fingerprints). */
   state: StatefulOperator[];
+  /**
+   * Generated loops (a source's records pushed through its fused stages in one loop) are worth
+   * printing: the driver runs them for a program with one source, and an instrumented build
+   * traces every record through the per-record path instead.
+   */
+  fusedLoops: boolean;
 }
 
 export interface PlanOptions {
@@ -97,7 +103,7 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
     if (n.kind === "join") p.join = planJoin(n.on);
   }
   const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
-  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source) };
+  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument };
 }
 
 function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions): AggPlan {
