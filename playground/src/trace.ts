@@ -205,7 +205,7 @@ export async function runTraced(
       const g = program.create(ctx2) as GraphInstance & Record<string, any>;
       counts = (g.counts as number[] | undefined) ?? [];
       for (const op of ops) {
-        const inst = g[`op${op.id}`];
+        const inst = g.operators?.[op.id] as Record<string, any> | undefined;
         const ot = opTrace.get(op.id)!;
         if (!inst) continue;
         // Interval joins: which pushed row each pair came from. Rows are records (objects), so
@@ -256,15 +256,12 @@ export async function runTraced(
             return adv.call(this, wm);
           };
         }
-        const emitName = `o${op.id}`;
-        const emitFn = g[emitName];
-        if (typeof emitFn === "function") {
-          g[emitName] = function (row: unknown, t: number) {
-            if (ot.emits.length < limits.maxTrace) ot.emits.push({ step, t, json: safeJson(row) });
-            return emitFn.call(this, row, t);
-          };
-        }
       }
+      // Rows the operators emit, through the instrumented build's hook.
+      g.onOperatorRow = (node, row, t) => {
+        const ot = opTrace.get(node);
+        if (ot && ot.emits.length < limits.maxTrace) ot.emits.push({ step, t, json: safeJson(row) });
+      };
       return {
         push: g.push.map((p, i) => {
           const src = trace.sources[i]!;

@@ -93,6 +93,12 @@ export interface RunContext {
 export interface GraphInstance {
   /** One per source (index as in `Program.sources`): a valid record with its event time. */
   readonly push: ReadonlyArray<(record: any, time: number) => void>;
+  /** Instrumented builds: rows emitted per node id. */
+  readonly counts?: number[];
+  /** Instrumented builds: the runtime operator of each stateful node, by node id (for tracing). */
+  readonly operators?: Record<number, object>;
+  /** Instrumented builds: set it to observe every row a stateful operator emits. */
+  onOperatorRow?: ((node: number, row: unknown, t: number) => void) | undefined;
   /** Source `source`'s watermark rose to `watermark` (+Infinity when it has ended). */
   advance(source: number, watermark: number): void;
   /** Every source has ended and every watermark is +Infinity: flush `emit final` outputs. */

@@ -20,7 +20,7 @@ function ts(body: string, opts = {}): string {
 describe("generated code", () => {
   it("fuses a stateless chain into one method with locals, no closures", () => {
     const code = ts("emit bids | where price > 1000 | extend eur = price * 0.908 | where eur < 5000 | select auction, eur");
-    const body = /\/\*\* bids\.flow:3 — where, extend, select fused into one pass\. \*\/\n  private n\d+\(r: Bid, t: number\): void \{\n([\s\S]*?)\n  \}/.exec(code);
+    const body = /\/\*\* bids\.flow:3 — where, extend, select fused into one pass\. \*\/\n  private chainBids_n\d+\(r: Bid, t: number\): void \{\n([\s\S]*?)\n  \}/.exec(code);
     expect(body, code).not.toBeNull();
     expect(body![1]!.split("\n").map((l) => l.trim())).toEqual([
       "// bids.flow:3  where price > 1000",

@@ -16,6 +16,24 @@ import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 
 export const FLOWC_VERSION = "0.1.0";
 
+/** The roles of generated members, as their names spell them (see Emitter.m). */
+const MEMBER_ROLES = {
+  n: "n", // the node's records: one method per node
+  w: "watermark", // a watermark reaching the node
+  d: "delete", // an upsert key deleted upstream
+  o: "out", // rows an operator emits
+  op: "op", // the runtime operator instance
+  agg: "spec", // an unwindowed agg's spec
+  state: "states", // its states per key
+  one: "state", // its one state (no keys)
+  dense: "dense", // states of small int keys
+  order: "order", // keys in order of first appearance
+  seen: "seen", // small int keys seen
+  col: "col", // one typed array per state field
+  final: "final", // an `emit final` table
+  wm: "watermarks", // the input watermarks of a union or join
+} as const;
+
 
 export interface EmitOptions {
   /** Module specifiers the generated code imports (the CLI maps them to files when bundling). */
@@ -146,6 +164,14 @@ class Emitter {
     return name;
   };
 
+  /**
+   * A generated member's name: what its node does (plan), the member's role and the node id —
+   * `filterBids_n3` (records), `windowAggBids_op4` (the operator), `windowAggBids_watermark4`.
+   */
+  private m(id: NodeId, role: keyof typeof MEMBER_ROLES): string {
+    return `${this.plan.nodes.get(id)!.member}_${MEMBER_ROLES[role]}${id}`;
+  }
+
   private where(span: { start: number; end: number }): string {
     return `${this.g.file}:${this.lines.at(span.start).line}`;
   }
@@ -223,29 +249,29 @@ class Emitter {
       const c = this.g.nodes.get(cid)!;
       switch (c.kind) {
         case "chain":
-          body.line(`this.n${c.id}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
+          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
           break;
         case "union":
-          body.line(`this.n${c.id}(${row}, ${t});`);
+          body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
           break;
         case "agg":
           if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
           // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
           // entry; instrumented builds keep `push`, which the playground's tracer wraps.
-          else if (c.window) body.line(`this.op${c.id}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
-          else body.line(`this.n${c.id}(${row}, ${t});`);
+          else if (c.window) body.line(`this.${this.m(c.id, "op")}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
+          else body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
           break;
         case "top":
         case "distinct":
-          body.line(`this.op${c.id}.push(${row}, ${t});`);
+          body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
           break;
         case "join":
-          if (c.left === from.id) body.line(`this.op${c.id}.pushLeft(${row}, ${t});`);
-          if (c.right === from.id) body.line(`this.op${c.id}.pushRight(${row}, ${t});`);
+          if (c.left === from.id) body.line(`this.${this.m(c.id, "op")}.pushLeft(${row}, ${t});`);
+          if (c.right === from.id) body.line(`this.${this.m(c.id, "op")}.pushRight(${row}, ${t});`);
           break;
         case "output":
           if (this.opts.instrument) body.line(`this.counts[${c.id}]++;`);
-          if (c.decl.final) body.line(`this.final${c.id}.upsert(${k}, ${row});`);
+          if (c.decl.final) body.line(`this.${this.m(c.id, "final")}.upsert(${k}, ${row});`);
           else body.line(`this.emit${c.output}(${row});`);
           break;
         case "source":
@@ -258,8 +284,8 @@ class Emitter {
   private deliverDelete(from: Node, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if (c.kind === "chain" && c.upsert) body.line(`this.d${c.id}(k);`);
-      if (c.kind === "output" && c.decl.final) body.line(`this.final${c.id}.remove(k);`);
+      if (c.kind === "chain" && c.upsert) body.line(`this.${this.m(c.id, "d")}(k);`);
+      if (c.kind === "output" && c.decl.final) body.line(`this.${this.m(c.id, "final")}.remove(k);`);
     }
   }
 
@@ -277,11 +303,11 @@ class Emitter {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       if (c.kind === "output" || !this.needsWatermark(c)) continue;
-      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.w${c.id}(${idx}, ${wm});`));
+      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.${this.m(c.id, "w")}(${idx}, ${wm});`));
       else if (c.kind === "join") {
-        if (c.left === from.id) body.line(`this.w${c.id}(0, ${wm});`);
-        if (c.right === from.id) body.line(`this.w${c.id}(1, ${wm});`);
-      } else body.line(`this.w${c.id}(${wm});`);
+        if (c.left === from.id) body.line(`this.${this.m(c.id, "w")}(0, ${wm});`);
+        if (c.right === from.id) body.line(`this.${this.m(c.id, "w")}(1, ${wm});`);
+      } else body.line(`this.${this.m(c.id, "w")}(${wm});`);
     }
   }
 
@@ -312,11 +338,11 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
@@ -328,17 +354,17 @@ class Emitter {
     const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
     const ps: [string, string][] = [["r", inT], ["t", "number"]];
     if (n.upsert) ps.push(["k", "Key"]);
-    this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}n${n.id}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert) {
       const d = new Body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}d${n.id}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
     }
     if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
   /**
@@ -351,7 +377,7 @@ class Emitter {
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
     // In an upsert chain a failing `where` deletes the key from downstream tables.
-    const onReject = needsDelete ? `{ this.d${n.id}(k); return; }` : undefined;
+    const onReject = needsDelete ? `{ this.${this.m(n.id, "d")}(k); return; }` : undefined;
     for (const op of n.ops) {
       b.line(this.comment(op.span));
       this.emitOp(op, env, b, () => {
@@ -422,8 +448,8 @@ class Emitter {
     for (const [id, a] of loop.aggs) {
       const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
       loop.after.line(`if (${a.seen}) {`);
-      if (a.byRef) loop.after.line(`  this.one${id} = ${a.state};`);
-      else loop.after.line(`  if (${a.state} === undefined) this.one${id} = ${a.state} = new Agg${id}State();`);
+      if (a.byRef) loop.after.line(`  this.${this.m(id, "one")} = ${a.state};`);
+      else loop.after.line(`  if (${a.state} === undefined) this.${this.m(id, "one")} = ${a.state} = new Agg${id}State();`);
       for (const line of back) loop.after.line(`  ${line}`);
       loop.after.line(`}`);
     }
@@ -444,7 +470,7 @@ class Emitter {
       // Sets, sketches and lists are updated in place: their state exists before the loop. Else
       // the state is made after the loop (allocating before it measurably slows V8's loop).
       const byRef = this.stateFields(id).some((f) => f.byRef);
-      loop.before.line(byRef ? `const ${state} = this.one${id} ?? new Agg${id}State();` : `let ${state} = this.one${id};`);
+      loop.before.line(byRef ? `const ${state} = this.${this.m(id, "one")} ?? new Agg${id}State();` : `let ${state} = this.${this.m(id, "one")};`);
       loop.before.line(`let ${seen} = false;`);
       a = { state, seen, byRef, fields: new Map() };
       loop.aggs.set(id, a);
@@ -533,12 +559,12 @@ class Emitter {
     if (!wm) {
       cases.push(this.loopCase(i, before, head, first, done));
     } else if (et) {
-      const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.w${src.id}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
+      const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.${this.m(src.id, "w")}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
       const body = loop.skipUsed ? `          rec: {\n${loop.body}\n          }` : loop.body;
       cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
     } else {
       // Arrival time: one time per batch, the watermark raised after it.
-      cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.w${src.id}(t);\n        }\n        ${done}`));
+      cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.${this.m(src.id, "w")}(t);\n        }\n        ${done}`));
     }
   }
 
@@ -609,16 +635,16 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}n${n.id}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
   /** Multi-input nodes: the output watermark is the smallest input watermark. */
   private multiInputWatermark(n: Node, inputs: number, advance: string | undefined) {
     if (!this.needsWatermark(n)) return;
-    this.fields.push(`  ${this.mod("private readonly")}wm${n.id} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
+    this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
     const b = new Body();
-    b.line(`const w = this.wm${n.id};`);
+    b.line(`const w = this.${this.m(n.id, "wm")};`);
     b.line(`w[i] = wm;`);
     const nn = this.nn;
     b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
@@ -626,7 +652,7 @@ class Emitter {
     b.line(`this.wmOut${n.id} = min;`);
     if (advance) b.line(advance.replace("$wm", "min"));
     this.deliverWatermark(n, "min", b);
-    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
   private singleInputWatermark(n: Node, advance: string | undefined) {
@@ -634,14 +660,15 @@ class Emitter {
     const b = new Body();
     if (advance) b.line(advance);
     this.deliverWatermark(n, "wm", b);
-    this.methods.push(`  ${this.mod("private")}w${n.id}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
   }
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
     const b = new Body();
+    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
     this.deliver(n, "row", "t", b);
-    this.methods.push(`  ${this.mod("private")}o${n.id}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
   /**
@@ -747,79 +774,79 @@ class Emitter {
       // Where the state lives: one field without keys; for one int key, an array indexed by
       // the key when it is a small non-negative integer (a Map for the others); else a Map.
       const store = this.aggStore(n);
-      const agg = `${this.mod("private readonly")}agg${id} = new ${spec}(${specArgs});`;
+      const agg = `${this.mod("private readonly")}${this.m(id, "agg")} = new ${spec}(${specArgs});`;
       const b = new Body();
       b.line(this.comment(n.spans[0]!));
       if (store === "one") {
-        this.fields.push(`  ${agg}\n  ${this.mod("private")}one${id}${this.ann(`${st} | undefined`)} = undefined;`);
+        this.fields.push(`  ${agg}\n  ${this.mod("private")}${this.m(id, "one")}${this.ann(`${st} | undefined`)} = undefined;`);
         b.line(`const k = 0;`);
-        b.line(`let s = this.one${id};`);
-        b.line(`if (s === undefined) this.one${id} = s = this.agg${id}.init(r);`);
+        b.line(`let s = this.${this.m(id, "one")};`);
+        b.line(`if (s === undefined) this.${this.m(id, "one")} = s = this.${this.m(id, "agg")}.init(r);`);
       } else if (store === "columns") {
         // The add statements on columns: `this.col1_a0[k]` for state field a0 of key k.
         const cols = fields.map((f) => f.name);
         const addCols = new Body(3);
         const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-        for (const c of aggPlan.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.col${id}_${f}[k]`);
+        for (const c of aggPlan.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${this.m(id, "col")}_${f}[k]`);
         this.fields.push(
-          `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`seen${id}[k]\` once k appeared. Other keys are in state${id}. */\n` +
-          `  ${this.mod("private readonly")}seen${id} = new Uint8Array(${DENSE});\n` +
-          cols.map((f) => `  ${this.mod("private readonly")}col${id}_${f} = new Float64Array(${DENSE});\n`).join("") +
-          `  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}order${id}${this.ann("number[]")} = [];`,
+          `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${this.m(id, "seen")}[k]\` once k appeared. Other keys are in ${this.m(id, "state")}. */\n` +
+          `  ${this.mod("private readonly")}${this.m(id, "seen")} = new Uint8Array(${DENSE});\n` +
+          cols.map((f) => `  ${this.mod("private readonly")}${this.m(id, "col")}_${f} = new Float64Array(${DENSE});\n`).join("") +
+          `  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${this.m(id, "order")}${this.ann("number[]")} = [];`,
         );
-        b.line(`const k = this.agg${id}.key(r)${this.js ? "" : " as number"};`);
+        b.line(`const k = this.${this.m(id, "agg")}.key(r)${this.js ? "" : " as number"};`);
         b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
-        b.line(`  if (this.seen${id}[k] === 0) {`);
-        b.line(`    this.seen${id}[k] = 1;`);
-        b.line(`    this.order${id}.push(k);`);
+        b.line(`  if (this.${this.m(id, "seen")}[k] === 0) {`);
+        b.line(`    this.${this.m(id, "seen")}[k] = 1;`);
+        b.line(`    this.${this.m(id, "order")}.push(k);`);
         b.line(`  }`);
         b.lines.push(...addCols.lines);
         b.line(`  return;`);
         b.line(`}`);
-        b.line(`let s = this.state${id}.get(k);`);
+        b.line(`let s = this.${this.m(id, "state")}.get(k);`);
         b.line(`if (s === undefined) {`);
-        b.line(`  this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
-        b.line(`  this.order${id}.push(k);`);
+        b.line(`  this.${this.m(id, "state")}.set(k, (s = this.${this.m(id, "agg")}.init(r)));`);
+        b.line(`  this.${this.m(id, "order")}.push(k);`);
         b.line(`}`);
       } else if (store === "dense") {
         this.fields.push(
-          `  ${agg}\n  /** States of the keys 0 … ${DENSE - 1}; other keys are in state${id}. */\n  ${this.mod("private readonly")}dense${id}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
-          `  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}order${id}${this.ann(`${st}[]`)} = [];`,
+          `  ${agg}\n  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${this.m(id, "state")}. */\n  ${this.mod("private readonly")}${this.m(id, "dense")}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
+          `  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${this.m(id, "order")}${this.ann(`${st}[]`)} = [];`,
         );
-        b.line(`const k = this.agg${id}.key(r)${this.js ? "" : " as number"};`);
+        b.line(`const k = this.${this.m(id, "agg")}.key(r)${this.js ? "" : " as number"};`);
         b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
-        b.line(`let s = small ? this.dense${id}[k] : this.state${id}.get(k);`);
+        b.line(`let s = small ? this.${this.m(id, "dense")}[k] : this.${this.m(id, "state")}.get(k);`);
         b.line(`if (s === undefined) {`);
-        b.line(`  s = this.agg${id}.init(r);`);
-        b.line(`  if (small) this.dense${id}[k] = s;`);
-        b.line(`  else this.state${id}.set(k, s);`);
-        b.line(`  this.order${id}.push(s);`);
+        b.line(`  s = this.${this.m(id, "agg")}.init(r);`);
+        b.line(`  if (small) this.${this.m(id, "dense")}[k] = s;`);
+        b.line(`  else this.${this.m(id, "state")}.set(k, s);`);
+        b.line(`  this.${this.m(id, "order")}.push(s);`);
         b.line(`}`);
       } else {
-        this.fields.push(`  ${agg}\n  ${this.mod("private readonly")}state${id} = new Map${this.targs(`Key, ${st}`)}();`);
-        b.line(`const k = this.agg${id}.key(r);`);
-        b.line(`let s = this.state${id}.get(k);`);
-        b.line(`if (s === undefined) this.state${id}.set(k, (s = this.agg${id}.init(r)));`);
+        this.fields.push(`  ${agg}\n  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();`);
+        b.line(`const k = this.${this.m(id, "agg")}.key(r);`);
+        b.line(`let s = this.${this.m(id, "state")}.get(k);`);
+        b.line(`if (s === undefined) this.${this.m(id, "state")}.set(k, (s = this.${this.m(id, "agg")}.init(r)));`);
       }
-      b.line(`this.agg${id}.add(s, r, t);`);
+      b.line(`this.${this.m(id, "agg")}.add(s, r, t);`);
       const finalOnly = this.finalOnly(n);
       if (!finalOnly) {
-        b.line(`const row = this.agg${id}.result(s, NaN, NaN);`);
+        b.line(`const row = this.${this.m(id, "agg")}.result(s, NaN, NaN);`);
         if (guarded) b.line("if (row === undefined) return;");
         this.deliver(n, "row", "t", b);
       }
       const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
-      this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}n${id}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+      this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
       this.singleInputWatermark(n, undefined);
       return;
     }
     const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
-    this.pushField(this.declare(`op${id}`, `${op}<${inT}, ${st}, ${outT}>`));
+    this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, ${st}, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.op${id} = new ${op}(${first}, new ${spec}(${specArgs}), (row, t) => this.o${id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new ${spec}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.op${id}.advance(wm);`);
+    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
   }
 
   /**
@@ -925,10 +952,10 @@ class Emitter {
       `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`)}\n` +
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
-    this.pushField(this.declare(`op${n.id}`, `WindowTop<${inT}>`));
-    this.init.push(`    this.op${n.id} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+    this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
+    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
+    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
   }
 
   private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
@@ -940,15 +967,15 @@ class Emitter {
     this.classes.push(`${docComment(`${this.where(n.spans[0]!)} — distinct key.`)}\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
     if (n.window) {
       this.ops.add("WindowDistinct");
-      this.pushField(this.declare(`op${n.id}`, `WindowDistinct<${inT}>`));
-      this.init.push(`    this.op${n.id} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
     } else {
       this.ops.add("TimedDistinct");
-      this.pushField(this.declare(`op${n.id}`, `TimedDistinct<${inT}>`));
-      this.init.push(`    this.op${n.id} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.o${n.id}(row, t));`);
+      this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
+      this.init.push(`    this.${this.m(n.id, "op")} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
     }
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.op${n.id}.advance(wm);`);
+    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
   }
 
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
@@ -992,16 +1019,16 @@ class Emitter {
     );
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
-      this.pushField(this.declare(`op${n.id}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.op${n.id} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.o${n.id}(row, t), ${this.lateCallback(this.g.nodes.get(n.left)!.type)}, ${this.lateCallback(this.g.nodes.get(n.right)!.type)});`);
+      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get(n.left)!.type)}, ${this.lateCallback(this.g.nodes.get(n.right)!.type)});`);
     } else {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
-      this.pushField(this.declare(`op${n.id}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.op${n.id} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), (row, t) => this.o${n.id}(row, t));`);
+      this.pushField(this.declare(`${this.m(n.id, "op")}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
+      this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
     }
     this.outMethod(n, outT);
-    this.multiInputWatermark(n, 2, `this.op${n.id}.advance($wm);`);
+    this.multiInputWatermark(n, 2, `this.${this.m(n.id, "op")}.advance($wm);`);
   }
 
   /** An unwindowed agg read only by `emit final` outputs (see AggPlan.finalOnly). */
@@ -1045,7 +1072,7 @@ class Emitter {
     this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
-      this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}final${n.id} = new FinalTable${this.targs(T)}();`);
+      this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}${this.m(n.id, "final")} = new FinalTable${this.targs(T)}();`);
     }
   }
 
@@ -1065,8 +1092,8 @@ class Emitter {
     }).filter((x) => x);
     const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
     const methods = this.methods;
-    const pushes = this.liveSources.map((s) => `(r, t) => this.n${s.id}(r, t)`);
-    const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.w${s.id}(wm); break;` : "")).filter((x) => x);
+    const pushes = this.liveSources.map((s) => `(r, t) => this.${this.m(s.id, "n")}(r, t)`);
+    const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.${this.m(s.id, "w")}(wm); break;` : "")).filter((x) => x);
     const opsImports = [...this.ops].filter((x) => x && !["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
     const typeImports = [...this.ops].filter((x) => ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
     const stdImports = [...this.stdlib].sort();
@@ -1094,30 +1121,37 @@ class Emitter {
     out.push(docComment(`The dataflow graph of ${this.g.file}: one method per node, called directly.`));
     out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
     out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
-    if (this.opts.instrument) out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
+    // Instrumented builds (the playground's tracer) expose their operators and the rows they emit.
+    const operatorIds = this.order.filter((n) => (n.kind === "agg" && n.window) || n.kind === "top" || n.kind === "distinct" || n.kind === "join").map((n) => n.id);
+    if (this.opts.instrument) {
+      out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
+      out.push(`  /** The runtime operator of each stateful node, by node id (instrumented build). */\n  ${this.mod("readonly")}operators${this.ann("Record<number, object>")};`);
+      out.push(`  /** Called with every row a stateful operator emits (instrumented build). */\n  onOperatorRow${this.ann("((node: number, row: unknown, t: number) => void) | undefined")} = undefined;`);
+    }
     out.push(...tableFields);
     out.push(...this.fields);
     out.push(this.js ? `\n  constructor(ctx) {\n    this.ctx = ctx;` : `\n  constructor(private readonly ctx: RunContext) {`);
     out.push(...tableInit);
     out.push(...this.init);
+    if (this.opts.instrument) out.push(`    this.operators = { ${operatorIds.map((id) => `${id}: this.${this.m(id, "op")}`).join(", ")} };`);
     out.push(`  }\n`);
     out.push(advance.length
       ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
       : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
     const finish = finals.map((f) => {
       const a = this.g.nodes.get(f.input)!;
-      if (!this.finalOnly(a)) return `    for (const row of this.final${f.id}.rows()) this.emit${f.output}(row);`;
+      if (!this.finalOnly(a)) return `    for (const row of this.${this.m(f.id, "final")}.rows()) this.emit${f.output}(row);`;
       const store = this.aggStore(a);
-      const row = `this.agg${f.input}.result(s, NaN, NaN)`;
+      const row = `this.${this.m(f.input, "agg")}.result(s, NaN, NaN)`;
       // A guarded result (see emitAgg) is undefined when a built-in failed on that row.
       const emitRow = (rowJs: string) => (this.guardedAggs.has(f.input) ? `{ const row = ${rowJs}; if (row !== undefined) this.emit${f.output}(row); }` : `this.emit${f.output}(${rowJs});`);
-      if (store === "one") return `    const s${f.input} = this.one${f.input};\n    if (s${f.input} !== undefined) ${emitRow(`this.agg${f.input}.result(s${f.input}, NaN, NaN)`)}`;
+      if (store === "one") return `    const s${f.input} = this.${this.m(f.input, "one")};\n    if (s${f.input} !== undefined) ${emitRow(`this.${this.m(f.input, "agg")}.result(s${f.input}, NaN, NaN)`)}`;
       if (store === "columns") {
         const id = f.input;
-        const fill = this.stateFields(id).map((c) => `        s.${c.name} = this.col${id}_${c.name}[k];`).join("\n");
-        return `    for (const k of this.order${id}) {\n      let s = this.state${id}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
+        const fill = this.stateFields(id).map((c) => `        s.${c.name} = this.${this.m(id, "col")}_${c.name}[k];`).join("\n");
+        return `    for (const k of this.${this.m(id, "order")}) {\n      let s = this.${this.m(id, "state")}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
       }
-      return `    for (const s of this.${store === "dense" ? `order${f.input}` : `state${f.input}.values()`}) ${emitRow(row)}`;
+      return `    for (const s of this.${store === "dense" ? `${this.m(f.input, "order")}` : `${this.m(f.input, "state")}.values()`}) ${emitRow(row)}`;
     });
     out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
     for (const loop of [range, batch, pull]) if (loop) out.push(loop + "\n");

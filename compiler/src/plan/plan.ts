@@ -6,77 +6,13 @@ import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
 import type { TExpr, WindowInfo } from "../check/typed";
 import type { Type } from "../check/types";
-import { planAggCall, type AggCallPlan } from "./aggregates";
+import { planAggCall } from "./aggregates";
 import { memberNames } from "./names";
-import { stateSchema, type StatefulOperator } from "./schema";
+import { stateSchema } from "./schema";
+import type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions } from "./types";
 
 export type { AggCallPlan, StateField, StateInit } from "./aggregates";
-export type { StatefulOperator } from "./schema";
-
-/**
- * Where an unwindowed agg keeps its states: one state (no keys); typed arrays per state field
- * indexed by a small int key (`columns`); an array of states indexed by it (`dense`); a Map.
- */
-export type AggStore = "one" | "columns" | "dense" | "map";
-
-export interface AggPlan {
-  calls: AggCallPlan[];
-  /** Every call's state can be merged (hop panes, session merges). */
-  mergeable: boolean;
-  store: AggStore;
-  /**
-   * Read only by `emit final` outputs: the latest row of each key, in order of the key's first
-   * appearance, is its state's result at the end — no row per update.
-   */
-  finalOnly: boolean;
-  /** A keyless final-only agg: generated loops keep its state in locals. */
-  inlineInLoops: boolean;
-}
-
-export interface JoinPlan {
-  /** Equi-join keys: conjuncts `a == b` with `a` over the left side only and `b` over the right. */
-  leftKeys: TExpr[];
-  rightKeys: TExpr[];
-  /** The other conjuncts, checked on each pair with equal keys. */
-  residual: TExpr[];
-}
-
-export interface NodePlan {
-  node: Node;
-  /** What the node does, for its generated members: `filterBids`, `windowAggCounts`, … */
-  member: string;
-  consumers: NodeId[];
-  /** A watermark reaching this node matters (a stateful operator at or below it). */
-  needsWatermark: boolean;
-  /** Part of an upsert stream whose deletions (updates failing a `where`) reach a table. */
-  carriesDeletes: boolean;
-  agg?: AggPlan;
-  join?: JoinPlan;
-}
-
-export interface Plan {
-  graph: Graph;
-  /** In an order where every node comes after its inputs. */
-  order: Node[];
-  nodes: Map<NodeId, NodePlan>;
-  /** Source nodes in the order of the program's sources (the runtime's source index). */
-  sources: Extract<Node, { kind: "source" }>[];
-  /** Every operator that keeps state, with what it keeps (checkpoints, fingerprints). */
-  state: StatefulOperator[];
-  /**
-   * Generated loops (a source's records pushed through its fused stages in one loop) are worth
-   * printing: the driver runs them for a program with one source, and an instrumented build
-   * traces every record through the per-record path instead.
-   */
-  fusedLoops: boolean;
-}
-
-export interface PlanOptions {
-  /** An instrumented build (the playground's tracer): every update is a row, nothing elided. */
-  instrument?: boolean;
-  /** The program's text, for the lines of stateful operators. */
-  source?: string;
-}
+export type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions, StatefulOperator } from "./types";
 
 /** Small non-negative int keys of a final-only agg index an array of this size. */
 export const DENSE_KEYS = 4096;

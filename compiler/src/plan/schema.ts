@@ -4,18 +4,7 @@
 // not part of it, so they may change freely.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { typeToString } from "../check/types";
-import type { NodePlan } from "./plan";
-
-export interface StatefulOperator {
-  /** Graph node id (stable for one program text; not compared across programs). */
-  node: NodeId;
-  /** The stage's kind: `windowAgg`, `sessionAgg`, `agg`, `top`, `distinct`, `intervalJoin`, `windowJoin`, `emitFinal`. */
-  kind: string;
-  /** Where it is written: line of the program (the file name is the program's). */
-  line: number;
-  /** Everything that must match for a checkpoint to be continued: window, keys, state, types. */
-  shape: string;
-}
+import type { NodePlan, StatefulOperator } from "./types";
 
 /** Line (1-based) of a source offset. */
 function lineOf(text: string | undefined, offset: number): number {
