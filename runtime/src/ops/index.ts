@@ -8,21 +8,22 @@
 // Joins take the smaller of their two input watermarks: call `advance(min)` or let
 // `advanceLeft(wmL)` / `advanceRight(wmR)` track it (`watermark` getter gives the result).
 //
-//   new WindowAgg(window, spec: AggSpec & CarriedWindowOf?, emit, late)
+//   new WindowAgg(window, spec: AggSpec, emit, late)
 //   new SessionAgg(gapMs, spec: AggSpec, emit, late)
 //   new KeyedAgg(spec: AggSpec, emit)                       // unwindowed: emits every update
-//   new WindowTop(window, n, withTies, spec: TopSpec & CarriedWindowOf?, emit, late)
-//   new WindowDistinct(window, spec: { key } & CarriedWindowOf?, emit, late)
+//   new WindowTop(window, n, withTies, spec: TopSpec, emit, late)
+//   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
 //   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
-//   new WindowJoin(window & CarriedJoinWindows?, spec: WindowJoinSpec, emit, lateLeft, lateRight)
+//   new WindowJoin(window, spec: WindowJoinSpec, emit, lateLeft, lateRight)
 //   new FinalTable()                                        // emit final: upsert / remove / rows()
 //
-// `window` is { kind: "tumbling", size } | { kind: "hop", size, slide } | { kind: "carried" };
-// carried windows are read with windowOf(row) → [start, end] or windowStart(row) / windowEnd(row),
-// found on the window object or else on the spec.
+// `window` is { kind: "tumbling", size } | { kind: "hop", size, slide }, epoch-aligned; a derived
+// row's own window (time = window end − 1 ms) is { kind: "tumbling", size: 1 } (`CARRIED`).
+// windows.ts assigns windows, decides lateness and the firing order for all four windowed ops.
 
-export type { Emit, Key, WindowSpec, WindowArg, CarriedWindowOf, AggSpec } from "./types";
+export type { Emit, Key, AggSpec } from "./types";
+export { CARRIED, WindowAssigner, type WindowSpec } from "./windows";
 export { WindowAgg } from "./window-agg";
 export { SessionAgg } from "./session-agg";
 export { KeyedAgg } from "./keyed-agg";
@@ -30,5 +31,5 @@ export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";
 export { IntervalJoin, type JoinSpec } from "./interval-join";
-export { WindowJoin, type WindowJoinSpec, type CarriedJoinWindows } from "./window-join";
+export { WindowJoin, type WindowJoinSpec } from "./window-join";
 export { FinalTable } from "./final-table";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IntervalJoin, type JoinSpec } from "./interval-join";
 import { WindowJoin } from "./window-join";
+import { CARRIED } from "./windows";
 import type { Key } from "./types";
 import { driveMerged, expectedLines, readJsonl, rng, withTimes } from "./testdata/harness";
 
@@ -321,18 +322,19 @@ describe("WindowJoin", () => {
     expect(out.slice(5)).toEqual(["10:l1-r1", "10:l4-r1"]);
   });
 
-  it("carried windows: each side reads its window from the row", () => {
+  it("carried windows: both sides' derived rows meet in their window (tumbling 1 ms, time = end − 1)", () => {
     const out: string[] = [];
+    const size = 10; // the upstream windows' size: the generated combine reads start as end − size
     const j = new WindowJoin<Row, Row, string>(
-      { kind: "carried", leftWindowOf: (l) => [l.ws, l.we], rightWindowStart: (r) => r.s, rightWindowEnd: (r) => r.e },
-      { leftKey: (l) => l.k, rightKey: (r) => r.k, match: () => true, combine: (l, r, s, e) => `[${s},${e}) ${l.n}-${r.n}` },
+      CARRIED,
+      { leftKey: (l) => l.k, rightKey: (r) => r.k, match: () => true, combine: (l, r, _s, e) => `[${e - size},${e}) ${l.n}-${r.n}` },
       (x) => out.push(x),
       () => {},
       () => {},
     );
-    j.pushLeft({ ws: 0, we: 10, k: "a", n: 1 }, 9);
-    j.pushRight({ s: 0, e: 10, k: "a", n: 2 }, 9);
-    j.pushRight({ s: 5, e: 10, k: "a", n: 3 }, 9); // other window (same end)
+    j.pushLeft({ k: "a", n: 1 }, 9);
+    j.pushRight({ k: "a", n: 2 }, 9);
+    j.pushRight({ k: "a", n: 3 }, 19); // the next window
     j.advance(Infinity);
     expect(out).toEqual(["[0,10) 1-2"]);
   });

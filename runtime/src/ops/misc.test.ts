@@ -4,6 +4,7 @@ import { FinalTable } from "./final-table";
 import { TimedDistinct } from "./timed-distinct";
 import { WindowDistinct } from "./window-distinct";
 import { WindowTop } from "./window-top";
+import { CARRIED } from "./windows";
 import { aggSpec, driveOne, expectedLines, line, readJsonl, rng, withTimes } from "./testdata/harness";
 
 type Row = Record<string, any>;
@@ -178,13 +179,15 @@ describe("WindowDistinct", () => {
     expect(out).toEqual(["a1", "a3"]);
   });
 
-  it("carried windows from derived rows", () => {
+  it("carried windows from derived rows (tumbling 1 ms over time = window_end − 1)", () => {
     const out: string[] = [];
-    const op = new WindowDistinct<Row>({ kind: "carried", windowOf: (r) => [r.s, r.e] }, { key: (r) => r.v }, (r) => out.push(`${r.s}:${r.v}`), () => {});
-    op.push({ s: 0, e: 10, v: 1 }, 9);
-    op.push({ s: 5, e: 10, v: 1 }, 9);
-    op.push({ s: 0, e: 10, v: 1 }, 9);
-    expect(out).toEqual(["0:1", "5:1"]);
+    const op = new WindowDistinct<Row>(CARRIED, { key: (r) => r.v }, (r) => out.push(`${r.e}:${r.v}`), () => {});
+    op.push({ e: 10, v: 1 }, 9);
+    op.push({ e: 10, v: 1 }, 9);
+    op.push({ e: 20, v: 1 }, 19);
+    op.advance(10);
+    op.push({ e: 10, v: 2 }, 9); // late: its window fired
+    expect(out).toEqual(["10:1", "20:1"]);
   });
 });
 

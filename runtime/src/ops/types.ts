@@ -7,29 +7,6 @@ export type Emit<Row> = (row: Row, time: number) => void;
 /** A grouping / join / distinct key. Composite keys are pre-joined into a string by generated code. */
 export type Key = string | number | boolean | null;
 
-/**
- * How a windowed operator assigns windows. Tumbling and hopping windows are aligned to the epoch
- * (floor, so negative times work too); `carried` windows are read from the row (derived rows keep
- * the window that produced them) through the operator's window reader (see `CarriedWindowOf`).
- */
-export type WindowSpec =
-  | { kind: "tumbling"; size: number }
-  | { kind: "hop"; size: number; slide: number }
-  | { kind: "carried" };
-
-/**
- * Reads a derived row's window [start, end). Either `windowOf` (returns a pair) or the
- * allocation-free `windowStart` + `windowEnd`; when both are present the latter is used.
- */
-export interface CarriedWindowOf<In> {
-  windowOf?(row: In): readonly [number, number];
-  windowStart?(row: In): number;
-  windowEnd?(row: In): number;
-}
-
-/** A window argument: the window kind plus, for `carried`, how to read a row's window. */
-export type WindowArg<In> = WindowSpec & CarriedWindowOf<In>;
-
 /** Aggregation of rows of type In into state S, with result Out. */
 export interface AggSpec<In, S, Out> {
   key(row: In): Key;
@@ -52,49 +29,4 @@ export interface AggSpec<In, S, Out> {
   orderInsensitive?: boolean;
   /** Optional: true when `key` is the same for every row (an agg without `group by`). */
   keyless?: boolean;
-}
-
-/** `t mod m` in [0, m), exact for integers, correct for negative t. */
-export function floorMod(t: number, m: number): number {
-  const r = t % m;
-  return r < 0 ? r + m : r;
-}
-
-/** Resolved window kinds (numbers keep the hot switch cheap). */
-export const TUMBLING = 0;
-export const HOP = 1;
-export const CARRIED = 2;
-
-export function windowKind(w: WindowSpec): number {
-  switch (w.kind) {
-    case "tumbling":
-      if (!(w.size > 0)) throw new RangeError(`tumbling window size must be > 0, got ${w.size}`);
-      return TUMBLING;
-    case "hop":
-      if (!(w.size > 0) || !(w.slide > 0)) {
-        throw new RangeError(`hop window size and slide must be > 0, got ${w.size}, ${w.slide}`);
-      }
-      return HOP;
-    case "carried":
-      return CARRIED;
-    default:
-      throw new TypeError(`unknown window kind ${(w as { kind: string }).kind}`);
-  }
-}
-
-/**
- * Picks the object that reads carried windows: `primary` when it has a reader, else `fallback`.
- * Returns [reader, usesStartEnd]; throws when a carried window has no reader.
- */
-export function carriedReader<In>(
-  primary: CarriedWindowOf<In> | undefined,
-  fallback: CarriedWindowOf<In> | undefined,
-  what: string,
-): [CarriedWindowOf<In>, boolean] {
-  for (const o of [primary, fallback]) {
-    if (o === undefined) continue;
-    if (typeof o.windowStart === "function" && typeof o.windowEnd === "function") return [o, true];
-    if (typeof o.windowOf === "function") return [o, false];
-  }
-  throw new TypeError(`${what}: a carried window needs windowOf(row) or windowStart(row)/windowEnd(row)`);
 }

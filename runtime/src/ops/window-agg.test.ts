@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { WindowAgg } from "./window-agg";
 import { WindowTop } from "./window-top";
-import type { AggSpec, WindowSpec } from "./types";
+import type { AggSpec } from "./types";
+import { CARRIED } from "./windows";
 import { aggSpec, driveOne, expectedLines, line, readJsonl, rng, withTimes } from "./testdata/harness";
 
 type Row = Record<string, any>;
@@ -195,7 +196,7 @@ describe("WindowAgg hop", () => {
     for (const merge of [true, false]) {
       const c = collect();
       const top = new WindowTop<Row>(
-        { kind: "carried", windowStart: (r) => r.window_start, windowEnd: (r) => r.window_end },
+        CARRIED, // the rows' own windows: tumbling(1 ms) over time = window_end − 1
         1,
         false,
         { key: () => null, compare: (a, b) => b.num - a.num },
@@ -268,27 +269,22 @@ describe("WindowAgg hop", () => {
 });
 
 describe("WindowAgg carried", () => {
-  it("aggregates derived rows per carried window (windowOf)", () => {
+  it("aggregates derived rows per carried window: tumbling(1 ms) over time = window_end − 1", () => {
+    // The compiler's one encoding (emit.ts windowArg): the op sees [end − 1, end); the generated
+    // result reads the original window back as [end − size, end).
     const c = collect();
-    const window: WindowSpec = { kind: "carried" };
-    const spec = {
-      ...aggSpec<Row>({}, { total: { fn: "sum", of: (r: Row) => r.n } }),
-      windowOf: (r: Row) => [r.ws, r.we] as const,
-    };
-    const op = new WindowAgg(window, spec, c.emit, c.onLate);
-    op.push({ ws: 0, we: 10, n: 1 }, 9);
-    op.push({ ws: 5, we: 10, n: 2 }, 9); // same end, other start: another window
-    op.push({ ws: 0, we: 10, n: 3 }, 9);
-    op.push({ ws: 10, we: 20, n: 4 }, 19);
+    const spec = aggSpec<Row>({}, { total: { fn: "sum", of: (r: Row) => r.n } });
+    const op = new WindowAgg(CARRIED, spec, c.emit, c.onLate);
+    op.push({ we: 10, n: 1 }, 9);
+    op.push({ we: 10, n: 3 }, 9);
+    op.push({ we: 20, n: 4 }, 19);
     op.advance(10);
-    expect(c.rows).toEqual([
-      { window_start: 0, window_end: 10, total: 4 },
-      { window_start: 5, window_end: 10, total: 2 },
-    ]);
-    op.push({ ws: 0, we: 10, n: 9 }, 9);
+    expect(c.rows).toEqual([{ window_start: 9, window_end: 10, total: 4 }]);
+    expect(c.times).toEqual([9]);
+    op.push({ we: 10, n: 9 }, 9);
     expect(c.late.length).toBe(1);
     op.advance(Infinity);
-    expect(c.rows[2]).toEqual({ window_start: 10, window_end: 20, total: 4 });
+    expect(c.rows[1]).toEqual({ window_start: 19, window_end: 20, total: 4 });
   });
 
   it("tumbling: the win_tumbling peer cases", () => {

@@ -1,19 +1,8 @@
-// Windowed `agg` over tumbling, hopping or carried windows (LANGUAGE.md §6).
+// Windowed `agg` over tumbling or hopping windows (LANGUAGE.md §6); a derived row's own
+// (carried) window is tumbling(1 ms), see windows.ts.
 
-import {
-  CARRIED,
-  HOP,
-  TUMBLING,
-  carriedReader,
-  floorMod,
-  windowKind,
-  type AggSpec,
-  type CarriedWindowOf,
-  type Emit,
-  type Key,
-  type WindowArg,
-} from "./types";
-import { WindowIndex, type Win } from "./window-index";
+import type { AggSpec, Emit, Key } from "./types";
+import { WindowAssigner, WindowIndex, floorMod, type Win, type WindowSpec } from "./windows";
 
 /** Per (pane, key) state of hop panes. */
 class PaneEntry<In, S> {
@@ -26,7 +15,9 @@ class PaneEntry<In, S> {
   ) {}
 }
 
-const PANES = 3;
+const TUMBLING = 0;
+const HOP = 1;
+const PANES = 2;
 
 function gcd(a: number, b: number): number {
   while (b !== 0) {
@@ -51,17 +42,13 @@ function gcd(a: number, b: number): number {
  * collect) sees rows in pane (time) order rather than arrival order — pass `merge` only for
  * aggregates where that is acceptable (identical for in-order input). Without `merge`, each row is
  * added to each of its windows.
- *
- * Carried windows come from the row: `window.windowOf` / `windowStart`+`windowEnd`, or the same
- * methods on `spec`.
  */
 export class WindowAgg<In, S, Out> {
   private readonly kind: number;
+  private readonly win: WindowAssigner;
   private readonly size: number;
   private readonly slide: number;
   private readonly pane: number;
-  private readonly reader: CarriedWindowOf<In> | null = null;
-  private readonly startEnd: boolean = false;
   private wm = -Infinity;
   private seq = 0;
   private readonly index: WindowIndex<Map<Key, any>>;
@@ -77,23 +64,22 @@ export class WindowAgg<In, S, Out> {
   private readonly scratchSeqs: number[] = [];
 
   constructor(
-    window: WindowArg<In>,
-    private readonly spec: AggSpec<In, S, Out> & CarriedWindowOf<In>,
+    window: WindowSpec,
+    private readonly spec: AggSpec<In, S, Out>,
     private readonly emit: Emit<Out>,
     private readonly late: (row: In) => void,
   ) {
-    this.kind = windowKind(window);
-    this.size = window.kind === "carried" ? 0 : window.size;
-    this.slide = window.kind === "hop" ? window.slide : this.size;
+    const win = (this.win = new WindowAssigner(window));
+    this.kind = win.hop ? HOP : TUMBLING;
+    this.size = win.size;
+    this.slide = win.slide;
     this.pane = 0;
-    if (this.kind === HOP) {
+    if (win.hop) {
       const p = gcd(this.size, this.slide);
       if (typeof spec.merge === "function" && Number.isInteger(this.size) && Number.isInteger(this.slide) && p < this.size) {
         this.kind = PANES;
         this.pane = p;
       }
-    } else if (this.kind === CARRIED) {
-      [this.reader, this.startEnd] = carriedReader(window, spec, "WindowAgg");
     }
     this.index = new WindowIndex<Map<Key, any>>(() => new Map());
     this.keyless = spec.keyless === true;
@@ -109,7 +95,7 @@ export class WindowAgg<In, S, Out> {
    * the generated loop (the emitter calls it directly when the window is tumbling).
    */
   pushTumbling(row: In, time: number): void {
-    const start = time - floorMod(time, this.size);
+    const start = this.win.start(time);
     const w = this.last;
     const s = this.lastState;
     if (s !== undefined && w!.start === start) this.spec.add(s, row, time);
@@ -121,7 +107,7 @@ export class WindowAgg<In, S, Out> {
     let w = this.last;
     // `last` is open (firing a window forgets it), so a row for it is never late.
     if (w === undefined || w.start !== start) {
-      if (start + size <= this.wm) {
+      if (this.win.isLate(time, this.wm)) {
         this.late(row);
         return;
       }
@@ -151,17 +137,16 @@ export class WindowAgg<In, S, Out> {
         this.pushTumbling(row, time);
         return;
       case HOP: {
-        const size = this.size;
+        const win = this.win;
         const wm = this.wm;
-        let start = time - floorMod(time, this.slide);
         // late, or in a gap between windows (slide > size): in no open window
-        if (start + size <= wm || start + size <= time) {
+        if (win.isLate(time, wm)) {
           this.late(row);
           return;
         }
         const k = spec.key(row);
-        for (; start + size > time && start + size > wm; start -= this.slide) {
-          const m = this.index.get(start, start + size).data;
+        for (let start = win.start(time); win.holds(start, time, wm); start -= win.slide) {
+          const m = this.index.get(start, start + win.size).data;
           let s = m.get(k);
           if (s === undefined) {
             s = spec.init(row);
@@ -172,8 +157,7 @@ export class WindowAgg<In, S, Out> {
         return;
       }
       case PANES: {
-        const lastStart = time - floorMod(time, this.slide);
-        if (lastStart + this.size <= this.wm || lastStart + this.size <= time) {
+        if (this.win.isLate(time, this.wm)) {
           this.late(row);
           return;
         }
@@ -191,37 +175,6 @@ export class WindowAgg<In, S, Out> {
         }
         this.seq++;
         spec.add(e.state, row, time);
-        return;
-      }
-      default: {
-        let start: number;
-        let end: number;
-        const r = this.reader!;
-        if (this.startEnd) {
-          start = r.windowStart!(row);
-          end = r.windowEnd!(row);
-        } else {
-          const se = r.windowOf!(row);
-          start = se[0];
-          end = se[1];
-        }
-        if (end <= this.wm) {
-          this.late(row);
-          return;
-        }
-        let w = this.last;
-        if (w === undefined || w.start !== start || w.end !== end) {
-          w = this.index.get(start, end);
-          this.last = w;
-        }
-        const k = spec.key(row);
-        const m = w.data;
-        let s = m.get(k);
-        if (s === undefined) {
-          s = spec.init(row);
-          m.set(k, s);
-        }
-        spec.add(s as S, row, time);
       }
     }
   }

@@ -1,18 +1,7 @@
 // Windowed `distinct [EXPR, ...]` (LANGUAGE.md §5).
 
-import {
-  CARRIED,
-  HOP,
-  TUMBLING,
-  carriedReader,
-  floorMod,
-  windowKind,
-  type CarriedWindowOf,
-  type Emit,
-  type Key,
-  type WindowArg,
-} from "./types";
-import { WindowIndex, type Win } from "./window-index";
+import type { Emit, Key } from "./types";
+import { WindowAssigner, WindowIndex, type Win, type WindowSpec } from "./windows";
 
 /**
  * Emits, as it arrives and with its own time, the first row of each key (group key + distinct
@@ -23,25 +12,18 @@ import { WindowIndex, type Win } from "./window-index";
  * key in at least one of its open windows (and recorded in all of them).
  */
 export class WindowDistinct<In> {
-  private readonly kind: number;
-  private readonly size: number;
-  private readonly slide: number;
-  private readonly reader: CarriedWindowOf<In> | null = null;
-  private readonly startEnd: boolean = false;
+  private readonly win: WindowAssigner;
   private readonly index = new WindowIndex<Set<Key>>(() => new Set());
   private last: Win<Set<Key>> | undefined = undefined;
   private wm = -Infinity;
 
   constructor(
-    window: WindowArg<In>,
-    private readonly spec: { key(row: In): Key } & CarriedWindowOf<In>,
+    window: WindowSpec,
+    private readonly spec: { key(row: In): Key },
     private readonly emit: Emit<In>,
     private readonly late: (row: In) => void,
   ) {
-    this.kind = windowKind(window);
-    this.size = window.kind === "carried" ? 0 : window.size;
-    this.slide = window.kind === "hop" ? window.slide : this.size;
-    if (this.kind === CARRIED) [this.reader, this.startEnd] = carriedReader(window, spec, "WindowDistinct");
+    this.win = new WindowAssigner(window);
   }
 
   /** Number of open windows. */
@@ -50,48 +32,27 @@ export class WindowDistinct<In> {
   }
 
   push(row: In, time: number): void {
-    const kind = this.kind;
-    if (kind === HOP) {
-      const size = this.size;
-      const wm = this.wm;
-      let start = time - floorMod(time, this.slide);
-      if (start + size <= wm || start + size <= time) {
-        this.late(row);
-        return;
-      }
+    const win = this.win;
+    const wm = this.wm;
+    if (win.isLate(time, wm)) {
+      this.late(row);
+      return;
+    }
+    let start = win.start(time);
+    if (win.hop) {
       const k = this.spec.key(row);
       let fresh = false;
-      for (; start + size > time && start + size > wm; start -= this.slide) {
-        const set = this.index.get(start, start + size).data;
+      for (; win.holds(start, time, wm); start -= win.slide) {
+        const set = this.index.get(start, start + win.size).data;
         const before = set.size;
         if (set.add(k).size !== before) fresh = true;
       }
       if (fresh) this.emit(row, time);
       return;
     }
-    let start: number;
-    let end: number;
-    if (kind === TUMBLING) {
-      start = time - floorMod(time, this.size);
-      end = start + this.size;
-    } else {
-      const r = this.reader!;
-      if (this.startEnd) {
-        start = r.windowStart!(row);
-        end = r.windowEnd!(row);
-      } else {
-        const se = r.windowOf!(row);
-        start = se[0];
-        end = se[1];
-      }
-    }
-    if (end <= this.wm) {
-      this.late(row);
-      return;
-    }
     let w = this.last;
-    if (w === undefined || w.start !== start || w.end !== end) {
-      w = this.index.get(start, end);
+    if (w === undefined || w.start !== start) {
+      w = this.index.get(start, start + win.size);
       this.last = w;
     }
     const set = w.data;

@@ -1,18 +1,7 @@
 // Windowed `top N by EXPR [asc|desc] [with ties]` (LANGUAGE.md §5).
 
-import {
-  CARRIED,
-  HOP,
-  TUMBLING,
-  carriedReader,
-  floorMod,
-  windowKind,
-  type CarriedWindowOf,
-  type Emit,
-  type Key,
-  type WindowArg,
-} from "./types";
-import { WindowIndex, type Win } from "./window-index";
+import type { Emit, Key } from "./types";
+import { WindowAssigner, WindowIndex, type Win, type WindowSpec } from "./windows";
 
 export interface TopSpec<In> {
   key(row: In): Key;
@@ -28,27 +17,20 @@ export interface TopSpec<In> {
  * the tie group of the Nth).
  */
 export class WindowTop<In> {
-  private readonly kind: number;
-  private readonly size: number;
-  private readonly slide: number;
-  private readonly reader: CarriedWindowOf<In> | null = null;
-  private readonly startEnd: boolean = false;
+  private readonly win: WindowAssigner;
   private readonly index = new WindowIndex<Map<Key, In[]>>(() => new Map());
   private last: Win<Map<Key, In[]>> | undefined = undefined;
   private wm = -Infinity;
 
   constructor(
-    window: WindowArg<In>,
+    window: WindowSpec,
     private readonly n: number,
     private readonly withTies: boolean,
-    private readonly spec: TopSpec<In> & CarriedWindowOf<In>,
+    private readonly spec: TopSpec<In>,
     private readonly emit: Emit<In>,
     private readonly late: (row: In) => void,
   ) {
-    this.kind = windowKind(window);
-    this.size = window.kind === "carried" ? 0 : window.size;
-    this.slide = window.kind === "hop" ? window.slide : this.size;
-    if (this.kind === CARRIED) [this.reader, this.startEnd] = carriedReader(window, spec, "WindowTop");
+    this.win = new WindowAssigner(window);
   }
 
   /** Number of open windows. */
@@ -57,46 +39,22 @@ export class WindowTop<In> {
   }
 
   push(row: In, time: number): void {
-    const kind = this.kind;
-    if (kind === HOP) {
-      const size = this.size;
-      const wm = this.wm;
-      let start = time - floorMod(time, this.slide);
-      if (start + size <= wm || start + size <= time) {
-        this.late(row);
-        return;
-      }
-      if (this.n <= 0) return;
-      const k = this.spec.key(row);
-      for (; start + size > time && start + size > wm; start -= this.slide) {
-        this.insert(this.index.get(start, start + size).data, k, row);
-      }
-      return;
-    }
-    let start: number;
-    let end: number;
-    if (kind === TUMBLING) {
-      start = time - floorMod(time, this.size);
-      end = start + this.size;
-    } else {
-      const r = this.reader!;
-      if (this.startEnd) {
-        start = r.windowStart!(row);
-        end = r.windowEnd!(row);
-      } else {
-        const se = r.windowOf!(row);
-        start = se[0];
-        end = se[1];
-      }
-    }
-    if (end <= this.wm) {
+    const win = this.win;
+    const wm = this.wm;
+    if (win.isLate(time, wm)) {
       this.late(row);
       return;
     }
     if (this.n <= 0) return;
+    let start = win.start(time);
+    if (win.hop) {
+      const k = this.spec.key(row);
+      for (; win.holds(start, time, wm); start -= win.slide) this.insert(this.index.get(start, start + win.size).data, k, row);
+      return;
+    }
     let w = this.last;
-    if (w === undefined || w.start !== start || w.end !== end) {
-      w = this.index.get(start, end);
+    if (w === undefined || w.start !== start) {
+      w = this.index.get(start, start + win.size);
       this.last = w;
     }
     this.insert(w.data, this.spec.key(row), row);
