@@ -702,152 +702,189 @@ class Emitter {
   private emitAgg(n: Extract<Node, { kind: "agg" }>) {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
+    this.aggStateClass(n);
+    const guarded = this.aggSpecClass(n, inT, outT);
     const id = n.id;
+    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
     const w = n.window;
-    const carriedSession = w?.carried && w.kind === "session";
-    const st = `Agg${id}State`;
-    // ---- state class: exactly the fields the agg list needs
-    const stateFields: string[] = [];
+    if (!w) return this.unwindowedAgg(n, inT, `new Agg${id}(${specArgs})`, guarded);
+    const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
+    this.ops.add(op);
+    this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
+    const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
+    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get(n.input)!.type)});`);
+    this.outMethod(n, outT);
+    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+  }
+
+  /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
+  private aggStateClass(n: Extract<Node, { kind: "agg" }>) {
+    const w = n.window;
     const ctorParams: string[] = [];
     n.keys.forEach((k, i) => ctorParams.push(this.js ? `k${i}` : `readonly k${i}: ${this.names.ts(k.type)}`));
-    if (carriedSession) ctorParams.push(this.js ? "ws" : "readonly ws: number");
-    const add = new Body(2);
-    const merge = new Body(2);
-    const aggPlan = this.plan.nodes.get(id)!.agg!;
-    const mergeable = aggPlan.mergeable;
-    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
-    const fields = this.stateFields(id);
-    stateFields.push(...fields.map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`));
-    const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
+    if (w?.carried && w.kind === "session") ctorParams.push(this.js ? "ws" : "readonly ws: number");
+    const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`);
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
     const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
-    this.classes.push(`${docComment(stateDoc)}\nclass ${st} {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
-    // ---- spec class
+    this.classes.push(`${docComment(stateDoc)}\nclass Agg${n.id}State {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
+  }
+
+  /**
+   * `AggN`: the agg's spec (key, init, add, result, merge) for the runtime's operators. Returns
+   * whether its result is guarded: a failing built-in in an item drops that row (reported),
+   * never the firing of a window.
+   */
+  private aggSpecClass(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string): boolean {
+    const id = n.id;
+    const st = `Agg${id}State`;
+    const w = n.window;
+    const carriedSession = w?.carried && w.kind === "session";
+    const aggPlan = this.plan.nodes.get(id)!.agg!;
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
+    const add = new Body(2);
+    const merge = new Body(2);
+    const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
     const keyBody = new Body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
     const initBody = new Body(2);
     const initEnv = inEnv(initBody);
     const initArgs = n.keys.map((k) => emitExpr(k.expr, initEnv));
     if (carriedSession) initArgs.push("r.window_start");
-    const res = new Body(2);
-    const resEnv: ExprEnv = {
-      vars: new Map(), hoist: res.hoist, use: this.use, js: this.js,
-      aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}`,
-    };
-    const outFields: string[] = [];
-    // A failing built-in in an item drops that row (reported), never the firing of a window:
-    // the result method catches it (see `guarded` below); it does not count as throwing.
-    const throwingBefore = this.throwing;
-    this.throwing = false;
-    if (w) {
-      const ws = !w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`;
-      outFields.push(`window_start: ${ws}`, "window_end: we");
-    }
-    n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
-    for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
-    res.line(`return { ${outFields.join(", ")} };`);
-    const guarded = this.throwing;
-    this.throwing = throwingBefore;
+    const { body: resultBody, guarded } = this.aggResultBody(n, results);
     if (guarded) this.guardedAggs.add(id);
-    const resultBody = guarded
-      ? `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }`
-      : res.text();
-    const spec = `Agg${id}`;
-    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
+    const mergeable = aggPlan.mergeable && n.aggs.length > 0;
     const itemsText = n.items.map((i) => i.name).join(", ");
     this.ops.add("AggSpec").add("Key");
     this.classes.push(
       `${docComment(`${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class ${spec}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
-      (mergeable && n.aggs.length ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
+      `class Agg${id}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
+      (mergeable ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
       (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
       `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
       `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
       `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
       (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
       `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
-      (mergeable && n.aggs.length ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
+      (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
       `}`,
     );
-    if (!w) {
-      // Unwindowed: an upsert stream. State per key; every input emits its key's updated row.
-      // Where the state lives: one field without keys; for one int key, an array indexed by
-      // the key when it is a small non-negative integer (a Map for the others); else a Map.
-      const store = this.aggStore(n);
-      const agg = `${this.mod("private readonly")}${this.m(id, "agg")} = new ${spec}(${specArgs});`;
-      const b = new Body();
-      b.line(this.comment(n.spans[0]!));
-      if (store === "one") {
-        this.fields.push(`  ${agg}\n  ${this.mod("private")}${this.m(id, "one")}${this.ann(`${st} | undefined`)} = undefined;`);
-        b.line(`const k = 0;`);
-        b.line(`let s = this.${this.m(id, "one")};`);
-        b.line(`if (s === undefined) this.${this.m(id, "one")} = s = this.${this.m(id, "agg")}.init(r);`);
-      } else if (store === "columns") {
-        // The add statements on columns: `this.col1_a0[k]` for state field a0 of key k.
-        const cols = fields.map((f) => f.name);
-        const addCols = new Body(3);
-        const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-        for (const c of aggPlan.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${this.m(id, "col")}_${f}[k]`);
-        this.fields.push(
-          `  ${agg}\n  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${this.m(id, "seen")}[k]\` once k appeared. Other keys are in ${this.m(id, "state")}. */\n` +
-          `  ${this.mod("private readonly")}${this.m(id, "seen")} = new Uint8Array(${DENSE});\n` +
-          cols.map((f) => `  ${this.mod("private readonly")}${this.m(id, "col")}_${f} = new Float64Array(${DENSE});\n`).join("") +
-          `  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${this.m(id, "order")}${this.ann("number[]")} = [];`,
-        );
-        b.line(`const k = this.${this.m(id, "agg")}.key(r)${this.js ? "" : " as number"};`);
-        b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
-        b.line(`  if (this.${this.m(id, "seen")}[k] === 0) {`);
-        b.line(`    this.${this.m(id, "seen")}[k] = 1;`);
-        b.line(`    this.${this.m(id, "order")}.push(k);`);
-        b.line(`  }`);
-        b.lines.push(...addCols.lines);
-        b.line(`  return;`);
-        b.line(`}`);
-        b.line(`let s = this.${this.m(id, "state")}.get(k);`);
-        b.line(`if (s === undefined) {`);
-        b.line(`  this.${this.m(id, "state")}.set(k, (s = this.${this.m(id, "agg")}.init(r)));`);
-        b.line(`  this.${this.m(id, "order")}.push(k);`);
-        b.line(`}`);
-      } else if (store === "dense") {
-        this.fields.push(
-          `  ${agg}\n  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${this.m(id, "state")}. */\n  ${this.mod("private readonly")}${this.m(id, "dense")}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
-          `  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${this.m(id, "order")}${this.ann(`${st}[]`)} = [];`,
-        );
-        b.line(`const k = this.${this.m(id, "agg")}.key(r)${this.js ? "" : " as number"};`);
-        b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
-        b.line(`let s = small ? this.${this.m(id, "dense")}[k] : this.${this.m(id, "state")}.get(k);`);
-        b.line(`if (s === undefined) {`);
-        b.line(`  s = this.${this.m(id, "agg")}.init(r);`);
-        b.line(`  if (small) this.${this.m(id, "dense")}[k] = s;`);
-        b.line(`  else this.${this.m(id, "state")}.set(k, s);`);
-        b.line(`  this.${this.m(id, "order")}.push(s);`);
-        b.line(`}`);
-      } else {
-        this.fields.push(`  ${agg}\n  ${this.mod("private readonly")}${this.m(id, "state")} = new Map${this.targs(`Key, ${st}`)}();`);
-        b.line(`const k = this.${this.m(id, "agg")}.key(r);`);
-        b.line(`let s = this.${this.m(id, "state")}.get(k);`);
-        b.line(`if (s === undefined) this.${this.m(id, "state")}.set(k, (s = this.${this.m(id, "agg")}.init(r)));`);
-      }
-      b.line(`this.${this.m(id, "agg")}.add(s, r, t);`);
-      const finalOnly = this.finalOnly(n);
-      if (!finalOnly) {
-        b.line(`const row = this.${this.m(id, "agg")}.result(s, NaN, NaN);`);
-        if (guarded) b.line("if (row === undefined) return;");
-        this.deliver(n, "row", "t", b);
-      }
-      const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
-      this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
-      this.singleInputWatermark(n, undefined);
-      return;
-    }
-    const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
-    this.ops.add(op);
-    this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, ${st}, ${outT}>`));
-    const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new ${spec}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
-    this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+    return guarded;
   }
+
+  /** The body of `result(s, ws, we)`: the row's fields, wrapped in a catch when an item can fail. */
+  private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: string[]): { body: string; guarded: boolean } {
+    const w = n.window;
+    const res = new Body(2);
+    const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}` };
+    const outFields: string[] = [];
+    if (w) outFields.push(`window_start: ${!w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`}`, "window_end: we");
+    n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
+    // What the items call is caught here, so it does not count as throwing (no fast-loop veto).
+    const throwingBefore = this.throwing;
+    this.throwing = false;
+    for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
+    const guarded = this.throwing;
+    this.throwing = throwingBefore;
+    res.line(`return { ${outFields.join(", ")} };`);
+    if (!guarded) return { body: res.text(), guarded };
+    return { body: `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }`, guarded };
+  }
+
+  /**
+   * An unwindowed agg: an upsert stream. State per key; every input emits its key's updated row
+   * (or, read only by `emit final`, nothing until the end). The state lives where the plan says.
+   */
+  private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: string, guarded: boolean) {
+    const id = n.id;
+    const spec = this.m(id, "agg");
+    const b = new Body();
+    b.line(this.comment(n.spans[0]!));
+    this.fields.push(`  ${this.mod("private readonly")}${spec} = ${newSpec};`);
+    const store = this.aggStore(n);
+    if (store === "one") this.oneStateStore(n, b);
+    else if (store === "columns") this.columnsStore(n, b);
+    else if (store === "dense") this.denseStore(n, b);
+    else this.mapStore(n, b);
+    b.line(`this.${spec}.add(s, r, t);`);
+    const finalOnly = this.finalOnly(n);
+    if (!finalOnly) {
+      b.line(`const row = this.${spec}.result(s, NaN, NaN);`);
+      if (guarded) b.line("if (row === undefined) return;");
+      this.deliver(n, "row", "t", b);
+    }
+    const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
+    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.singleInputWatermark(n, undefined);
+  }
+
+  /** No keys: one state. */
+  private oneStateStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    const one = this.m(n.id, "one");
+    this.fields.push(`  ${this.mod("private")}${one}${this.ann(`Agg${n.id}State | undefined`)} = undefined;`);
+    b.line(`const k = 0;`);
+    b.line(`let s = this.${one};`);
+    b.line(`if (s === undefined) this.${one} = s = this.${this.m(n.id, "agg")}.init(r);`);
+  }
+
+  /** One small int key, counts and sums only: one typed array per state field (see AggStore). */
+  private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    const id = n.id;
+    const [spec, seen, col, state, order] = [this.m(id, "agg"), this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
+    // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
+    const addCols = new Body(3);
+    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${col}_${f}[k]`);
+    this.fields.push(
+      `  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}. */\n` +
+      `  ${this.mod("private readonly")}${seen} = new Uint8Array(${DENSE});\n` +
+      this.stateFields(id).map((f) => `  ${this.mod("private readonly")}${col}_${f.name} = new Float64Array(${DENSE});\n`).join("") +
+      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${id}State`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann("number[]")} = [];`,
+    );
+    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
+    b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
+    b.line(`  if (this.${seen}[k] === 0) {`);
+    b.line(`    this.${seen}[k] = 1;`);
+    b.line(`    this.${order}.push(k);`);
+    b.line(`  }`);
+    b.lines.push(...addCols.lines);
+    b.line(`  return;`);
+    b.line(`}`);
+    b.line(`let s = this.${state}.get(k);`);
+    b.line(`if (s === undefined) {`);
+    b.line(`  this.${state}.set(k, (s = this.${spec}.init(r)));`);
+    b.line(`  this.${order}.push(k);`);
+    b.line(`}`);
+  }
+
+  /** One small int key read only by `emit final`: an array of states indexed by the key. */
+  private denseStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    const id = n.id;
+    const st = `Agg${id}State`;
+    const [spec, dense, state, order] = [this.m(id, "agg"), this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
+    this.fields.push(
+      `  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${state}. */\n  ${this.mod("private readonly")}${dense}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
+      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann(`${st}[]`)} = [];`,
+    );
+    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
+    b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
+    b.line(`let s = small ? this.${dense}[k] : this.${state}.get(k);`);
+    b.line(`if (s === undefined) {`);
+    b.line(`  s = this.${spec}.init(r);`);
+    b.line(`  if (small) this.${dense}[k] = s;`);
+    b.line(`  else this.${state}.set(k, s);`);
+    b.line(`  this.${order}.push(s);`);
+    b.line(`}`);
+  }
+
+  /** Any keys: a Map from key to state (in order of first appearance, as Maps iterate). */
+  private mapStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    const [spec, state] = [this.m(n.id, "agg"), this.m(n.id, "state")];
+    this.fields.push(`  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${n.id}State`)}();`);
+    b.line(`const k = this.${spec}.key(r);`);
+    b.line(`let s = this.${state}.get(k);`);
+    b.line(`if (s === undefined) this.${state}.set(k, (s = this.${spec}.init(r)));`);
+  }
+
 
   /**
    * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
@@ -1083,7 +1120,43 @@ class Emitter {
     for (const n of this.order) if (n.kind === "output") this.nodeType(n);
     for (const n of this.order) if (n.kind === "source") this.nodeType(n);
     for (const n of this.order) this.emitNode(n);
-    const finals = this.order.filter((n): n is Extract<Node, { kind: "output" }> => n.kind === "output" && n.decl.final);
+    const decoders = this.sourceDecoders();
+    const loops = [this.plan.fusedLoops ? this.rangeLoop() : undefined, this.plan.fusedLoops ? this.batchLoop() : undefined, this.plan.fusedLoops ? this.pullLoop() : undefined];
+    const graphClass = this.graphClass(loops.filter((l): l is string => l !== undefined));
+    const programLiteral = this.programLiteral();
+    const out: string[] = [lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
+    out.push(...this.imports(decoders, loops[2] !== undefined), "");
+    if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
+    for (const [lit, name] of this.schemas) out.push(`const ${name}${this.ann("Schema")} = ${lit};`);
+    if (this.schemas.size) out.push("");
+    out.push(...decoders.map((d) => d.code + "\n"));
+    out.push(...this.classes.map((c) => c + "\n"));
+    out.push(graphClass, programLiteral);
+    out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
+    out.push(`export function run(options${this.ann("RunOptions")} = {}) {\n  return runProgram(program, options);\n}`);
+    out.push(`\n/** Runs the program with every output as an async iterable: \`for await (const row of stream().outputs.out1)\`. */`);
+    out.push(`export function stream(options${this.ann("RunOptions")} = {}) {\n  return streamProgram(program, options);\n}`);
+    return out.join("\n") + "\n";
+  }
+
+  /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
+  private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
+    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"];
+    const runtime = this.opts.runtime ?? "@flowc/runtime";
+    const out: string[] = [];
+    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
+    const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
+    if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
+    const opsList = [...[...this.ops].filter((x) => x && !TYPES.includes(x)).sort(), ...(this.js ? [] : [...this.ops].filter((x) => TYPES.includes(x)).sort().map((x) => `type ${x}`))];
+    if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
+    const stdImports = [...this.stdlib].sort();
+    if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
+    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${stringLiteral(imp.from.replace(/\.ts$/, ".js"))};`);
+    return out;
+  }
+
+  /** `class FlowGraph`: members, constructor, advance, finish, the generated loops, node methods. */
+  private graphClass(loops: string[]): string {
     const tableFields = [...this.tablesUsed].sort().map((i) => {
       const t = this.g.tables[i]!;
       const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
@@ -1091,33 +1164,9 @@ class Emitter {
       return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`) ?? "";
     }).filter((x) => x);
     const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
-    const methods = this.methods;
     const pushes = this.liveSources.map((s) => `(r, t) => this.${this.m(s.id, "n")}(r, t)`);
     const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.${this.m(s.id, "w")}(wm); break;` : "")).filter((x) => x);
-    const opsImports = [...this.ops].filter((x) => x && !["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
-    const typeImports = [...this.ops].filter((x) => ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"].includes(x)).sort();
-    const stdImports = [...this.stdlib].sort();
-    const runtime = this.opts.runtime ?? "@flowc/runtime";
-    const decoders = this.sourceDecoders();
-    const range = this.plan.fusedLoops ? this.rangeLoop() : undefined;
-    const batch = this.plan.fusedLoops ? this.batchLoop() : undefined;
-    const pull = this.plan.fusedLoops ? this.pullLoop() : undefined;
     const out: string[] = [];
-    out.push(lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`));
-    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
-    const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
-    if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
-    const opsList = [...opsImports, ...(this.js ? [] : typeImports.map((x) => `type ${x}`))];
-    if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
-    if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
-    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${stringLiteral(imp.from.replace(/\.ts$/, ".js"))};`);
-    out.push("");
-    const programLiteral = this.programLiteral();
-    if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
-    for (const [lit, name] of this.schemas) out.push(`const ${name}${this.ann("Schema")} = ${lit};`);
-    if (this.schemas.size) out.push("");
-    out.push(...decoders.map((d) => d.code + "\n"));
-    out.push(...this.classes.map((c) => c + "\n"));
     out.push(docComment(`The dataflow graph of ${this.g.file}: one method per node, called directly.`));
     out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
     out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
@@ -1128,22 +1177,30 @@ class Emitter {
       out.push(`  /** The runtime operator of each stateful node, by node id (instrumented build). */\n  ${this.mod("readonly")}operators${this.ann("Record<number, object>")};`);
       out.push(`  /** Called with every row a stateful operator emits (instrumented build). */\n  onOperatorRow${this.ann("((node: number, row: unknown, t: number) => void) | undefined")} = undefined;`);
     }
-    out.push(...tableFields);
-    out.push(...this.fields);
+    out.push(...tableFields, ...this.fields);
     out.push(this.js ? `\n  constructor(ctx) {\n    this.ctx = ctx;` : `\n  constructor(private readonly ctx: RunContext) {`);
-    out.push(...tableInit);
-    out.push(...this.init);
+    out.push(...tableInit, ...this.init);
     if (this.opts.instrument) out.push(`    this.operators = { ${operatorIds.map((id) => `${id}: this.${this.m(id, "op")}`).join(", ")} };`);
     out.push(`  }\n`);
     out.push(advance.length
       ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
       : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
-    const finish = finals.map((f) => {
+    out.push(`  finish()${this.ann("void")} {\n${this.finishBody() || "    // no `emit final` outputs"}\n  }\n`);
+    for (const loop of loops) out.push(loop + "\n");
+    out.push(this.methods.join("\n\n"));
+    out.push(`}\n`);
+    return out.join("\n");
+  }
+
+  /** `finish()`: each `emit final` output's table, in order of each key's first appearance. */
+  private finishBody(): string {
+    const finals = this.order.filter((n): n is Extract<Node, { kind: "output" }> => n.kind === "output" && n.decl.final);
+    return finals.map((f) => {
       const a = this.g.nodes.get(f.input)!;
       if (!this.finalOnly(a)) return `    for (const row of this.${this.m(f.id, "final")}.rows()) this.emit${f.output}(row);`;
       const store = this.aggStore(a);
       const row = `this.${this.m(f.input, "agg")}.result(s, NaN, NaN)`;
-      // A guarded result (see emitAgg) is undefined when a built-in failed on that row.
+      // A guarded result (see aggSpecClass) is undefined when a built-in failed on that row.
       const emitRow = (rowJs: string) => (this.guardedAggs.has(f.input) ? `{ const row = ${rowJs}; if (row !== undefined) this.emit${f.output}(row); }` : `this.emit${f.output}(${rowJs});`);
       if (store === "one") return `    const s${f.input} = this.${this.m(f.input, "one")};\n    if (s${f.input} !== undefined) ${emitRow(`this.${this.m(f.input, "agg")}.result(s${f.input}, NaN, NaN)`)}`;
       if (store === "columns") {
@@ -1152,17 +1209,7 @@ class Emitter {
         return `    for (const k of this.${this.m(id, "order")}) {\n      let s = this.${this.m(id, "state")}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
       }
       return `    for (const s of this.${store === "dense" ? `${this.m(f.input, "order")}` : `${this.m(f.input, "state")}.values()`}) ${emitRow(row)}`;
-    });
-    out.push(`  finish()${this.ann("void")} {\n${finish.join("\n") || "    // no `emit final` outputs"}\n  }\n`);
-    for (const loop of [range, batch, pull]) if (loop) out.push(loop + "\n");
-    out.push(methods.join("\n\n"));
-    out.push(`}\n`);
-    out.push(programLiteral);
-    out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
-    out.push(`export function run(options${this.ann("RunOptions")} = {}) {\n  return runProgram(program, options);\n}`);
-    out.push(`\n/** Runs the program with every output as an async iterable: \`for await (const row of stream().outputs.out1)\`. */`);
-    out.push(`export function stream(options${this.ann("RunOptions")} = {}) {\n  return streamProgram(program, options);\n}`);
-    return out.join("\n") + "\n";
+    }).join("\n");
   }
 
   private readonly decoders = new Map<NodeId, GeneratedDecoders>();
