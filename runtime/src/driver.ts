@@ -5,7 +5,8 @@
 //      several: merged by event time, smallest next time first, ties to the source declared
 //      first (LANGUAGE.md §6 "Deterministic replay");
 //   3. keeps each source's watermark (largest event time read − delay, from every valid record,
-//      before any stage) and calls `graph.advance` when it rises, and with +∞ when the source ends;
+//      before any stage: a SourceClock, source-clock.ts) and calls `graph.advance` when it rises,
+//      and with +∞ when the source ends;
 //   4. calls `graph.finish()` and flushes the outputs; reports the run summary.
 //
 // Bad input (§6) is reported as `FILE:LINE: message` on stderr (at most `maxBadMessages` lines,
@@ -24,6 +25,7 @@ import { readJsonl } from "./io/jsonl.js";
 import { readJsonlFast } from "./io/fast-jsonl.js";
 import { readCsvFast } from "./io/fast-csv.js";
 import { readLines } from "./io/lines.js";
+import { SourceClock } from "./source-clock.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
 /** Makes the records of a `nexmark(...)` source (each one is decoded and validated). */
@@ -453,13 +455,12 @@ interface SourceState {
   bytes: number;
   /** Event-time field; undefined → arrival time (`batchTime`). */
   field: string | undefined;
-  delay: number;
+  /** The source's largest time and watermark (source-clock.ts). */
+  clock: SourceClock;
   /** The current batch and the position of the next record in it. */
   recs: any[];
   pos: number;
   batchTime: number;
-  /** Largest event time pushed so far (the watermark is this − delay). */
-  maxT: number;
   count: number;
   /** Under `strict`: the bad record that follows the current batch. */
   failAfter?: BadRecord;
@@ -852,11 +853,10 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
         batches: input.batches,
         bytes: 0,
         field: et?.field,
-        delay: et?.delayMs ?? 0,
+        clock: new SourceClock(et?.delayMs ?? 0),
         recs: [],
         pos: 0,
         batchTime: 0,
-        maxT: -Infinity,
         count: 0,
       };
       if (input.size !== undefined) s.size = input.size;
@@ -1031,15 +1031,12 @@ async function runRange(graph: GraphInstance, s: SourceState, stopped: () => boo
         }
       }
     }
-    if (t > s.maxT) {
-      s.maxT = t;
-      graph.advance(i, t);
-    }
+    if (s.clock.observe(t)) graph.advance(i, s.clock.watermark);
     s.count += b - a;
     a = b;
     await afterBatch();
   }
-  graph.advance(i, Infinity);
+  graph.advance(i, s.clock.end());
 }
 
 const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
@@ -1058,7 +1055,8 @@ async function runPull(graph: GraphInstance, s: SourceState, stopped: () => bool
   const i = s.index;
   const { iterable, general } = s.items!;
   const it = iterable[Symbol.iterator]();
-  const st: PullState = { maxTime: -Infinity, count: 0, done: false };
+  // The generated loop keeps the largest time (its watermark step mirrors SourceClock.observe).
+  const st: PullState = { maxTime: s.clock.maxTime, count: 0, done: false };
   let bad = 0;
   const slow = (v: unknown, k: number): unknown => {
     try {
@@ -1073,13 +1071,14 @@ async function runPull(graph: GraphInstance, s: SourceState, stopped: () => bool
   try {
     while (!st.done && !stopped()) {
       graph.pullBatch!(i, it, PULL_BATCH, Date.now(), st, slow);
+      s.clock.maxTime = st.maxTime;
       s.count = st.count - bad; // records in: the good ones
       await afterBatch();
     }
   } finally {
     if (!st.done) it.return?.();
   }
-  graph.advance(i, Infinity);
+  graph.advance(i, s.clock.end());
 }
 
 /** One source: every batch straight into the graph. */
@@ -1087,16 +1086,16 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
   const i = s.index;
   const push = graph.push[i]!;
   const field = s.field;
-  const delay = s.delay;
+  const clock = s.clock;
   // A graph with a generated batch loop for this source (an empty probe says whether it has one).
   const batch = graph.pushBatch?.(i, [], -Infinity, -Infinity);
   const fused = batch !== undefined && !Number.isNaN(batch);
   while (await refill(s)) {
     const recs = s.recs;
     const n = recs.length;
-    let maxT = s.maxT;
     if (fused) {
-      maxT = graph.pushBatch!(i, recs, s.batchTime, maxT);
+      // The generated loop mirrors SourceClock.observe with the largest time handed in and out.
+      clock.maxTime = graph.pushBatch!(i, recs, s.batchTime, clock.maxTime);
     } else if (field !== undefined) {
       for (let j = 0; j < n; j++) {
         const r = recs[j];
@@ -1106,10 +1105,7 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
         } catch (e) {
           failed(s, s.count + j + 1, r, e);
         }
-        if (t > maxT) {
-          maxT = t;
-          graph.advance(i, t - delay);
-        }
+        if (clock.observe(t)) graph.advance(i, clock.watermark);
       }
     } else {
       const t = s.batchTime;
@@ -1120,17 +1116,13 @@ async function runSingle(graph: GraphInstance, s: SourceState, refill: Refill, a
           failed(s, s.count + j + 1, recs[j], e);
         }
       }
-      if (t > maxT) {
-        maxT = t;
-        graph.advance(i, t);
-      }
+      if (clock.observe(t)) graph.advance(i, clock.watermark);
     }
-    s.maxT = maxT;
     s.count += n;
     s.pos = n;
     await afterBatch();
   }
-  graph.advance(i, Infinity);
+  graph.advance(i, clock.end());
 }
 
 /**
@@ -1143,7 +1135,7 @@ async function runMerged(graph: GraphInstance, sources: SourceState[], refill: R
   const active: SourceState[] = []; // kept in declaration order
   for (const s of sources) {
     if (await refill(s)) active.push(s);
-    else graph.advance(s.index, Infinity);
+    else graph.advance(s.index, s.clock.end());
   }
   const head = (s: SourceState): number => (s.field === undefined ? s.batchTime : s.recs[s.pos][s.field]);
 
@@ -1176,8 +1168,7 @@ async function runMerged(graph: GraphInstance, sources: SourceState[], refill: R
     const recs = s.recs;
     const n = recs.length;
     let pos = s.pos;
-    let maxT = s.maxT;
-    const delay = s.delay;
+    const clock = s.clock;
     for (; pos < n; pos++) {
       const r = recs[pos];
       const t: number = field === undefined ? s.batchTime : r[field];
@@ -1187,18 +1178,14 @@ async function runMerged(graph: GraphInstance, sources: SourceState[], refill: R
       } catch (e) {
         failed(s, s.count + (pos - s.pos) + 1, r, e);
       }
-      if (t > maxT) {
-        maxT = t;
-        graph.advance(i, t - delay);
-      }
+      if (clock.observe(t)) graph.advance(i, clock.watermark);
     }
     s.count += pos - s.pos;
     s.pos = pos;
-    s.maxT = maxT;
 
     if (pos >= n) {
       if (!(await refill(s))) {
-        graph.advance(i, Infinity);
+        graph.advance(i, clock.end());
         active.splice(best, 1);
       }
       await afterBatch();

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SourceClock } from "../../source-clock";
 import type { AggSpec, Key } from "../types";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,11 +52,12 @@ export interface Driven {
 }
 
 /**
- * Drives one source like the runtime: push each record, then advance to (max time seen − delay);
- * at the end advance(+∞). `stages` after the first are advanced after it, in order (chains).
+ * Drives one source like the runtime (watermarks by the runtime's SourceClock): push each record,
+ * then advance to its watermark (max time seen − delay); at the end advance(+∞). `stages` after
+ * the first are advanced after it, in order (chains).
  */
 export function driveOne(records: any[], timeField: string, delay: number, first: Driven, ...stages: Driven[]): void {
-  let max = -Infinity;
+  const clock = new SourceClock(delay);
   const advanceAll = (wm: number) => {
     first.advance(wm);
     for (const s of stages) s.advance(wm);
@@ -63,10 +65,10 @@ export function driveOne(records: any[], timeField: string, delay: number, first
   for (const r of records) {
     const t = r[timeField] as number;
     first.push(r, t);
-    if (t > max) max = t;
-    advanceAll(max - delay);
+    clock.observe(t);
+    advanceAll(clock.watermark);
   }
-  advanceAll(Infinity);
+  advanceAll(clock.end());
 }
 
 export interface SourceFeed {
@@ -77,8 +79,8 @@ export interface SourceFeed {
 
 /**
  * Reads several sources merged by event time like the runtime (smallest next time first, ties by
- * declaration order); each source's watermark is its max time − delay, +∞ once its last record is
- * read. Calls onRecord(source, row, time) then onWatermark(source, wm) after each record.
+ * declaration order); each source's watermark (a SourceClock) is its max time − delay, +∞ once its
+ * last record is read. Calls onRecord(source, row, time) then onWatermark(source, wm) after each record.
  */
 export function driveMerged(
   sources: SourceFeed[],
@@ -86,7 +88,7 @@ export function driveMerged(
   onWatermark: (source: number, wm: number) => void,
 ): void {
   const pos = sources.map(() => 0);
-  const max = sources.map(() => -Infinity);
+  const clocks = sources.map((s) => new SourceClock(s.delay));
   for (;;) {
     let best = -1;
     let bestT = Infinity;
@@ -103,10 +105,11 @@ export function driveMerged(
     const s = sources[best]!;
     const row = s.records[pos[best]!++];
     onRecord(best, row, bestT);
-    if (bestT > max[best]!) max[best] = bestT;
-    onWatermark(best, pos[best]! >= s.records.length ? Infinity : max[best]! - s.delay);
+    const clock = clocks[best]!;
+    clock.observe(bestT);
+    onWatermark(best, pos[best]! >= s.records.length ? clock.end() : clock.watermark);
   }
-  for (let i = 0; i < sources.length; i++) if (sources[i]!.records.length === 0) onWatermark(i, Infinity);
+  for (let i = 0; i < sources.length; i++) if (sources[i]!.records.length === 0) onWatermark(i, clocks[i]!.end());
 }
 
 // ---- a small aggregate spec builder (stands in for generated code) ----
