@@ -7,6 +7,7 @@ import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from
 import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef } from "./typed";
 import type {
   AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
 } from "./typed";
@@ -26,7 +27,6 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
-const ELEMENT = "r";
 const SCALARS = new Set(["int", "float", "bool", "string", "time", "duration"]);
 
 type StreamDecl =
@@ -357,7 +357,7 @@ class Checker {
       if (seen.has(p.name.name)) this.report("E0103", { name: p.name.name, what: "parameter" }, p.name.span);
       seen.add(p.name.name);
     }
-    const roots = new Map<string, TExpr>(params.map((p) => [p.name, { kind: "var", name: `p_${p.name}`, type: p.type, span: d.name.span } as TExpr]));
+    const roots = new Map<string, TExpr>(params.map((p, i) => [p.name, { kind: "var", name: paramRef(i), type: p.type, span: d.name.span } as TExpr]));
     const scope: Scope = { bases: [], roots, narrowed: new Set() };
     // Register the signature first (result unknown yet) so a recursive call is caught, not looped.
     this.fns.set(d.name.name, { name: d.name.name, params, body: { kind: "lit", value: null, type: T.error, span: d.span }, type: T.error });
@@ -480,7 +480,7 @@ class Checker {
 
   /** The scope for expressions over the current element. */
   private elementScope(info: StreamInfo, headName: string | undefined, narrowed: Set<string>): Scope {
-    const el: TExpr = { kind: "var", name: ELEMENT, type: info.element, span: { start: 0, end: 0 } };
+    const el: TExpr = { kind: "var", name: ELEMENT_REF, type: info.element, span: { start: 0, end: 0 } };
     const bases: Scope["bases"] = [{ expr: el, label: typeToString(info.element), side: false }];
     if (info.sides && info.element.kind === "record") {
       for (const side of info.sides) {
@@ -853,8 +853,8 @@ class Checker {
       return undefined;
     }
     // Scope of `on`: the left element is `l`, the right one `rt`.
-    const l: TExpr = { kind: "var", name: "l", type: info.element, span: s.span };
-    const rt: TExpr = { kind: "var", name: "rt", type: other.out.element, span: s.span };
+    const l: TExpr = { kind: "var", name: LEFT_REF, type: info.element, span: s.span };
+    const rt: TExpr = { kind: "var", name: RIGHT_REF, type: other.out.element, span: s.span };
     const onScope: Scope = { bases: [], roots: new Map(), narrowed: new Set() };
     if (info.sides && info.element.kind === "record") {
       for (const side of info.sides) {

@@ -8,6 +8,17 @@ export type BinOp =
   | "eq" | "ne" | "lt" | "le" | "gt" | "ge"
   | "and" | "or";
 
+/**
+ * The references a typed expression makes to what it is evaluated over (the `var` names below
+ * cannot clash with a program's names: `$` is not a Flow identifier character). Later phases
+ * bind them: the emitter chooses the JavaScript names, the inliner substitutes parameters.
+ */
+export const ELEMENT_REF = "$element"; // the current element (a stage's input record)
+export const LEFT_REF = "$left"; // a join's left side, in its condition
+export const RIGHT_REF = "$right"; // a join's right side, in its condition
+/** A `fn`'s i-th parameter, in its body. */
+export const paramRef = (i: number): string => `$param${i}`;
+
 export type TExpr = {
   type: Type;
   span: Span;

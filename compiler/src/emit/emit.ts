@@ -4,7 +4,7 @@
 // stateful operator is a runtime class specialised by a generated spec class whose state holds
 // exactly the fields its `agg` list needs.
 import { THROWING_EXPORTS } from "../check/builtins";
-import type { GroupKey, TExpr, WindowInfo } from "../check/typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type WindowInfo } from "../check/typed";
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
 import type { ChainOp, Graph, Node, NodeId } from "../ir/graph";
@@ -372,7 +372,7 @@ class Emitter {
    * consumers; `skip` drops the element (`return` in the chain's method, `continue` in a loop).
    */
   private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue" | "break rec") {
-    const env: ExprEnv = { vars: new Map<string, Value>([["r", { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map<string, Value>([[ELEMENT_REF, { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
     let skip: string = skipOuter;
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
@@ -389,7 +389,7 @@ class Emitter {
         loops++;
       }
     }
-    const v = env.vars.get("r")!;
+    const v = env.vars.get(ELEMENT_REF)!;
     const consumersCount = (this.users.get(n.id) ?? []).length;
     let row = valueJs(v);
     if (consumersCount > 1 && !isSimple(row)) row = b.hoist(row, "row");
@@ -489,7 +489,7 @@ class Emitter {
     };
     b.line(this.comment(n.spans[0]!));
     b.line(`${agg.seen} = true;`);
-    const env: ExprEnv = { vars: new Map([["r", value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, value]]), hoist: b.hoist, use: this.use, js: this.js };
     for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, new Body(), env, true, local);
   }
 
@@ -582,16 +582,16 @@ class Emitter {
           const fields = new Map<string, string>();
           const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env) }));
           for (const f of values) fields.set(f.name, isSimple(f.js) ? f.js : b.hoist(f.js, f.name));
-          env.vars.set("r", { kind: "fields", fields, order: values.map((f) => f.name) });
+          env.vars.set(ELEMENT_REF, { kind: "fields", fields, order: values.map((f) => f.name) });
         } else {
           const js = emitExpr(op.expr, env);
-          env.vars.set("r", { kind: "js", js: isSimple(js) ? js : b.hoist(js, "v") });
+          env.vars.set(ELEMENT_REF, { kind: "js", js: isSimple(js) ? js : b.hoist(js, "v") });
         }
         return;
       }
       case "unnest": {
         const inT = op.inType as RecordT;
-        const cur = env.vars.get("r")!;
+        const cur = env.vars.get(ELEMENT_REF)!;
         const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : `${cur.js}${prop(f)}`);
         const arr = b.hoist(get(op.field), op.field);
         const x = localName(op.as, b.taken);
@@ -604,21 +604,21 @@ class Emitter {
           order.push(f.name);
           fields.set(f.name, f.name === op.as ? x : get(f.name));
         }
-        env.vars.set("r", { kind: "fields", fields, order });
+        env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         return;
       }
       case "lookup": {
         const k = emitExpr(op.key, env);
         const row = localName(op.alias, b.taken);
         b.line(`const ${row} = this.table${op.table}.get(${k}) ?? null;`);
-        const cur = env.vars.get("r")!;
+        const cur = env.vars.get(ELEMENT_REF)!;
         const fields = new Map<string, string>();
         const order: string[] = [];
         for (const f of (op.outType as RecordT).fields) {
           order.push(f.name);
           fields.set(f.name, f.name === op.alias ? row : cur.kind === "fields" ? cur.fields.get(f.name)! : `${cur.js}${prop(f.name)}`);
         }
-        env.vars.set("r", { kind: "fields", fields, order });
+        env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         this.tablesUsed.add(op.table);
         return;
       }
@@ -687,7 +687,7 @@ class Emitter {
 
   /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
   private keyJs(parts: TExpr[], body: Body, varName = "r", extra: string[] = []): string {
-    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use, js: this.js };
     const js = [...extra, ...parts.map((p) => emitExpr(p, env))];
     if (js.length === 0) return "0";
     if (js.length === 1) {
@@ -740,7 +740,7 @@ class Emitter {
     const w = n.window;
     const carriedSession = w?.carried && w.kind === "session";
     const aggPlan = this.plan.nodes.get(id)!.agg!;
-    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
     const add = new Body(2);
     const merge = new Body(2);
     const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
@@ -832,7 +832,7 @@ class Emitter {
     const [spec, seen, col, state, order] = [this.m(id, "agg"), this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
     // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
     const addCols = new Body(3);
-    const env: ExprEnv = { vars: new Map([["r", { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
     for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${col}_${f}[k]`);
     this.fields.push(
       `  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}. */\n` +
@@ -969,9 +969,9 @@ class Emitter {
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
   private compareBody(by: TExpr, desc: boolean, inT: string): string {
     const b = new Body(2);
-    const ea: ExprEnv = { vars: new Map([["r", { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
     const x = b.hoist(emitExpr(by, ea), "x");
-    const eb: ExprEnv = { vars: new Map([["r", { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
     const y = b.hoist(emitExpr(by, eb), "y");
     if (by.type.kind === "optional") {
       b.line(`if (${x} === null || ${y} === null) return ${x} === ${y} ? 0 : ${x} === null ? 1 : -1;`);
@@ -1018,9 +1018,10 @@ class Emitter {
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
     const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
     const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
-    const keyFn = (parts: TExpr[], v: "l" | "rt", T: string, name: string) => {
+    const keyFn = (parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string) => {
+      const v = side === LEFT_REF ? "l" : "r";
       const b = new Body(2);
-      const env: ExprEnv = { vars: new Map([[v, { kind: "js", js: v === "l" ? "l" : "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+      const env: ExprEnv = { vars: new Map([[side, { kind: "js", js: v } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
       const js = parts.map((p) => emitExpr(p, env));
       let k = "0";
       if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
@@ -1030,10 +1031,10 @@ class Emitter {
         const anyNull = parts.some((p) => p.type.kind === "optional");
         k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
       }
-      return `  ${name}${this.params([v === "l" ? "l" : "r", T])}${this.ann("Key")} {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
+      return `  ${name}${this.params([v, T])}${this.ann("Key")} {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
     };
     const mb = new Body(2);
-    const menv: ExprEnv = { vars: new Map<string, Value>([["l", { kind: "js", js: "l" }], ["rt", { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
+    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, { kind: "js", js: "l" }], [RIGHT_REF, { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
     const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
     const windowed = n.mode.kind === "window";
     const sides: string[] = [];
@@ -1050,7 +1051,7 @@ class Emitter {
     this.classes.push(
       `${docComment(`${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
       `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
-      `${keyFn(lk, "l", LT, "leftKey")}\n${keyFn(rk, "rt", RT, "rightKey")}\n` +
+      `${keyFn(lk, LEFT_REF, LT, "leftKey")}\n${keyFn(rk, RIGHT_REF, RT, "rightKey")}\n` +
       `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
       `  combine${this.params(["l", LT], ["r", RT], ...(windowed ? [["ws", "number"], ["we", "number"]] as [string, string][] : []))}${this.ann(outT)} {\n    return { ${sides.join(", ")} };\n  }\n}`,
     );

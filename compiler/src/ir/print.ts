@@ -1,5 +1,5 @@
 // A stable text form of the graph, for tests and `flowc graph --format text`.
-import type { TExpr, WindowInfo } from "../check/typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
 import { typeToString } from "../check/types";
 import { topoOrder, type Graph, type Node } from "./graph";
 
@@ -10,9 +10,11 @@ export function exprText(e: TExpr): string {
     case "lit":
       return typeof e.value === "string" ? JSON.stringify(e.value) : e.type.kind === "duration" ? `${e.value}ms` : e.type.kind === "time" ? `@${new Date(e.value as number).toISOString()}` : String(e.value);
     case "var":
-      return e.name;
+      // The stage's element reads as in the program (`it`); a join's sides by their role.
+      return e.name === ELEMENT_REF ? "it" : e.name === LEFT_REF ? "left" : e.name === RIGHT_REF ? "right" : e.name;
     case "get":
-      return `${exprText(e.object)}.${e.field}`;
+      // A field of the element reads as the bare field name, as written in a stage.
+      return e.object.kind === "var" && e.object.name === ELEMENT_REF ? e.field : `${exprText(e.object)}.${e.field}`;
     case "index":
       return `${exprText(e.object)}[${exprText(e.index)}]`;
     case "unary":

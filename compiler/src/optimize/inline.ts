@@ -1,6 +1,6 @@
 // Inlines user `fn`s: a call becomes the function's body with its parameters replaced by the
 // arguments. Functions are pure and not recursive (the checker enforces it), so this terminates.
-import type { TExpr, TFn } from "../check/typed";
+import { paramRef, type TExpr, type TFn } from "../check/typed";
 import { mapExpr, mapNodeExprs } from "../ir/expr";
 import type { Graph } from "../ir/graph";
 
@@ -13,7 +13,7 @@ export function inlineFunctions(g: Graph): Graph {
 
 function expand(call: Extract<TExpr, { kind: "callFn" }>, fns: Map<string, TFn>): TExpr {
   const fn = fns.get(call.fn)!;
-  const args = new Map(fn.params.map((p, i) => [`p_${p.name}`, call.args[i]!]));
+  const args = new Map(fn.params.map((_, i) => [paramRef(i), call.args[i]!]));
   // The body may itself call functions: expand those too (bottom-up after substitution).
   const body = mapExpr(fn.body, (x) => (x.kind === "var" && args.has(x.name) ? args.get(x.name)! : x));
   const expanded = mapExpr(body, (x) => (x.kind === "callFn" ? expand(x, fns) : x));

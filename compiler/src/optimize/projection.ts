@@ -2,7 +2,7 @@
 // from what its consumers need, it finds which fields of each source the program reads, so the
 // decoder materializes only those. A source whose whole record flows somewhere (an output, `it`,
 // a join side, a top) keeps every field.
-import type { TExpr } from "../check/typed";
+import { ELEMENT_REF, type TExpr } from "../check/typed";
 import { walkExpr } from "../ir/expr";
 import { consumers, type Graph, type Node, type NodeId } from "../ir/graph";
 
@@ -16,14 +16,14 @@ function fieldsRead(e: TExpr): Need {
   const fields = new Set<string>();
   const objects = new Set<TExpr>();
   walkExpr(e, (x) => {
-    if (x.kind === "get" && x.object.kind === "var" && x.object.name === "r") {
+    if (x.kind === "get" && x.object.kind === "var" && x.object.name === ELEMENT_REF) {
       fields.add(x.field);
       objects.add(x.object);
     }
   });
   let whole = false;
   walkExpr(e, (x) => {
-    if (x.kind === "var" && x.name === "r" && !objects.has(x)) whole = true;
+    if (x.kind === "var" && x.name === ELEMENT_REF && !objects.has(x)) whole = true;
   });
   return whole ? "all" : fields;
 }

@@ -4,7 +4,7 @@
 // called, and the schema of the state a checkpoint will hold. The emitter only prints it.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
-import type { TExpr, WindowInfo } from "../check/typed";
+import { LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
 import type { Type } from "../check/types";
 import { planAggCall } from "./aggregates";
 import { memberNames } from "./names";
@@ -82,16 +82,14 @@ function planJoin(on: TExpr): JoinPlan {
 
 const conjuncts = (e: TExpr): TExpr[] => (e.kind === "binary" && e.op === "and" ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e]);
 
-/** The checker's names of a join's two sides inside its condition. */
-const LEFT_VAR = "l", RIGHT_VAR = "rt";
 
 /** Which side an expression reads: only the left, only the right, both or neither. */
 function sidesOf(e: TExpr): "left" | "right" | "both" | "none" {
   let left = false, right = false;
   const walk = (x: TExpr) => {
     if (x.kind === "var") {
-      if (x.name === LEFT_VAR) left = true;
-      else if (x.name === RIGHT_VAR) right = true;
+      if (x.name === LEFT_REF) left = true;
+      else if (x.name === RIGHT_REF) right = true;
       else left = right = true; // a free variable: neither side alone
     }
     for (const c of exprChildren(x)) walk(c);
