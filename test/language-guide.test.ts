@@ -239,7 +239,10 @@ function loadRuntime() {
   return (runtime ??= (async () => {
     const esbuild = await import("esbuild");
     const file = join(workDir(), "runtime.mjs");
-    const entry = ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n");
+    const entry =
+      ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n") +
+      // As the Node entry does: the runtime does not import the stdlib's NEXMark generator itself.
+      `\nimport { registerNexmark as __register } from ${JSON.stringify(join(ROOT, "runtime/src/index.ts"))};\nimport { nexmarkGenerator as __generator } from ${JSON.stringify(join(ROOT, "stdlib/src/nexmark.ts"))};\n__register(__generator);`;
     await esbuild.build({ stdin: { contents: entry, loader: "ts", resolveDir: ROOT }, bundle: true, format: "esm", platform: "node", target: "es2022", outfile: file, logLevel: "silent" });
     const url = pathToFileURL(file).href;
     return { url, rt: (await nativeImport(url)) as typeof Runtime };
