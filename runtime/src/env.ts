@@ -39,8 +39,13 @@ export interface Env {
   stderr(text: string): void;
   /** Standard error is a terminal (progress lines are shown only then). */
   readonly stderrIsTTY?: boolean;
-  /** A monotonic clock in ms, for elapsed times. */
+  /** A monotonic clock in ms, for elapsed times (the run's duration, the progress line, pacing). */
   now(): number;
+  /**
+   * The wall clock, epoch ms: the arrival time of records of a source without event time.
+   * Optional: without it the runtime reads `Date.now()`.
+   */
+  wallClock?(): number;
   /**
    * Identifies the file at `path` (already resolved) so that two spellings of one file compare
    * equal — symlinks, `..`, hard links: e.g. device and inode, or the real path of a file that
@@ -67,6 +72,10 @@ export interface MemoryEnvInit {
   /** Called with every piece written to stdout / stderr, as it is written. */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
+  /** The monotonic clock (default performance.now): tests give a fake one to control time. */
+  now?: () => number;
+  /** The wall clock, epoch ms (default Date.now): arrival times. */
+  wallClock?: () => number;
 }
 
 export interface MemoryEnv extends Env {
@@ -127,7 +136,8 @@ export function createMemoryEnv(init: MemoryEnvInit = {}): MemoryEnv {
       init.onStderr?.(text);
     },
     stderrIsTTY: init.stderrIsTTY ?? false,
-    now: () => (typeof performance !== "undefined" ? performance.now() : Date.now()),
+    now: init.now ?? (() => (typeof performance !== "undefined" ? performance.now() : Date.now())),
+    wallClock: init.wallClock ?? (() => Date.now()),
     stdoutText: () => stdoutParts.join(""),
     stderrText: () => stderrParts.join(""),
     output: (path) => outputs.get(path)?.join(""),

@@ -171,6 +171,7 @@ export function createNodeEnv(): Env {
     },
     stderrIsTTY: process.stderr.isTTY === true,
     now: () => performance.now(),
+    wallClock: () => Date.now(),
     fileKey(path) {
       try {
         const st = fs.statSync(path); // follows symlinks

@@ -1,0 +1,346 @@
+// The run loops: records and watermarks from the sources into the graph (dispatch), and what
+// happens between two batches (refill, afterBatch). One source: its batches straight into the
+// graph, through a generated loop when the program has one (range / batch / pull); several:
+// merged by event time, smallest next time first, ties to the source declared first (LANGUAGE.md
+// §6 "Deterministic replay"). Watermarks: each source's SourceClock (source-clock.ts).
+
+import type { GraphInstance, PullState } from "../contract.js";
+import { DecodeError } from "../decode.js";
+import type { Env } from "../env.js";
+import type { BadRecord, ReadBatch } from "../io/batch.js";
+import { rawText, type BadRecords, type Progress } from "./diagnostics.js";
+import { StrictInputError } from "./errors.js";
+import type { SourceState } from "./inputs.js";
+import type { Outputs } from "./outputs.js";
+
+/** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
+const YIELD_MS = 20;
+
+/** Resolves after the event loop has run other tasks (timers, I/O, messages). */
+const macrotask: () => Promise<void> = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  if (typeof g.setImmediate === "function") return () => new Promise<void>((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === "function") {
+    // Browsers: a message is a task without setTimeout's 4 ms clamp.
+    const channel = new MessageChannel();
+    const waiting: (() => void)[] = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return () => new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      channel.port2.postMessage(0);
+    });
+  }
+  return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+})();
+
+/** Items a generated pull loop takes between two looks at stop requests, outputs and progress. */
+const PULL_BATCH = 4096;
+
+/** Reads the next batch of an input; aborting `signal` ends a pending read at once (done). */
+export function abortableReads(signal: AbortSignal | undefined): (it: AsyncIterator<ReadBatch>) => Promise<IteratorResult<ReadBatch>> {
+  if (signal === undefined) return (it) => it.next();
+  // Not `Promise.race` with one long-lived abort promise: every race leaves a reaction on it that
+  // keeps its batch reachable until the run ends.
+  const abortWaiters = new Set<(r: IteratorResult<ReadBatch>) => void>();
+  signal.addEventListener("abort", () => {
+    for (const w of abortWaiters) w({ done: true, value: undefined });
+    abortWaiters.clear();
+  }, { once: true });
+  return (it) => {
+    if (signal.aborted) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => {
+      abortWaiters.add(resolve);
+      it.next().then(
+        (r) => (abortWaiters.delete(resolve), resolve(r)),
+        (e) => (abortWaiters.delete(resolve), reject(e)),
+      );
+    });
+  };
+}
+
+/** What the run loops use besides the graph and the sources. */
+export class Reader {
+  private lastYield: number;
+
+  constructor(
+    readonly graph: GraphInstance,
+    private readonly env: Env,
+    private readonly outputs: Outputs,
+    private readonly progress: Progress,
+    private readonly bad: BadRecords,
+    private readonly strict: boolean,
+    /** The run should end its input now (interrupted, or stdout's reader went away). */
+    readonly stopped: () => boolean,
+    private readonly nextBatch: (it: AsyncIterator<ReadBatch>) => Promise<IteratorResult<ReadBatch>>,
+  ) {
+    this.lastYield = env.now();
+  }
+
+  /** The wall clock (epoch ms): the arrival time of records of a source without event time. */
+  arrival(): number {
+    return this.env.wallClock !== undefined ? this.env.wallClock() : Date.now();
+  }
+
+  /**
+   * Between batches: wait for full outputs to drain; update the progress line. A source that never
+   * waits (a synchronous iterable, a generator) would run on microtasks alone: every YIELD_MS the
+   * run lets timers and I/O in, so an abort (a timeout, Ctrl-C) lands.
+   */
+  async afterBatch(): Promise<void> {
+    await this.outputs.drain();
+    const now = this.env.now();
+    this.progress.tick(now);
+    if (now - this.lastYield >= YIELD_MS) {
+      await macrotask();
+      this.lastYield = this.env.now();
+    }
+  }
+
+  /** Loads the source's next non-empty batch; false when it has ended. */
+  async refill(s: SourceState): Promise<boolean> {
+    for (;;) {
+      if (s.failAfter !== undefined) {
+        const b = s.failAfter;
+        throw new StrictInputError(s.name, s.label, b.line, b.error);
+      }
+      if (this.stopped()) return false;
+      // About to wait for input: what the records so far produced goes out now (§10).
+      if (s.live) await this.outputs.flushAndDrain();
+      const r = await this.nextBatch(s.batches);
+      if (r.done) return false;
+      const b = r.value;
+      s.bytes = b.bytes;
+      let recs = b.records;
+      if (b.bad !== undefined) {
+        if (this.strict) {
+          // Push the good records before the first bad one, then stop at the next refill.
+          const first = b.bad[0]!;
+          this.bad.input(s.name, s.label, first);
+          recs = recs.slice(0, first.index);
+          s.failAfter = first;
+        } else {
+          for (const bad of b.bad) this.bad.input(s.name, s.label, bad);
+        }
+      }
+      s.recs = recs;
+      s.pos = 0;
+      if (s.field === undefined) s.batchTime = this.arrival();
+      if (recs.length > 0) return true;
+    }
+  }
+
+  /**
+   * A built-in failed on a record (division by zero, a bad regex, a time out of range): the record
+   * is dropped, reported like bad input; the run goes on (or stops under --strict). `ordinal`
+   * counts the source's records from 1.
+   */
+  failed(s: SourceState, ordinal: number, record: unknown, e: unknown): void {
+    this.bad.record(s.name, s.label, ordinal, record, e);
+  }
+
+  /** An item of a pulled iterable that is not a valid value of the source's type. */
+  badItem(s: SourceState, b: BadRecord): void {
+    this.bad.input(s.name, s.label, b);
+    if (this.strict) throw new StrictInputError(s.name, s.label, b.line, b.error);
+  }
+}
+
+/** Reads every source to its end (or a stop) into the graph: the loop that fits the sources. */
+export async function dispatch(run: Reader, sources: SourceState[]): Promise<void> {
+  const only = sources.length === 1 ? sources[0]! : undefined;
+  if (only !== undefined && only.range !== undefined) await runRange(run, only);
+  else if (only !== undefined && only.items !== undefined && hasPullLoop(run.graph, only.index)) await runPull(run, only);
+  else if (only !== undefined) await runSingle(run, only);
+  else if (sources.length > 1) await runMerged(run, sources);
+}
+
+/**
+ * One `range(from, to)` source: its integers straight into the graph, in blocks of
+ * ITERABLE_BATCH (the arrival time of a block is read once, as for a batch), no arrays.
+ */
+async function runRange(run: Reader, s: SourceState): Promise<void> {
+  const graph = run.graph;
+  const i = s.index;
+  const push = graph.push[i]!;
+  const { from, to } = s.range!;
+  // A graph with a generated loop for this source (an empty probe says whether it has one).
+  const fused = graph.pushRange?.(i, from, from, 0) === true;
+  const block = fused ? 1 << 16 : 4096;
+  for (let a = from; a < to; ) {
+    if (run.stopped()) break;
+    const b = Math.min(to, a + block);
+    const t = run.arrival();
+    if (fused) graph.pushRange!(i, a, b, t);
+    else {
+      for (let x = a; x < b; x++) {
+        try {
+          push(x, t);
+        } catch (e) {
+          run.failed(s, s.count + (x - a) + 1, x, e);
+        }
+      }
+    }
+    if (s.clock.observe(t)) graph.advance(i, s.clock.watermark);
+    s.count += b - a;
+    a = b;
+    await run.afterBatch();
+  }
+  graph.advance(i, s.clock.end());
+}
+
+const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
+
+/** True when the graph has a generated pull loop for source `i` (an empty probe says). */
+function hasPullLoop(graph: GraphInstance, i: number): boolean {
+  const st: PullState = { maxTime: -Infinity, count: 0, done: false };
+  return graph.pullBatch?.(i, noItems, 0, 0, st, () => undefined) === true;
+}
+
+/**
+ * One source given as a synchronous iterable, pulled by the graph's generated loop: items go from
+ * the iterator through the decoder and the stages without being stored in a batch.
+ */
+async function runPull(run: Reader, s: SourceState): Promise<void> {
+  const graph = run.graph;
+  const i = s.index;
+  const { iterable, general } = s.items!;
+  const it = iterable[Symbol.iterator]();
+  // The generated loop keeps the largest time (its watermark step mirrors SourceClock.observe).
+  const st: PullState = { maxTime: s.clock.maxTime, count: 0, done: false };
+  let bad = 0;
+  const slow = (v: unknown, k: number): unknown => {
+    try {
+      return general(v);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      bad++;
+      run.badItem(s, { line: st.count + k + 1, raw: rawText(v), error: e.message, index: 0 });
+      return undefined;
+    }
+  };
+  try {
+    while (!st.done && !run.stopped()) {
+      graph.pullBatch!(i, it, PULL_BATCH, run.arrival(), st, slow);
+      s.clock.maxTime = st.maxTime;
+      s.count = st.count - bad; // records in: the good ones
+      await run.afterBatch();
+    }
+  } finally {
+    if (!st.done) it.return?.();
+  }
+  graph.advance(i, s.clock.end());
+}
+
+/** One source: every batch straight into the graph. */
+async function runSingle(run: Reader, s: SourceState): Promise<void> {
+  const graph = run.graph;
+  const i = s.index;
+  const push = graph.push[i]!;
+  const field = s.field;
+  const clock = s.clock;
+  // A graph with a generated batch loop for this source (an empty probe says whether it has one).
+  const batch = graph.pushBatch?.(i, [], -Infinity, -Infinity);
+  const fused = batch !== undefined && !Number.isNaN(batch);
+  while (await run.refill(s)) {
+    const recs = s.recs;
+    const n = recs.length;
+    if (fused) {
+      // The generated loop mirrors SourceClock.observe with the largest time handed in and out.
+      clock.maxTime = graph.pushBatch!(i, recs, s.batchTime, clock.maxTime);
+    } else if (field !== undefined) {
+      for (let j = 0; j < n; j++) {
+        const r = recs[j];
+        const t: number = r[field];
+        try {
+          push(r, t);
+        } catch (e) {
+          run.failed(s, s.count + j + 1, r, e);
+        }
+        if (clock.observe(t)) graph.advance(i, clock.watermark);
+      }
+    } else {
+      const t = s.batchTime;
+      for (let j = 0; j < n; j++) {
+        try {
+          push(recs[j], t);
+        } catch (e) {
+          run.failed(s, s.count + j + 1, recs[j], e);
+        }
+      }
+      if (clock.observe(t)) graph.advance(i, clock.watermark);
+    }
+    s.count += n;
+    s.pos = n;
+    await run.afterBatch();
+  }
+  graph.advance(i, clock.end());
+}
+
+/**
+ * Several sources, merged by event time: always the smallest next time, ties to the source
+ * declared first. Every source's next record must be known before choosing, so a source whose
+ * batch ran out is refilled first. Having chosen a source, the records of its batch that are
+ * still ahead of every other source's next record go through in one run.
+ */
+async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
+  const graph = run.graph;
+  const active: SourceState[] = []; // kept in declaration order
+  for (const s of sources) {
+    if (await run.refill(s)) active.push(s);
+    else graph.advance(s.index, s.clock.end());
+  }
+  const head = (s: SourceState): number => (s.field === undefined ? s.batchTime : s.recs[s.pos][s.field]);
+
+  while (active.length > 0) {
+    let best = 0;
+    let bestT = head(active[0]!);
+    for (let k = 1; k < active.length; k++) {
+      const t = head(active[k]!);
+      if (t < bestT) {
+        best = k;
+        bestT = t;
+      }
+    }
+    const s = active[best]!;
+    // s may go on while its times are ≤ the next time of each source declared after it and
+    // < that of each source declared before it.
+    let upToIncl = Infinity;
+    let belowExcl = Infinity;
+    for (let k = 0; k < active.length; k++) {
+      if (k === best) continue;
+      const t = head(active[k]!);
+      if (k > best) {
+        if (t < upToIncl) upToIncl = t;
+      } else if (t < belowExcl) belowExcl = t;
+    }
+
+    const i = s.index;
+    const push = graph.push[i]!;
+    const field = s.field;
+    const recs = s.recs;
+    const n = recs.length;
+    let pos = s.pos;
+    const clock = s.clock;
+    for (; pos < n; pos++) {
+      const r = recs[pos];
+      const t: number = field === undefined ? s.batchTime : r[field];
+      if (!(t <= upToIncl && t < belowExcl)) break;
+      try {
+        push(r, t);
+      } catch (e) {
+        run.failed(s, s.count + (pos - s.pos) + 1, r, e);
+      }
+      if (clock.observe(t)) graph.advance(i, clock.watermark);
+    }
+    s.count += pos - s.pos;
+    s.pos = pos;
+
+    if (pos >= n) {
+      if (!(await run.refill(s))) {
+        graph.advance(i, clock.end());
+        active.splice(best, 1);
+      }
+      await run.afterBatch();
+    }
+  }
+}

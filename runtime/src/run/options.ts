@@ -1,0 +1,73 @@
+// What a run is given (RunOptions) and what it reports (RunSummary). Types only.
+
+import type { ConnectorSpec, Schema } from "../contract.js";
+import type { Env } from "../env.js";
+
+export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
+/** Makes the records of a `nexmark(...)` source (each one is decoded and validated). */
+export type NexmarkFactory = (spec: NexmarkConnector) => Iterable<unknown> | AsyncIterable<unknown>;
+/** What a `nexmark(...)` generator is asked for: the connector's parameters. */
+export type NexmarkParams = Omit<NexmarkConnector, "kind">;
+/**
+ * A `nexmark(...)` generator that knows the type of its records (the stdlib's
+ * `nexmarkGenerator`, stdlib/src/nexmark.ts): when the source's declared type accepts them as
+ * they are, its arrays are pushed without validation.
+ */
+export interface NexmarkProvider {
+  readonly schemas: { readonly [K in NexmarkConnector["eventKind"]]: Schema };
+  /** The records one by one (decoded like JavaScript values). */
+  events(spec: NexmarkParams): Iterable<unknown>;
+  /** The same records in arrays (trusted). */
+  batches(spec: NexmarkParams): Iterable<unknown[]>;
+}
+
+export interface RunOptions {
+  /** Folder that relative connector paths resolve against (the .flow file's folder). Default ".". */
+  baseDir?: string;
+  /** Files, stdio and clock. Default: the Node environment (node.ts) when running on Node. */
+  env?: Env;
+  /** Replaces the connector of a source (or table) by name with these values, decoded and
+   *  validated like JSON values (times as ISO strings or epoch ms). For embedding. */
+  sourceOverrides?: Record<string, AsyncIterable<unknown> | Iterable<unknown>>;
+  /** Writes an output to this file instead of its connector (CLI `--out NAME=PATH`). The format
+   *  follows the extension (.csv, .jsonl/.ndjson), else the output's own format. */
+  outOverrides?: Record<string, string>;
+  /** Hands an output's rows to a callback instead of writing them (nothing is printed for it). */
+  onRow?: Record<string, (row: unknown) => void>;
+  /** Dead-letter file: one JSON line per bad input record (CLI `--dead-letter F`). */
+  deadLetter?: string;
+  /** Late-record file: each record dropped as late, as its JSON (CLI `--late F`). */
+  lateFile?: string;
+  /** Stop at the first bad input record with a `StrictInputError` (CLI `--strict`, exit 65). */
+  strict?: boolean;
+  /** Write the run summary to stderr (default true). */
+  summary?: boolean;
+  /** Show a progress line on stderr (default: when stderr is a terminal and summary is on). */
+  progress?: boolean;
+  /** Bad-record messages printed before "... N more bad records" (default 100). */
+  maxBadMessages?: number;
+  /** Generator for `nexmark(...)` sources (default: the one registered with registerNexmark —
+   *  on Node, node.ts registers the stdlib's; without one such a source fails with InputError). */
+  nexmark?: NexmarkFactory | NexmarkProvider;
+  /** Aborting ends the input early: the run then finishes as if every source had ended
+   *  (windows fire, `emit final` outputs are written). */
+  signal?: AbortSignal;
+  /** Files the run must never write (absolute paths), with what they are — e.g. the .flow file
+   *  itself (`flowc run`). Outputs naming one of these, or an input, are refused (UsageError). */
+  protectedPaths?: readonly { path: string; what: string }[];
+}
+
+export interface RunSummary {
+  /** Valid records read, per source name. */
+  in: Record<string, number>;
+  /** Rows that reached each output, per output name. */
+  out: Record<string, number>;
+  totalIn: number;
+  totalOut: number;
+  late: number;
+  bad: number;
+  elapsedMs: number;
+  eventsPerSec: number;
+  /** The run was stopped early by `signal` (SIGINT/SIGTERM): its inputs were cut short. */
+  interrupted?: boolean;
+}

@@ -1,0 +1,328 @@
+// The outputs of a run: one writer per file (buffered, with backpressure) and stdout, the
+// function each program output's rows go to (`RunContext.emit`), the dead-letter and late-record
+// files, and the checks that refuse an output that would overwrite an input.
+
+import type { Format, OutputSpec, Program, Schema } from "../contract.js";
+import type { Env, OutputSink } from "../env.js";
+import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
+import { OutputError, RunError, UsageError } from "./errors.js";
+import type { RunOptions } from "./options.js";
+
+/** A Node error as a short phrase: `no space left on device (ENOSPC)`. */
+export function errorText(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : undefined;
+  const known: Record<string, string> = {
+    ENOSPC: "no space left on device",
+    EDQUOT: "disk quota exceeded",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "is a directory",
+    ENOENT: "no such file or directory",
+    ENOTDIR: "a parent is not a directory",
+    EROFS: "read-only file system",
+    EFBIG: "file too large",
+    EIO: "input/output error",
+    EPIPE: "broken pipe",
+    EEXIST: "a parent folder is a file",
+  };
+  if (code !== undefined && Object.hasOwn(known, code)) return `${known[code]} (${code})`;
+  const message = typeof err?.message === "string" ? err.message : String(e);
+  return message.split("\n")[0]!;
+}
+
+/** Buffers output text and hands it to the sink in large pieces; notes when the sink is full.
+ *  A failing sink (disk full, ...) becomes an OutputError naming `label` (exit 73). */
+export class BufferedWriter {
+  private buf = "";
+  needsDrain = false;
+  constructor(
+    readonly sink: OutputSink,
+    readonly label: string,
+  ) {}
+
+  private fail(e: unknown): never {
+    if (e instanceof RunError) throw e;
+    throw new OutputError(`cannot write ${this.label}: ${errorText(e)}`);
+  }
+
+  get pending(): boolean {
+    return this.buf !== "";
+  }
+
+  write(text: string): void {
+    this.buf += text;
+    if (this.buf.length >= 65536) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf === "") return;
+    const text = this.buf;
+    this.buf = "";
+    try {
+      if (!this.sink.write(text)) this.needsDrain = true;
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.needsDrain = false;
+    try {
+      await this.sink.drain();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    try {
+      await this.sink.close();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+}
+
+/** `map[key]` when `key` is map's own property (never an inherited `constructor`, `__proto__`). */
+export function own<T>(map: Record<string, T> | undefined, key: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+function formatOf(path: string, fallback: Format | undefined): Format {
+  const p = path.toLowerCase();
+  if (p.endsWith(".csv")) return "csv";
+  if (p.endsWith(".jsonl") || p.endsWith(".ndjson")) return "jsonl";
+  return fallback ?? "jsonl";
+}
+
+/** The text of one row of `schema` in `format`, plus the header line a CSV file starts with. */
+function rowFormatter(schema: Schema, format: Format): { header?: string; row: (v: unknown) => string } {
+  if (format === "csv") {
+    const csv = makeCsvFormatter(schema);
+    return { header: csv.header, row: csv.row };
+  }
+  if (format === "lines") return { row: makeLineFormatter(schema) };
+  return { row: makeFormatter(schema) };
+}
+
+/** `a/./b/../c` → `a/c` (no file system: for environments without `fileKey`). */
+function normalizePath(path: string): string {
+  const abs = path.startsWith("/");
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === ".." && out.length > 0 && out.at(-1) !== "..") out.pop();
+    else if (part !== ".." || !abs) out.push(part);
+  }
+  return (abs ? "/" : "") + out.join("/");
+}
+
+/**
+ * Refuses (UsageError, before any file is opened) an output file that is also an input, a
+ * protected file (the program itself) or — when a command-line flag names it — another output:
+ * opening it for writing would truncate it before it is read, or mix two outputs. Files are
+ * compared by the environment's `fileKey` (device and inode, or the real path of a file that does
+ * not exist yet), else by resolved path. Devices such as /dev/null are never compared.
+ */
+export function checkOutputPaths(program: Program, options: RunOptions, env: Env, baseDir: string): void {
+  const key = (path: string): string | undefined => {
+    const resolved = env.resolvePath(baseDir, path);
+    return env.fileKey !== undefined ? env.fileKey(resolved) : normalizePath(resolved);
+  };
+  const reads = new Map<string, string>();
+  const read = (path: string, what: string) => {
+    const k = key(path);
+    if (k !== undefined && !reads.has(k)) reads.set(k, what);
+  };
+  for (const t of program.tables) if (t.connector.kind === "file" && own(options.sourceOverrides, t.name) === undefined) read(t.connector.path, `the input of table ${t.name} (${t.connector.path})`);
+  for (const s of program.sources) if (s.connector.kind === "file" && own(options.sourceOverrides, s.name) === undefined) read(s.connector.path, `the input of source ${s.name} (${s.connector.path})`);
+  for (const p of options.protectedPaths ?? []) read(p.path, p.what);
+
+  const writes: { what: string; path: string; flag: boolean }[] = [];
+  for (const o of program.outputs) {
+    if (own(options.onRow, o.name) !== undefined) continue;
+    const override = own(options.outOverrides, o.name);
+    if (override !== undefined) writes.push({ what: `--out ${o.name}=${override}`, path: override, flag: true });
+    else if (o.connector?.kind === "file") writes.push({ what: `output ${o.name} (${o.connector.path})`, path: o.connector.path, flag: false });
+  }
+  if (options.deadLetter !== undefined) writes.push({ what: `--dead-letter ${options.deadLetter}`, path: options.deadLetter, flag: true });
+  if (options.lateFile !== undefined) writes.push({ what: `--late ${options.lateFile}`, path: options.lateFile, flag: true });
+
+  const seen = new Map<string, { what: string; flag: boolean }>();
+  for (const w of writes) {
+    const k = key(w.path);
+    if (k === undefined) continue;
+    const r = reads.get(k);
+    if (r !== undefined) throw new UsageError(`${w.what} names ${r}; writing it would erase it (refusing)`);
+    const prev = seen.get(k);
+    if (prev !== undefined && (prev.flag || w.flag)) throw new UsageError(`${prev.what} and ${w.what} name the same file (refusing)`);
+    if (prev === undefined) seen.set(k, w);
+  }
+}
+
+/**
+ * Refuses (UsageError) options naming an output, source or table the program does not have:
+ * `--out` / `onRow` outputs and source overrides.
+ */
+export function checkNames(program: Program, options: RunOptions): void {
+  const outputNames = new Set(program.outputs.map((o) => o.name));
+  for (const [kind, map] of [["--out", options.outOverrides], ["onRow", options.onRow]] as const) {
+    for (const name of Object.keys(map ?? {})) {
+      if (!outputNames.has(name)) {
+        throw new UsageError(`${kind}: the program has no output named "${name}" (outputs: ${[...outputNames].join(", ") || "none"})`);
+      }
+    }
+  }
+  for (const name of Object.keys(options.sourceOverrides ?? {})) {
+    if (!program.sources.some((s) => s.name === name) && !program.tables.some((t) => t.name === name)) {
+      throw new UsageError(`no source or table named "${name}" to override`);
+    }
+  }
+}
+
+type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
+
+/**
+ * Every writer of a run, opened (in this order: the program's outputs, the dead-letter file, the
+ * late-record file) by `Outputs.open`; a file named twice gets one writer. When one cannot be
+ * created, those opened so far are closed and the run fails with an OutputError (exit 73).
+ */
+export class Outputs {
+  readonly writers: BufferedWriter[] = [];
+  /** One function per program output: counts the row and writes it (or hands it to onRow). */
+  readonly emit: ((row: unknown) => void)[] = [];
+  /** Rows per program output. */
+  readonly counts: number[];
+  /** The dead-letter file (`--dead-letter`). */
+  deadLetter: BufferedWriter | undefined;
+  /** Records dropped as late (counted with or without `--late`). */
+  lateCount = 0;
+  private lateWriter: BufferedWriter | undefined;
+  private readonly lateFormatters = new WeakMap<Schema, (v: unknown) => string>();
+  private readonly fileWriters = new Map<string, BufferedWriter>();
+  private stdoutWriter: BufferedWriter | undefined;
+  private readonly targets: Target[];
+
+  private constructor(
+    private readonly program: Program,
+    private readonly options: RunOptions,
+    private readonly env: Env,
+    private readonly baseDir: string,
+  ) {
+    this.counts = program.outputs.map(() => 0);
+    this.targets = program.outputs.map((o) => this.targetOf(o));
+  }
+
+  static async open(program: Program, options: RunOptions, env: Env, baseDir: string): Promise<Outputs> {
+    const outs = new Outputs(program, options, env, baseDir);
+    await outs.openAll();
+    return outs;
+  }
+
+  /** Only stdout is written (no files, no onRow callbacks): a run may stop when its reader goes. */
+  get onlyStdout(): boolean {
+    return this.writers.every((w) => w === this.stdoutWriter) && !this.targets.some((t) => t.kind === "callback");
+  }
+
+  /** A late record dropped by a windowed stage: counted, written to `--late`. */
+  readonly late = (row: unknown, schema: Schema): void => {
+    this.lateCount++;
+    const w = this.lateWriter;
+    if (w === undefined) return;
+    let f = this.lateFormatters.get(schema);
+    if (f === undefined) this.lateFormatters.set(schema, (f = makeFormatter(schema)));
+    w.write(f(row) + "\n");
+  };
+
+  /** Waits for the outputs whose sinks asked to (backpressure). */
+  async drain(): Promise<void> {
+    for (const w of this.writers) if (w.needsDrain) await w.drain();
+  }
+
+  /** Hands everything buffered to the sinks now, and waits for them (before a wait for input). */
+  async flushAndDrain(): Promise<void> {
+    for (const w of this.writers) if (w.pending) w.flush();
+    await this.drain();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const w of this.writers) w.flush();
+    await Promise.all(this.writers.map((w) => w.close()));
+  }
+
+  private targetOf(o: OutputSpec): Target {
+    const options = this.options;
+    const cb = own(options.onRow, o.name);
+    if (cb) return { kind: "callback", fn: cb };
+    const override = own(options.outOverrides, o.name);
+    if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector?.format) };
+    if (o.connector?.kind === "file") return { kind: "file", path: o.connector.path, format: o.connector.format };
+    return { kind: "stdout", format: o.connector?.format ?? "jsonl" };
+  }
+
+  /** Opens (once per file) the output file `path`; `label` names it in messages. */
+  private async openFile(path: string, label: string): Promise<BufferedWriter> {
+    const resolved = this.env.resolvePath(this.baseDir, path);
+    let w = this.fileWriters.get(resolved);
+    if (w === undefined) {
+      let sink: OutputSink;
+      try {
+        sink = await this.env.openOutput(resolved);
+      } catch (e) {
+        await this.closeAll().catch(() => {}); // the outputs opened so far
+        throw new OutputError(`cannot write ${label} to ${path}: ${errorText(e)}`);
+      }
+      w = new BufferedWriter(sink, `${label} to ${path}`);
+      this.fileWriters.set(resolved, w);
+      this.writers.push(w);
+    }
+    return w;
+  }
+
+  private async openAll(): Promise<void> {
+    const { program, options, targets, counts, emit } = this;
+    const stdoutCount = targets.filter((t) => t.kind === "stdout").length;
+    for (let k = 0; k < program.outputs.length; k++) {
+      const o = program.outputs[k]!;
+      const t = targets[k]!;
+      if (t.kind === "callback") {
+        const fn = t.fn;
+        emit.push((row) => {
+          counts[k]!++;
+          fn(row);
+        });
+        continue;
+      }
+      let w: BufferedWriter;
+      if (t.kind === "stdout") {
+        if (this.stdoutWriter === undefined) {
+          this.stdoutWriter = new BufferedWriter(this.env.stdout, "stdout");
+          this.writers.push(this.stdoutWriter);
+        }
+        w = this.stdoutWriter;
+      } else {
+        w = await this.openFile(t.path, `output ${o.name}`);
+      }
+      const fmt = rowFormatter(o.schema, t.format);
+      // Several outputs on stdout: each line is `NAME<TAB>row` (§7).
+      const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
+      if (fmt.header !== undefined) w.write(prefix + fmt.header + "\n");
+      const row = fmt.row;
+      emit.push(
+        prefix === ""
+          ? (r) => {
+              counts[k]!++;
+              w.write(row(r) + "\n");
+            }
+          : (r) => {
+              counts[k]!++;
+              w.write(prefix + row(r) + "\n");
+            },
+      );
+    }
+    if (options.deadLetter !== undefined) this.deadLetter = await this.openFile(options.deadLetter, "the dead-letter file");
+    if (options.lateFile !== undefined) this.lateWriter = await this.openFile(options.lateFile, "the late-record file");
+  }
+}
