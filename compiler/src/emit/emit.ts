@@ -392,7 +392,8 @@ class Emitter {
     const v = env.vars.get(ELEMENT_REF)!;
     const consumersCount = (this.users.get(n.id) ?? []).length;
     let row = valueJs(v);
-    if (consumersCount > 1 && !isSimple(row)) row = b.hoist(row, "row");
+    // A record built from fields is an object literal: build it once for several consumers.
+    if (consumersCount > 1 && v.kind === "fields") row = b.hoist(row, "row");
     this.deliver(n, row, "t", b, "k", v);
     while (loops-- > 0) {
       b.depth--;
@@ -580,12 +581,12 @@ class Emitter {
       case "project": {
         if (op.expr.kind === "record") {
           const fields = new Map<string, string>();
-          const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env) }));
-          for (const f of values) fields.set(f.name, isSimple(f.js) ? f.js : b.hoist(f.js, f.name));
+          const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env), simple: isSimple(f.value) }));
+          for (const f of values) fields.set(f.name, f.simple ? f.js : b.hoist(f.js, f.name));
           env.vars.set(ELEMENT_REF, { kind: "fields", fields, order: values.map((f) => f.name) });
         } else {
           const js = emitExpr(op.expr, env);
-          env.vars.set(ELEMENT_REF, { kind: "js", js: isSimple(js) ? js : b.hoist(js, "v") });
+          env.vars.set(ELEMENT_REF, { kind: "js", js: isSimple(op.expr) ? js : b.hoist(js, "v") });
         }
         return;
       }
@@ -900,7 +901,7 @@ class Emitter {
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
     const v = a.args[0] ? emitExpr(a.args[0], env) : "";
-    const val = a.args[0] && !isSimple(v) ? add.hoist(v, "v") : v;
+    const val = a.args[0] && !isSimple(a.args[0]) ? add.hoist(v, "v") : v;
     const nn = this.nn;
     const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
     switch (a.fn) {
@@ -924,7 +925,7 @@ class Emitter {
       case "avg":
         guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
         merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
-        return optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `s.${f} / s.${f}c`;
+        return optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `(s.${f} / s.${f}c)`;
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
@@ -952,11 +953,11 @@ class Emitter {
         return optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`;
       case "collect":
         guard(`${S(f)}.push(${val});`);
-        return `${optional ? `s.${f}.length === 0 ? null : ` : ""}s.${f}${unwindowed ? ".slice()" : ""}`;
+        return optional ? `(s.${f}.length === 0 ? null : s.${f}${unwindowed ? ".slice()" : ""})` : `s.${f}${unwindowed ? ".slice()" : ""}`;
       case "max_by":
       case "min_by": {
         const kj = emitExpr(a.args[1]!, env);
-        const kv = isSimple(kj) ? kj : add.hoist(kj, "by");
+        const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
         const cmp = a.fn === "max_by" ? ">" : "<";
         // Strict comparison: the first record with the extreme key wins.
         add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
@@ -1027,7 +1028,7 @@ class Emitter {
       if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
       else if (js.length > 1) {
         // A composite key with a null part never matches (SQL equality).
-        const vals = js.map((x) => (isSimple(x) ? x : b.hoist(x, "p")));
+        const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
         const anyNull = parts.some((p) => p.type.kind === "optional");
         k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
       }

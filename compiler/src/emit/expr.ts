@@ -25,9 +25,53 @@ export interface ExprEnv {
   js?: boolean;
 }
 
-const SIMPLE = /^(?:[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\["[^"]*"\])*|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|"(?:[^"\\]|\\.)*"|true|false|null)$/;
-/** Cheap, side-effect-free expressions may be repeated instead of bound to a const. */
-export const isSimple = (js: string) => SIMPLE.test(js);
+/**
+ * Cheap, side-effect-free expressions may be repeated instead of bound to a const: literals,
+ * names and field paths over them. Decided from the typed expression, never from printed code.
+ */
+export function isSimple(e: TExpr): boolean {
+  switch (e.kind) {
+    case "lit":
+    case "var":
+    case "keyRef":
+      return true;
+    case "get":
+      // A field of an optional prints as a conditional.
+      return e.object.type.kind !== "optional" && e.object.type.kind !== "null" && isSimple(e.object);
+    case "call":
+      // `float(i)` and the like print their argument as is.
+      return identityCall(e) && isSimple(e.args[0]!);
+    default:
+      return false;
+  }
+}
+
+/** A built-in call whose implementation is its argument itself (template `$0`, no null policy). */
+function identityCall(e: Extract<TExpr, { kind: "call" }>): boolean {
+  const r = resolveBuiltin(e.fn, e.args.map((x) => stripOptional(x.type)));
+  return r !== undefined && !("error" in r) && r.overload.inline === "$0" && r.fn.nulls === undefined;
+}
+
+/**
+ * The printed expression is a primary one (a name, literal, call, member access or something
+ * in parentheses): it can be an operand or a receiver (`x.length`) without parentheses.
+ */
+function isAtomic(e: TExpr): boolean {
+  switch (e.kind) {
+    case "unary":
+      return false;
+    case "in":
+      return !e.negated;
+    case "call":
+      // Only the identity template prints its argument as is.
+      return identityCall(e) ? isAtomic(e.args[0]!) : true;
+    default:
+      return true;
+  }
+}
+
+/** `js` (printed from `e`) ready to be an operand or a receiver. */
+const operand = (e: TExpr, js: string) => (isAtomic(e) ? js : `(${js})`);
 
 /** Materializes a value as a JS expression (an object literal for a `fields` value). */
 export function valueJs(v: Value): string {
@@ -72,7 +116,7 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
       }
       const obj = sub(e.object);
       if (e.object.type.kind === "optional" || e.object.type.kind === "null") {
-        const o = isSimple(obj) ? obj : env.hoist(obj, "o");
+        const o = isSimple(e.object) ? obj : env.hoist(obj, "o");
         return `(${o} === null ? null : ${o}${prop(e.field)})`;
       }
       return `${obj}${prop(e.field)}`;
@@ -82,7 +126,7 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
       return `(${obj}[${i}] ?? null)`;
     }
     case "unary":
-      return e.op === "not" ? `!${wrap(sub(e.operand))}` : `-${wrap(sub(e.operand))}`;
+      return e.op === "not" ? `!${operand(e.operand, sub(e.operand))}` : `-${operand(e.operand, sub(e.operand))}`;
     case "binary": {
       const l = sub(e.left), r = sub(e.right);
       // `/` and `%` can leave the numbers (x / 0, x % 0): the stdlib versions make that a
@@ -98,12 +142,12 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
     case "in": {
       const v = sub(e.value);
       if (e.list.kind === "array" && e.list.elements.length <= 8) {
-        const x = isSimple(v) ? v : env.hoist(v, "v");
+        const x = isSimple(e.value) ? v : env.hoist(v, "v");
         const parts = e.list.elements.map((el) => `${x} === ${sub(el)}`);
         const any = parts.length ? `(${parts.join(" || ")})` : "false";
         return e.negated ? `!${any}` : any;
       }
-      const test = `${wrap(sub(e.list))}.includes(${v})`;
+      const test = `${operand(e.list, sub(e.list))}.includes(${v})`;
       return e.negated ? `!${test}` : test;
     }
     case "if":
@@ -125,7 +169,6 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
   }
 }
 
-const wrap = (js: string) => (isSimple(js) || /^\(.*\)$/.test(js) ? js : `(${js})`);
 
 /**
  * Built-ins: the implementation of the overload the checker chose (stdlib/src/catalog.ts): its
@@ -139,14 +182,14 @@ function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
   const a = args.map((x) => emitExpr(x, env));
   // Arguments that may be null here: only functions with a null policy get them.
   const nullable = r.fn.nulls === undefined ? [] : args.flatMap((x, i) => (x.type.kind === "optional" || x.type.kind === "null" ? [i] : []));
-  if (nullable.length === 0) return implementation(r.overload, a, env);
+  if (nullable.length === 0) return implementation(r.overload, a, args, env);
   // The implementation sees them non-null (TypeScript narrows simple expressions by itself).
-  const inner = a.map((js, i) => (nullable.includes(i) && !env.js && !isSimple(js) ? `${wrap(js)}!` : js));
+  const inner = a.map((js, i) => (nullable.includes(i) && !env.js && !isSimple(args[i]!) ? `${operand(args[i]!, js)}!` : js));
   const ifNull = r.fn.nulls === "propagate" ? "null" : r.fn.nulls!.tolerate;
-  return `(${nullable.map((i) => `${a[i]} === null`).join(" || ")} ? ${ifNull} : ${implementation(r.overload, inner, env)})`;
+  return `(${nullable.map((i) => `${a[i]} === null`).join(" || ")} ? ${ifNull} : ${implementation(r.overload, inner, args, env)})`;
 }
 
-function implementation(o: BuiltinOverload, a: string[], env: ExprEnv): string {
+function implementation(o: BuiltinOverload, a: string[], args: TExpr[], env: ExprEnv): string {
   if (o.inline === undefined) return `${env.use(o.export!)}(${a.join(", ")})`;
   const t = o.inline;
   if (t === "$0") return a[0]!;
@@ -154,6 +197,6 @@ function implementation(o: BuiltinOverload, a: string[], env: ExprEnv): string {
   return t.replace(/\$(\d)/g, (_, d: string, at: number) => {
     const js = a[Number(d)]!;
     const before = t.slice(0, at), after = t.slice(at + 2);
-    return /(?:\(|, )$/.test(before) && /^(?:\)|,)/.test(after) ? js : wrap(js);
+    return /(?:\(|, )$/.test(before) && /^(?:\)|,)/.test(after) ? js : operand(args[Number(d)]!, js);
   });
 }

@@ -76,8 +76,10 @@ export class TypeNames {
       case "optional":
         return `${this.ts(t.inner)} | null`;
       case "array": {
-        const e = this.ts(t.element);
-        return /[ |]/.test(e) ? `Array<${e}>` : `${e}[]`;
+        // `T[]` binds tighter than `|` and reads badly after `{ … }`: those use `Array<T>`.
+        const el = t.element;
+        const generic = el.kind === "optional" || el.kind === "null" || (el.kind === "record" && !this.names.has(typeKey(el)));
+        return generic ? `Array<${this.ts(el)}>` : `${this.ts(el)}[]`;
       }
       case "record": {
         const named = this.names.get(typeKey(t));
