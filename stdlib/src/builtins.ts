@@ -474,3 +474,6 @@ export function flow_parse_float(s: string): number | null {
   const n = Number(t);
   return Number.isFinite(n) ? n : null;
 }
+
+// Time from text and epochs (LANGUAGE.md §10) live in their own file.
+export { flow_format_time, flow_from_epoch_ms, flow_from_epoch_s, flow_parse_time } from "./time-text.js";

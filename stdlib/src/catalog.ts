@@ -160,6 +160,15 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
   { name: "day_of_week", doc: "1 = Monday … 7 = Sunday (UTC)", overloads: [n(["time"], "int", { export: "flow_day_of_week" })] },
   { name: "date", doc: "\"YYYY-MM-DD\" (UTC)", overloads: [n(["time"], "string", { export: "flow_date", throws: true })] },
   { name: "trunc", doc: "t rounded down to a multiple of d since the epoch", overloads: [n(["time", "duration"], "time", { export: "flow_trunc", throws: true })] },
+  // Time from text and epochs (LANGUAGE.md §10)
+  {
+    name: "parse_time", doc: "parse_time(s, fmt?): the time s spells (ISO-8601 without fmt; strftime fields %Y %m %d %H %M %S %L %b %z %%), or null",
+    overloads: [n(["string", "string"], "time?", { min: 1, export: "flow_parse_time" })],
+  },
+  { name: "format_time", doc: "format_time(t, fmt): t in UTC by a strftime format (%z prints +0000)", overloads: [n(["time", "string"], "string", { export: "flow_format_time", throws: true })] },
+  { name: "from_epoch_s", doc: "the time x seconds after 1970-01-01T00:00:00Z", overloads: [n(["N"], "time", { export: "flow_from_epoch_s", throws: true })] },
+  { name: "from_epoch_ms", doc: "the time x milliseconds after 1970-01-01T00:00:00Z", overloads: [n(["N"], "time", { export: "flow_from_epoch_ms", throws: true })] },
+  { name: "epoch_ms", doc: "milliseconds since 1970-01-01T00:00:00Z", overloads: [n(["time"], "int", { inline: "$0" })] },
 ];
 
 /**

@@ -87,7 +87,7 @@ describe("every overload of the table compiles to its implementation", () => {
     expect(isAggregateCall("upper", 1)).toBe(false);
     // The emitter's set of stdlib functions that can fail on a record (no fused loops then).
     expect([...THROWING_EXPORTS].sort()).toEqual(
-      ["flow_date", "flow_div", "flow_fdiv", "flow_int", "flow_matches", "flow_mod", "flow_pow", "flow_regex_extract", "flow_sqrt", "flow_time_string", "flow_trunc"],
+      ["flow_date", "flow_div", "flow_fdiv", "flow_format_time", "flow_from_epoch_ms", "flow_from_epoch_s", "flow_int", "flow_matches", "flow_mod", "flow_pow", "flow_regex_extract", "flow_sqrt", "flow_time_string", "flow_trunc"],
     );
   });
 });
