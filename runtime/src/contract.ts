@@ -143,9 +143,18 @@ export interface Program {
   tables: TableSpec[];
   outputs: OutputSpec[];
   /**
-   * The generated loops the graph has (source indexes per kind: `pushRange`, `pushBatch`,
-   * `pullBatch`), so the driver never probes for them. Absent in modules built before it.
+   * The generated loops the graph has, as the source indexes that have each one: `range` —
+   * `GraphInstance.pushRange`, `batch` — `pushBatch`, `pull` — `pullBatch`. When given, the
+   * driver uses exactly these and never probes; absent in modules built before it, where the
+   * driver finds out by calling each loop once with empty input (false / NaN: none).
    */
-  loops?: { range: readonly number[]; batch: readonly number[]; pull: readonly number[] };
+  loops?: ProgramLoops;
   create(ctx: RunContext): GraphInstance;
+}
+
+/** See `Program.loops`. */
+export interface ProgramLoops {
+  range: readonly number[];
+  batch: readonly number[];
+  pull: readonly number[];
 }

@@ -119,7 +119,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const ctx: RunContext = { emit: outputs.emit, late: outputs.late, tables, failed: (e, where) => bad.row(where, e) };
     const graph = program.create(ctx);
     await openSources(at, program, sources);
-    await dispatch(new Reader(graph, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
+    await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
     graph.finish();
     progress.clear();
   } catch (e) {

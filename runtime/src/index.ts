@@ -8,6 +8,7 @@ export type {
   GraphInstance,
   OutputSpec,
   Program,
+  ProgramLoops,
   PullState,
   RecordSchema,
   RunContext,

@@ -4,7 +4,7 @@
 // merged by event time, smallest next time first, ties to the source declared first (LANGUAGE.md
 // §6 "Deterministic replay"). Watermarks: each source's SourceClock (source-clock.ts).
 
-import type { GraphInstance, PullState } from "../contract.js";
+import type { GraphInstance, ProgramLoops, PullState } from "../contract.js";
 import { DecodeError } from "../decode.js";
 import type { Env } from "../env.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
@@ -64,6 +64,8 @@ export class Reader {
 
   constructor(
     readonly graph: GraphInstance,
+    /** Program.loops: the generated loops the graph declares (undefined: probe them). */
+    readonly loops: ProgramLoops | undefined,
     private readonly env: Env,
     private readonly outputs: Outputs,
     private readonly progress: Progress,
@@ -149,7 +151,7 @@ export class Reader {
 export async function dispatch(run: Reader, sources: SourceState[]): Promise<void> {
   const only = sources.length === 1 ? sources[0]! : undefined;
   if (only !== undefined && only.range !== undefined) await runRange(run, only);
-  else if (only !== undefined && only.items !== undefined && hasPullLoop(run.graph, only.index)) await runPull(run, only);
+  else if (only !== undefined && only.items !== undefined && hasLoop(run, "pull", only.index)) await runPull(run, only);
   else if (only !== undefined) await runSingle(run, only);
   else if (sources.length > 1) await runMerged(run, sources);
 }
@@ -163,8 +165,7 @@ async function runRange(run: Reader, s: SourceState): Promise<void> {
   const i = s.index;
   const push = graph.push[i]!;
   const { from, to } = s.range!;
-  // A graph with a generated loop for this source (an empty probe says whether it has one).
-  const fused = graph.pushRange?.(i, from, from, 0) === true;
+  const fused = hasLoop(run, "range", i, from);
   const block = fused ? 1 << 16 : 4096;
   for (let a = from; a < to; ) {
     if (run.stopped()) break;
@@ -190,10 +191,28 @@ async function runRange(run: Reader, s: SourceState): Promise<void> {
 
 const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
 
-/** True when the graph has a generated pull loop for source `i` (an empty probe says). */
-function hasPullLoop(graph: GraphInstance, i: number): boolean {
-  const st: PullState = { maxTime: -Infinity, count: 0, done: false };
-  return graph.pullBatch?.(i, noItems, 0, 0, st, () => undefined) === true;
+const LOOP_METHOD = { range: "pushRange", batch: "pushBatch", pull: "pullBatch" } as const;
+
+/**
+ * True when the graph has a generated loop of `kind` for source `i`: as the program declares
+ * (Program.loops) — then nothing is probed — or, for programs that do not declare their loops,
+ * as a call with empty input says (false / NaN: no loop).
+ */
+function hasLoop(run: Reader, kind: keyof ProgramLoops, i: number, from = 0): boolean {
+  const graph = run.graph;
+  if (run.loops !== undefined) return run.loops[kind].includes(i) && typeof graph[LOOP_METHOD[kind]] === "function";
+  switch (kind) {
+    case "range":
+      return graph.pushRange?.(i, from, from, 0) === true;
+    case "batch": {
+      const b = graph.pushBatch?.(i, [], -Infinity, -Infinity);
+      return b !== undefined && !Number.isNaN(b);
+    }
+    case "pull": {
+      const st: PullState = { maxTime: -Infinity, count: 0, done: false };
+      return graph.pullBatch?.(i, noItems, 0, 0, st, () => undefined) === true;
+    }
+  }
 }
 
 /**
@@ -238,9 +257,7 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
   const push = graph.push[i]!;
   const field = s.field;
   const clock = s.clock;
-  // A graph with a generated batch loop for this source (an empty probe says whether it has one).
-  const batch = graph.pushBatch?.(i, [], -Infinity, -Infinity);
-  const fused = batch !== undefined && !Number.isNaN(batch);
+  const fused = hasLoop(run, "batch", i);
   while (await run.refill(s)) {
     const recs = s.recs;
     const n = recs.length;
