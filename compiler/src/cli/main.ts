@@ -7,6 +7,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compile, isInternalError, type CompileResult } from "../pipeline";
 import { diagnosticsToJson, renderDiagnostics } from "../diagnostics/render";
+import { closest } from "../diagnostics/suggest";
 import { FLOWC_VERSION } from "../emit/emit";
 import { printGraph } from "../ir/print";
 import { toDot, toMermaid, toSvg } from "../ir/draw";
@@ -122,26 +123,10 @@ interface Args {
   bools: Set<string>;
 }
 
-/** The edit distance of two strings. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
 /** ` (did you mean X?)` when a candidate is within a typo's reach of `word`, else "". */
 function didYouMean(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : "";
+  const best = closest(word, candidates);
+  return best === undefined ? "" : ` (did you mean ${best}?)`;
 }
 
 const ALL_VALUE_FLAGS = new Set(Object.values(COMMANDS).flatMap((c) => Object.keys(c.values)));
