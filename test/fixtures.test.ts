@@ -3,16 +3,21 @@
 //   w_*  programs that compile with warnings: diagnostics.txt + generated.ts + graph.txt (+ output).
 //   v_*  (anything else) valid programs: no diagnostics; generated.ts, graph.txt, output.jsonl.
 // output.jsonl is the stdout of `bin/flowc run input.flow` in the fixture folder; programs reading
-// stdin() or nexmark(...) are not run. `UPDATE=1 npx vitest run test/fixtures.test.ts` rewrites
+// stdin() or nexmark(...) are not run. Most fixtures run in this process, as `flowc run` does it
+// (the same generated TypeScript, compiled by esbuild, run by runProgram) but against one shared
+// runtime bundle and with the folder's files in memory; a few, and every program importing
+// TypeScript files, still go through bin/flowc itself. `UPDATE=1 npx vitest run test/fixtures.test.ts` rewrites
 // every golden file (and deletes those a case should not have).
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
 import { compile } from "../compiler/src/pipeline";
 import { renderDiagnostics } from "../compiler/src/diagnostics/render";
 import { printGraph } from "../compiler/src/ir/print";
 import { resolveExterns } from "../compiler/src/cli/externs";
-import { fixtureCases, flowc, readIf, type FixtureCase } from "./helpers";
+import type { Program } from "../runtime/src/index";
+import { fixtureCases, flowc, nativeImport, readIf, sharedRuntime, testDir, type CliResult, type FixtureCase } from "./helpers";
 
 const UPDATE = !!process.env.UPDATE && process.env.UPDATE !== "0";
 
@@ -40,6 +45,45 @@ async function compileFixture(c: FixtureCase) {
 }
 
 const runnable = (c: FixtureCase) => !/\b(stdin|nexmark)\s*\(/.test(c.source);
+
+/** Fixtures run through bin/flowc itself: a few plain ones, and those importing TypeScript files. */
+const THROUGH_CLI = new Set(["v_hop_top", "v_interval_join", "v_lookup_csv"]);
+const throughCli = (c: FixtureCase) => THROUGH_CLI.has(c.name) || /^\s*import\b/m.test(c.source);
+
+let work: string | undefined;
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * `flowc run input.flow` in this process: the generated TypeScript (importing the shared runtime
+ * bundle instead of bundling its own copy) compiled to JavaScript by esbuild, and runProgram with
+ * the fixture folder's files in a memory environment. The exit code is the RunError's, as the CLI's.
+ */
+async function runInProcess(c: FixtureCase): Promise<CliResult> {
+  const { url, rt } = await sharedRuntime();
+  const externs = await resolveExterns(c.source, c.dir);
+  const r = compile(c.source, { file: "input.flow", externs: externs.signatures, diagnostics: externs.diagnostics, runtime: url, ops: url, stdlib: url });
+  const warnings = r.diagnostics.length ? renderDiagnostics(r.diagnostics, "input.flow", c.source, { color: false }) + "\n" : "";
+  if (!r.ok) return { code: 1, stdout: "", stderr: warnings };
+  const esbuild = await import("esbuild");
+  const { code: js } = await esbuild.transform(r.typescript!, { loader: "ts", format: "esm", target: "es2022", sourcefile: "generated.ts" });
+  const file = join((work ??= testDir("fixtures-")), `${c.name}.mjs`);
+  writeFileSync(file, js);
+  const mod = (await nativeImport(pathToFileURL(file).href)) as { program: Program };
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(c.dir)) if (f !== "input.flow") files[f] = readFileSync(join(c.dir, f), "utf8");
+  const env = rt.createMemoryEnv({ files });
+  let code = 0;
+  try {
+    await rt.runProgram(mod.program, { env, baseDir: ".", summary: false, progress: false });
+  } catch (err) {
+    const exitCode = (err as { exitCode?: number }).exitCode;
+    if (typeof exitCode !== "number") return { code: 70, stdout: env.stdoutText(), stderr: `${warnings}${env.stderrText()}flowc: internal error: ${(err as Error)?.message ?? String(err)}\n` };
+    code = exitCode;
+  }
+  return { code, stdout: env.stdoutText(), stderr: warnings + env.stderrText() };
+}
 
 const cases = fixtureCases();
 
@@ -90,8 +134,8 @@ describe("fixtures", () => {
       });
 
       if (c.kind !== "error" && runnable(c)) {
-        it.concurrent("runs to the golden output", async () => {
-          const r = await flowc(["run", "input.flow"], { cwd: c.dir });
+        it.concurrent(`runs to the golden output${throughCli(c) ? " (bin/flowc run)" : ""}`, async () => {
+          const r = throughCli(c) ? await flowc(["run", "input.flow"], { cwd: c.dir }) : await runInProcess(c);
           expect(r.stderr).not.toMatch(/internal error/);
           expect(r.code, r.stderr).toBe(0);
           golden(c, "output.jsonl", r.stdout);

@@ -1,9 +1,11 @@
 // Shared helpers for the test suite: paths, the CLI (rebuilt at most once, under a lock, so that
 // parallel test files do not race on dist/), and the lists of fixture and conformance programs.
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type * as Runtime from "../runtime/src/index";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const FLOWC = join(ROOT, "bin", "flowc");
@@ -12,8 +14,12 @@ export const TMP = join(ROOT, "test", ".tmp");
 export const SHARED = resolve(ROOT, "..", "shared");
 export const CONFORMANCE_DIRS = [join(SHARED, "conformance"), join(SHARED, "peer-ksql")];
 
-/** Rebuilds dist/ when stale, once per process, serialized across processes by a lock folder. */
-let built = false;
+/**
+ * Rebuilds dist/ when stale, once per run: the global setup (test/global-setup.ts) builds before
+ * any test file starts and tells the test processes so through FLOWC_TEST_BUILT; without it (a test
+ * file run some other way) once per process, serialized across processes by a lock folder.
+ */
+let built = process.env.FLOWC_TEST_BUILT === "1";
 export function ensureCli(): void {
   if (built) return;
   mkdirSync(TMP, { recursive: true });
@@ -111,6 +117,45 @@ export function conformanceCases(): ConformanceCase[] {
     }
   }
   return out;
+}
+
+/** A fresh folder under test/.tmp (the caller removes it). */
+export function testDir(prefix: string): string {
+  mkdirSync(TMP, { recursive: true });
+  return mkdtempSync(join(TMP, prefix));
+}
+
+// Node's own loader (require of an ES module, Node ≥ 20.19), not vitest's, which would transform
+// every imported module again; older Nodes go through vitest.
+const nodeRequire = createRequire(import.meta.url);
+export async function nativeImport(url: string): Promise<unknown> {
+  try {
+    return nodeRequire(fileURLToPath(url));
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_REQUIRE_ESM") return import(/* @vite-ignore */ url);
+    throw e;
+  }
+}
+
+/**
+ * The runtime, its operators and the stdlib bundled once per test process into one module (as the
+ * playground and the Node entry do: the NEXMark generator registered), for generated code compiled
+ * with `runtime: url, ops: url, stdlib: url` to import; `rt` is that module, loaded by Node.
+ */
+let runtime: Promise<{ url: string; rt: typeof Runtime }> | undefined;
+export function sharedRuntime(): Promise<{ url: string; rt: typeof Runtime }> {
+  return (runtime ??= (async () => {
+    const esbuild = await import("esbuild");
+    const file = join(testDir("runtime-"), "runtime.mjs");
+    const entry =
+      ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n") +
+      `\nimport { registerNexmark as __register } from ${JSON.stringify(join(ROOT, "runtime/src/index.ts"))};\nimport { nexmarkGenerator as __generator } from ${JSON.stringify(join(ROOT, "stdlib/src/nexmark.ts"))};\n__register(__generator);`;
+    await esbuild.build({ stdin: { contents: entry, loader: "ts", resolveDir: ROOT }, bundle: true, format: "esm", platform: "node", target: "es2022", outfile: file, logLevel: "silent" });
+    const url = pathToFileURL(file).href;
+    // Removed when the process ends (a folder per test process).
+    process.once("exit", () => rmSync(dirname(file), { recursive: true, force: true }));
+    return { url, rt: (await nativeImport(url)) as typeof Runtime };
+  })());
 }
 
 /** Reads a file, or undefined when it does not exist. */
