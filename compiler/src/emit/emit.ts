@@ -200,21 +200,20 @@ class Emitter {
   private nodeType(n: Node): string {
     if (n.kind === "source") {
       const t = this.sourceType(n);
-      return this.typeName(t, n.decl.type.kind === "record" && n.decl.type.name ? n.decl.type.name : `${n.decl.name}Record`, `${this.where(n.decl.span)} — ${n.keep && n.type.kind === "record" && n.keep.length < n.type.fields.length ? "only the fields the program reads are decoded" : "records of source " + n.decl.name}`);
+      return this.typeName(t, n.decl.type.kind === "record" && n.decl.type.name ? n.decl.type.name : `${n.decl.name}Record`, `${this.where(n.decl.span)} — ${n.keep && n.decl.type.kind === "record" && n.keep.length < n.decl.type.fields.length ? "only the fields the program reads are decoded" : "records of source " + n.decl.name}`);
     }
     if (n.kind === "output") return this.typeName(n.type, n.decl.name, `${this.where(n.decl.span)} — rows of output ${n.decl.name}`);
     const hint = n.kind === "agg" ? `Agg${n.id}Row` : n.kind === "join" ? `Join${n.id}Row` : `Row${n.id}`;
     // A record type equal to an output's gets the output's name (declared first below).
-    return this.typeName(this.emittedType(n.id), hint);
+    return this.typeName(n.type, hint);
   }
 
+  /** A source's records as the program sees them (projection pushdown already narrowed the type). */
   private sourceType(n: Extract<Node, { kind: "source" }>): Type {
-    if (!n.keep || n.type.kind !== "record") return n.type;
-    const keep = new Set(n.keep);
-    return { ...n.type, fields: n.type.fields.filter((f) => keep.has(f.name)) };
+    return n.type;
   }
 
-  /** The element type a node receives (a source's records hold only its kept fields). */
+  /** The element type a node receives. */
   private inputType(n: Node): Type {
     switch (n.kind) {
       case "chain":
@@ -222,17 +221,20 @@ class Emitter {
       case "top":
       case "distinct":
       case "output":
-        return this.emittedType(n.input);
+        return this.g.nodes.get(n.input)!.type;
       default:
         return n.type;
     }
   }
 
-  private emittedType(id: NodeId): Type {
+  /**
+   * The type of a node's elements before projection pushdown: late records are written whole
+   * (the driver decodes them whole when --late is given).
+   */
+  private wholeType(id: NodeId): Type {
     const n = this.g.nodes.get(id)!;
-    if (n.kind === "source") return this.sourceType(n);
-    // A chain of filters passes its input's elements on as they are (a source's projected records).
-    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return this.emittedType(n.input);
+    if (n.kind === "source") return n.decl.type;
+    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return this.wholeType(n.input);
     return n.type;
   }
 
@@ -713,7 +715,7 @@ class Emitter {
     this.ops.add(op);
     this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get(n.input)!.type)});`);
+    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input))});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
   }
@@ -991,7 +993,7 @@ class Emitter {
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
-    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
   }
@@ -1006,7 +1008,7 @@ class Emitter {
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get((n as { input: NodeId }).input)!.type)});`);
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
     } else {
       this.ops.add("TimedDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
@@ -1059,7 +1061,7 @@ class Emitter {
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.g.nodes.get(n.left)!.type)}, ${this.lateCallback(this.g.nodes.get(n.right)!.type)});`);
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.left))}, ${this.lateCallback(this.wholeType(n.right))});`);
     } else {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];

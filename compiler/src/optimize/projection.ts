@@ -4,7 +4,7 @@
 // a join side, a top) keeps every field.
 import { ELEMENT_REF, type TExpr } from "../check/typed";
 import { walkExpr } from "../ir/expr";
-import { consumers, type Graph, type Node, type NodeId } from "../ir/graph";
+import { consumers, topoOrder, type Graph, type Node, type NodeId } from "../ir/graph";
 
 /** A set of field names, or everything. */
 type Need = Set<string> | "all";
@@ -113,7 +113,17 @@ export function pushDownProjections(g: Graph): Graph {
     // Set even when every field is read: it also says the whole record is never used as a
     // value, so decoders may hand over a validated input object without copying it.
     const keep = n.type.fields.map((f) => f.name).filter((f) => need.has(f));
-    nodes.set(n.id, { ...n, keep });
+    // The source now emits records of the kept fields only: its type says so.
+    nodes.set(n.id, { ...n, keep, type: { ...n.type, fields: n.type.fields.filter((f) => need.has(f.name)) } });
   }
+  // Chains of `where` pass those records on as they are, so they carry the projected type too.
+  for (const n of topoOrder({ ...g, nodes })) {
+    if (n.kind !== "chain" || !n.ops.every((op) => op.kind === "where")) continue;
+    const type = nodes.get(n.input)!.type;
+    if (type === n.type) continue;
+    nodes.set(n.id, { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) });
+  }
+  // Aggregates record the type they read.
+  for (const n of nodes.values()) if (n.kind === "agg" && nodes.get(n.input)!.type !== n.inType) nodes.set(n.id, { ...n, inType: nodes.get(n.input)!.type });
   return { ...g, nodes };
 }

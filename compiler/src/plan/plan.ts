@@ -5,7 +5,6 @@
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
 import { LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
-import type { Type } from "../check/types";
 import { planAggCall } from "./aggregates";
 import { memberNames } from "./names";
 import { stateSchema } from "./schema";
@@ -130,22 +129,6 @@ export function exprChildren(e: TExpr): TExpr[] {
 /** A window as the runtime encodes it (one encoding; `carried`: the row's own window). */
 export function windowEncoding(w: WindowInfo): { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean } {
   return { kind: w.kind, size: w.size, slide: w.slide, carried: w.carried };
-}
-
-/** The element type a node's consumers receive (a source's records hold only its kept fields). */
-export function emittedType(p: Plan, id: NodeId): Type {
-  const n = p.nodes.get(id)!.node;
-  if (n.kind === "source") return keptType(n);
-  // A chain of filters passes its input's elements on as they are (a source's projected records).
-  if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return emittedType(p, n.input);
-  return n.type;
-}
-
-/** A source's record type reduced to the fields the program reads. */
-export function keptType(n: Extract<Node, { kind: "source" }>): Type {
-  if (!n.keep || n.type.kind !== "record") return n.type;
-  const keep = new Set(n.keep);
-  return { ...n.type, fields: n.type.fields.filter((f) => keep.has(f.name)) };
 }
 
 export { inputsOf };
