@@ -33,6 +33,7 @@ export interface Opening {
   options: RunOptions;
 }
 
+/** An opened connector: its batches of decoded records and what the run loops need to know. */
 export interface Input {
   /** The file as written in the program, `<stdin>`, or `<name>` for other connectors. */
   label: string;
@@ -177,6 +178,11 @@ export interface SourceState {
   live?: boolean;
 }
 
+/**
+ * Opens the connector of a source or table (or its `sourceOverrides` replacement) as batches of
+ * records decoded to `schema` (`keep`: the fields to materialise; `decode`: generated fast
+ * decoders). An input that cannot be opened is an InputError (exit 66).
+ */
 export async function openConnector(
   at: Opening,
   name: string,

@@ -89,7 +89,8 @@ export class Reader {
    * run lets timers and I/O in, so an abort (a timeout, Ctrl-C) lands.
    */
   async afterBatch(): Promise<void> {
-    await this.outputs.drain();
+    // Inline (not `await outputs.drain()`): no extra promise per batch when nothing is full.
+    for (const w of this.outputs.writers) if (w.needsDrain) await w.drain();
     const now = this.env.now();
     this.progress.tick(now);
     if (now - this.lastYield >= YIELD_MS) {
