@@ -1,7 +1,7 @@
 // Shared helpers for the test suite: paths, the CLI (rebuilt at most once, under a lock, so that
 // parallel test files do not race on dist/), and the lists of fixture and conformance programs.
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -125,14 +125,28 @@ export function testDir(prefix: string): string {
   return mkdtempSync(join(TMP, prefix));
 }
 
-// Node's own loader (require of an ES module, Node ≥ 20.19), not vitest's, which would transform
-// every imported module again; older Nodes go through vitest.
+// Node's own loader, not vitest's (which would transform every imported module again): require of
+// an ES module (Node ≥ 20.19), or for a module with top-level await an import() vitest does not
+// rewrite; older Nodes go through vitest.
 const nodeRequire = createRequire(import.meta.url);
+let nodeImporter: ((url: string) => Promise<unknown>) | undefined;
+function nodeImport(url: string): Promise<unknown> {
+  if (!nodeImporter) {
+    // A module loaded by Node itself: its import() is Node's.
+    mkdirSync(TMP, { recursive: true });
+    const file = join(TMP, "native-import.mjs");
+    writeFileSync(file, "export const load = (url) => import(url);\n");
+    nodeImporter = (nodeRequire(file) as { load: (url: string) => Promise<unknown> }).load;
+  }
+  return nodeImporter(url);
+}
 export async function nativeImport(url: string): Promise<unknown> {
   try {
     return nodeRequire(fileURLToPath(url));
   } catch (e) {
-    if ((e as { code?: string }).code === "ERR_REQUIRE_ESM") return import(/* @vite-ignore */ url);
+    const code = (e as { code?: string }).code;
+    if (code === "ERR_REQUIRE_ASYNC_MODULE") return nodeImport(url);
+    if (code === "ERR_REQUIRE_ESM") return import(/* @vite-ignore */ url);
     throw e;
   }
 }
