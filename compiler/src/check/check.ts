@@ -604,6 +604,11 @@ class Checker {
       case "Agg":
         return this.agg(s, info, ctx, base);
       case "Top": {
+        if (s.withTies && !info.window) {
+          // Ties are kept per window; an updating top-N breaks them by arrival (§13).
+          this.report("E0334", {}, s.span, { hint: "add a `| window tumbling(…)` stage before it, or drop `with ties`" });
+          return undefined;
+        }
         if (info.upsertKeys) {
           this.report("E0313", { what: "`top`" }, s.span);
           return undefined;
@@ -789,6 +794,14 @@ class Checker {
 
   private agg(s: Extract<A.Stage, { kind: "Agg" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
     if (info.upsertKeys) {
+      // A sketch cannot forget a value: over an updating stream only exact aggregates work (§13).
+      const sketch = findCall(s, "approx_count_distinct");
+      if (sketch) {
+        const first = sketch.args[0]?.value;
+        const arg = first?.kind === "Name" ? first.name.name : "…";
+        this.report("E0335", { name: "approx_count_distinct" }, sketch.span, { hint: `use \`count_distinct(${arg})\`, which keeps the values it counts` });
+        return undefined;
+      }
       this.report("E0303", {}, s.span, { hint: "aggregate with a window (`window tumbling(…)` before the first `agg`), or emit the table with `emit final`" });
       return undefined;
     }
@@ -874,6 +887,15 @@ class Checker {
 
     let mode: Extract<TStage, { kind: "join" }>["mode"];
     const lw = info.window, rw = other.out.window;
+    if (s.joinKind !== "inner") {
+      // Unmatched rows are emitted once no match can come any more: that needs a bound (§13).
+      if (!s.within && !(lw && rw)) {
+        this.report("E0332", { join: s.joinKind }, s.span, { hint: `bound it: \`${s.joinKind} join … on … within 0s .. 10m\`, or window both sides alike` });
+        return undefined;
+      }
+      this.report("E0333", { join: s.joinKind }, s.span, { hint: "LANGUAGE.md §13 (updating streams) is being built; an inner `join` works today" });
+      return undefined;
+    }
     if (s.within) {
       const upper = this.constDuration(s.within.upper, "the `within` bound");
       const lower = s.within.lower ? this.constDuration(s.within.lower, "the `within` lower bound") : upper === undefined ? undefined : -upper;
@@ -1456,3 +1478,15 @@ const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params
     ],
   },
 });
+
+/** The first call of `name` anywhere inside an AST node (an agg stage's items), if any. */
+function findCall(node: unknown, name: string): A.Call | undefined {
+  if (node === null || typeof node !== "object") return undefined;
+  const n = node as { kind?: string; callee?: { name: string } };
+  if (n.kind === "Call" && n.callee?.name === name) return node as A.Call;
+  for (const v of Object.values(node)) {
+    const found = Array.isArray(v) ? v.map((x) => findCall(x, name)).find((x) => x) : findCall(v, name);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -116,12 +116,16 @@ export function pushDownProjections(g: Graph): Graph {
     // The source now emits records of the kept fields only: its type says so.
     nodes.set(n.id, { ...n, keep, type: { ...n.type, fields: n.type.fields.filter((f) => need.has(f.name)) } });
   }
-  // Chains of `where` pass those records on as they are, so they carry the projected type too.
+  // Chains of `where` and `distinct` pass those records on as they are: they carry the
+  // projected type too.
   for (const n of topoOrder({ ...g, nodes })) {
-    if (n.kind !== "chain" || !n.ops.every((op) => op.kind === "where")) continue;
-    const type = nodes.get(n.input)!.type;
-    if (type === n.type) continue;
-    nodes.set(n.id, { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) });
+    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) {
+      const type = nodes.get(n.input)!.type;
+      if (type !== n.type) nodes.set(n.id, { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) });
+    } else if (n.kind === "distinct") {
+      const type = nodes.get(n.input)!.type;
+      if (type !== n.type) nodes.set(n.id, { ...n, type });
+    }
   }
   // Aggregates record the type they read.
   for (const n of nodes.values()) if (n.kind === "agg" && nodes.get(n.input)!.type !== n.inType) nodes.set(n.id, { ...n, inType: nodes.get(n.input)!.type });

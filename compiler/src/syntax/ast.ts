@@ -147,6 +147,9 @@ export interface WithinBounds {
   span: Span;
 }
 
+/** `join` (inner) or one of LANGUAGE.md §13's outer, semi and anti joins. */
+export type JoinKind = "inner" | "left" | "right" | "full" | "semi" | "anti";
+
 export type JoinSide =
   | { kind: "NameSide"; name: Ident; span: Span }
   | { kind: "PipelineSide"; pipeline: Pipeline; span: Span };
@@ -162,7 +165,7 @@ export type Stage =
   | { kind: "Agg"; items: { name?: Ident; expr: Expr; span: Span }[]; span: Span }
   | { kind: "Top"; n: Expr; by: Expr; desc: boolean; withTies: boolean; span: Span }
   | { kind: "Distinct"; values: Expr[]; within?: Expr; span: Span }
-  | { kind: "Join"; side: JoinSide; alias?: Ident; on: Expr; within?: WithinBounds; span: Span }
+  | { kind: "Join"; joinKind: JoinKind; side: JoinSide; alias?: Ident; on: Expr; within?: WithinBounds; span: Span }
   | { kind: "Lookup"; table: Ident; alias?: Ident; on: Expr; span: Span };
 
 export type StageKind = Stage["kind"];

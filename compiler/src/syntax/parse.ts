@@ -174,8 +174,9 @@ function semantics(): ohm.Semantics {
       const w = opt<A.WithinBounds>(within);
       return { kind: "Distinct", values: list<A.Expr>(values), within: w?.upper, span: span(this) } satisfies A.Stage;
     },
-    Stage_join(_kw, side, alias, _on, on, within) {
-      return { kind: "Join", side: side.ast(), alias: opt<A.Ident>(alias), on: on.ast(), within: opt<A.WithinBounds>(within), span: span(this) } satisfies A.Stage;
+    Stage_join(kind, _kw, side, alias, _on, on, within) {
+      const joinKind = (kind.children[0]?.sourceString ?? "inner") as A.JoinKind;
+      return { kind: "Join", joinKind, side: side.ast(), alias: opt<A.Ident>(alias), on: on.ast(), within: opt<A.WithinBounds>(within), span: span(this) } satisfies A.Stage;
     },
     Stage_lookup(_kw, table, alias, _on, on) {
       return { kind: "Lookup", table: ident(table), alias: opt<A.Ident>(alias), on: on.ast(), span: span(this) } satisfies A.Stage;
