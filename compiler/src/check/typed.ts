@@ -118,7 +118,7 @@ export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (
       other: TPipeline;
       leftAlias?: string; // undefined when the left element is already a record of sides
       rightAlias: string;
-      /** `on` over vars `l` (left element) and `rt` (right element). */
+      /** `on` over the join's sides ($left and $right: LEFT_REF, RIGHT_REF). */
       on: TExpr;
       mode: { kind: "interval"; lower: number; upper: number } | { kind: "window"; window: WindowInfo } | { kind: "unbounded" };
     }

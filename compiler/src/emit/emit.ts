@@ -8,7 +8,7 @@ import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type Windo
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
 import type { ChainOp, Graph, Node, NodeId } from "../ir/graph";
-import { DENSE_KEYS as DENSE, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
+import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
 import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
@@ -711,7 +711,7 @@ class Emitter {
     const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
     const w = n.window;
     if (!w) return this.unwindowedAgg(n, inT, `new Agg${id}(${specArgs})`, guarded);
-    const op = w.kind === "session" && !w.carried ? "SessionAgg" : "WindowAgg";
+    const op = aggOperator(w) === "sessionAgg" ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
     this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
@@ -1175,7 +1175,7 @@ class Emitter {
     out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
     out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
     // Instrumented builds (the playground's tracer) expose their operators and the rows they emit.
-    const operatorIds = this.order.filter((n) => (n.kind === "agg" && n.window) || n.kind === "top" || n.kind === "distinct" || n.kind === "join").map((n) => n.id);
+    const operatorIds = this.order.filter(hasOperator).map((n) => n.id);
     if (this.opts.instrument) {
       out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
       out.push(`  /** The runtime operator of each stateful node, by node id (instrumented build). */\n  ${this.mod("readonly")}operators${this.ann("Record<number, object>")};`);

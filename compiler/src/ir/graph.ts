@@ -7,7 +7,7 @@ import type { RecordT, Type } from "../check/types";
 
 export type NodeId = number;
 
-/** One stateless step of a chain. Expressions read the element as var `r`. */
+/** One stateless step of a chain. Expressions read the element as ELEMENT_REF (`$element`). */
 export type ChainOp = { span: Span; inType: Type; outType: Type } & (
   | { kind: "where"; cond: TExpr }
   | { kind: "project"; expr: TExpr; what: "select" | "extend" | "map" }

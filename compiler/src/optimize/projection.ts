@@ -11,7 +11,7 @@ type Need = Set<string> | "all";
 
 const union = (a: Need, b: Need): Need => (a === "all" || b === "all" ? "all" : new Set([...a, ...b]));
 
-/** Fields of the element var `r` read by `e`; "all" when `r` is used whole. */
+/** Fields of the element (ELEMENT_REF) read by `e`; "all" when the element is used whole. */
 function fieldsRead(e: TExpr): Need {
   const fields = new Set<string>();
   const objects = new Set<TExpr>();

@@ -1,6 +1,6 @@
 // What each aggregate keeps per key (and window): its state fields as data. The emitter prints
 // the updates of these fields; a checkpoint serializes them; nothing else decides their shape.
-import type { AggCall } from "../check/typed";
+import type { AggCall, WindowInfo } from "../check/typed";
 import { stripOptional, type Type } from "../check/types";
 
 /** How a state field starts, and so what it holds. */
@@ -35,6 +35,14 @@ export interface AggCallPlan {
   mergeable: boolean;
   /** The argument may be null (the update skips nulls). */
   optional: boolean;
+}
+
+/**
+ * Which runtime operator an `agg` is: unwindowed (an upsert stream), over sessions of its own
+ * (SessionAgg merges them), or over windows (WindowAgg; a carried session window is one).
+ */
+export function aggOperator(window: WindowInfo | undefined): "agg" | "sessionAgg" | "windowAgg" {
+  return !window ? "agg" : window.kind === "session" && !window.carried ? "sessionAgg" : "windowAgg";
 }
 
 /** The state of the `index`-th aggregate call of an `agg`. */

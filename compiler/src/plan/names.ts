@@ -2,7 +2,8 @@
 // chain of `where`s over bids), `windowAggBids`, `intervalJoinBidsAuctions`, `emitTop`. The
 // emitter adds a suffix per member kind and the node id (`filterBids_n3`, `windowAggBids_op4`),
 // so names stay unique and the id leads back to the graph (`flowc graph`).
-import type { Graph, Node, NodeId } from "../ir/graph";
+import type { Node, NodeId } from "../ir/graph";
+import { aggOperator } from "./aggregates";
 
 /** A name part from any text: letters and digits only, first letter as given. */
 function part(text: string): string {
@@ -24,7 +25,7 @@ function verb(n: Node): string {
       return "chain";
     }
     case "agg":
-      return !n.window ? "agg" : n.window.kind === "session" && !n.window.carried ? "sessionAgg" : "windowAgg";
+      return aggOperator(n.window);
     case "top":
       return "top";
     case "distinct":
@@ -39,7 +40,7 @@ function verb(n: Node): string {
 }
 
 /** Member name bases of every node: the verb, then the sources it reads (or the output's name). */
-export function memberNames(g: Graph, order: Node[]): Map<NodeId, string> {
+export function memberNames(order: Node[]): Map<NodeId, string> {
   const subjects = new Map<NodeId, string[]>();
   const names = new Map<NodeId, string>();
   for (const n of order) {
@@ -55,6 +56,5 @@ export function memberNames(g: Graph, order: Node[]): Map<NodeId, string> {
     const base = v + what.map((s) => (v ? capital(part(s)) : part(s))).join("");
     names.set(n.id, (/^[A-Za-z_]/.test(base) ? base : `node${base}`) || "node");
   }
-  void g;
   return names;
 }

@@ -4,8 +4,9 @@
 // called, and the schema of the state a checkpoint will hold. The emitter only prints it.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
-import { LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
+import { LEFT_REF, RIGHT_REF, type TExpr } from "../check/typed";
 import { planAggCall } from "./aggregates";
+export { aggOperator } from "./aggregates";
 import { memberNames } from "./names";
 import { stateSchema } from "./schema";
 import type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions } from "./types";
@@ -19,14 +20,13 @@ export const DENSE_KEYS = 4096;
 export function plan(g: Graph, options: PlanOptions = {}): Plan {
   const order = topoOrder(g);
   const users = consumers(g);
-  const names = memberNames(g, order);
+  const names = memberNames(order);
   const nodes = new Map<NodeId, NodePlan>();
   for (const n of order) nodes.set(n.id, { node: n, member: names.get(n.id)!, consumers: users.get(n.id) ?? [], needsWatermark: false, carriesDeletes: false });
   // Watermarks and deletions flow toward the outputs: decide from the consumers back.
   for (const n of [...order].reverse()) {
     const p = nodes.get(n.id)!;
-    const stateful = (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
-    p.needsWatermark = stateful || p.consumers.some((c) => nodes.get(c)!.needsWatermark);
+    p.needsWatermark = hasOperator(n) || p.consumers.some((c) => nodes.get(c)!.needsWatermark);
     p.carriesDeletes = p.consumers.some((c) => {
       const u = nodes.get(c)!.node;
       return (u.kind === "chain" && u.upsert && nodes.get(c)!.carriesDeletes) || (u.kind === "output" && u.decl.final);
@@ -126,9 +126,12 @@ export function exprChildren(e: TExpr): TExpr[] {
   }
 }
 
-/** A window as the runtime encodes it (one encoding; `carried`: the row's own window). */
-export function windowEncoding(w: WindowInfo): { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean } {
-  return { kind: w.kind, size: w.size, slide: w.slide, carried: w.carried };
+/**
+ * The node is a runtime operator that keeps state across records and fires on watermarks
+ * (windowed agg, top, distinct, join); unwindowed aggs keep their state in the generated code.
+ */
+export function hasOperator(n: Node): boolean {
+  return (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
 }
 
 export { inputsOf };

@@ -4,6 +4,7 @@
 // not part of it, so they may change freely.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { typeToString } from "../check/types";
+import { aggOperator } from "./aggregates";
 import type { NodePlan, StatefulOperator } from "./types";
 
 /** Line (1-based) of a source offset. */
@@ -21,7 +22,7 @@ function windowText(w: { kind: string; size: number; slide: number; carried: boo
 function shapeOf(n: Node, p: NodePlan, inType: string): { kind: string; shape: string } | undefined {
   switch (n.kind) {
     case "agg": {
-      const kind = !n.window ? "agg" : n.window.kind === "session" && !n.window.carried ? "sessionAgg" : "windowAgg";
+      const kind = aggOperator(n.window);
       const state = p.agg!.calls.map((c) => `${c.call.fn}(${c.fields.map((f) => `${f.name}:${f.init}${f.holds ? `<${typeToString(f.holds)}>` : ""}`).join(",")})`).join(" ");
       return { kind, shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; state ${state}; store ${p.agg!.store}` };
     }
