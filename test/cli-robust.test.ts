@@ -300,8 +300,9 @@ describe("names that are Object.prototype properties", () => {
         expect(readFileSync(join(dir, `f${i}.jsonl`), "utf8")).toBe(`${base + 1}\n${base + 2}\n`);
       }
     }
-    // One source alone (its own fast path), and an unknown --out name that is a prototype name.
-    for (const name of names) {
+    // One source alone (its own fast path), and an unknown --out name that is a prototype name:
+    // here for two names, for the others in cli-robust.stress.test.ts.
+    for (const name of ["__proto__", "constructor"]) {
       const other = name === "toString" ? "valueOf" : "toString";
       const dir = folder({ "p.flow": `source ${name}: int = range(0, 3)\nemit ${other} = ${name}\n` });
       const r = await flowc(["run", "p.flow", "--quiet"], { cwd: dir });
