@@ -97,7 +97,7 @@ export function inputsOf(typed: TypedProgram | undefined): InputInfo[] {
     else if (c.kind === "stdin") out.push({ ...base, kind: "stdin", path: "<stdin>", format: c.format });
     else if (c.kind === "range" || c.kind === "nexmark") out.push({ ...base, kind: "generator", path: `<${name}>`, format: "jsonl" });
   };
-  for (const s of typed.sources) add(s.name, s.connector, false, s.type, s.eventTime);
+  for (const s of typed.sources) add(s.name, s.connector, false, s.type, s.eventTime && { field: s.eventTime.field ?? "(computed)", delayMs: s.eventTime.delayMs });
   for (const t of typed.tables) add(t.name, t.connector, true, t.type);
   return out;
 }

@@ -133,7 +133,7 @@ export async function runTraced(
     sources: program.sources.map((s) => ({
       name: s.name,
       timed: s.eventTime !== undefined,
-      ...(s.eventTime ? { field: s.eventTime.field } : {}),
+      ...(s.eventTime ? { field: s.eventTime.field ?? "(computed)" } : {}),
       delay: s.eventTime?.delayMs ?? 0,
       records: [],
       watermarks: [],

@@ -38,7 +38,11 @@ export interface SourceSpec {
   keep?: string[];
   connector: ConnectorSpec;
   /** Event-time field (a `time` field of the record) and watermark delay in ms. */
-  eventTime?: { field: string; delayMs: number };
+  /**
+   * The record's event time: a field, or a function of the record (`event time EXPR`; a null
+   * result or a failing built-in makes the record bad), and the watermark delay in ms.
+   */
+  eventTime?: { field: string; of?: undefined; delayMs: number } | { field?: undefined; of: (record: any) => number | null; delayMs: number };
   /**
    * Decoders generated for this source's type and kept fields (compiler/src/emit/decoder.ts):
    * fast paths for JSONL and CSV bytes. A line they return `undefined` for is decoded the

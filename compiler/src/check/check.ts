@@ -217,17 +217,27 @@ class Checker {
     const connector = this.connector(d.connector, type, "source");
     let eventTime: TSource["eventTime"];
     if (d.eventTime) {
-      const f = fieldOf(type, d.eventTime.name);
-      if (type.kind === "record" && !f) {
-        this.report("E0201", { field: d.eventTime.name, type: typeToString(type) }, d.eventTime.span, { label: didYouMean(d.eventTime.name, type.fields.map((x) => x.name)) });
-      } else if (type.kind !== "record" && type.kind !== "error") {
-        this.report("E0213", { type: typeToString(type) }, d.eventTime.span);
-      } else if (f && f.type.kind !== "time") {
-        this.report("E0218", { field: d.eventTime.name, type: typeToString(f.type) }, d.eventTime.span, { hint: "declare the field as `time` (epoch milliseconds or ISO-8601 text are both accepted)" });
-      }
       const delay = d.watermark ? this.constDuration(d.watermark, "the watermark delay") : 0;
       if (delay !== undefined && delay < 0) this.report("E0411", {}, d.watermark!.span);
-      eventTime = { field: d.eventTime.name, delayMs: Math.max(0, delay ?? 0) };
+      const delayMs = Math.max(0, delay ?? 0);
+      const field = d.eventTime.kind === "Name" && type.kind === "record" ? d.eventTime.name : undefined;
+      if (field) {
+        // `event time FIELD`: the record's own field (read as it is, the fast way).
+        const f = fieldOf(type, field.name);
+        if (type.kind === "record" && !f) {
+          this.report("E0201", { field: field.name, type: typeToString(type) }, field.span, { label: didYouMean(field.name, type.kind === "record" ? type.fields.map((x) => x.name) : []) });
+        } else if (f && f.type.kind !== "time") {
+          this.report("E0218", { field: field.name, type: typeToString(f.type) }, field.span, { hint: "declare the field as `time` (epoch milliseconds or ISO-8601 text are both accepted), or compute it: `event time from_epoch_s(" + field.name + ")`" });
+        }
+        eventTime = { field: field.name, delayMs };
+      } else if (type.kind !== "error") {
+        // `event time EXPR`: computed from the record (`it` for a scalar type); null is bad input.
+        const scope = this.elementScope({ element: type }, undefined, new Set());
+        const expr = this.expr(d.eventTime, { scope });
+        if (expr.type.kind !== "error" && stripOptional(expr.type).kind !== "time" && expr.type.kind !== "null") {
+          this.report("E0225", { type: typeToString(expr.type) }, d.eventTime.span, { hint: "compute a time: `from_epoch_s(x)`, `from_epoch_ms(x)` or `parse_time(text, \"%d/%b/%Y:%H:%M:%S %z\")`" });
+        } else if (expr.type.kind !== "error") eventTime = { expr, delayMs };
+      }
     }
     if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, span: d.span });
   }

@@ -150,7 +150,11 @@ export interface TSource {
   name: string;
   type: Type;
   connector: TConnector;
-  eventTime?: { field: string; delayMs: number };
+  /**
+   * The record's event time: a `time` field, or an expression over the record (`time` or
+   * `time?`; a null time makes the record bad), and the watermark delay.
+   */
+  eventTime?: { field: string; expr?: undefined; delayMs: number } | { field?: undefined; expr: TExpr; delayMs: number };
   span: Span;
 }
 

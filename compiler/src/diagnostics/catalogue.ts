@@ -86,6 +86,7 @@ export const catalogue = {
   E0222: entry<{ expected: string; actual: string }>("error", (p) => `the function body has type ${p.actual}, but its declared return type is ${p.expected}`),
   E0223: entry<{ name: string }>("error", (p) => `${q(p.name)} takes no named arguments`),
   E0224: entry<{ pattern: string; reason: string }>("error", (p) => `invalid regular expression: /${p.pattern}/: ${p.reason}`),
+  E0225: entry<{ type: string }>("error", (p) => `the event time must be a time, found ${p.type}`),
 
   // ---- stages and streams: E03xx
   E0301: entry<{ name: string }>("error", (p) => `aggregate ${q(p.name)} is only allowed in \`agg\``),

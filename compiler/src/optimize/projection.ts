@@ -109,7 +109,13 @@ export function pushDownProjections(g: Graph): Graph {
     if (n.kind !== "source" || n.type.kind !== "record") continue;
     const need = live.out(n.id);
     if (need === "all") continue;
-    if (n.decl.eventTime) need.add(n.decl.eventTime.field);
+    const et = n.decl.eventTime;
+    if (et?.field !== undefined) need.add(et.field);
+    if (et?.expr !== undefined) {
+      const read = fieldsRead(et.expr);
+      if (read === "all") continue;
+      for (const f of read) need.add(f);
+    }
     // Set even when every field is read: it also says the whole record is never used as a
     // value, so decoders may hand over a validated input object without copying it.
     const keep = n.type.fields.map((f) => f.name).filter((f) => need.has(f));

@@ -38,7 +38,7 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
     if (n.kind === "join") p.join = planJoin(n.on);
   }
   const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
-  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument };
+  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined) };
 }
 
 function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions): AggPlan {

@@ -38,7 +38,8 @@ export interface SourceDecl {
   name: Ident;
   type: TypeExpr;
   connector: Call;
-  eventTime?: Ident;
+  /** A field name, or an expression of type `time` over the record (LANGUAGE.md §10). */
+  eventTime?: Expr;
   watermark?: Expr;
   span: Span;
 }

@@ -46,7 +46,7 @@ describe("parse", () => {
     expect(src.slice(t.name.span.start, t.name.span.end)).toBe("Bid");
     const s = r.program.decls[1]!;
     if (s.kind !== "SourceDecl") throw new Error();
-    expect(s.eventTime?.name).toBe("ts");
+    expect(s.eventTime).toMatchObject({ kind: "Name", name: { name: "ts" } });
     expect(s.watermark).toMatchObject({ kind: "Duration", ms: 4000 });
   });
 

@@ -71,11 +71,11 @@ function semantics(): ohm.Semantics {
       return { kind: "TypeDecl", name: ident(name), type: type.ast(), span: span(this) } satisfies A.TypeDecl;
     },
     SourceDecl(_kw, name, _c, type, _eq, call, eventTime) {
-      const et = opt<{ field: A.Ident; watermark?: A.Expr }>(eventTime);
-      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), eventTime: et?.field, watermark: et?.watermark, span: span(this) } satisfies A.SourceDecl;
+      const et = opt<{ time: A.Expr; watermark?: A.Expr }>(eventTime);
+      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), eventTime: et?.time, watermark: et?.watermark, span: span(this) } satisfies A.SourceDecl;
     },
-    EventTime(_e, _t, field, watermark) {
-      return { field: ident(field), watermark: opt<A.Expr>(watermark) };
+    EventTime(_e, _t, time, watermark) {
+      return { time: time.ast(), watermark: opt<A.Expr>(watermark) };
     },
     Watermark(_kw, e) {
       return e.ast();

@@ -2,7 +2,7 @@
 // decoded records, and the state of each source being read (SourceState).
 
 import type { ConnectorSpec, Format, Program, Schema, SourceDecoders } from "../contract.js";
-import { DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "../decode.js";
+import { DecodeError, makeCsvDecoder, makeDecoder as makeValueDecoder, makeLineDecoder } from "../decode.js";
 import type { Env } from "../env.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { readCsv } from "../io/csv.js";
@@ -120,6 +120,11 @@ async function* arrayBatches(src: Iterable<unknown[]>): AsyncGenerator<ReadBatch
   for (const records of src) yield { records, bytes: 0 };
 }
 
+/** The integers [from, to). */
+function* integers(from: number, to: number): Generator<number> {
+  for (let x = from; x < to; x++) yield x;
+}
+
 async function* rangeBatches(from: number, to: number): AsyncGenerator<ReadBatch> {
   const size = 4096;
   for (let a = from; a < to; a += size) {
@@ -159,8 +164,10 @@ export interface SourceState {
   batches: AsyncIterator<ReadBatch>;
   size?: number;
   bytes: number;
-  /** Event-time field; undefined → arrival time (`batchTime`). */
+  /** Event-time field; undefined → computed (`timeOf`) or arrival time (`batchTime`). */
   field: string | undefined;
+  /** A computed event time (`event time EXPR`), checked when the record was decoded. */
+  timeOf?: (record: any) => number;
   /** The source's largest time and watermark (source-clock.ts). */
   clock: SourceClock;
   /** The current batch and the position of the next record in it. */
@@ -190,8 +197,13 @@ export async function openConnector(
   connector: ConnectorSpec,
   keep: readonly string[] | undefined,
   decode?: SourceDecoders,
+  timeOf?: (record: any) => number | null,
 ): Promise<Input> {
   const { env, baseDir, options } = at;
+  // A computed event time is checked as each record is decoded (so a bad one is reported with
+  // its line): every decoder is wrapped, and no path skips decoding.
+  const timed = <A extends unknown[]>(d: (...a: A) => unknown) => (timeOf === undefined ? d : withEventTime(d, timeOf));
+  const makeDecoder = (sch: Schema, k: readonly string[] | undefined) => timed(makeValueDecoder(sch, k));
   const override = own(options.sourceOverrides, name);
   if (override !== undefined) {
     const general = makeDecoder(schema, keep);
@@ -209,7 +221,7 @@ export async function openConnector(
           );
         }
       }
-      return makeCsvDecoder(schema, header, keep);
+      return timed(makeCsvDecoder(schema, header, keep));
     };
     const batches =
       format === "csv"
@@ -217,7 +229,7 @@ export async function openConnector(
           ? readCsvFast(chunks, decode.csv, rowDecoder)
           : readCsv(chunks, rowDecoder)
         : format === "lines"
-          ? readLines(chunks, makeLineDecoder(schema))
+          ? readLines(chunks, timeOf === undefined ? makeLineDecoder(schema) : timed(makeLineDecoder(schema) ?? ((line: string) => line)))
           : decode?.jsonl !== undefined
             ? readJsonlFast(chunks, decode.jsonl, makeDecoder(schema, keep))
             : readJsonl(chunks, makeDecoder(schema, keep));
@@ -236,6 +248,7 @@ export async function openConnector(
     case "stdin":
       return { ...fromBytes("<stdin>", env.stdin().chunks, connector.format), live: true };
     case "range":
+      if (timeOf !== undefined) return { label: `<${name}>`, batches: iterableBatches(integers(connector.from, connector.to), makeDecoder(schema, undefined)) };
       return { label: `<${name}>`, batches: rangeBatches(connector.from, connector.to), range: { from: connector.from, to: connector.to } };
     case "iterable": {
       const general = makeDecoder(schema, keep);
@@ -251,12 +264,31 @@ export async function openConnector(
       const spec = { eventKind: connector.eventKind, events: connector.events, rate: connector.rate, seed: connector.seed, start: connector.start };
       // The generator's records are trusted when the declared type accepts them as they are
       // (skipping validation keeps the benchmark source fast); else each one is decoded.
-      if (schemaAccepts(schema, gen.schemas[connector.eventKind])) {
+      if (timeOf === undefined && schemaAccepts(schema, gen.schemas[connector.eventKind])) {
         return { label: `<${name}>`, batches: arrayBatches(gen.batches(spec)) };
       }
       return { label: `<${name}>`, batches: iterableBatches(gen.events(spec), makeDecoder(schema, keep)) };
     }
   }
+}
+
+/**
+ * A decoder that also computes the record's event time: a null time, or a built-in failing on
+ * the record, makes it bad input (reported with its line like any other bad record).
+ */
+function withEventTime<A extends unknown[]>(decode: (...a: A) => unknown, timeOf: (record: any) => number | null): (...a: A) => unknown {
+  return (...a: A) => {
+    const r = decode(...a);
+    let t: number | null;
+    try {
+      t = timeOf(r);
+    } catch (e) {
+      if (e instanceof Error && e.name === "FlowRuntimeError") throw new DecodeError(`event time: ${e.message}`);
+      throw e;
+    }
+    if (t === null || t === undefined || !Number.isFinite(t)) throw new DecodeError("the event time is null");
+    return r;
+  };
 }
 
 /**
@@ -272,14 +304,14 @@ export async function openSources(at: Opening, program: Program, sources: Source
     // record, not just the fields the program reads (projection pushdown is an optimization).
     const whole = options.lateFile !== undefined;
     let keep = whole ? undefined : spec.keep;
-    if (et !== undefined) {
+    if (et?.field !== undefined) {
       if (spec.schema.kind !== "record" || !spec.schema.fields.some((f) => f.name === et.field)) {
         throw new Error(`source ${spec.name}: the event-time field "${et.field}" is not a field of its type`);
       }
       // The driver reads the event time from the record, so it must be materialised.
       if (keep !== undefined && !keep.includes(et.field)) keep = [...keep, et.field];
     }
-    const input = await openConnector(at, spec.name, spec.schema, spec.connector, keep, whole ? undefined : spec.decode);
+    const input = await openConnector(at, spec.name, spec.schema, spec.connector, keep, whole ? undefined : spec.decode, et?.of);
     const s: SourceState = {
       index: i,
       name: spec.name,
@@ -297,6 +329,8 @@ export async function openSources(at: Opening, program: Program, sources: Source
     if (input.range !== undefined) s.range = input.range;
     if (input.items !== undefined) s.items = input.items;
     if (input.live === true) s.live = true;
+    // Decoding let through only records whose computed time is a number.
+    if (et?.of !== undefined) s.timeOf = et.of as (record: any) => number;
     sources.push(s);
   }
 }

@@ -127,7 +127,7 @@ export class Reader {
       }
       s.recs = recs;
       s.pos = 0;
-      if (s.field === undefined) s.batchTime = this.arrival();
+      if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
       if (recs.length > 0) return true;
     }
   }
@@ -257,6 +257,7 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
   const i = s.index;
   const push = graph.push[i]!;
   const field = s.field;
+  const timeOf = s.timeOf;
   const clock = s.clock;
   const fused = hasLoop(run, "batch", i);
   while (await run.refill(s)) {
@@ -265,10 +266,10 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
     if (fused) {
       // The generated loop mirrors SourceClock.observe with the largest time handed in and out.
       clock.maxTime = graph.pushBatch!(i, recs, s.batchTime, clock.maxTime);
-    } else if (field !== undefined) {
+    } else if (field !== undefined || timeOf !== undefined) {
       for (let j = 0; j < n; j++) {
         const r = recs[j];
-        const t: number = r[field];
+        const t: number = field !== undefined ? r[field] : timeOf!(r);
         try {
           push(r, t);
         } catch (e) {
@@ -307,7 +308,7 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
     if (await run.refill(s)) active.push(s);
     else graph.advance(s.index, s.clock.end());
   }
-  const head = (s: SourceState): number => (s.field === undefined ? s.batchTime : s.recs[s.pos][s.field]);
+  const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
   while (active.length > 0) {
     let best = 0;
@@ -341,7 +342,7 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
     const clock = s.clock;
     for (; pos < n; pos++) {
       const r = recs[pos];
-      const t: number = field === undefined ? s.batchTime : r[field];
+      const t: number = field !== undefined ? r[field] : s.timeOf !== undefined ? s.timeOf(r) : s.batchTime;
       if (!(t <= upToIncl && t < belowExcl)) break;
       try {
         push(r, t);
