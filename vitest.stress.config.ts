@@ -9,5 +9,6 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 300_000,
     pool: "forks",
+    maxWorkers: "100%",
   },
 });
