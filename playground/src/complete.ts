@@ -2,6 +2,7 @@
 // of the element in scope (from the typed program: the stage around the cursor), `alias.` fields
 // after a join or lookup, built-ins, aggregates, connectors and the program's own names.
 // DOM-free: CodeMirror's completion source in main.ts wraps `completionsAt`.
+import { STAGES as STAGE_LIST_ITEMS } from "../../compiler/src/syntax/stages";
 import type { StreamInfo, TPipeline, TypedProgram } from "../../compiler/src/check/typed";
 import { typeToString, type Type } from "../../compiler/src/check/types";
 import { BUILTIN_SIGNATURES, AGGREGATES } from "../../compiler/src/check/builtins";
@@ -16,20 +17,8 @@ export interface CompletionItem {
   boost?: number;
 }
 
-export const STAGES: { label: string; info: string; apply?: string }[] = [
-  { label: "where", info: "keep records where the condition is true" },
-  { label: "select", info: "a new record: `expr`, `name = expr`, `*`, `alias.*`" },
-  { label: "extend", info: "keep all fields, add or replace some: `name = expr`" },
-  { label: "map", info: "the element becomes the expression (`it` is the element)" },
-  { label: "unnest", info: "one record per element of an array field" },
-  { label: "window", info: "tumbling(SIZE) / hop(SIZE, SLIDE) / session(GAP) for the next stateful stage" },
-  { label: "group by", info: "key the stream for the next agg, top or distinct", apply: "group by " },
-  { label: "agg", info: "aggregate per key (and window): `name = count()`" },
-  { label: "top", info: "the first N records per window: `top N by EXPR [desc]`" },
-  { label: "distinct", info: "drop repeats: `distinct [EXPR] [within D]`" },
-  { label: "join", info: "inner join: `join OTHER [as a] on COND [within D]`" },
-  { label: "lookup", info: "enrich from a table: `lookup T [as a] on EXPR`" },
-];
+/** The stages (compiler/src/syntax/stages.ts), as completion items. */
+export const STAGES: { label: string; info: string; apply?: string }[] = STAGE_LIST_ITEMS.map((s) => ({ label: s.written, info: s.doc, ...(s.written.includes(" ") ? { apply: s.written + " " } : {}) }));
 
 const WINDOWS = [
   { label: "tumbling", info: "tumbling(SIZE): fixed windows aligned to the epoch", apply: "tumbling(" },

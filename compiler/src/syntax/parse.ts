@@ -7,6 +7,7 @@ import { flowRecipe } from "./flow.recipe";
 import { durationMs, isoToMs, unescapeString } from "./literals";
 import { diag, type Diagnostic } from "../diagnostics/catalogue";
 import { closest } from "../diagnostics/suggest";
+import { STAGE_KEYWORDS, STAGE_LIST } from "./stages";
 
 // `makeRecipe` is part of ohm's public API but missing from its type declarations.
 const makeRecipe = (ohm as unknown as { makeRecipe(recipe: unknown): ohm.Grammar }).makeRecipe;
@@ -23,7 +24,7 @@ export interface ParseResult {
   poisoned: Set<string>;
 }
 
-export const STAGE_KEYWORDS = ["where", "select", "extend", "map", "unnest", "window", "group", "agg", "top", "distinct", "join", "lookup"];
+export { STAGE_KEYWORDS } from "./stages";
 const DECL_KEYWORDS = ["type", "source", "table", "let", "emit", "fn", "import"];
 const EXPR_KEYWORDS = ["and", "or", "not", "if", "then", "else", "in", "true", "false", "null"];
 /** Bracket nesting beyond this is refused up front: ohm (and any recursive walk) would overflow the stack. */
@@ -532,7 +533,7 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
     const guess = near === "group" ? "group by" : near;
     return diag("E0003", { word: here.text }, at(here), {
       label: guess ? `did you mean \`${guess}\`?` : "not a stage",
-      hint: "the stages are where, select, extend, map, unnest, window, group by, agg, top, distinct, join, lookup",
+      hint: `the stages are ${STAGE_LIST}`,
     });
   }
   if (STAGE_KEYWORDS.includes(here.text) && prev && prev.text !== "|" && !(here.text === "map" && prev.text === "|")) {
