@@ -17,7 +17,7 @@ import { renderDiagnostics } from "../compiler/src/diagnostics/render";
 import { printGraph } from "../compiler/src/ir/print";
 import { resolveExterns } from "../compiler/src/cli/externs";
 import type { Program } from "../runtime/src/index";
-import { fixtureCases, flowc, nativeImport, readIf, sharedRuntime, testDir, type CliResult, type FixtureCase } from "./helpers";
+import { fixtureCases, flowc, nativeImport, readIf, removeSharedRuntime, sharedRuntime, testDir, type CliResult, type FixtureCase } from "./helpers";
 
 const UPDATE = !!process.env.UPDATE && process.env.UPDATE !== "0";
 
@@ -53,6 +53,7 @@ const throughCli = (c: FixtureCase) => THROUGH_CLI.has(c.name) || /^\s*import\b/
 let work: string | undefined;
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+  removeSharedRuntime();
 });
 
 /**

@@ -154,22 +154,25 @@ export async function nativeImport(url: string): Promise<unknown> {
 /**
  * The runtime, its operators and the stdlib bundled once per test process into one module (as the
  * playground and the Node entry do: the NEXMark generator registered), for generated code compiled
- * with `runtime: url, ops: url, stdlib: url` to import; `rt` is that module, loaded by Node.
+ * with `runtime: url, ops: url, stdlib: url` to import; `rt` is that module, loaded by Node. The
+ * caller removes its folder with removeSharedRuntime() (in afterAll).
  */
 let runtime: Promise<{ url: string; rt: typeof Runtime }> | undefined;
+let runtimeDir: string | undefined;
 export function sharedRuntime(): Promise<{ url: string; rt: typeof Runtime }> {
   return (runtime ??= (async () => {
     const esbuild = await import("esbuild");
-    const file = join(testDir("runtime-"), "runtime.mjs");
+    const file = join((runtimeDir = testDir("runtime-")), "runtime.mjs");
     const entry =
       ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n") +
       `\nimport { registerNexmark as __register } from ${JSON.stringify(join(ROOT, "runtime/src/index.ts"))};\nimport { nexmarkGenerator as __generator } from ${JSON.stringify(join(ROOT, "stdlib/src/nexmark.ts"))};\n__register(__generator);`;
     await esbuild.build({ stdin: { contents: entry, loader: "ts", resolveDir: ROOT }, bundle: true, format: "esm", platform: "node", target: "es2022", outfile: file, logLevel: "silent" });
     const url = pathToFileURL(file).href;
-    // Removed when the process ends (a folder per test process).
-    process.once("exit", () => rmSync(dirname(file), { recursive: true, force: true }));
     return { url, rt: (await nativeImport(url)) as typeof Runtime };
   })());
+}
+export function removeSharedRuntime(): void {
+  if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
 }
 
 /** Reads a file, or undefined when it does not exist. */
