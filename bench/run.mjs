@@ -4,7 +4,7 @@
 //
 // Sections: inmem (flowc vs a hand loop, RxJS, @most/core), files (JSONL and CSV: flowc vs a hand
 // script, jq, Miller, DuckDB), nexmark (examples/nexmark/q*.flow on the generator), memory,
-// compile. Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
+// compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
 // one at a time. Each program's rows are checked against the hand-written version's (a mismatch
 // fails the run). --quick uses smaller inputs (for trying the harness, not for numbers).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -27,7 +27,7 @@ const value = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const quick = flag("--quick");
-const only = value("--only", "inmem,files,nexmark,memory,compile").split(",");
+const only = value("--only", "inmem,files,nexmark,memory,compile,latency").split(",");
 const RUNS = Number(value("--runs", quick ? 2 : 5));
 const N_MEM = quick ? 1_000_000 : 10_000_000;
 const N_BIDS = quick ? 100_000 : 1_000_000;
@@ -323,6 +323,21 @@ if (only.includes("compile")) {
   rows.push({ section: "compile", workload: `flowc check, ${lines}-line program, cold process`, events: "", flowc: fmtMs(cold.ms), hand: "", ratio: "", others: "", target: "< 300 ms", met: cold.ms < 300 });
   const warm = child("compile", fifty, 20);
   rows.push({ section: "compile", workload: `compile() in process, warm (median of 20)`, events: "", flowc: fmtMs(median(warm.ms)), hand: "", ratio: "", others: `min ${fmtMs(best(warm.ms))}`, target: "< 20 ms", met: warm.ok && median(warm.ms) < 20 });
+}
+
+if (only.includes("latency")) {
+  log("bench: live latency through stdin (bench/latency.mjs)");
+  const out = join(build, "latency.json");
+  const r = spawnSync(node, [join(here, "latency.mjs"), "--json", out, ...(quick ? ["--seconds", "1"] : [])], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bench/latency.mjs failed:\n${r.stderr}`);
+  for (const x of JSON.parse(readFileSync(out, "utf8"))) {
+    const ok = x.rate !== 10000 || (x.passP99 <= 10 && x.windowP99 <= 10);
+    rows.push({
+      section: "latency", workload: `stdin at ${x.rate.toLocaleString("en")} records/s: p50 / p99 delay, pass-through and window rows`, events: "",
+      flowc: `${x.passP50.toFixed(1)} / ${x.passP99.toFixed(1)} ms`, hand: "", ratio: "", others: `window rows ${x.windowP50.toFixed(1)} / ${x.windowP99.toFixed(1)} ms`,
+      target: x.rate === 10000 ? "p99 ≤ 10 ms" : "", met: x.rate === 10000 ? ok : undefined,
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
