@@ -73,7 +73,7 @@ export interface OutputSpec {
   schema: Schema;
   /** Undefined = stdout JSONL. */
   connector?: { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
-  /** `emit final`: rows arrive through `RunContext.final*`, printed at end of input. */
+  /** `emit final`: the graph keeps the latest row per key and emits them in `finish()`, at the end of input. */
   final: boolean;
 }
 

@@ -1,17 +1,18 @@
 // The clock of one source (LANGUAGE.md §6 "Event time and watermarks"): the one home of the
-// runtime's event-time and watermark rules, used by the driver's run loops (driver.ts runRange,
+// runtime's event-time and watermark rules, used by the driver's run loops (run/loops.ts runRange,
 // runPull, runSingle, runMerged) and by the operators' test harness (ops/testdata/harness.ts).
 //
-//   - a record's time is its event-time field, or — for a source without event time — its
-//     arrival time (when its batch was read), with delay 0;
+//   - a record's time is its event-time field, or its computed event time (`event time EXPR`,
+//     SourceState.timeOf), or — for a source without event time — its arrival time (when its
+//     batch was read), with delay 0;
 //   - the source's watermark is the largest time read so far − delay, taken from every valid
 //     record before any stage; it only rises: it is passed on (`graph.advance`) after each record
 //     whose time exceeds the largest so far;
 //   - when the source ends its watermark is +∞.
 //
 // The generated loops (GraphInstance.pushRange / pushBatch / pullBatch, compiler/src/emit/emit.ts)
-// mirror `observe` inline — `if (t > maxT) { maxT = t; this.wN(t - delay) }` — with the largest
-// time handed in and out (`maxTime`); a change of these rules changes them too.
+// mirror `observe` inline — `if (t > maxT) { maxT = t; this.<source>_watermarkN(t - delay) }` —
+// with the largest time handed in and out (`maxTime`); a change of these rules changes them too.
 //
 // Not yet here (LANGUAGE.md version 2): idle sources and per-partition watermarks.
 
