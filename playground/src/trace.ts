@@ -209,16 +209,13 @@ export async function runTraced(
         const ot = opTrace.get(op.id)!;
         if (!inst) continue;
         // Interval joins: which pushed row each pair came from. Rows are records (objects), so
-        // the join's `combine(l, r)` tells the pair by the rows' identity.
+        // the join's `onPair(l, r)` observer tells the pair by the rows' identity.
         const pushIndex = op.interval ? new WeakMap<object, number>() : undefined;
-        const spec = op.interval ? (inst.spec as { combine?: (...args: unknown[]) => unknown } | undefined) : undefined;
-        if (pushIndex && spec && typeof spec.combine === "function") {
-          const combine = spec.combine;
-          spec.combine = function (l: unknown, r: unknown, ...rest: unknown[]) {
+        if (pushIndex && "onPair" in inst) {
+          inst.onPair = (l: unknown, r: unknown) => {
             const li = typeof l === "object" && l ? pushIndex.get(l) : undefined;
             const ri = typeof r === "object" && r ? pushIndex.get(r) : undefined;
             if (li !== undefined && ri !== undefined && ot.pairs.length < limits.maxTrace) ot.pairs.push({ step, left: li, right: ri });
-            return combine.call(this, l, r, ...rest);
           };
         }
         const wrapPush = (method: "push" | "pushLeft" | "pushRight", side?: 0 | 1) => {

@@ -36,6 +36,8 @@ export class IntervalJoin<L, R, Out> {
   private wmRight = -Infinity;
   private stored = 0;
   private sweepAt = 4096;
+  /** Set it to observe each matched pair (the playground's tracer draws them). */
+  onPair: ((left: L, right: R) => void) | undefined = undefined;
 
   constructor(
     private readonly lower: number,
@@ -80,6 +82,7 @@ export class IntervalJoin<L, R, Out> {
         }
         j++;
         if (rt >= lo && rt <= hi && spec.match(l, r)) {
+          if (this.onPair !== undefined) this.onPair(l, r);
           this.emit(spec.combine(l, r), rt > time ? rt : time);
         }
       }
@@ -126,6 +129,7 @@ export class IntervalJoin<L, R, Out> {
         }
         j++;
         if (lt >= lo && lt <= hi && spec.match(l, r)) {
+          if (this.onPair !== undefined) this.onPair(l, r);
           this.emit(spec.combine(l, r), lt > time ? lt : time);
         }
       }
