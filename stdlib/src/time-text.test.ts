@@ -48,3 +48,23 @@ describe("format_time and epochs", () => {
     expect(() => flow_from_epoch_ms(NaN)).toThrow(FlowRuntimeError);
   });
 });
+
+describe("parse_time without a format reads ISO-8601 as input records do", () => {
+  // The runtime's parser (runtime/src/time.ts) reads input records; the stdlib may not import it,
+  // so this test keeps the two in step.
+  it("agrees with the runtime's parseIsoTime on ISO-like text", async () => {
+    const { parseIsoTime } = await import("../../runtime/src/time.js");
+    const d = (lo: number, hi: number, w: number) => fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(w, "0"));
+    const text = fc
+      .tuple(
+        fc.oneof(d(0, 9999, 4), fc.constantFrom("+002026", "-000001", "-000000", "+275760", "20261")),
+        d(0, 13, 2), d(0, 32, 2), fc.constantFrom("T", "t", " ", "x"), d(0, 24, 2), d(0, 60, 2),
+        fc.option(fc.tuple(d(0, 60, 2), fc.option(fc.stringMatching(/^[0-9]{0,10}$/)))),
+        fc.constantFrom("", "Z", "z", "+01:00", "-02:30", "+0100", "+24:00", "+01:60", "+1", "Q"),
+      )
+      .map(([y, mo, da, sep, h, mi, sec, zone]) => `${y}-${mo}-${da}${sep}${h}:${mi}${sec ? `:${sec[0]}${sec[1] !== null ? `.${sec[1]}` : ""}` : ""}${zone}`);
+    fc.assert(fc.property(text, (s) => {
+      expect(flow_parse_time(s), s).toBe(parseIsoTime(s) ?? null);
+    }), { numRuns: 3000 });
+  });
+});

@@ -109,15 +109,20 @@ function parseFormatted(s: string, fmt: string): number | null {
   return i === s.length ? timeOf(p) : null;
 }
 
-/** ISO-8601 as input records accept it: `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z`, `±HH:MM` or no zone (UTC). */
+/**
+ * ISO-8601 exactly as input records accept it (runtime/src/time.ts `parseIsoTime`, which the
+ * stdlib may not import; a differential test keeps the two in step): `YYYY-MM-DD` (or `±YYYYYY`),
+ * `T`, `t` or a space, `HH:MM[:SS[.f…]]` (1–9 fraction digits, finer than ms truncated), then
+ * `Z`, `z`, `±HH:MM` or nothing (UTC).
+ */
 function parseIso(s: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|z|[+-]\d{2}:?\d{2})?$/.exec(s);
-  if (!m) return null;
+  const m = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}:\d{2})?$/.exec(s);
+  if (!m || m[1] === "-000000") return null;
   const zone = m[8] === undefined ? undefined : offsetAt(m[8], 0);
-  if (m[8] !== undefined && (zone === undefined || zone[1] !== m[8].length)) return null;
+  if (m[8] !== undefined && zone === undefined) return null;
   return timeOf({
     year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4]), minute: Number(m[5]),
-    second: m[6] === undefined ? 0 : Number(m[6]), ms: m[7] === undefined ? 0 : Number(m[7].padEnd(3, "0")), offset: zone ? zone[0] : 0,
+    second: m[6] === undefined ? 0 : Number(m[6]), ms: m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0")), offset: zone ? zone[0] : 0,
   });
 }
 
