@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, FLOWC, flowc, node, TMP } from "./helpers";
+import { checkPrototypeNameSource } from "./prototype-name-cases";
 
 let work: string;
 let n = 0;
@@ -302,16 +303,7 @@ describe("names that are Object.prototype properties", () => {
     }
     // One source alone (its own fast path), and an unknown --out name that is a prototype name:
     // here for two names, for the others in cli-robust.stress.test.ts.
-    for (const name of ["__proto__", "constructor"]) {
-      const other = name === "toString" ? "valueOf" : "toString";
-      const dir = folder({ "p.flow": `source ${name}: int = range(0, 3)\nemit ${other} = ${name}\n` });
-      const r = await flowc(["run", "p.flow", "--quiet"], { cwd: dir });
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-      expect(r.stdout).toBe("0\n1\n2\n");
-      const bad = await flowc(["run", "p.flow", "--out", `${name === "hasOwnProperty" ? "isPrototypeOf" : "hasOwnProperty"}=x.jsonl`], { cwd: dir });
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/^flowc: --out: the program has no output named "\w+"[^\n]*\n$/);
-    }
+    for (const name of ["__proto__", "constructor"]) await checkPrototypeNameSource(name, folder({}), expect);
   }, 120_000);
 });
 

@@ -32,15 +32,13 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, isInternalError } from "../compiler/src/pipeline";
 import { renderDiagnostics } from "../compiler/src/diagnostics/render";
 import { resolveExterns } from "../compiler/src/cli/externs";
 import type { Program, RunOptions } from "../runtime/src/index";
-import type * as Runtime from "../runtime/src/index";
-import { ensureCli, FLOWC, ROOT, TMP } from "./helpers";
+import { ensureCli, FLOWC, nativeImport, removeSharedRuntime, ROOT, sharedRuntime, TMP } from "./helpers";
 
 const GUIDE = join(ROOT, "docs", "language.md");
 const text = readFileSync(GUIDE, "utf8");
@@ -195,6 +193,7 @@ function workDir(): string {
 }
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
+  removeSharedRuntime();
   if (UPDATE && edits.length) {
     const lines = text.split("\n");
     for (const e of edits.sort((a, b) => b.from - a.from)) lines.splice(e.from, e.to - e.from, ...(e.lines.join("") === "" ? [] : e.lines));
@@ -219,35 +218,10 @@ function rendered(diags: Parameters<typeof renderDiagnostics>[0], file: string, 
   return diags.length ? renderDiagnostics(diags, file, source, { color: false }) + "\n" : "";
 }
 
-/**
- * The runtime, its operators and the stdlib bundled once into one module (as the playground does),
- * which the examples' generated JavaScript imports. Programs and this module are loaded by Node
- * itself rather than through vitest's transform, so each example costs only its compile and run.
- */
-let runtime: Promise<{ url: string; rt: typeof Runtime }> | undefined;
-// Node's own loader (require of an ES module, Node ≥ 20.19), not vitest's; older Nodes go through vitest.
-const nodeRequire = createRequire(import.meta.url);
-async function nativeImport(url: string): Promise<unknown> {
-  try {
-    return nodeRequire(fileURLToPath(url));
-  } catch (e) {
-    if ((e as { code?: string }).code === "ERR_REQUIRE_ESM") return import(/* @vite-ignore */ url);
-    throw e;
-  }
-}
-function loadRuntime() {
-  return (runtime ??= (async () => {
-    const esbuild = await import("esbuild");
-    const file = join(workDir(), "runtime.mjs");
-    const entry =
-      ["runtime/src/index.ts", "runtime/src/ops/index.ts", "stdlib/src/index.ts"].map((f) => `export * from ${JSON.stringify(join(ROOT, f))};`).join("\n") +
-      // As the Node entry does: the runtime does not import the stdlib's NEXMark generator itself.
-      `\nimport { registerNexmark as __register } from ${JSON.stringify(join(ROOT, "runtime/src/index.ts"))};\nimport { nexmarkGenerator as __generator } from ${JSON.stringify(join(ROOT, "stdlib/src/nexmark.ts"))};\n__register(__generator);`;
-    await esbuild.build({ stdin: { contents: entry, loader: "ts", resolveDir: ROOT }, bundle: true, format: "esm", platform: "node", target: "es2022", outfile: file, logLevel: "silent" });
-    const url = pathToFileURL(file).href;
-    return { url, rt: (await nativeImport(url)) as typeof Runtime };
-  })());
-}
+// The runtime, its operators and the stdlib bundled once into one module (helpers.ts
+// sharedRuntime), which the examples' generated JavaScript imports; programs and that module are
+// loaded by Node itself (nativeImport), so each example costs only its compile and run.
+const loadRuntime = sharedRuntime;
 
 /** Compiles and runs one example the way `flowc run --quiet ARGS` does, with its files in memory. */
 async function runExample(e: Example, index: number) {
