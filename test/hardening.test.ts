@@ -158,3 +158,23 @@ describe("the npm start demo explains itself (item 15)", () => {
     expect(element.kind === "record" ? element.fields.map((f) => f.name) : []).toEqual(["window_start", "window_end", "auction", "num"]);
   });
 });
+
+describe("npm run conformance from a clean clone (item 16)", () => {
+  it("says where the cases live and exits 1 when ../shared is absent, and runs the checker when present", async () => {
+    const { copyFileSync } = await import("node:fs");
+    const { spawnSync } = await import("node:child_process");
+    const base = mkdtempSync(join(dir, "clone-"));
+    mkdirSync(join(base, "repo", "scripts"), { recursive: true });
+    copyFileSync(join(__dirname, "..", "scripts", "conformance.mjs"), join(base, "repo", "scripts", "conformance.mjs"));
+    const script = join(base, "repo", "scripts", "conformance.mjs");
+    const absent = spawnSync(process.execPath, [script], { encoding: "utf8" });
+    expect(absent.status).toBe(1);
+    expect(absent.stderr.trim().split("\n")).toHaveLength(1);
+    expect(absent.stderr).toContain("the cases are not part of this repository");
+    mkdirSync(join(base, "shared", "conformance"), { recursive: true });
+    writeFileSync(join(base, "shared", "conformance", "check.mjs"), `console.log(JSON.stringify(process.argv.slice(2))); process.exit(3);\n`);
+    const present = spawnSync(process.execPath, [script, "--verbose", "c01"], { encoding: "utf8" });
+    expect(present.status).toBe(3);
+    expect(JSON.parse(present.stdout)).toEqual(["--flowc", join(base, "repo", "bin", "flowc"), "--verbose", "c01"]);
+  });
+});
