@@ -4,6 +4,7 @@
 // called, and the schema of the state a checkpoint will hold. The emitter only prints it.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
+import { walkExpr } from "../ir/expr";
 import { LEFT_REF, RIGHT_REF, type TExpr } from "../check/typed";
 import { planAggCall } from "./aggregates";
 export { aggOperator } from "./aggregates";
@@ -85,45 +86,13 @@ const conjuncts = (e: TExpr): TExpr[] => (e.kind === "binary" && e.op === "and" 
 /** Which side an expression reads: only the left, only the right, both or neither. */
 function sidesOf(e: TExpr): "left" | "right" | "both" | "none" {
   let left = false, right = false;
-  const walk = (x: TExpr) => {
-    if (x.kind === "var") {
-      if (x.name === LEFT_REF) left = true;
-      else if (x.name === RIGHT_REF) right = true;
-      else left = right = true; // a free variable: neither side alone
-    }
-    for (const c of exprChildren(x)) walk(c);
-  };
-  walk(e);
+  walkExpr(e, (x) => {
+    if (x.kind !== "var") return;
+    if (x.name === LEFT_REF) left = true;
+    else if (x.name === RIGHT_REF) right = true;
+    else left = right = true; // a free variable: neither side alone
+  });
   return left && right ? "both" : left ? "left" : right ? "right" : "none";
-}
-
-/** The direct subexpressions of an expression. */
-export function exprChildren(e: TExpr): TExpr[] {
-  switch (e.kind) {
-    case "get":
-      return [e.object];
-    case "index":
-      return [e.object, e.index];
-    case "unary":
-      return [e.operand];
-    case "binary":
-    case "coalesce":
-      return [e.left, e.right];
-    case "in":
-      return [e.value, e.list];
-    case "if":
-      return [e.cond, e.then, e.else];
-    case "array":
-      return e.elements;
-    case "record":
-      return e.fields.map((f) => f.value);
-    case "call":
-    case "callExtern":
-    case "callFn":
-      return e.args;
-    default:
-      return [];
-  }
 }
 
 /**
