@@ -178,3 +178,15 @@ describe("npm run conformance from a clean clone (item 16)", () => {
     expect(JSON.parse(present.stdout)).toEqual(["--flowc", join(base, "repo", "bin", "flowc"), "--verbose", "c01"]);
   });
 });
+
+describe("projection pushdown never narrows what --late writes", () => {
+  it("a late record after `distinct` is written whole", async () => {
+    const program = `type Click = { user: string, page: string, ts: time }\nsource clicks: Click = file("c.jsonl") event time ts\n` +
+      `emit clicks | distinct user within 1m | window tumbling(10s) | agg n = count()`;
+    const input = ['{"user":"a","page":"p1","ts":1000}', '{"user":"b","page":"p2","ts":15000}', '{"user":"c","page":"p3","ts":2000}'].join("\n") + "\n";
+    const r = await run(program, { "c.jsonl": input }, ["--late", "late.jsonl"]);
+    expect(r.code).toBe(0);
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(join(r.dir, "late.jsonl"), "utf8")).toBe('{"user":"c","page":"p3","ts":"1970-01-01T00:00:02.000Z"}\n');
+  });
+});

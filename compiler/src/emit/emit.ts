@@ -7,7 +7,7 @@ import { THROWING_EXPORTS } from "../check/builtins";
 import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type WindowInfo } from "../check/typed";
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
-import type { ChainOp, Graph, Node, NodeId } from "../ir/graph";
+import { passesElementsThrough, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
 import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
@@ -234,7 +234,7 @@ class Emitter {
   private wholeType(id: NodeId): Type {
     const n = this.g.nodes.get(id)!;
     if (n.kind === "source") return n.decl.type;
-    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) return this.wholeType(n.input);
+    if (passesElementsThrough(n)) return this.wholeType(n.input);
     return n.type;
   }
 

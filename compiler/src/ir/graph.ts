@@ -58,6 +58,14 @@ export interface Graph {
   fns: Map<string, TFn>;
 }
 
+/**
+ * The node hands its input's elements on unchanged (a chain of `where`s, `distinct`): it carries
+ * its input's element type, projected or whole.
+ */
+export function passesElementsThrough(n: Node): n is Extract<Node, { kind: "chain" | "distinct" }> {
+  return (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) || n.kind === "distinct";
+}
+
 export function inputsOf(n: Node): NodeId[] {
   switch (n.kind) {
     case "source":

@@ -4,7 +4,7 @@
 // a join side, a top) keeps every field.
 import { ELEMENT_REF, type TExpr } from "../check/typed";
 import { walkExpr } from "../ir/expr";
-import { consumers, topoOrder, type Graph, type Node, type NodeId } from "../ir/graph";
+import { consumers, passesElementsThrough, topoOrder, type Graph, type Node, type NodeId } from "../ir/graph";
 
 /** A set of field names, or everything. */
 type Need = Set<string> | "all";
@@ -125,13 +125,10 @@ export function pushDownProjections(g: Graph): Graph {
   // Chains of `where` and `distinct` pass those records on as they are: they carry the
   // projected type too.
   for (const n of topoOrder({ ...g, nodes })) {
-    if (n.kind === "chain" && n.ops.every((op) => op.kind === "where")) {
-      const type = nodes.get(n.input)!.type;
-      if (type !== n.type) nodes.set(n.id, { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) });
-    } else if (n.kind === "distinct") {
-      const type = nodes.get(n.input)!.type;
-      if (type !== n.type) nodes.set(n.id, { ...n, type });
-    }
+    if (!passesElementsThrough(n)) continue;
+    const type = nodes.get(n.input)!.type;
+    if (type === n.type) continue;
+    nodes.set(n.id, n.kind === "chain" ? { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) } : { ...n, type });
   }
   // Aggregates record the type they read.
   for (const n of nodes.values()) if (n.kind === "agg" && nodes.get(n.input)!.type !== n.inType) nodes.set(n.id, { ...n, inType: nodes.get(n.input)!.type });
