@@ -118,7 +118,7 @@ describe("check --format json", () => {
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; file: string; diagnostics: Record<string, unknown>[] };
     expect(out.ok).toBe(false);
-    expect(out.diagnostics.map((d) => d.code)).toEqual(["E0201", "E0204", "E0304", "E0301"]);
+    expect(out.diagnostics.map((d) => d.code)).toEqual(["E0201", "E0204", "E0334", "E0301"]);
     for (const d of out.diagnostics) {
       for (const k of ["code", "severity", "message", "file", "line", "column", "endLine", "endColumn", "hints"]) expect(d, `field ${k}`).toHaveProperty(k);
       expect(d.severity).toBe("error");

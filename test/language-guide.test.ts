@@ -251,6 +251,7 @@ async function runExample(e: Example, index: number) {
     if (a === "--strict") options.strict = true;
     else if (a === "--late") options.lateFile = e.args[++i];
     else if (a === "--dead-letter") options.deadLetter = e.args[++i];
+    else if (a === "--format") options.stdoutFormat = e.args[++i] as RunOptions["stdoutFormat"];
     else if (a === "--out") {
       const [name, path] = e.args[++i]!.split("=");
       (options.outOverrides ??= {})[name!] = path!;

@@ -5,7 +5,7 @@ import { compile, type CompileResult } from "../../compiler/src/pipeline";
 import { IncrementalParser } from "../../compiler/src/syntax/parse";
 import { LineIndex, renderDiagnostics } from "../../compiler/src/diagnostics/render";
 import type { Diagnostic } from "../../compiler/src/diagnostics/catalogue";
-import type { TConnector, TypedProgram } from "../../compiler/src/check/typed";
+import type { TConnector, TFormat, TypedProgram } from "../../compiler/src/check/typed";
 import type { Graph } from "../../compiler/src/ir/graph";
 import { nodeLabel } from "../../compiler/src/ir/print";
 import type { OpInfo, WindowInfo } from "./trace";
@@ -93,8 +93,10 @@ export function inputsOf(typed: TypedProgram | undefined): InputInfo[] {
   const out: InputInfo[] = [];
   const add = (name: string, c: TConnector, table: boolean, type: { kind: string; name?: string }, eventTime?: { field: string; delayMs: number }) => {
     const base = { name, table, type: typeText(type), describe: connectorText(c), ...(eventTime ? { eventTime } : {}) };
-    if (c.kind === "file") out.push({ ...base, kind: "file", path: c.path, format: c.format });
-    else if (c.kind === "stdin") out.push({ ...base, kind: "stdin", path: "<stdin>", format: c.format });
+    // Changes (§13) are JSON lines: the playground shows and edits them as such.
+    const lineFormat = (f: TFormat): "jsonl" | "csv" | "lines" => (f === "changelog" || f === "debezium" ? "jsonl" : f);
+    if (c.kind === "file") out.push({ ...base, kind: "file", path: c.path, format: lineFormat(c.format) });
+    else if (c.kind === "stdin") out.push({ ...base, kind: "stdin", path: "<stdin>", format: lineFormat(c.format) });
     else if (c.kind === "range" || c.kind === "nexmark") out.push({ ...base, kind: "generator", path: `<${name}>`, format: "jsonl" });
   };
   for (const s of typed.sources) add(s.name, s.connector, false, s.type, s.eventTime && { field: s.eventTime.field ?? "(computed)", delayMs: s.eventTime.delayMs });

@@ -194,6 +194,7 @@ export async function runTraced(
     create(ctx: RunContext): GraphInstance {
       const ctx2: RunContext = {
         emit: ctx.emit,
+        ...(ctx.change && { change: ctx.change }),
         tables: ctx.tables,
         failed: ctx.failed,
         late(row, schema) {

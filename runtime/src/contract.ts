@@ -12,6 +12,8 @@ import type { Schema } from "./schema.js";
 export type { FieldSchema, RecordSchema, Schema } from "./schema.js";
 
 export type Format = "jsonl" | "csv" | "lines";
+/** Outputs may also print every change of a stream (LANGUAGE.md §13). */
+export type OutputFormat = Format | "changelog" | "debezium";
 
 export type ConnectorSpec =
   | { kind: "file"; path: string; format: Format }
@@ -49,6 +51,12 @@ export interface SourceSpec {
    * general way (which also reports bad records), so they never change results.
    */
   decode?: SourceDecoders;
+  /**
+   * A source of changes (§13: `format: "debezium" | "changelog"` with a `key` clause): its
+   * messages are upserts and deletes of rows keyed by `key`; a delete reaches the graph as the
+   * key's kept row marked deleted (io/changes.ts `isDelete`).
+   */
+  changes?: { format: "debezium" | "changelog"; key: string[] };
 }
 
 /** Generated per-source decoders (see runtime/src/io/fast-jsonl.ts). */
@@ -72,7 +80,9 @@ export interface OutputSpec {
   name: string;
   schema: Schema;
   /** Undefined = stdout JSONL. */
-  connector?: { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
+  connector?: { kind: "stdout"; format: OutputFormat } | { kind: "file"; path: string; format: OutputFormat };
+  /** An updating stream's key fields (§13); undefined for an append stream. */
+  key?: string[];
   /** `emit final`: the graph keeps the latest row per key and emits them in `finish()`, at the end of input. */
   final: boolean;
 }
@@ -81,6 +91,11 @@ export interface OutputSpec {
 export interface RunContext {
   /** One function per output (index as in `Program.outputs`): a row reached the output. */
   readonly emit: ReadonlyArray<(row: unknown) => void>;
+  /**
+   * One function per output of an updating stream (§13): `row` is the new row of `key`, or
+   * undefined when the key was deleted. Absent in hosts built before updating streams.
+   */
+  readonly change?: ReadonlyArray<(key: unknown, row: unknown) => void>;
   /** A late record dropped by a windowed stage (written to --late, counted). */
   late(row: unknown, schema: Schema): void;
   /** Loaded tables, index as in `Program.tables`: key value → row (last row wins). */

@@ -116,7 +116,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const tables = await loadTables(at, program, bad, strict);
     // A built-in that fails while a stage makes a row from its state drops that row, reported
     // like a failing record (never the firing of the window it belongs to).
-    const ctx: RunContext = { emit: outputs.emit, late: outputs.late, tables, failed: (e, where) => bad.row(where, e) };
+    const ctx: RunContext = { emit: outputs.emit, change: outputs.change, late: outputs.late, tables, failed: (e, where) => bad.row(where, e) };
     const graph = program.create(ctx);
     await openSources(at, program, sources);
     await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);

@@ -202,8 +202,9 @@ export function createNodeEnv(): Env {
 setDefaultEnv(async () => (await loadNodeModules(), createNodeEnv()));
 registerNexmark(nexmarkGenerator);
 
-const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
+const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
+  --format F          stdout outputs as jsonl (default), changelog or debezium (every change)
   --dead-letter FILE  write each bad input record there as a JSON line
   --late FILE         write each late record there as a JSON line
   --strict            stop at the first bad input record (exit 65)
@@ -223,7 +224,10 @@ export interface MainOptions {
   stop?: AbortSignal;
 }
 
-const FLAGS = ["--out", "--dead-letter", "--late", "--strict", "--quiet", "--base-dir", "--help"];
+const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--strict", "--quiet", "--base-dir", "--help"];
+
+/** `--format`: how outputs without a format of their own print on stdout (§13). */
+const STDOUT_FORMATS = ["jsonl", "changelog", "debezium"] as const;
 
 /** The edit distance of two strings (insertions, deletions, substitutions). */
 export function editDistance(a: string, b: string): number {
@@ -257,7 +261,7 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const takesValue = flag === "--out" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir";
+    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir";
     let value = inline;
     if (takesValue && value === undefined) {
       value = argv[i++];
@@ -271,6 +275,12 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
         if (at <= 0 || at === value!.length - 1) throw new UsageError(`--out expects NAME=PATH, got "${value}"`);
         // A null-prototype map: an output may be named `constructor` or `__proto__`.
         (opts.outOverrides ??= Object.create(null) as Record<string, string>)[value!.slice(0, at)] = value!.slice(at + 1);
+        break;
+      }
+      case "--format": {
+        const f = STDOUT_FORMATS.find((x) => x === value);
+        if (f === undefined) throw new UsageError(`--format is one of ${STDOUT_FORMATS.join(", ")}, not "${value}"`);
+        opts.stdoutFormat = f;
         break;
       }
       case "--dead-letter":

@@ -85,17 +85,31 @@ describe("rules of LANGUAGE.md §3–6", () => {
   it("agg items are expressions over aggregates and keys", () => {
     expect(outType("emit bids | group by channel | agg vwap = sum(price * bidder) / sum(bidder), tag = channel + \"!\"")).toBe("{ channel: string, vwap: float, tag: string }");
   });
-  it("re-aggregating an upsert stream is an error; emit final needs one", () => {
-    expect(codes("emit bids | group by channel | agg n = count() | group by n | agg m = count()")).toEqual(["E0303"]);
+  it("updating streams (§13): re-aggregation, the key through stateless stages, emit final needs one", () => {
+    expect(codes("emit bids | group by channel | agg n = count() | group by n | agg m = count(), s = sum(n), a = avg(n)")).toEqual([]);
+    expect(codes("emit bids | group by channel | agg n = count() | group by n | agg hi = max(n)")).toEqual(["W0010"]);
+    expect(codes("emit bids | group by channel | agg n = count() | group by n | agg d = approx_count_distinct(channel)")).toEqual(["E0335"]);
+    expect(codes("emit bids | group by channel | agg n = count() | window tumbling(1m) | agg m = count()")).toEqual(["E0313"]);
+    expect(codes("emit bids | group by channel | agg n = count() | distinct n")).toEqual(["E0313"]);
     expect(codes("emit final bids | where price > 1")).toEqual(["E0309"]);
     expect(codes("emit final bids | group by channel | agg n = count() | where n > 1")).toEqual([]);
+    // The key passes as the bare field; dropping or changing it makes an append stream.
+    expect(codes("emit final bids | group by channel | agg n = count() | select channel, n2 = n * 2")).toEqual([]);
+    expect(codes("emit bids | group by channel | agg n = count() | select n")).toEqual(["W0011"]);
+    expect(codes("emit final bids | group by channel | agg n = count() | select channel = upper(channel), n")).toEqual(["E0309", "W0011"]);
+    expect(codes("emit bids | group by channel | agg n = count() | extend channel = upper(channel)")).toEqual(["E0340"]);
+    expect(codes("emit bids | group by channel | agg n = count() | extend up = upper(channel)")).toEqual([]);
   });
   it("stateless stages may stand between group by and agg; keys are recomputed after a reshape", () => {
     expect(outType("emit bids | group by channel | where price > 1 | select channel, p = price * 2 | agg n = count(), s = sum(p)")).toBe("{ channel: string, n: int, s: int }");
     expect(codes("emit bids | group by auction | select channel | agg n = count()")).toEqual(["E0320"]);
   });
-  it("top needs a window; window joins need equal windows", () => {
-    expect(codes("emit bids | top 3 by price desc")).toEqual(["E0304"]);
+  it("top without a window is an updating ranking (§13); with ties needs a window; window joins need equal windows", () => {
+    expect(outType("emit bids | group by channel | top 3 by price desc")).toBe("{ auction: int, bidder: int, price: int, channel: string, coupon: string?, dateTime: time, rank: int }");
+    expect(codes("emit final bids | group by channel | agg n = count() | top 2 by n desc")).toEqual(["W0010"]);
+    expect(codes("emit bids | top 3 by price desc with ties")).toEqual(["E0334"]);
+    expect(codes("emit bids | map price | top 3 by it")).toEqual(["E0341"]);
+    expect(codes("emit bids | select rank = price | top 3 by rank")).toEqual(["E0342"]);
     expect(codes(`let a = bids | window tumbling(10s)
 let b = bids | window tumbling(5s)
 emit a as x | join b as y on x.auction == y.auction`)).toEqual(["E0305"]);

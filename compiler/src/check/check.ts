@@ -7,9 +7,9 @@ import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from
 import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
-import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef } from "./typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retractable } from "./typed";
 import type {
-  AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
+  AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFormat, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
 } from "./typed";
 import {
   T, assignable, fieldOf, isNumeric, isOptional, isOrdered, join, sameType, stripOptional, typeToString, type Field, type RecordT, type Type,
@@ -239,7 +239,33 @@ class Checker {
         } else if (expr.type.kind !== "error") eventTime = { expr, delayMs };
       }
     }
-    if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, span: d.span });
+    const key = this.sourceKey(d, type, connector);
+    if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, ...(key && { key }), span: d.span });
+  }
+
+  /** `key F, ...` of a source: required by, and only allowed with, a change format (§13). */
+  private sourceKey(d: A.SourceDecl, type: Type, connector: TConnector | undefined): string[] | undefined {
+    const format = connector && "format" in connector ? connector.format : undefined;
+    const changes = format === "debezium" || format === "changelog";
+    if (!d.key) {
+      if (changes) this.report("E0416", { format: format! }, d.connector.span, { hint: `name the fields that identify a row: \`source ${d.name.name}: … = …(…, format: "${format}") key id\`` });
+      return undefined;
+    }
+    if (!changes) {
+      this.report("E0417", {}, d.key[0]!.span, { hint: "a source of changes reads `format: \"debezium\"` or `format: \"changelog\"`; a table to look rows up in is a `table … key F`" });
+      return undefined;
+    }
+    if (type.kind !== "record") {
+      if (type.kind !== "error") this.report("E0403", { type: typeToString(type) }, d.type.span, { hint: "the rows of a source of changes are records" });
+      return undefined;
+    }
+    const names: string[] = [];
+    for (const k of d.key) {
+      if (!fieldOf(type, k.name)) this.report("E0402", { field: k.name, type: typeToString(type) }, k.span, { label: didYouMean(k.name, type.fields.map((f) => f.name)) });
+      else if (names.includes(k.name)) this.report("E0108", { name: k.name }, k.span);
+      else names.push(k.name);
+    }
+    return names.length === d.key.length ? names : undefined;
   }
 
   private checkTable(d: A.TableDecl) {
@@ -320,10 +346,10 @@ class Checker {
     if (!ok) return undefined;
     const str = (k: string) => values.get(k) as string | undefined;
     const num = (k: string) => values.get(k) as number | undefined;
-    const format = (path?: string): "jsonl" | "csv" | "lines" => {
+    const format = (path?: string): TFormat => {
       const f = str("format");
       if (f === undefined) return path?.endsWith(".csv") ? "csv" : path && /\.(txt|log)$/.test(path) ? "lines" : "jsonl";
-      return f === "json" || f === "ndjson" ? "jsonl" : (f as "jsonl" | "csv" | "lines");
+      return f === "json" || f === "ndjson" ? "jsonl" : (f as TFormat);
     };
     const checkFormat = (f: string) => {
       if (f === "lines" && role !== "sink" && type.kind !== "string" && type.kind !== "error") {
@@ -331,6 +357,11 @@ class Checker {
       }
       if (f === "csv" && type.kind !== "record" && type.kind !== "error") {
         this.report("E0408", { format: f, type: typeToString(type) }, c.span, { hint: "CSV cells are the fields of a record type" });
+      }
+      if ((f === "changelog" || f === "debezium") && role === "table") {
+        this.report("E0418", { format: f }, c.span, { hint: "declare it as a source of changes: `source NAME: T = …(…) key F`, and `emit final` its table" });
+      } else if ((f === "changelog" || f === "debezium") && role === "source" && type.kind !== "record" && type.kind !== "error") {
+        this.report("E0408", { format: f, type: typeToString(type) }, c.span, { hint: "the rows of a source of changes are records" });
       }
     };
     switch (name) {
@@ -413,7 +444,9 @@ class Checker {
       case "source": {
         const src = this.sources.find((x) => x.name === name.name);
         const type = src?.type ?? this.typeExpr(s.decl.type);
-        return { head: { kind: "source", name: name.name }, info: { element: type, arrivalTimeSource: s.decl.eventTime ? undefined : name.name } };
+        const info: StreamInfo = { element: type, arrivalTimeSource: s.decl.eventTime ? undefined : name.name };
+        if (src?.key) info.upsertKeys = src.key;
+        return { head: { kind: "source", name: name.name }, info };
       }
       case "table": {
         // A table read as a stream: its rows in file order, in arrival time (it has no event time).
@@ -567,6 +600,7 @@ class Checker {
           if (seen.has(item.name.name)) this.report("E0108", { name: item.name.name }, item.name.span);
           seen.add(item.name.name);
           const i = fields.findIndex((f) => f.name === item.name.name);
+          if (i >= 0 && info.upsertKeys?.includes(item.name.name)) this.report("E0340", { field: item.name.name }, item.name.span, { hint: "give the new value another name" });
           if (i >= 0) fields[i] = { name: item.name.name, value };
           else fields.push({ name: item.name.name, value });
         }
@@ -577,12 +611,22 @@ class Checker {
       }
       case "Map": {
         const expr = this.expr(s.expr, ctx);
-        const output: StreamInfo = { ...info, element: expr.type, sides: undefined };
+        const fields = expr.kind === "record" ? expr.fields : undefined;
+        const output: StreamInfo = this.keysThrough({ ...info, element: expr.type, sides: undefined }, fields, s.span);
         return { stage: { ...base, kind: "project", expr, what: "map", output }, narrowed: new Set() };
       }
       case "Unnest":
+        if (info.upsertKeys) {
+          this.report("E0313", { what: "`unnest`" }, s.span, { hint: "unnest the rows before the `agg`" });
+          return undefined;
+        }
         return this.unnest(s, info, ctx, base);
       case "Window": {
+        if (info.upsertKeys) {
+          // An update changes a row of a table; a window would need the row's history (§13).
+          this.report("E0313", { what: "`window`" }, s.span, { hint: "window the records before the unwindowed `agg`, or aggregate the table again without a window" });
+          return undefined;
+        }
         const w = this.windowSpec(s);
         if (!w) return undefined;
         if (info.arrivalTimeSource) {
@@ -619,14 +663,7 @@ class Checker {
           this.report("E0334", {}, s.span, { hint: "add a `| window tumbling(…)` stage before it, or drop `with ties`" });
           return undefined;
         }
-        if (info.upsertKeys) {
-          this.report("E0313", { what: "`top`" }, s.span);
-          return undefined;
-        }
-        if (!info.window) {
-          this.report("E0304", {}, s.span, { hint: "add a `| window tumbling(…)` stage before it" });
-          return undefined;
-        }
+        if (!info.window) return this.updatingTop(s, info, scope, ctx, base, narrowed);
         if (info.window.kind === "session" && !info.window.carried) {
           this.report("E0312", { what: "`top`" }, s.span, { hint: "aggregate the sessions first, then rank the rows" });
           return undefined;
@@ -672,6 +709,32 @@ class Checker {
       case "Lookup":
         return this.lookup(s, info, ctx, base, narrowed);
     }
+  }
+
+  /**
+   * `top` without a window (§13): the N best rows per key of an append or updating input, as an
+   * updating stream keyed by (keys, rank) with `rank` appended.
+   */
+  private updatingTop(s: Extract<A.Stage, { kind: "Top" }>, info: StreamInfo, scope: Scope, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }, narrowed: Set<string>) {
+    if (info.element.kind !== "record") {
+      this.report("E0341", { type: typeToString(info.element) }, s.span, { hint: "make it a record first: `map { value: it }`" });
+      return undefined;
+    }
+    if (fieldOf(info.element, "rank")) {
+      this.report("E0342", {}, s.span, { hint: "rename the field with `select` before `top`" });
+      return undefined;
+    }
+    let n = 0;
+    if (s.n.kind === "Int" && s.n.value > 0) n = s.n.value;
+    else this.report("E0219", { what: "the count of `top`" }, s.n.span, { label: "expected a positive integer literal" });
+    const by = this.expr(s.by, ctx);
+    if (by.type.kind !== "error" && !isOrdered(stripOptional(by.type))) this.report("E0202", { what: "`top … by`", expected: "int, float, string, time or duration", actual: typeToString(by.type) }, s.by.span);
+    const topKeys = this.consumeKeys(info, scope, "top");
+    if (!topKeys) return undefined;
+    if (info.upsertKeys) this.report("W0010", { what: "`top` without a window" }, s.span, { hint: "a retraction can promote any row, so every row is kept; window the input to bound it" });
+    const element = T.record([...info.element.fields, { name: "rank", type: T.int }]);
+    const output: StreamInfo = { element, upsertKeys: [...topKeys.map((k) => k.name), "rank"] };
+    return { stage: { ...base, kind: "top" as const, keys: topKeys, n, by, desc: s.desc, withTies: false, output }, narrowed };
   }
 
   private windowSpec(s: Extract<A.Stage, { kind: "Window" }>): WindowInfo | undefined {
@@ -742,8 +805,26 @@ class Checker {
     }
     const element = T.record(fields.map((f) => ({ name: f.name, type: f.value.type })));
     const expr: TExpr = { kind: "record", fields: fields.map(({ name, value }) => ({ name, value })), type: element, span: s.span };
-    const output: StreamInfo = { ...info, element, sides: undefined };
+    const output: StreamInfo = this.keysThrough({ ...info, element, sides: undefined }, fields, s.span);
     return { stage: { ...base, kind: "project" as const, expr, what: "select" as const, output }, narrowed: new Set<string>() };
+  }
+
+  /**
+   * An updating stream keeps its key through a projection only when every key field is passed
+   * on as the bare field (§13); otherwise it becomes an append stream of its upserts (warned).
+   */
+  private keysThrough(out: StreamInfo, fields: { name: string; value: TExpr }[] | undefined, span: A.Span): StreamInfo {
+    if (!out.upsertKeys) return out;
+    for (const key of out.upsertKeys) {
+      const f = fields?.find((x) => x.name === key);
+      const bare = f?.value.kind === "get" && f.value.field === key && f.value.object.kind === "var" && f.value.object.name === ELEMENT_REF;
+      if (!bare) {
+        this.report("W0011", { key }, span, { hint: `pass the key on unchanged (\`${key}\`), or put this stage after \`emit final\`'s table is what you want` });
+        const { upsertKeys: _dropped, ...rest } = out;
+        return rest;
+      }
+    }
+    return out;
   }
 
   private unnest(s: Extract<A.Stage, { kind: "Unnest" }>, info: StreamInfo, ctx: ExprCtx, base: { span: A.Span; input: StreamInfo }) {
@@ -812,8 +893,6 @@ class Checker {
         this.report("E0335", { name: "approx_count_distinct" }, sketch.span, { hint: `use \`count_distinct(${arg})\`, which keeps the values it counts` });
         return undefined;
       }
-      this.report("E0303", {}, s.span, { hint: "aggregate with a window (`window tumbling(…)` before the first `agg`), or emit the table with `emit final`" });
-      return undefined;
     }
     const keys = this.consumeKeys(info, ctx.scope, "agg");
     if (!keys) return undefined;
@@ -842,6 +921,10 @@ class Checker {
     for (const i of items) fields.push({ name: i.name, type: i.expr.type });
     const element = T.record(fields);
     const output: StreamInfo = info.window ? { element, window: { ...info.window, carried: true } } : { element, upsertKeys: keys.map((k) => k.name) };
+    // Re-aggregation (§13): count, sum and avg take a row back in constant space; the others
+    // keep every row's contribution.
+    const kept = calls.find((c) => !retractable(c));
+    if (info.upsertKeys && kept) this.report("W0010", { what: `re-aggregating with \`${kept.fn === "count_expr" ? "count" : kept.fn}\`` }, kept.span, { hint: "count, sum and avg of a non-optional value keep constant state per group" });
     return { stage: { ...base, kind: "agg" as const, window: info.window, keys, aggs: calls, items, output }, narrowed: new Set<string>() };
   }
 
@@ -1469,7 +1552,7 @@ interface ConnectorParam {
   oneOf?: readonly string[];
 }
 
-const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines"] as const;
+const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines", "changelog", "debezium"] as const;
 
 /** Every connector's parameters, and where it may stand (the one table the checker reads). */
 const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params: readonly ConnectorParam[] }> = Object.assign(Object.create(null), {

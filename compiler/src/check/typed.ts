@@ -67,6 +67,14 @@ export type AggFn =
   | "count" | "count_expr" | "sum" | "avg" | "min" | "max" | "first" | "last"
   | "count_distinct" | "approx_count_distinct" | "percentile" | "collect" | "max_by" | "min_by";
 
+/**
+ * An aggregate that can take a row back out of its state in constant space (re-aggregation of
+ * an updating stream, §13): counts, sums of non-optional values, averages.
+ */
+export function retractable(c: AggCall): boolean {
+  return c.fn === "count" || c.fn === "count_expr" || c.fn === "avg" || (c.fn === "sum" && c.args[0]?.type.kind !== "optional");
+}
+
 export interface AggCall {
   fn: AggFn;
   /** count(): no argument; max_by/min_by: [value, key]; percentile: [value] (p in `param`). */
@@ -111,7 +119,7 @@ export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (
   | { kind: "unnest"; field: string; as: string; elementType: Type }
   | { kind: "lookup"; table: string; alias: string; key: TExpr; rowType: RecordT }
   | { kind: "agg"; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[] }
-  | { kind: "top"; window: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
+  | { kind: "top"; window?: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
   | { kind: "distinct"; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {
       kind: "join";
@@ -139,12 +147,15 @@ export interface TPipeline {
   span: Span;
 }
 
+/** Record formats; `changelog` and `debezium` carry changes of an updating stream (§13). */
+export type TFormat = "jsonl" | "csv" | "lines" | "changelog" | "debezium";
+
 export type TConnector =
-  | { kind: "file"; path: string; format: "jsonl" | "csv" | "lines" }
-  | { kind: "stdin"; format: "jsonl" | "csv" | "lines" }
+  | { kind: "file"; path: string; format: TFormat }
+  | { kind: "stdin"; format: TFormat }
   | { kind: "range"; from: number; to: number }
   | { kind: "nexmark"; eventKind: "person" | "auction" | "bid"; events: number; rate: number; seed: number; start: number }
-  | { kind: "stdout"; format: "jsonl" | "csv" | "lines" };
+  | { kind: "stdout"; format: TFormat };
 
 export interface TSource {
   name: string;
@@ -155,6 +166,8 @@ export interface TSource {
    * `time?`; a null time makes the record bad), and the watermark delay.
    */
   eventTime?: { field: string; expr?: undefined; delayMs: number } | { field?: undefined; expr: TExpr; delayMs: number };
+  /** A source of changes (format debezium / changelog): an updating stream keyed by these fields. */
+  key?: string[];
   span: Span;
 }
 

@@ -96,11 +96,11 @@ export const catalogue = {
   E0305: entry<{ left: string; right: string }>("error", (p) => `a window join needs the same window on both sides: ${p.left} and ${p.right}`),
   E0306: entry<{ first: string; other: string }>("error", (p) => `union inputs must have the same type: ${p.first} and ${p.other}`),
   E0307: entry<{ what: string }>("error", (p) => `${p.what} has no stage to consume it`),
-  E0309: entry("error", () => "`emit final` needs an upsert stream (the output of an unwindowed `agg`)"),
+  E0309: entry("error", () => "`emit final` needs an updating stream (the output of an unwindowed `agg` or `top`, or a source of changes)"),
   E0310: entry<{ field: string }>("error", (p) => `${q(p.field)} is not a field that can be selected here`),
   E0311: entry<{ name: string }>("error", (p) => `${q(p.name)} is neither a group key nor inside an aggregate`),
   E0312: entry<{ what: string }>("error", (p) => `${p.what} is not supported on a session window`),
-  E0313: entry<{ what: string }>("error", (p) => `${p.what} is not supported on an upsert stream`),
+  E0313: entry<{ what: string }>("error", (p) => `${p.what} is not supported on an updating stream`),
   E0314: entry<{ name: string }>("error", (p) => `${q(p.name)} is a table; use \`lookup\` to enrich a stream from it`),
   E0315: entry<{ name: string }>("error", (p) => `${q(p.name)} is a stream; \`lookup\` needs a table`),
   E0316: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} cannot aggregate ${p.type}`),
@@ -123,6 +123,10 @@ export const catalogue = {
   E0333: entry<{ join: string }>("error", (p) => `\`${p.join} join\` is not available in this version of flowc yet`),
   E0334: entry("error", () => "`with ties` needs a window"),
   E0335: entry<{ name: string }>("error", (p) => `${q(p.name)} cannot take back a value, so it cannot aggregate an updating stream`),
+  E0340: entry<{ field: string }>("error", (p) => `\`extend\` cannot replace the key field ${q(p.field)} of an updating stream`),
+  E0341: entry<{ type: string }>("error", (p) => `\`top\` without a window appends a \`rank\` field, so it needs a record, but the element is ${p.type}`),
+  E0342: entry("error", () => "the rows of this `top` already have a field `rank`"),
+  E0343: entry<{ what: string }>("error", (p) => `${p.what} mixes an updating stream with an append stream`),
 
   // ---- declarations and connectors: E04xx
   E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),
@@ -139,6 +143,9 @@ export const catalogue = {
   E0413: entry<{ path: string }>("error", (p) => `cannot find ${p.path}`),
   E0414: entry<{ name: string; param: string; type: string }>("error", (p) => `parameter ${q(p.param)} of ${q(p.name)} has type ${p.type}, which Flow cannot pass`),
   E0415: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} returns ${p.type}, which Flow cannot use`),
+  E0416: entry<{ format: string }>("error", (p) => `a source in the "${p.format}" format needs a \`key\` clause`),
+  E0417: entry("error", () => "`key` on a source needs a format of changes (\"debezium\" or \"changelog\")"),
+  E0418: entry<{ format: string }>("error", (p) => `a table cannot read the "${p.format}" format`),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
@@ -146,6 +153,8 @@ export const catalogue = {
   W0003: entry<{ name: string }>("warning", (p) => `${q(p.name)} is never used`),
   W0005: entry<{ source: string }>("warning", (p) => `${q(p.source)} has no \`event time\`: this window uses the arrival time (the wall clock), not the data's time`),
   W0006: entry("warning", () => "the slide is larger than the window: some records belong to no window"),
+  W0010: entry<{ what: string }>("warning", (p) => `${p.what} keeps every row of its updating input: its state grows with the input's keys`),
+  W0011: entry<{ key: string }>("warning", (p) => `this stage drops or changes the key field ${q(p.key)}: the stream becomes an append stream of its upserts (deletes are lost)`),
 
   // ---- internal
   E9999: entry<{ text: string }>("error", (p) => `internal error: ${p.text}`),

@@ -257,13 +257,17 @@ class Emitter {
           body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
           break;
         case "agg":
-          if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
+          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
+          else if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
           // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
           // entry; instrumented builds keep `push`, which the playground's tracer wraps.
           else if (c.window) body.line(`this.${this.m(c.id, "op")}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
           else body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
           break;
         case "top":
+          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
+          else body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
+          break;
         case "distinct":
           body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
           break;
@@ -274,6 +278,7 @@ class Emitter {
         case "output":
           if (this.opts.instrument) body.line(`this.counts[${c.id}]++;`);
           if (c.decl.final) body.line(`this.${this.m(c.id, "final")}.upsert(${k}, ${row});`);
+          else if (from.updating) body.line(`this.change${c.output}(${k}, ${row});`);
           else body.line(`this.emit${c.output}(${row});`);
           break;
         case "source":
@@ -282,12 +287,13 @@ class Emitter {
     }
   }
 
-  /** Statements passing a deletion of key `k` (an update that failed a `where`) downstream. */
+  /** Statements passing a deletion of key `k` (time `t`) downstream, to what keeps a table. */
   private deliverDelete(from: Node, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if (c.kind === "chain" && c.upsert) body.line(`this.${this.m(c.id, "d")}(k);`);
-      if (c.kind === "output" && c.decl.final) body.line(`this.${this.m(c.id, "final")}.remove(k);`);
+      if (c.kind === "chain" && this.hasDeleteConsumers(c)) body.line(`this.${this.m(c.id, "d")}(k, t);`);
+      if (c.kind === "output") body.line(c.decl.final ? `this.${this.m(c.id, "final")}.remove(k);` : `this.change${c.output}(k, undefined);`);
+      if ((c.kind === "agg" || c.kind === "top") && !c.window) body.line(`this.${this.m(c.id, "op")}.remove(k, t);`);
     }
   }
 
@@ -339,12 +345,35 @@ class Emitter {
   private emitSource(n: Extract<Node, { kind: "source" }>) {
     const T = this.nodeType(n);
     const b = new Body();
+    if (n.updating) this.changeSourceStatements(n, b);
     this.deliver(n, "r", "t", b);
     this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     if (!this.needsWatermark(n)) return;
     const w = new Body();
     this.deliverWatermark(n, "wm", w);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+  }
+
+  /**
+   * A source of changes (§13): each record is an upsert of its key's row, or (marked by the
+   * runtime's decoder) a delete of its key.
+   */
+  private changeSourceStatements(n: Extract<Node, { kind: "source" }>, b: Body) {
+    const T = n.decl.type as RecordT;
+    const el: TExpr = { kind: "var", name: ELEMENT_REF, type: T, span: n.decl.span };
+    const parts: TExpr[] = (n.decl.key ?? []).map((f) => ({ kind: "get", object: el, field: f, type: T.fields.find((x) => x.name === f)!.type, span: n.decl.span }));
+    this.ops.add("Key").add("isDelete");
+    b.line(`const k${this.ann("Key")} = ${this.keyJs(parts, b)};`);
+    if (!this.hasDeleteConsumers(n)) {
+      b.line(`if (isDelete(r)) return; // nothing downstream keeps a table`);
+      return;
+    }
+    b.line(`if (isDelete(r)) {`);
+    const d = new Body(3);
+    this.deliverDelete(n, d);
+    b.lines.push(...d.lines);
+    b.line(`  return;`);
+    b.line(`}`);
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
@@ -358,10 +387,10 @@ class Emitter {
     if (n.upsert) ps.push(["k", "Key"]);
     this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     if (n.upsert) this.ops.add("Key");
-    if (n.upsert) {
+    if (n.upsert && this.hasDeleteConsumers(n)) {
       const d = new Body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
     }
     if (!this.needsWatermark(n)) return;
     const w = new Body();
@@ -379,7 +408,7 @@ class Emitter {
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
     // In an upsert chain a failing `where` deletes the key from downstream tables.
-    const onReject = needsDelete ? `{ this.${this.m(n.id, "d")}(k); return; }` : undefined;
+    const onReject = needsDelete ? `{ this.${this.m(n.id, "d")}(k, t); return; }` : undefined;
     for (const op of n.ops) {
       b.line(this.comment(op.span));
       this.emitOp(op, env, b, () => {
@@ -710,6 +739,7 @@ class Emitter {
     const id = n.id;
     const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
     const w = n.window;
+    if (this.plan.nodes.get(id)!.agg!.reaggregates) return this.reAgg(n, inT, outT, `new Agg${id}(${specArgs})`);
     if (!w) return this.unwindowedAgg(n, inT, `new Agg${id}(${specArgs})`, guarded);
     const op = aggOperator(w) === "sessionAgg" ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
@@ -718,6 +748,30 @@ class Emitter {
     this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input))});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+  }
+
+  /**
+   * Re-aggregation (§13): the runtime's ReAgg keeps the groups of an updating input — a state
+   * with `retract` when every aggregate takes a row back in constant space, else the rows.
+   */
+  private reAgg(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string, newSpec: string) {
+    const id = n.id;
+    this.ops.add("ReAgg");
+    this.pushField(this.declare(`${this.m(id, "op")}`, `ReAgg<${inT}, Agg${id}State, ${outT}>`));
+    this.init.push(`    this.${this.m(id, "op")} = new ReAgg(${newSpec}, (row, t, k) => this.${this.m(id, "o")}(row, t, k), (k, t) => this.${this.m(id, "d")}(k, t));`);
+    this.updatingOutMethods(n, outT);
+    this.singleInputWatermark(n, undefined);
+  }
+
+  /** The methods an updating operator's callbacks call: its upserts and deletes, downstream. */
+  private updatingOutMethods(n: Node, T: string) {
+    const b = new Body();
+    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
+    this.deliver(n, "row", "t", b);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"], ["k", "Key"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    const d = new Body();
+    this.deliverDelete(n, d);
+    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
   }
 
   /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
@@ -769,6 +823,7 @@ class Emitter {
       (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
       `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
       (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
+      (aggPlan.retract ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("void")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
       `}`,
     );
     return guarded;
@@ -969,6 +1024,26 @@ class Emitter {
     }
   }
 
+  /** `retract(s, r)`: takes row r back out of state s (count, sum, avg: see `retractable`). */
+  private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): string {
+    const b = new Body(2);
+    const env = inEnv(b);
+    for (const cp of calls) {
+      const a = cp.call;
+      const f = cp.field;
+      const optional = a.args[0]?.type.kind === "optional";
+      const v = a.args[0] ? emitExpr(a.args[0], env) : "";
+      const val = a.args[0] && !isSimple(a.args[0]) ? b.hoist(v, "v") : v;
+      const guard = (stmt: string) => b.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+      if (a.fn === "count") b.line(`s.${f}--;`);
+      else if (a.fn === "count_expr") guard(`s.${f}--;`);
+      else if (a.fn === "sum") b.line(`s.${f} -= ${val};`);
+      else if (a.fn === "avg") guard(optional ? `{ s.${f} -= ${val}; s.${f}c--; }` : `s.${f} -= ${val}; s.${f}c--;`);
+      else throw new Error(`internal: ${a.fn} cannot be retracted`);
+    }
+    return b.text();
+  }
+
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
   private compareBody(by: TExpr, desc: boolean, inT: string): string {
     const b = new Body(2);
@@ -984,6 +1059,7 @@ class Emitter {
   }
 
   private emitTop(n: Extract<Node, { kind: "top" }>) {
+    if (!n.window) return this.updatingTop(n);
     const inT = this.nodeTypeById(n.input);
     const kb = new Body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
@@ -993,9 +1069,28 @@ class Emitter {
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
-    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
+    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
+  }
+
+  /** `top` without a window (§13): the runtime's UpdatingTop, ranks appended to the rows. */
+  private updatingTop(n: Extract<Node, { kind: "top" }>) {
+    const inT = this.nodeTypeById(n.input);
+    const outT = this.nodeType(n);
+    const kb = new Body(2);
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
+    const fields = (n.type as RecordT).fields.filter((f) => f.name !== "rank").map((f) => `${key(f.name)}: r${prop(f.name)}`);
+    this.ops.add("UpdatingTop").add("UpdatingTopSpec").add("Key");
+    this.classes.push(
+      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`)}\n` +
+      `class Top${n.id}${this.js ? "" : ` implements UpdatingTopSpec<${inT}, ${outT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n` +
+      `  ranked${this.params(["r", inT], ["rank", "number"])}${this.ann(outT)} {\n    return { ${[...fields, "rank"].join(", ")} };\n  }\n}`,
+    );
+    this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
+    this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), ${n.keys.length === 0}, (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
+    this.updatingOutMethods(n, outT);
+    this.singleInputWatermark(n, undefined);
   }
 
   private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
@@ -1111,6 +1206,12 @@ class Emitter {
     const T = this.nodeType(n);
     this.pushField(this.declare(`emit${n.output}`, `(row: ${T}) => void`));
     this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
+    if (n.upsert && !n.decl.final) {
+      // The changes of an updating stream (§13); hosts without `change` get the upserts as rows.
+      this.pushField(this.declare(`change${n.output}`, `(key: Key, row: ${T} | undefined) => void`));
+      const emit = `this.emit${n.output}`;
+      this.init.push(`    this.change${n.output} = ctx.change?.[${n.output}] ?? ((_k${this.ann("Key")}, row${this.ann(`${T} | undefined`)}) => { if (row !== undefined) ${emit}(row); });`);
+    }
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
       this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}${this.m(n.id, "final")} = new FinalTable${this.targs(T)}();`);
@@ -1145,7 +1246,7 @@ class Emitter {
 
   /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
   private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
-    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec"];
+    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "UpdatingTopSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const out: string[] = [];
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
@@ -1222,7 +1323,7 @@ class Emitter {
     for (const s of this.liveSources) {
       // A computed event time is checked where records are decoded (a null time is bad input):
       // the runtime's general decoders do that.
-      if (s.decl.eventTime?.expr !== undefined) continue;
+      if (s.decl.eventTime?.expr !== undefined || s.updating) continue;
       const c = s.decl.connector;
       const format = c.kind === "file" || c.kind === "stdin" ? c.format : undefined;
       // Sources of other kinds may still be given JavaScript values (RunOptions.sourceOverrides).
@@ -1254,7 +1355,10 @@ class Emitter {
       const d = s.decl;
       const parts = [`name: ${stringLiteral(d.name)}`, `schema: ${this.schema(d.type)}`];
       if (s.keep) parts.push(`keep: ${jsonLiteral(s.keep)}`);
-      parts.push(`connector: ${conn(d.connector)}`);
+      if ("format" in d.connector && (d.connector.format === "changelog" || d.connector.format === "debezium")) {
+        // Changes arrive as JSON lines; the runtime decodes the envelopes (io/changes.ts).
+        parts.push(`connector: ${conn({ ...d.connector, format: "jsonl" })}`, `changes: { format: ${jsonLiteral(d.connector.format)}, key: ${jsonLiteral(d.key ?? [])} }`);
+      } else parts.push(`connector: ${conn(d.connector)}`);
       if (d.eventTime?.field !== undefined) parts.push(`eventTime: { field: ${stringLiteral(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
       else if (d.eventTime?.expr !== undefined) parts.push(`eventTime: { of: ${this.eventTimeFunction(s, d.eventTime.expr)}, delayMs: ${d.eventTime.delayMs} }`);
       const decode = this.decoders.get(s.id);
@@ -1264,7 +1368,8 @@ class Emitter {
     const tables = this.g.tables.map((t) => `    { name: ${stringLiteral(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${jsonLiteral(t.key)} },`);
     const outputs = this.g.outputs.map((o) => {
       const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
-      return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}, final: ${o.final} },`;
+      const keyFields = o.pipeline.out.upsertKeys && !o.final ? `, key: ${jsonLiteral(o.pipeline.out.upsertKeys)}` : "";
+      return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}${keyFields}, final: ${o.final} },`;
     });
     const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
     const loops = `{ range: [${this.loopSources.range.join(", ")}], batch: [${this.loopSources.batch.join(", ")}], pull: [${this.loopSources.pull.join(", ")}] }`;

@@ -21,8 +21,16 @@ interface NodeBase {
   type: Type;
   /** Spans of the source text this node comes from (for comments and the graph view). */
   spans: Span[];
-  /** Part of an upsert stream (after an unwindowed agg): updates carry their key. */
+  /**
+   * Chains and outputs: the node's input is an updating stream, so its records come with their
+   * key (and deletes come too). Other nodes: as `updating`.
+   */
   upsert: boolean;
+  /**
+   * The node's output is an updating stream (§13): an unwindowed agg or top, a source of
+   * changes, or a chain over one that kept the key. Its rows reach consumers with their key.
+   */
+  updating: boolean;
 }
 
 export type Node = NodeBase & (
@@ -30,7 +38,7 @@ export type Node = NodeBase & (
   | { kind: "chain"; input: NodeId; ops: ChainOp[] }
   | { kind: "union"; inputs: NodeId[] }
   | { kind: "agg"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[]; inType: Type }
-  | { kind: "top"; input: NodeId; window: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
+  | { kind: "top"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
   | { kind: "distinct"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {
       kind: "join";

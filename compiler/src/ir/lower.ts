@@ -14,7 +14,7 @@ export function lower(program: TypedProgram, file: string): Graph {
   };
   const sourceNodes = new Map<string, NodeId>();
   program.sources.forEach((s, i) => {
-    sourceNodes.set(s.name, add<Extract<Node, { kind: "source" }>>({ kind: "source", source: i, decl: s, type: s.type, spans: [s.span], upsert: false }).id);
+    sourceNodes.set(s.name, add<Extract<Node, { kind: "source" }>>({ kind: "source", source: i, decl: s, type: s.type, spans: [s.span], upsert: false, updating: !!s.key }).id);
   });
   const letNodes = new Map<string, NodeId>();
   const lowerLet = (name: string): NodeId => {
@@ -39,25 +39,25 @@ export function lower(program: TypedProgram, file: string): Graph {
         break;
       case "union": {
         const inputs = p.head.inputs.map(lowerPipeline);
-        cur = add<Extract<Node, { kind: "union" }>>({ kind: "union", inputs, type: p.start.element, spans: [p.span], upsert: false }).id;
+        cur = add<Extract<Node, { kind: "union" }>>({ kind: "union", inputs, type: p.start.element, spans: [p.span], upsert: false, updating: false }).id;
         break;
       }
     }
     let chain: Extract<Node, { kind: "chain" }> | undefined;
-    const appendOp = (op: ChainOp, upsert: boolean) => {
+    const appendOp = (op: ChainOp, upsert: boolean, updating: boolean) => {
       if (!chain) {
-        chain = add<Extract<Node, { kind: "chain" }>>({ kind: "chain", input: cur, ops: [], type: op.outType, spans: [], upsert });
+        chain = add<Extract<Node, { kind: "chain" }>>({ kind: "chain", input: cur, ops: [], type: op.outType, spans: [], upsert, updating });
         cur = chain.id;
       }
       chain.ops.push(op);
       chain.spans.push(op.span);
       chain.type = op.outType;
+      chain.updating = updating;
     };
     for (const s of p.stages) {
-      const upsert = !!s.input.upsertKeys;
       const op = chainOp(s, program);
       if (op) {
-        appendOp(op, upsert);
+        appendOp(op, !!s.input.upsertKeys, !!s.output.upsertKeys);
         continue;
       }
       if (s.kind === "window" || s.kind === "groupBy") continue; // annotations only
@@ -68,7 +68,7 @@ export function lower(program: TypedProgram, file: string): Graph {
   }
 
   function lowerStateful(s: TStage, input: NodeId): NodeId {
-    const base = { type: s.output.element, spans: [s.span], upsert: !!s.output.upsertKeys };
+    const base = { type: s.output.element, spans: [s.span], upsert: !!s.output.upsertKeys, updating: !!s.output.upsertKeys };
     switch (s.kind) {
       case "agg":
         return add<Extract<Node, { kind: "agg" }>>({ ...base, kind: "agg", input, window: s.window, keys: s.keys, aggs: s.aggs, items: s.items, inType: s.input.element }).id;
@@ -92,7 +92,7 @@ export function lower(program: TypedProgram, file: string): Graph {
   for (const name of program.lets.keys()) lowerLet(name);
   program.outputs.forEach((o, i) => {
     const input = lowerPipeline(o.pipeline);
-    add<Extract<Node, { kind: "output" }>>({ kind: "output", input, output: i, decl: o, type: o.pipeline.out.element, spans: [o.span], upsert: !!o.pipeline.out.upsertKeys, keyFields: o.pipeline.out.upsertKeys });
+    add<Extract<Node, { kind: "output" }>>({ kind: "output", input, output: i, decl: o, type: o.pipeline.out.element, spans: [o.span], upsert: !!o.pipeline.out.upsertKeys, updating: false, keyFields: o.pipeline.out.upsertKeys });
   });
   return g;
 }

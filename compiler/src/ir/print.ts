@@ -60,7 +60,7 @@ export function nodeLabel(n: Node, g: Graph): string {
     case "agg":
       return `agg${n.window ? ` ${windowTextOf(n.window)}` : ""}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}: ${n.items.map((i) => `${i.name} = ${exprText(i.expr)}`).join(", ")}${n.aggs.length ? ` where ${n.aggs.map((a, i) => `$agg${i} = ${a.fn}(${a.args.map(exprText).join(", ")}${a.param !== undefined ? `, ${a.param}` : ""})`).join(", ")}` : ""}`;
     case "top":
-      return `top ${n.n} ${windowTextOf(n.window)}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""} order ${exprText(n.by)} ${n.desc ? "desc" : "asc"}${n.withTies ? " with ties" : ""}`;
+      return `top ${n.n} ${n.window ? windowTextOf(n.window) : "unwindowed"}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""} order ${exprText(n.by)} ${n.desc ? "desc" : "asc"}${n.withTies ? " with ties" : ""}`;
     case "distinct":
       return `distinct ${n.values.map(exprText).join(", ") || "it"}${n.window ? ` ${windowTextOf(n.window)}` : ""}${n.withinMs !== undefined ? ` within ${n.withinMs}ms` : ""}`;
     case "join":

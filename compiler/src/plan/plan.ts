@@ -5,7 +5,7 @@
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
 import { walkExpr } from "../ir/expr";
-import { LEFT_REF, RIGHT_REF, type TExpr } from "../check/typed";
+import { LEFT_REF, RIGHT_REF, retractable, type TExpr } from "../check/typed";
 import { planAggCall } from "./aggregates";
 export { aggOperator } from "./aggregates";
 import { memberNames } from "./names";
@@ -28,23 +28,28 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
   for (const n of [...order].reverse()) {
     const p = nodes.get(n.id)!;
     p.needsWatermark = hasOperator(n) || p.consumers.some((c) => nodes.get(c)!.needsWatermark);
-    p.carriesDeletes = p.consumers.some((c) => {
-      const u = nodes.get(c)!.node;
-      return (u.kind === "chain" && u.upsert && nodes.get(c)!.carriesDeletes) || (u.kind === "output" && u.decl.final);
-    });
+    // Deletions flow out of an updating stream to what keeps a table of it: `emit final`,
+    // outputs of changes, re-aggregation, top-N — through chains that keep the key.
+    p.carriesDeletes =
+      n.updating &&
+      p.consumers.some((c) => {
+        const u = nodes.get(c)!.node;
+        return (u.kind === "chain" && nodes.get(c)!.carriesDeletes) || u.kind === "output" || ((u.kind === "agg" || u.kind === "top") && !u.window);
+      });
   }
   for (const n of order) {
     const p = nodes.get(n.id)!;
-    if (n.kind === "agg") p.agg = planAgg(n, p.consumers.map((c) => nodes.get(c)!.node), options);
+    if (n.kind === "agg") p.agg = planAgg(n, p.consumers.map((c) => nodes.get(c)!.node), options, g.nodes.get(n.input)!.updating);
     if (n.kind === "join") p.join = planJoin(n.on);
   }
   const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
-  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined) };
+  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined && !s.updating) };
 }
 
-function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions): AggPlan {
+function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions, reaggregates: boolean): AggPlan {
   const calls = n.aggs.map((a, i) => planAggCall(a, i));
-  const finalOnly = !n.window && !options.instrument && users.length > 0 && users.every((u) => u.kind === "output" && u.decl.final);
+  // Re-aggregation (an updating input) keeps its groups in the runtime's ReAgg.
+  const finalOnly = !n.window && !reaggregates && !options.instrument && users.length > 0 && users.every((u) => u.kind === "output" && u.decl.final);
   let store: AggStore = "map";
   if (!n.window && n.keys.length === 0) store = "one";
   // The array's order of keys is not their first appearance: only `emit final` (which walks the
@@ -55,7 +60,8 @@ function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: Plan
     const fields = calls.flatMap((c) => c.fields);
     store = fields.length > 0 && fields.every((f) => f.init === "zero") ? "columns" : "dense";
   }
-  return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one" };
+  const retract = reaggregates && n.aggs.every(retractable);
+  return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one", reaggregates, retract };
 }
 
 /** Splits a join condition into equi-join keys and the residual conjuncts. */

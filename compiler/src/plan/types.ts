@@ -21,6 +21,10 @@ export interface AggPlan {
   finalOnly: boolean;
   /** A keyless final-only agg: generated loops keep its state in locals. */
   inlineInLoops: boolean;
+  /** Its input is an updating stream (§13): the runtime's ReAgg keeps the groups. */
+  reaggregates: boolean;
+  /** Re-aggregation where every call takes a row back in constant space (a `retract` method). */
+  retract: boolean;
 }
 
 export interface JoinPlan {
@@ -38,7 +42,7 @@ export interface NodePlan {
   consumers: NodeId[];
   /** A watermark reaching this node matters (a stateful operator at or below it). */
   needsWatermark: boolean;
-  /** Part of an upsert stream whose deletions (updates failing a `where`) reach a table. */
+  /** An updating stream whose deletions reach a consumer keeping a table of it (§13). */
   carriesDeletes: boolean;
   agg?: AggPlan;
   join?: JoinPlan;

@@ -38,6 +38,8 @@ export interface SourceDecl {
   name: Ident;
   type: TypeExpr;
   connector: Call;
+  /** `key FIELD, ...`: a source of changes (format debezium / changelog) keyed by these fields (§13). */
+  key?: Ident[];
   /** A field name, or an expression of type `time` over the record (LANGUAGE.md §10). */
   eventTime?: Expr;
   watermark?: Expr;

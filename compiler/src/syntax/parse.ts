@@ -71,9 +71,13 @@ function semantics(): ohm.Semantics {
     TypeDecl(_kw, name, _eq, type) {
       return { kind: "TypeDecl", name: ident(name), type: type.ast(), span: span(this) } satisfies A.TypeDecl;
     },
-    SourceDecl(_kw, name, _c, type, _eq, call, eventTime) {
+    SourceDecl(_kw, name, _c, type, _eq, call, key, eventTime) {
       const et = opt<{ time: A.Expr; watermark?: A.Expr }>(eventTime);
-      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), eventTime: et?.time, watermark: et?.watermark, span: span(this) } satisfies A.SourceDecl;
+      const keys = opt<A.Ident[]>(key);
+      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), ...(keys && { key: keys }), eventTime: et?.time, watermark: et?.watermark, span: span(this) } satisfies A.SourceDecl;
+    },
+    SourceKey(_kw, names) {
+      return names.asIteration().children.map((n) => ident(n));
     },
     EventTime(_e, _t, time, watermark) {
       return { time: time.ast(), watermark: opt<A.Expr>(watermark) };

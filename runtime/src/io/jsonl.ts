@@ -3,6 +3,7 @@
 
 import { DecodeError } from "../decode.js";
 import type { BadRecord, ReadBatch } from "./batch.js";
+import { SKIPPED } from "./changes.js";
 import { isBlank, textBlocks } from "./text.js";
 
 /** A reason for a line that JSON.parse rejected, without V8's echo of the line itself. */
@@ -16,7 +17,8 @@ export function jsonErrorMessage(e: unknown): string {
 
 /**
  * Reads JSONL from a byte stream, yielding a batch of decoded records per chunk.
- * `decode` turns a parsed value into a record or throws `DecodeError`.
+ * `decode` turns a parsed value into a record (or SKIPPED: nothing to process) or throws
+ * `DecodeError`.
  */
 export async function* readJsonl(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -41,7 +43,8 @@ export async function* readJsonl(
         try {
           value = JSON.parse(raw);
           parsed = true;
-          records.push(decode(value));
+          const r = decode(value);
+          if (r !== SKIPPED) records.push(r);
         } catch (e) {
           if (!parsed) {
             if (!isBlank(raw)) (bad ??= []).push({ line, raw, error: jsonErrorMessage(e), index: records.length });

@@ -17,6 +17,11 @@
 //   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
 //   new WindowJoin(window, spec: WindowJoinSpec, emit, lateLeft, lateRight)
 //   new FinalTable()                                        // emit final: upsert / remove / rows()
+//   new ReAgg(spec: ReAggSpec, upsert, delete)              // agg over an updating stream (§13)
+//   new UpdatingTop(n, spec: UpdatingTopSpec, keyless, upsert, delete) // top without a window
+//
+// Updating streams (§13) pass changes: `upsert(key, row, time)` / `remove(key, time)` in,
+// `upsert(row, time, key)` / `delete(key, time)` callbacks out (changes.ts).
 //
 // `window` is { kind: "tumbling", size } | { kind: "hop", size, slide }, epoch-aligned; a derived
 // row's own window (time = window end − 1 ms) is { kind: "tumbling", size: 1 } (`CARRIED`).
@@ -33,3 +38,6 @@ export { TimedDistinct } from "./timed-distinct";
 export { IntervalJoin, type JoinSpec } from "./interval-join";
 export { WindowJoin, type WindowJoinSpec } from "./window-join";
 export { FinalTable } from "./final-table";
+export { ReAgg, type ReAggSpec } from "./re-agg";
+export { UpdatingTop, type UpdatingTopSpec } from "./updating-top";
+export { sameRow, isDelete, type Upsert, type Delete } from "./changes";

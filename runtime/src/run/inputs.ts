@@ -9,6 +9,7 @@ import { readCsv } from "../io/csv.js";
 import { readCsvFast } from "../io/fast-csv.js";
 import { readJsonlFast } from "../io/fast-jsonl.js";
 import { readJsonl } from "../io/jsonl.js";
+import { SKIPPED, makeChangeDecoder, type ChangeFormat } from "../io/changes.js";
 import { readLines } from "../io/lines.js";
 import { SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
@@ -77,7 +78,8 @@ async function* iterableBatches(
   /** The general way: the decoded record, or the item reported as bad. */
   const slow = (v: unknown, records: unknown[], bad: BadRecord[] | undefined): BadRecord[] | undefined => {
     try {
-      records.push(general(v));
+      const r = general(v);
+      if (r !== SKIPPED) records.push(r);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       (bad ??= []).push({ line: n, raw: rawText(v), error: e.message, index: records.length });
@@ -198,12 +200,16 @@ export async function openConnector(
   keep: readonly string[] | undefined,
   decode?: SourceDecoders,
   timeOf?: (record: any) => number | null,
+  changes?: { format: ChangeFormat; key: readonly string[] },
 ): Promise<Input> {
   const { env, baseDir, options } = at;
   // A computed event time is checked as each record is decoded (so a bad one is reported with
   // its line): every decoder is wrapped, and no path skips decoding.
   const timed = <A extends unknown[]>(d: (...a: A) => unknown) => (timeOf === undefined ? d : withEventTime(d, timeOf));
-  const makeDecoder = (sch: Schema, k: readonly string[] | undefined) => timed(makeValueDecoder(sch, k));
+  // A change source (§13) decodes envelopes to upserts and deletes of its table's rows.
+  const makeDecoder = (sch: Schema, k: readonly string[] | undefined) =>
+    timed(changes !== undefined && sch.kind === "record" ? makeChangeDecoder(changes.format, sch, k, changes.key) : makeValueDecoder(sch, k));
+  if (changes !== undefined) decode = undefined; // the generated decoders read plain records
   const override = own(options.sourceOverrides, name);
   if (override !== undefined) {
     const general = makeDecoder(schema, keep);
@@ -311,7 +317,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
       // The driver reads the event time from the record, so it must be materialised.
       if (keep !== undefined && !keep.includes(et.field)) keep = [...keep, et.field];
     }
-    const input = await openConnector(at, spec.name, spec.schema, spec.connector, keep, whole ? undefined : spec.decode, et?.of);
+    const input = await openConnector(at, spec.name, spec.schema, spec.connector, keep, whole ? undefined : spec.decode, et?.of, spec.changes);
     const s: SourceState = {
       index: i,
       name: spec.name,

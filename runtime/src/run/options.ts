@@ -1,6 +1,6 @@
 // What a run is given (RunOptions) and what it reports (RunSummary). Types only.
 
-import type { ConnectorSpec, Schema } from "../contract.js";
+import type { ConnectorSpec, OutputFormat, Schema } from "../contract.js";
 import type { Env } from "../env.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
@@ -32,6 +32,9 @@ export interface RunOptions {
   /** Writes an output to this file instead of its connector (CLI `--out NAME=PATH`). The format
    *  follows the extension (.csv, .jsonl/.ndjson), else the output's own format. */
   outOverrides?: Record<string, string>;
+  /** The format of outputs printed on stdout without a format of their own (CLI `--format`):
+   *  `changelog` / `debezium` print every change of an updating stream (§13). */
+  stdoutFormat?: OutputFormat;
   /** Hands an output's rows to a callback instead of writing them (nothing is printed for it). */
   onRow?: Record<string, (row: unknown) => void>;
   /** Dead-letter file: one JSON line per bad input record (CLI `--dead-letter F`). */

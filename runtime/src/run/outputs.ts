@@ -2,7 +2,7 @@
 // function each program output's rows go to (`RunContext.emit`), the dead-letter and late-record
 // files, and the checks that refuse an output that would overwrite an input.
 
-import type { Format, OutputSpec, Program, Schema } from "../contract.js";
+import type { OutputFormat, OutputSpec, Program, Schema } from "../contract.js";
 import type { Env, OutputSink } from "../env.js";
 import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
 import { OutputError, RunError, UsageError } from "./errors.js";
@@ -90,7 +90,7 @@ export function own<T>(map: Record<string, T> | undefined, key: string): T | und
   return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
-function formatOf(path: string, fallback: Format | undefined): Format {
+function formatOf(path: string, fallback: OutputFormat | undefined): OutputFormat {
   const p = path.toLowerCase();
   if (p.endsWith(".csv")) return "csv";
   if (p.endsWith(".jsonl") || p.endsWith(".ndjson")) return "jsonl";
@@ -98,7 +98,7 @@ function formatOf(path: string, fallback: Format | undefined): Format {
 }
 
 /** The text of one row of `schema` in `format`, plus the header line a CSV file starts with. */
-function rowFormatter(schema: Schema, format: Format): { header?: string; row: (v: unknown) => string } {
+function rowFormatter(schema: Schema, format: OutputFormat): { header?: string; row: (v: unknown) => string } {
   if (format === "csv") {
     const csv = makeCsvFormatter(schema);
     return { header: csv.header, row: csv.row };
@@ -182,7 +182,33 @@ export function checkNames(program: Program, options: RunOptions): void {
   }
 }
 
-type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: Format } | { kind: "file"; path: string; format: Format };
+type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: OutputFormat } | { kind: "file"; path: string; format: OutputFormat };
+
+/**
+ * The lines of an output in `changelog` or `debezium` format (§13). An append stream's rows are
+ * inserts. An updating stream's changes are printed against the rows present (kept here):
+ * a delete of a key that is not present prints nothing; Debezium's `before` is the key's
+ * previous row.
+ */
+function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined } {
+  const row = makeFormatter(o.schema);
+  const insert = format === "changelog" ? (r: unknown) => `{"op":"insert","row":${row(r)}}` : (r: unknown) => `{"before":null,"after":${row(r)},"op":"c"}`;
+  const present = new Map<unknown, unknown>();
+  const keyFields = o.key ?? [];
+  const keyOf = o.schema.kind === "record" ? makeFormatter({ kind: "record", fields: keyFields.map((k) => (o.schema as Extract<Schema, { kind: "record" }>).fields.find((f) => f.name === k)!).filter((f) => f !== undefined) }) : row;
+  const change = (key: unknown, r: unknown): string | undefined => {
+    const before = present.get(key);
+    if (r === undefined) {
+      if (before === undefined) return undefined;
+      present.delete(key);
+      return format === "changelog" ? `{"op":"delete","key":${keyOf(before)}}` : `{"before":${row(before)},"after":null,"op":"d"}`;
+    }
+    present.set(key, r);
+    if (format === "changelog") return `{"op":"upsert","row":${row(r)}}`;
+    return `{"before":${before === undefined ? "null" : row(before)},"after":${row(r)},"op":"${before === undefined ? "c" : "u"}"}`;
+  };
+  return { insert, change };
+}
 
 /**
  * Every writer of a run, opened (in this order: the program's outputs, the dead-letter file, the
@@ -193,6 +219,8 @@ export class Outputs {
   readonly writers: BufferedWriter[] = [];
   /** One function per program output: counts the row and writes it (or hands it to onRow). */
   readonly emit: ((row: unknown) => void)[] = [];
+  /** One function per program output: a change of an updating stream (row undefined: a delete). */
+  readonly change: ((key: unknown, row: unknown) => void)[] = [];
   /** Rows per program output. */
   readonly counts: number[];
   /** The dead-letter file (`--dead-letter`). */
@@ -259,7 +287,7 @@ export class Outputs {
     const override = own(options.outOverrides, o.name);
     if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector?.format) };
     if (o.connector?.kind === "file") return { kind: "file", path: o.connector.path, format: o.connector.format };
-    return { kind: "stdout", format: o.connector?.format ?? "jsonl" };
+    return { kind: "stdout", format: o.connector?.format ?? options.stdoutFormat ?? "jsonl" };
   }
 
   /** Opens (once per file) the output file `path`; `label` names it in messages. */
@@ -282,17 +310,19 @@ export class Outputs {
   }
 
   private async openAll(): Promise<void> {
-    const { program, options, targets, counts, emit } = this;
+    const { program, options, targets, counts, emit, change } = this;
     const stdoutCount = targets.filter((t) => t.kind === "stdout").length;
     for (let k = 0; k < program.outputs.length; k++) {
       const o = program.outputs[k]!;
       const t = targets[k]!;
       if (t.kind === "callback") {
         const fn = t.fn;
-        emit.push((row) => {
+        const e = (row: unknown) => {
           counts[k]!++;
           fn(row);
-        });
+        };
+        emit.push(e);
+        change.push((_key, row) => row !== undefined && e(row));
         continue;
       }
       let w: BufferedWriter;
@@ -305,12 +335,26 @@ export class Outputs {
       } else {
         w = await this.openFile(t.path, `output ${o.name}`);
       }
-      const fmt = rowFormatter(o.schema, t.format);
       // Several outputs on stdout: each line is `NAME<TAB>row` (§7).
       const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
+      if (t.format === "changelog" || t.format === "debezium") {
+        const lines = changeLines(o, t.format);
+        emit.push((r) => {
+          counts[k]!++;
+          w.write(prefix + lines.insert(r) + "\n");
+        });
+        change.push((key, r) => {
+          const line = lines.change(key, r);
+          if (line === undefined) return;
+          counts[k]!++;
+          w.write(prefix + line + "\n");
+        });
+        continue;
+      }
+      const fmt = rowFormatter(o.schema, t.format);
       if (fmt.header !== undefined) w.write(prefix + fmt.header + "\n");
       const row = fmt.row;
-      emit.push(
+      const e: (r: unknown) => void =
         prefix === ""
           ? (r) => {
               counts[k]!++;
@@ -319,8 +363,10 @@ export class Outputs {
           : (r) => {
               counts[k]!++;
               w.write(prefix + row(r) + "\n");
-            },
-      );
+            };
+      emit.push(e);
+      // Plain rows: an upsert prints its row, a delete nothing (§13).
+      change.push((_key, r) => r !== undefined && e(r));
     }
     if (options.deadLetter !== undefined) this.deadLetter = await this.openFile(options.deadLetter, "the dead-letter file");
     if (options.lateFile !== undefined) this.lateWriter = await this.openFile(options.lateFile, "the late-record file");

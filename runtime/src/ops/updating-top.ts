@@ -1,0 +1,148 @@
+// `[group by K |] top N by E` without a window (LANGUAGE.md §13): an updating stream of ranks.
+
+import { sameRow, type Delete, type Upsert } from "./changes";
+import type { TopSpec } from "./window-top";
+import type { Key } from "./types";
+
+/** What generated code adds to a TopSpec: the output row (the input row with its rank). */
+export interface UpdatingTopSpec<In, Out> extends TopSpec<In> {
+  ranked(row: In, rank: number): Out;
+}
+
+/** One candidate: a row, its arrival number (ties rank by arrival) and its key's ranking. */
+interface Entry<In> {
+  row: In;
+  seq: number;
+  group: Ranking<In>;
+}
+
+/** One key's candidates, best first, and the rows last sent for each rank. */
+interface Ranking<In> {
+  key: Key;
+  entries: Entry<In>[];
+  /** Per rank: the entry and row last sent. */
+  sent: { entry: Entry<In>; row: unknown }[];
+}
+
+/**
+ * Keeps the N best rows per key and sends, after each input change, the ranks whose row changed
+ * (upserts, in rank order) and then the ranks that no longer exist (deletes). Ties are broken by
+ * arrival, and an upsert is a new arrival. On an append input a row that falls out of the top N
+ * can never come back, so each key keeps N rows; on an updating input a retraction can promote
+ * any row, so every row of the input's table is kept (sorted).
+ */
+export class UpdatingTop<In, Out> {
+  private readonly rankings = new Map<Key, Ranking<In>>();
+  /** Updating input: the current entry of every input key. */
+  private readonly byInputKey = new Map<Key, Entry<In>>();
+  private seq = 0;
+
+  constructor(
+    private readonly n: number,
+    private readonly spec: UpdatingTopSpec<In, Out>,
+    /** The key has no group keys: the output key is the rank alone. */
+    private readonly keyless: boolean,
+    private readonly upsertOut: Upsert<Out>,
+    private readonly deleteOut: Delete,
+  ) {}
+
+  /** Rows kept, over every key. */
+  get size(): number {
+    let n = 0;
+    for (const r of this.rankings.values()) n += r.entries.length;
+    return n;
+  }
+
+  /** An append input's row. */
+  push(row: In, time: number): void {
+    const g = this.ranking(this.spec.key(row));
+    const e: Entry<In> = { row, seq: this.seq++, group: g };
+    const at = this.insert(g, e);
+    if (at >= this.n) {
+      g.entries.pop(); // never among the best N: it can never be, nothing is retracted
+      return;
+    }
+    if (g.entries.length > this.n) g.entries.length = this.n;
+    this.sendChanges(g, time);
+  }
+
+  /** An updating input's upsert of input key `k`. */
+  upsert(k: Key, row: In, time: number): void {
+    const old = this.byInputKey.get(k);
+    const g = this.ranking(this.spec.key(row));
+    if (old !== undefined) this.detach(old);
+    const e: Entry<In> = { row, seq: this.seq++, group: g };
+    this.byInputKey.set(k, e);
+    this.insert(g, e);
+    if (old !== undefined && old.group !== g) this.sendChanges(old.group, time);
+    this.sendChanges(g, time);
+  }
+
+  /** An updating input's delete of input key `k`. */
+  remove(k: Key, time: number): void {
+    const old = this.byInputKey.get(k);
+    if (old === undefined) return;
+    this.byInputKey.delete(k);
+    this.detach(old);
+    this.sendChanges(old.group, time);
+  }
+
+  private ranking(key: Key): Ranking<In> {
+    let g = this.rankings.get(key);
+    if (g === undefined) this.rankings.set(key, (g = { key, entries: [], sent: [] }));
+    return g;
+  }
+
+  private order(a: Entry<In>, b: Entry<In>): number {
+    return this.spec.compare(a.row, b.row) || a.seq - b.seq;
+  }
+
+  /** Inserts `e` in rank order; returns its 0-based position. */
+  private insert(g: Ranking<In>, e: Entry<In>): number {
+    const xs = g.entries;
+    let lo = 0, hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order(xs[mid]!, e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    xs.splice(lo, 0, e);
+    return lo;
+  }
+
+  private detach(e: Entry<In>): void {
+    const xs = e.group.entries;
+    let lo = 0, hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order(xs[mid]!, e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (xs[lo] === e) xs.splice(lo, 1);
+  }
+
+  /** Sends the ranks of `g` whose row changed since last sent, then deletes the vanished ranks. */
+  private sendChanges(g: Ranking<In>, time: number): void {
+    const shown = Math.min(this.n, g.entries.length);
+    const sent = g.sent;
+    for (let i = 0; i < shown; i++) {
+      const entry = g.entries[i]!;
+      const was = sent[i];
+      if (was !== undefined && was.entry === entry) continue; // same row, same rank
+      const row = this.spec.ranked(entry.row, i + 1);
+      if (was !== undefined && sameRow(was.row, row)) {
+        was.entry = entry;
+        continue;
+      }
+      sent[i] = { entry, row };
+      this.upsertOut(row, time, this.outKey(g.key, i + 1));
+    }
+    for (let i = shown; i < sent.length; i++) this.deleteOut(this.outKey(g.key, i + 1), time);
+    if (sent.length > shown) sent.length = shown;
+    if (g.entries.length === 0) this.rankings.delete(g.key);
+  }
+
+  private outKey(key: Key, rank: number): Key {
+    return this.keyless ? rank : JSON.stringify([key, rank]);
+  }
+}
