@@ -30,6 +30,8 @@ emit final groups = latest
   | agg c = count(), s = sum(v), a = avg(v), lo = min(v), hi = max(v), f = first(k)
 emit ranks = latest | top 2 by v desc
 emit final latest_now = latest
+emit best = rs | group by g | top 3 by v desc
+emit distincts = latest | group by g | agg d = count_distinct(v), ks = collect(k), lastk = last(k)
 `;
 
 type Rec = { k: string; g: string; v: number };
@@ -86,16 +88,24 @@ function bruteForce(recs: Rec[]) {
   recs.forEach((r, i) => latest.set(r.k, { g: r.g, v: r.v, n: (latest.get(r.k)?.n ?? 0) + 1, at: i }));
   const present = [...latest].filter(([, x]) => x.v > -30);
   const groups = new Map<string, Row>();
+  const distincts = new Map<string, Row>();
   for (const g of new Set(present.map(([, x]) => x.g))) {
     const rows = present.filter(([, x]) => x.g === g).sort((a, b) => a[1].at - b[1].at);
     const vs = rows.map(([, x]) => x.v);
     const s = vs.reduce((a, b) => a + b, 0);
     groups.set(JSON.stringify([g]), { g, c: rows.length, s, a: s / rows.length, lo: Math.min(...vs), hi: Math.max(...vs), f: rows[0]![0] });
+    distincts.set(JSON.stringify([g]), { g, d: new Set(vs).size, ks: rows.map(([k]) => k), lastk: rows.at(-1)![0] });
   }
   // Ties by arrival: a key's row arrived at its last update.
   const ranked = [...present].sort((a, b) => b[1].v - a[1].v || a[1].at - b[1].at).slice(0, 2);
   const ranks = new Map(ranked.map(([k, x], i) => [JSON.stringify([i + 1]), { k, g: x.g, v: x.v, n: x.n, rank: i + 1 } as Row]));
-  return { groups, ranks, present: new Map(present.map(([k, x]) => [k, x])) };
+  // Top 3 per group of the append input: every record competes; ties go to the earlier one.
+  const best = new Map<string, Row>();
+  for (const g of new Set(recs.map((r) => r.g))) {
+    const top = recs.map((r, i) => ({ r, i })).filter((x) => x.r.g === g).sort((a, b) => b.r.v - a.r.v || a.i - b.i).slice(0, 3);
+    top.forEach((x, i) => best.set(JSON.stringify([g, i + 1]), { ...x.r, ts: new Date(x.i * 1000).toISOString(), rank: i + 1 }));
+  }
+  return { groups, distincts, ranks, best, present: new Map(present.map(([k, x]) => [k, x])) };
 }
 
 const records = fc.array(
@@ -120,6 +130,8 @@ describe("updating streams against brute force", () => {
         for (const row of finals) expect(close(row, want.groups.get(JSON.stringify([row.g]))!)).toBe(true);
         const ranks = apply(out.get("ranks") ?? [], ["rank"]);
         expect(new Map([...ranks].map(([k, r]) => [k, r]))).toEqual(want.ranks);
+        expect(apply(out.get("best") ?? [], ["g", "rank"])).toEqual(want.best);
+        expect(apply(out.get("distincts") ?? [], ["g"])).toEqual(want.distincts);
         const latestNow = (out.get("latest_now") ?? []).map((c) => c.row as Row);
         expect(latestNow.map((r) => r.k).sort()).toEqual([...want.present.keys()].sort());
       }),

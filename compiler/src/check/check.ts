@@ -7,7 +7,7 @@ import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from
 import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
-import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retractable } from "./typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retraction } from "./typed";
 import type {
   AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFormat, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
 } from "./typed";
@@ -923,7 +923,7 @@ class Checker {
     const output: StreamInfo = info.window ? { element, window: { ...info.window, carried: true } } : { element, upsertKeys: keys.map((k) => k.name) };
     // Re-aggregation (§13): count, sum and avg take a row back in constant space; the others
     // keep every row's contribution.
-    const kept = calls.find((c) => !retractable(c));
+    const kept = calls.find((c) => retraction(c) !== "exact");
     if (info.upsertKeys && kept) this.report("W0010", { what: `re-aggregating with \`${kept.fn === "count_expr" ? "count" : kept.fn}\`` }, kept.span, { hint: "count, sum and avg of a non-optional value keep constant state per group" });
     return { stage: { ...base, kind: "agg" as const, window: info.window, keys, aggs: calls, items, output }, narrowed: new Set<string>() };
   }

@@ -68,12 +68,24 @@ export type AggFn =
   | "count_distinct" | "approx_count_distinct" | "percentile" | "collect" | "max_by" | "min_by";
 
 /**
- * An aggregate that can take a row back out of its state in constant space (re-aggregation of
- * an updating stream, §13): counts, sums of non-optional values, averages.
+ * How an aggregate takes a row back out of its state (re-aggregation of an updating stream,
+ * §13): `exact` in constant space (counts, sums of non-optional values, averages); `checked`
+ * when the state stays right unless the row held its extreme, first or last value (min, max,
+ * min_by, max_by, first, last of scalar values: the group keeps its rows to recompute then);
+ * `none` otherwise (the group's value is recomputed from its rows on every change).
  */
-export function retractable(c: AggCall): boolean {
-  return c.fn === "count" || c.fn === "count_expr" || c.fn === "avg" || (c.fn === "sum" && c.args[0]?.type.kind !== "optional");
+export function retraction(c: AggCall): "exact" | "checked" | "none" {
+  if (c.fn === "count" || c.fn === "count_expr" || c.fn === "avg" || (c.fn === "sum" && c.args[0]?.type.kind !== "optional")) return "exact";
+  const scalar = (t: Type) => {
+    const k = t.kind === "optional" ? t.inner.kind : t.kind;
+    return k === "int" || k === "float" || k === "string" || k === "bool" || k === "time" || k === "duration";
+  };
+  if (["min", "max", "first", "last", "min_by", "max_by"].includes(c.fn) && c.args.every((a) => scalar(a.type))) return "checked";
+  return "none";
 }
+
+/** An aggregate retracted in constant space (see `retraction`). */
+export const retractable = (c: AggCall): boolean => retraction(c) === "exact";
 
 export interface AggCall {
   fn: AggFn;

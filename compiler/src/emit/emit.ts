@@ -823,7 +823,8 @@ class Emitter {
       (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
       `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
       (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
-      (aggPlan.retract ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("void")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
+      (aggPlan.retract === "exact" ? `  ${this.mod("readonly")}exactRetract = true;\n` : "") +
+      (aggPlan.retract !== "none" ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("boolean")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
       `}`,
     );
     return guarded;
@@ -1024,7 +1025,10 @@ class Emitter {
     }
   }
 
-  /** `retract(s, r)`: takes row r back out of state s (count, sum, avg: see `retractable`). */
+  /**
+   * `retract(s, r)`: takes row r back out of state s; false when it cannot (r held a min, max,
+   * first or last value: the group recomputes its state from its rows). See typed.ts `retraction`.
+   */
   private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): string {
     const b = new Body(2);
     const env = inEnv(b);
@@ -1035,12 +1039,37 @@ class Emitter {
       const v = a.args[0] ? emitExpr(a.args[0], env) : "";
       const val = a.args[0] && !isSimple(a.args[0]) ? b.hoist(v, "v") : v;
       const guard = (stmt: string) => b.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
-      if (a.fn === "count") b.line(`s.${f}--;`);
-      else if (a.fn === "count_expr") guard(`s.${f}--;`);
-      else if (a.fn === "sum") b.line(`s.${f} -= ${val};`);
-      else if (a.fn === "avg") guard(optional ? `{ s.${f} -= ${val}; s.${f}c--; }` : `s.${f} -= ${val}; s.${f}c--;`);
-      else throw new Error(`internal: ${a.fn} cannot be retracted`);
+      switch (a.fn) {
+        case "count":
+          b.line(`s.${f}--;`);
+          break;
+        case "count_expr":
+          guard(`s.${f}--;`);
+          break;
+        case "sum":
+          b.line(`s.${f} -= ${val};`);
+          break;
+        case "avg":
+          guard(optional ? `{ s.${f} -= ${val}; s.${f}c--; }` : `s.${f} -= ${val}; s.${f}c--;`);
+          break;
+        case "min":
+        case "max":
+        case "first":
+        case "last":
+          guard(`if (${val} === s.${f}) return false;`);
+          break;
+        case "max_by":
+        case "min_by": {
+          const kj = emitExpr(a.args[1]!, env);
+          const kv = isSimple(a.args[1]!) ? kj : b.hoist(kj, "by");
+          b.line(`if (${kv} !== null && ${kv} === s.${f}k) return false;`);
+          break;
+        }
+        default:
+          throw new Error(`internal: ${a.fn} cannot be retracted`);
+      }
     }
+    b.line("return true;");
     return b.text();
   }
 

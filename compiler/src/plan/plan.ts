@@ -5,7 +5,7 @@
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { consumers, inputsOf, topoOrder } from "../ir/graph";
 import { walkExpr } from "../ir/expr";
-import { LEFT_REF, RIGHT_REF, retractable, type TExpr } from "../check/typed";
+import { LEFT_REF, RIGHT_REF, retraction, type TExpr } from "../check/typed";
 import { planAggCall } from "./aggregates";
 export { aggOperator } from "./aggregates";
 import { memberNames } from "./names";
@@ -60,7 +60,8 @@ function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: Plan
     const fields = calls.flatMap((c) => c.fields);
     store = fields.length > 0 && fields.every((f) => f.init === "zero") ? "columns" : "dense";
   }
-  const retract = reaggregates && n.aggs.every(retractable);
+  const kinds = n.aggs.map(retraction);
+  const retract = !reaggregates || kinds.includes("none") ? "none" : kinds.includes("checked") ? "checked" : "exact";
   return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one", reaggregates, retract };
 }
 

@@ -23,8 +23,12 @@ export interface AggPlan {
   inlineInLoops: boolean;
   /** Its input is an updating stream (§13): the runtime's ReAgg keeps the groups. */
   reaggregates: boolean;
-  /** Re-aggregation where every call takes a row back in constant space (a `retract` method). */
-  retract: boolean;
+  /**
+   * Re-aggregation: `exact` — every call takes a row back in constant space (`retract`);
+   * `checked` — `retract` says whether the state is still right, else the group's kept rows
+   * recompute it; `none` — the rows recompute it on every change (see typed.ts `retraction`).
+   */
+  retract: "exact" | "checked" | "none";
 }
 
 export interface JoinPlan {

@@ -4,17 +4,21 @@ import { sameRow, type Delete, type Upsert } from "./changes";
 import type { AggSpec, Key } from "./types";
 
 /**
- * An agg spec that can also take a row back out of a state. Generated when every aggregate of
- * the agg can be retracted in constant space (count, sum, avg); without it each group keeps the
- * rows it aggregates and computes its state again from them on every change.
+ * An agg spec that can also take a row back out of a state. `retract` returns false when the
+ * state can no longer be right (the row held a min, max, first or last value): the group then
+ * computes its state again from the rows it keeps. With `exactRetract` (count, sum, avg only) it
+ * always succeeds and groups keep no rows; without `retract` every change recomputes.
  */
 export interface ReAggSpec<In, S, Out> extends AggSpec<In, S, Out> {
-  retract?(state: S, row: In): void;
+  retract?(state: S, row: In): boolean;
+  readonly exactRetract?: boolean;
 }
 
 /** One group: its state (or its rows, when the spec cannot retract) and the row last sent. */
 class Group<In, S, Out> {
   state: S | undefined = undefined;
+  /** The state reflects the rows (false: recompute it from `rows` before the next result). */
+  valid = true;
   /** The rows of the group by input key, oldest first (a re-inserted key goes last). */
   readonly rows: Map<Key, { row: In; time: number }> | undefined;
   /** Input keys contributing. */
@@ -46,7 +50,7 @@ export class ReAgg<In, S, Out> {
     private readonly upsertOut: Upsert<Out>,
     private readonly deleteOut: Delete,
   ) {
-    this.keepRows = spec.retract === undefined;
+    this.keepRows = spec.exactRetract !== true;
   }
 
   /** Number of groups with rows. */
@@ -90,15 +94,14 @@ export class ReAgg<In, S, Out> {
   private take(g: Group<In, S, Out>, k: Key, row: In): void {
     g.size--;
     if (g.rows !== undefined) g.rows.delete(k);
-    else this.spec.retract!(g.state!, row);
+    const retract = this.spec.retract;
+    if (g.valid && (retract === undefined || !retract.call(this.spec, g.state!, row))) g.valid = false;
   }
 
   private put(g: Group<In, S, Out>, k: Key, row: In, time: number): void {
     g.size++;
-    if (g.rows !== undefined) {
-      g.rows.set(k, { row, time });
-      return;
-    }
+    if (g.rows !== undefined) g.rows.set(k, { row, time });
+    if (!g.valid) return; // recomputed from the rows, this one included
     if (g.state === undefined) g.state = this.spec.init(row);
     this.spec.add(g.state, row, time);
   }
@@ -113,16 +116,17 @@ export class ReAgg<In, S, Out> {
       }
       return;
     }
-    let s = g.state;
-    if (g.rows !== undefined) {
-      // Contributions kept: the state is computed again from the rows, in their order.
-      s = undefined;
-      for (const c of g.rows.values()) {
+    if (!g.valid) {
+      // A retraction the state could not take: computed again from the rows, in their order.
+      let s: S | undefined = undefined;
+      for (const c of g.rows!.values()) {
         if (s === undefined) s = this.spec.init(c.row);
         this.spec.add(s, c.row, c.time);
       }
+      g.state = s;
+      g.valid = true;
     }
-    const row = this.spec.result(s!, NaN, NaN);
+    const row = this.spec.result(g.state!, NaN, NaN);
     if (row === undefined || (g.sent !== undefined && sameRow(g.sent, row))) return;
     g.sent = row;
     this.upsertOut(row, time, g.key);

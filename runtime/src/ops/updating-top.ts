@@ -56,26 +56,62 @@ export class UpdatingTop<In, Out> {
   /** An append input's row. */
   push(row: In, time: number): void {
     const g = this.ranking(this.spec.key(row));
-    const e: Entry<In> = { row, seq: this.seq++, group: g };
-    const at = this.insert(g, e);
-    if (at >= this.n) {
-      g.entries.pop(); // never among the best N: it can never be, nothing is retracted
-      return;
-    }
-    if (g.entries.length > this.n) g.entries.length = this.n;
-    this.sendChanges(g, time);
+    const xs = g.entries;
+    // Not better than the N-th (ties go to the earlier row): it can never be among the best N,
+    // since nothing is retracted.
+    if (xs.length >= this.n && this.spec.compare(xs[xs.length - 1]!.row, row) <= 0) return;
+    const at = this.insert(g, { row, seq: this.seq++, group: g });
+    if (xs.length > this.n) xs.length = this.n;
+    this.sendChanges(g, time, at);
   }
 
   /** An updating input's upsert of input key `k`. */
   upsert(k: Key, row: In, time: number): void {
     const old = this.byInputKey.get(k);
     const g = this.ranking(this.spec.key(row));
-    if (old !== undefined) this.detach(old);
     const e: Entry<In> = { row, seq: this.seq++, group: g };
     this.byInputKey.set(k, e);
-    this.insert(g, e);
-    if (old !== undefined && old.group !== g) this.sendChanges(old.group, time);
-    this.sendChanges(g, time);
+    if (old !== undefined && old.group === g) {
+      // Within one group the new version takes the old one's place and moves to its own: only
+      // the ranks between the two change (no splicing of a long ranking).
+      const was = this.find(old);
+      const at = this.move(g.entries, was, e);
+      this.sendChanges(g, time, Math.min(was, at), Math.max(was, at) + 1);
+      return;
+    }
+    const was = old === undefined ? -1 : this.detach(old);
+    const at = this.insert(g, e);
+    {
+      // The old group's rows below `was` moved up; the new group's from `at` on moved down.
+      if (old !== undefined) this.sendChanges(old.group, time, was);
+      this.sendChanges(g, time, at);
+    }
+  }
+
+  /** Puts `e` at `i` (in place of an old entry) and moves it to its place; returns that place. */
+  private move(xs: Entry<In>[], i: number, e: Entry<In>): number {
+    while (i > 0 && this.order(xs[i - 1]!, e) > 0) {
+      xs[i] = xs[i - 1]!;
+      i--;
+    }
+    while (i < xs.length - 1 && this.order(xs[i + 1]!, e) < 0) {
+      xs[i] = xs[i + 1]!;
+      i++;
+    }
+    xs[i] = e;
+    return i;
+  }
+
+  /** Where `e` is in its ranking. */
+  private find(e: Entry<In>): number {
+    const xs = e.group.entries;
+    let lo = 0, hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order(xs[mid]!, e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** An updating input's delete of input key `k`. */
@@ -83,8 +119,7 @@ export class UpdatingTop<In, Out> {
     const old = this.byInputKey.get(k);
     if (old === undefined) return;
     this.byInputKey.delete(k);
-    this.detach(old);
-    this.sendChanges(old.group, time);
+    this.sendChanges(old.group, time, this.detach(old));
   }
 
   private ranking(key: Key): Ranking<In> {
@@ -110,22 +145,22 @@ export class UpdatingTop<In, Out> {
     return lo;
   }
 
-  private detach(e: Entry<In>): void {
-    const xs = e.group.entries;
-    let lo = 0, hi = xs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.order(xs[mid]!, e) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (xs[lo] === e) xs.splice(lo, 1);
+  /** Takes `e` out of its ranking; returns where it was. */
+  private detach(e: Entry<In>): number {
+    const at = this.find(e);
+    if (e.group.entries[at] === e) e.group.entries.splice(at, 1);
+    return at;
   }
 
-  /** Sends the ranks of `g` whose row changed since last sent, then deletes the vanished ranks. */
-  private sendChanges(g: Ranking<In>, time: number): void {
+  /**
+   * Sends the ranks of `g` in [from + 1, to] (the others did not move) whose row changed since
+   * last sent, then deletes the vanished ranks.
+   */
+  private sendChanges(g: Ranking<In>, time: number, from: number, to = Infinity): void {
     const shown = Math.min(this.n, g.entries.length);
     const sent = g.sent;
-    for (let i = 0; i < shown; i++) {
+    const end = Math.min(shown, to);
+    for (let i = from; i < end; i++) {
       const entry = g.entries[i]!;
       const was = sent[i];
       if (was !== undefined && was.entry === entry) continue; // same row, same rank
@@ -142,7 +177,9 @@ export class UpdatingTop<In, Out> {
     if (g.entries.length === 0) this.rankings.delete(g.key);
   }
 
+  /** The output key (keys, rank): one value per pair (a stream's group keys share one type). */
   private outKey(key: Key, rank: number): Key {
-    return this.keyless ? rank : JSON.stringify([key, rank]);
+    if (this.keyless) return rank;
+    return typeof key === "string" || typeof key === "number" ? key + "\u0000" + rank : JSON.stringify([key, rank]);
   }
 }
