@@ -247,8 +247,13 @@ class Emitter {
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
   private deliver(from: Node, row: string, t: string, body: Body, k = "k", value?: Value) {
     if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
+    // A join of a stream with itself is its consumer twice (once per side); it is handed the
+    // record once on each side.
+    const joins = new Set<NodeId>();
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
+      if (c.kind === "join" && joins.has(cid)) continue;
+      joins.add(cid);
       switch (c.kind) {
         case "chain":
           body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
@@ -302,9 +307,12 @@ class Emitter {
 
   /** Statements passing watermark `wm` from node `from` downstream. */
   private deliverWatermark(from: Node, wm: string, body: Body) {
+    const joins = new Set<NodeId>(); // a self-join: see deliver
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       if (c.kind === "output" || !this.needsWatermark(c)) continue;
+      if (c.kind === "join" && joins.has(cid)) continue;
+      joins.add(cid);
       if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.${this.m(c.id, "w")}(${idx}, ${wm});`));
       else if (c.kind === "join") {
         if (c.left === from.id) body.line(`this.${this.m(c.id, "w")}(0, ${wm});`);
