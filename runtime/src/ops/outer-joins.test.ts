@@ -109,6 +109,17 @@ describe("OuterIntervalJoin", () => {
     expect(late).toEqual(["r3"]);
   });
 
+  it("anti join: a payment arriving after its order was emitted unpaid is late", () => {
+    const { j, out, late } = interval("anti", 0, 600);
+    j.pushLeft(rec("l1", 1), 1000);
+    j.advanceRight(1700);
+    expect(out).toEqual(["l1@1600"]);
+    j.pushRight(rec("r1", 1), 1500);
+    expect(late).toEqual(["r1"]);
+    j.pushRight(rec("r2", 2), 1500); // would have matched nothing: not late
+    expect(late).toEqual(["r1"]);
+  });
+
   it("full join: a left row that would only have matched a released right row is late", () => {
     const { j, out, late } = interval("full", 0, 0);
     j.pushRight(rec("r1", 1), 100);
