@@ -28,12 +28,11 @@ class JoinWindow<L, R> {
   /** Right rows by key, each list in arrival order. */
   rights = new Map<Key, R[]>();
   /**
-   * Right and full joins: every right row in arrival order, as its key and its index in that
-   * key's list (−1: a null key, in no list), to emit the unmatched ones after the left rows.
+   * Right and full joins only (made on the first right row, so other kinds allocate nothing):
+   * every right row in arrival order, with its key and its index in that key's list (−1: a null
+   * key, in no list), to emit the unmatched ones after the left rows.
    */
-  rightOrder: R[] = [];
-  rightOrderKey: Key[] = [];
-  rightOrderIdx: number[] = [];
+  rightOrder: { rows: R[]; keys: Key[]; idx: number[] } | undefined = undefined;
 }
 
 /**
@@ -125,9 +124,10 @@ export class WindowJoin<L, R, Out> {
       } else idx = list.push(r) - 1;
     }
     if (this.trackRights) {
-      jw.rightOrder.push(r);
-      jw.rightOrderKey.push(k);
-      jw.rightOrderIdx.push(idx);
+      const o = (jw.rightOrder ??= { rows: [], keys: [], idx: [] });
+      o.rows.push(r);
+      o.keys.push(k);
+      o.idx.push(idx);
     }
   }
 
@@ -207,12 +207,12 @@ export class WindowJoin<L, R, Out> {
       }
       if (kind === "semi" ? any : !any && (kind === "left" || kind === "full" || kind === "anti")) emit(spec.combine(l, null, start, end), t);
     }
-    if (matchedRights === undefined) return;
     const order = jw.rightOrder;
-    for (let j = 0; j < order.length; j++) {
-      const idx = jw.rightOrderIdx[j]!;
-      if (idx >= 0 && matchedRights.get(jw.rightOrderKey[j]!)?.[idx] === 1) continue;
-      emit(spec.combine(null, order[j]!, start, end), t);
+    if (matchedRights === undefined || order === undefined) return;
+    for (let j = 0; j < order.rows.length; j++) {
+      const idx = order.idx[j]!;
+      if (idx >= 0 && matchedRights.get(order.keys[j]!)?.[idx] === 1) continue;
+      emit(spec.combine(null, order.rows[j]!, start, end), t);
     }
   }
 }
