@@ -119,7 +119,7 @@ export const catalogue = {
   E0329: entry("error", () => "the `within` duration of a join cannot be negative"),
   E0330: entry("error", () => "the lower `within` bound is above the upper one"),
   E0331: entry("error", () => "the percentile must be a constant between 0 and 1"),
-  E0332: entry<{ join: string }>("error", (p) => `a \`${p.join} join\` needs \`within\` bounds or the same window on both sides`),
+  E0332: entry<{ join: string }>("error", (p) => `${/^[aeiou]/.test(p.join) ? "an" : "a"} \`${p.join} join\` needs \`within\` bounds or the same window on both sides`),
   E0334: entry("error", () => "`with ties` needs a window"),
   E0335: entry<{ name: string }>("error", (p) => `${q(p.name)} cannot take back a value, so it cannot aggregate an updating stream`),
 
