@@ -46,6 +46,53 @@ emit bids as b | join auctions as a on b.auction == a.id within 5s`);
   });
 });
 
+describe("outer, semi and anti joins (§13)", () => {
+  const SIDES = `type A = { id: int, seller: int, dateTime: time }
+source auctions: A = file("a.jsonl") event time dateTime
+type P = { id: int, name: string, dateTime: time }
+source persons: P = file("p.jsonl") event time dateTime
+`;
+  it("left / right / full: the side that may be missing becomes optional, and so do its fields", () => {
+    const on = "on b.auction == a.id within 0s .. 5m";
+    expect(outType(`${SIDES}emit bids as b | left join auctions as a ${on}`)).toBe("{ b: Bid, a: A? }");
+    expect(outType(`${SIDES}emit bids as b | right join auctions as a ${on}`)).toBe("{ b: Bid?, a: A }");
+    expect(outType(`${SIDES}emit bids as b | full join auctions as a ${on}`)).toBe("{ b: Bid?, a: A? }");
+    expect(outType(`${SIDES}emit bids as b | left join auctions as a ${on} | select b.price, seller = a.seller, id`)).toBe("{ price: int, seller: int?, id: int? }");
+    expect(outType(`${SIDES}emit bids as b | full join auctions as a ${on} | select price, seller`)).toBe("{ price: int?, seller: int? }");
+  });
+  it("a join after a join: every earlier side may be missing in a right or full join", () => {
+    expect(outType(`${SIDES}emit bids as b | join auctions as a on b.auction == a.id within 5s | full join persons as p on a.seller == p.id within 1m`)).toBe("{ b: Bid?, a: A?, p: P? }");
+    expect(outType(`${SIDES}emit bids as b | left join auctions as a on b.auction == a.id within 5s | join persons as p on a.seller == p.id within 1m | select p.name, a.seller`)).toBe("{ name: string, seller: int? }");
+  });
+  it("semi and anti: the left side's records, fields bare as before the join", () => {
+    expect(outType(`${SIDES}emit bids as b | semi join auctions as a on auction == a.id within 0s .. 1m`)).toBe("Bid");
+    expect(outType(`${SIDES}emit bids as b | anti join auctions as a on auction == a.id within 0s .. 1m | select price, auction`)).toBe("{ price: int, auction: int }");
+    expect(outType(`${SIDES}emit bids as b | join auctions as a on b.auction == a.id within 5s | anti join persons as p on a.seller == p.id within 1m | select a.seller`)).toBe("{ seller: int }");
+  });
+  it("window joins of every kind; a window semi join keeps the left record", () => {
+    const lets = `${SIDES}let x = bids | window tumbling(10s)\nlet y = auctions | window tumbling(10s)\n`;
+    expect(outType(`${lets}emit x | left join y on x.auction == y.id`)).toBe("{ x: Bid, y: A?, window_start: time, window_end: time }");
+    expect(outType(`${lets}emit x | semi join y on x.auction == y.id | window tumbling(1m) | agg n = count()`)).toBe("{ window_start: time, window_end: time, n: int }");
+  });
+  it("a padded side's fields are optional: arithmetic on them needs `??` or a null check", () => {
+    const r = run(`${SIDES}emit bids as b | left join auctions as a on b.auction == a.id within 5s | select s = a.seller + 1`);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["E0205"]);
+    expect(r.diagnostics[0]!.hint).toContain("??");
+    expect(outType(`${SIDES}emit bids as b | left join auctions as a on b.auction == a.id within 5s | where a != null | select s = a.seller + 1`)).toBe("{ s: int }");
+  });
+  it("errors: no bound (E0332, the hint names `within`), unequal or session windows, upsert inputs", () => {
+    for (const kind of ["left", "right", "full", "semi", "anti"]) {
+      const r = run(`${SIDES}emit bids as b | ${kind} join auctions as a on b.auction == a.id`);
+      expect(r.diagnostics.map((d) => d.code), kind).toEqual(["E0332"]);
+      expect(r.diagnostics[0]!.message).toContain(`${kind} join`);
+      expect(r.diagnostics[0]!.hint).toContain("within");
+    }
+    expect(codes(`${SIDES}let x = bids | window tumbling(10s)\nlet y = auctions | window tumbling(5s)\nemit x | left join y on x.auction == y.id`)).toEqual(["E0305"]);
+    expect(codes(`${SIDES}let x = bids | window session(10s)\nlet y = auctions | window session(10s)\nemit x | full join y on x.auction == y.id`)).toEqual(["E0312"]);
+    expect(codes(`${SIDES}let n = bids | group by auction | agg n = count()\nemit n | anti join auctions as a on n.auction == a.id within 5s`)).toEqual(["E0313"]);
+  });
+});
+
 describe("narrowing", () => {
   it("where x != null narrows x in later stages", () => {
     expect(outType("emit bids | where coupon != null | select c = upper(coupon)")).toBe("{ c: string }");

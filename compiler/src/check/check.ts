@@ -980,13 +980,9 @@ class Checker {
 
     let mode: Extract<TStage, { kind: "join" }>["mode"];
     const lw = info.window, rw = other.out.window;
-    if (s.joinKind !== "inner") {
-      // Unmatched rows are emitted once no match can come any more: that needs a bound (§13).
-      if (!s.within && !(lw && rw)) {
-        this.report("E0332", { join: s.joinKind }, s.span, { hint: `bound it: \`${s.joinKind} join … on … within 0s .. 10m\`, or window both sides alike` });
-        return undefined;
-      }
-      this.report("E0333", { join: s.joinKind }, s.span, { hint: "LANGUAGE.md §13 (updating streams) is being built; an inner `join` works today" });
+    // Unmatched rows are emitted once no match can come any more: that needs a bound (§13).
+    if (s.joinKind !== "inner" && !s.within && !(lw && rw)) {
+      this.report("E0332", { join: s.joinKind }, s.span, { hint: `bound it: \`${s.joinKind} join … on … within 0s .. 10m\`, or window both sides alike` });
       return undefined;
     }
     if (s.within) {
@@ -1010,15 +1006,28 @@ class Checker {
       this.report("W0001", {}, s.span, { hint: "add `within 10s` (an interval join) or window both sides" });
       mode = { kind: "unbounded" };
     }
+    const joinKind = s.joinKind;
+    const window = mode.kind === "window" ? { ...mode.window, carried: true } : undefined;
+    if (joinKind === "semi" || joinKind === "anti") {
+      // The left side's records themselves, fields bare as before the join (§13).
+      const output: StreamInfo = { element: info.element, sides: info.sides, window };
+      return { stage: { ...base, kind: "join" as const, joinKind, other, leftAlias, rightAlias, on, mode, output }, narrowed: new Set<string>() };
+    }
+    // The side an outer join may pad with null becomes optional: `s.carrier` is `string?`.
+    const leftMissing = joinKind === "right" || joinKind === "full";
+    const rightMissing = joinKind === "left" || joinKind === "full";
     const fields: Field[] = [];
     if (info.sides && info.element.kind === "record") {
-      for (const side of info.sides) fields.push(fieldOf(info.element, side)!);
-    } else fields.push({ name: leftAlias!, type: info.element });
-    fields.push({ name: rightAlias, type: other.out.element });
+      for (const side of info.sides) {
+        const f = fieldOf(info.element, side)!;
+        fields.push(leftMissing ? { ...f, type: T.optional(f.type) } : f);
+      }
+    } else fields.push({ name: leftAlias!, type: leftMissing ? T.optional(info.element) : info.element });
+    fields.push({ name: rightAlias, type: rightMissing ? T.optional(other.out.element) : other.out.element });
     if (mode.kind === "window") fields.push({ name: "window_start", type: T.time }, { name: "window_end", type: T.time });
     const element = T.record(fields);
-    const output: StreamInfo = { element, sides: [...leftSides, rightAlias], window: mode.kind === "window" ? { ...mode.window, carried: true } : undefined };
-    return { stage: { ...base, kind: "join" as const, other, leftAlias, rightAlias, on, mode, output }, narrowed: new Set<string>() };
+    const output: StreamInfo = { element, sides: [...leftSides, rightAlias], window };
+    return { stage: { ...base, kind: "join" as const, joinKind, other, leftAlias, rightAlias, on, mode, output }, narrowed: new Set<string>() };
   }
 
   // ---- expressions ------------------------------------------------------------------------------

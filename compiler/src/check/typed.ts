@@ -1,7 +1,9 @@
 // The typed program: what the checker hands to the back end. Names are resolved, types are
 // known, `extend` is normalised to a projection, and every expression says what it computes.
-import type { Expr, Span } from "../syntax/ast";
+import type { Expr, JoinKind, Span } from "../syntax/ast";
 import type { RecordT, Type } from "./types";
+
+export type { JoinKind };
 
 export type BinOp =
   | "add" | "sub" | "mul" | "div" | "mod" | "concat"
@@ -135,6 +137,8 @@ export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (
   | { kind: "distinct"; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {
       kind: "join";
+      /** inner, or an outer / semi / anti join (§13: always bounded by `within` or a window). */
+      joinKind: JoinKind;
       other: TPipeline;
       leftAlias?: string; // undefined when the left element is already a record of sides
       rightAlias: string;

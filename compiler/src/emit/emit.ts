@@ -247,8 +247,13 @@ class Emitter {
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
   private deliver(from: Node, row: string, t: string, body: Body, k = "k", value?: Value) {
     if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
+    // A join of a stream with itself is its consumer twice (once per side); it is handed the
+    // record once on each side.
+    const joins = new Set<NodeId>();
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
+      if (c.kind === "join" && joins.has(cid)) continue;
+      joins.add(cid);
       switch (c.kind) {
         case "chain":
           body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
@@ -308,9 +313,12 @@ class Emitter {
 
   /** Statements passing watermark `wm` from node `from` downstream. */
   private deliverWatermark(from: Node, wm: string, body: Body) {
+    const joins = new Set<NodeId>(); // a self-join: see deliver
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       if (c.kind === "output" || !this.needsWatermark(c)) continue;
+      if (c.kind === "join" && joins.has(cid)) continue;
+      joins.add(cid);
       if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.${this.m(c.id, "w")}(${idx}, ${wm});`));
       else if (c.kind === "join") {
         if (c.left === from.id) body.line(`this.${this.m(c.id, "w")}(0, ${wm});`);
@@ -672,12 +680,16 @@ class Emitter {
   }
 
   /** Multi-input nodes: the output watermark is the smallest input watermark. */
-  private multiInputWatermark(n: Node, inputs: number, advance: string | undefined) {
-    if (!this.needsWatermark(n)) return;
+  private multiInputWatermark(n: Node, inputs: number, advance: string | undefined, eachInput?: string) {
+    if (!this.needsWatermark(n)) {
+      if (eachInput) throw new Error("internal: an operator that needs every input watermark needs watermarks");
+      return;
+    }
     this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
     const b = new Body();
     b.line(`const w = this.${this.m(n.id, "wm")};`);
     b.line(`w[i] = wm;`);
+    if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
     const nn = this.nn;
     b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
     b.line(`if (min <= this.wmOut${n.id}) return;`);
@@ -1164,36 +1176,74 @@ class Emitter {
     const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, { kind: "js", js: "l" }], [RIGHT_REF, { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
     const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
     const windowed = n.mode.kind === "window";
-    const sides: string[] = [];
-    if (n.leftAlias) sides.push(`${key(n.leftAlias)}: l`);
-    else for (const f of (n.leftType as RecordT).fields) sides.push(`${key(f.name)}: l${prop(f.name)}`);
-    sides.push(`${key(n.rightAlias)}: r`);
+    const kind = n.joinKind;
+    const inner = kind === "inner";
+    const semiOrAnti = kind === "semi" || kind === "anti";
+    // The sides an outer join pads with null (§13).
+    const lNull = kind === "right" || kind === "full";
+    const rNull = kind === "left" || kind === "full";
+    const windowFields: string[] = [];
     if (windowed) {
       const w = (n.mode as { window: WindowInfo }).window;
-      sides.push(`window_start: ${w.carried ? `we - ${w.size}` : "ws"}`, "window_end: we");
+      windowFields.push(`window_start: ${w.carried ? `we - ${w.size}` : "ws"}`, "window_end: we");
     }
+    const sides: string[] = [];
+    let padLeft = ""; // a right row padded on the left, when the left is a record of sides
+    if (n.leftAlias) sides.push(`${key(n.leftAlias)}: l`);
+    else {
+      const fields = (n.leftType as RecordT).fields;
+      for (const f of fields) sides.push(`${key(f.name)}: l${prop(f.name)}`);
+      if (lNull) padLeft = `    if (l === null) return { ${[...fields.map((f) => `${key(f.name)}: null`), `${key(n.rightAlias)}: r`, ...windowFields].join(", ")} };
+`;
+    }
+    sides.push(`${key(n.rightAlias)}: r`, ...windowFields);
+    const windowParams: [string, string][] = windowed ? [["ws", "number"], ["we", "number"]] : [];
+    const combine = semiOrAnti
+      ? `  /** ${kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself."} */
+  combine${this.params(["l", LT])}${this.ann(outT)} {
+    return l;
+  }
+`
+      : `  combine${this.params(["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...(windowed ? windowParams : []))}${this.ann(outT)} {
+${padLeft}    return { ${sides.join(", ")} };
+  }
+`;
     const specName = `Join${n.id}`;
-    const specType = windowed ? "WindowJoinSpec" : "JoinSpec";
+    const specType = windowed ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
     this.ops.add(specType).add("Key");
     this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
+      `${docComment(`${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
       `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
       `${keyFn(lk, LEFT_REF, LT, "leftKey")}\n${keyFn(rk, RIGHT_REF, RT, "rightKey")}\n` +
       `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
-      `  combine${this.params(["l", LT], ["r", RT], ...(windowed ? [["ws", "number"], ["we", "number"]] as [string, string][] : []))}${this.ann(outT)} {\n    return { ${sides.join(", ")} };\n  }\n}`,
+      `${combine}}`,
     );
+    const emitRow = `(row, t) => this.${this.m(n.id, "o")}(row, t)`;
+    // A function: each call declares the late records' schemas (an inner interval join has none).
+    const late = () => `${this.lateCallback(this.wholeType(n.left))}, ${this.lateCallback(this.wholeType(n.right))}`;
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
+      // Type arguments: a padded side's `| null` in `combine` would otherwise be inferred into R.
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin(${this.windowArg(n.mode.window)}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.left))}, ${this.lateCallback(this.wholeType(n.right))});`);
-    } else {
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin${inner || this.js ? "" : `<${LT}, ${RT}, ${outT}>`}(${this.windowArg(n.mode.window)}, new ${specName}(), ${emitRow}, ${late()}${inner ? "" : `, ${stringLiteral(kind)}`});`);
+    } else if (inner) {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
+      this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), ${emitRow});`);
+    } else {
+      // The checker lets an outer, semi or anti join through only with bounds or a window.
+      if (n.mode.kind !== "interval") throw new Error(`internal: an unbounded ${kind} join`);
+      this.ops.add("OuterIntervalJoin");
+      this.pushField(this.declare(`${this.m(n.id, "op")}`, `OuterIntervalJoin<${LT}, ${RT}, ${outT}>`));
+      this.init.push(`    this.${this.m(n.id, "op")} = new OuterIntervalJoin(${stringLiteral(kind)}, ${n.mode.lower}, ${n.mode.upper}, new ${specName}(), ${emitRow}, ${late()});`);
     }
     this.outMethod(n, outT);
-    this.multiInputWatermark(n, 2, `this.${this.m(n.id, "op")}.advance($wm);`);
+    // An outer interval join releases unmatched rows by each input's own watermark (§13), so
+    // every rise of either reaches it, not only rises of the smaller one.
+    const op = `this.${this.m(n.id, "op")}`;
+    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, `if (i === 0) ${op}.advanceLeft(wm);\nelse ${op}.advanceRight(wm);`);
+    else this.multiInputWatermark(n, 2, `${op}.advance($wm);`);
   }
 
   /** An unwindowed agg read only by `emit final` outputs (see AggPlan.finalOnly). */
@@ -1275,7 +1325,7 @@ class Emitter {
 
   /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
   private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
-    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "UpdatingTopSpec"];
+    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const out: string[] = [];
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);

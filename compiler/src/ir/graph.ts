@@ -2,7 +2,7 @@
 // outputs, connected by edges. Lowering builds it from the typed program; optimization passes
 // rewrite it; the emitter prints it as TypeScript.
 import type { Span } from "../syntax/ast";
-import type { AggCall, GroupKey, TExpr, TFn, TOutput, TSource, TTable, WindowInfo } from "../check/typed";
+import type { AggCall, GroupKey, JoinKind, TExpr, TFn, TOutput, TSource, TTable, WindowInfo } from "../check/typed";
 import type { RecordT, Type } from "../check/types";
 
 export type NodeId = number;
@@ -42,6 +42,8 @@ export type Node = NodeBase & (
   | { kind: "distinct"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {
       kind: "join";
+      /** inner, or §13's outer / semi / anti join (bounded: interval or window mode). */
+      joinKind: JoinKind;
       left: NodeId;
       right: NodeId;
       leftType: Type;

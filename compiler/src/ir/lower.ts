@@ -79,7 +79,7 @@ export function lower(program: TypedProgram, file: string): Graph {
       case "join": {
         const right = lowerPipeline(s.other);
         return add<Extract<Node, { kind: "join" }>>({
-          ...base, kind: "join", left: input, right, leftType: s.input.element, rightType: s.other.out.element,
+          ...base, kind: "join", joinKind: s.joinKind, left: input, right, leftType: s.input.element, rightType: s.other.out.element,
           leftAlias: s.leftAlias, rightAlias: s.rightAlias, on: s.on, mode: s.mode,
         }).id;
       }

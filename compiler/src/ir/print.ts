@@ -64,7 +64,7 @@ export function nodeLabel(n: Node, g: Graph): string {
     case "distinct":
       return `distinct ${n.values.map(exprText).join(", ") || "it"}${n.window ? ` ${windowTextOf(n.window)}` : ""}${n.withinMs !== undefined ? ` within ${n.withinMs}ms` : ""}`;
     case "join":
-      return `join ${n.mode.kind === "interval" ? `within ${n.mode.lower}ms..${n.mode.upper}ms` : n.mode.kind === "window" ? windowTextOf(n.mode.window) : "unbounded"} on ${exprText(n.on)} as ${n.leftAlias ?? "(sides)"}, ${n.rightAlias}`;
+      return `${n.joinKind === "inner" ? "" : `${n.joinKind} `}join ${n.mode.kind === "interval" ? `within ${n.mode.lower}ms..${n.mode.upper}ms` : n.mode.kind === "window" ? windowTextOf(n.mode.window) : "unbounded"} on ${exprText(n.on)} as ${n.leftAlias ?? "(sides)"}, ${n.rightAlias}`;
     case "output":
       return `output ${n.decl.name}${n.decl.final ? " final" : ""}`;
   }

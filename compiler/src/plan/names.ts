@@ -31,7 +31,9 @@ function verb(n: Node): string {
     case "distinct":
       return "distinct";
     case "join":
-      return n.mode.kind === "window" ? "windowJoin" : "intervalJoin";
+      // Inner joins keep their names; a §13 join says its kind (`leftJoin`, `windowAntiJoin`).
+      if (n.joinKind === "inner") return n.mode.kind === "window" ? "windowJoin" : "intervalJoin";
+      return n.mode.kind === "window" ? `window${n.joinKind[0]!.toUpperCase()}${n.joinKind.slice(1)}Join` : `${n.joinKind}Join`;
     case "union":
       return "union";
     case "output":

@@ -33,7 +33,7 @@ function shapeOf(n: Node, p: NodePlan, inType: string): { kind: string; shape: s
     case "join":
       return {
         kind: n.mode.kind === "window" ? "windowJoin" : "intervalJoin",
-        shape: `left ${typeToString(n.leftType)}; right ${typeToString(n.rightType)}; ${n.mode.kind === "window" ? `window ${windowText(n.mode.window)}` : n.mode.kind === "interval" ? `within ${n.mode.lower}..${n.mode.upper}` : "unbounded"}`,
+        shape: `${n.joinKind === "inner" ? "" : `${n.joinKind}; `}left ${typeToString(n.leftType)}; right ${typeToString(n.rightType)}; ${n.mode.kind === "window" ? `window ${windowText(n.mode.window)}` : n.mode.kind === "interval" ? `within ${n.mode.lower}..${n.mode.upper}` : "unbounded"}`,
       };
     case "output":
       return n.decl.final ? { kind: "emitFinal", shape: `rows ${typeToString(n.type)}` } : undefined;

@@ -19,7 +19,7 @@ export const STAGES: readonly StageWord[] = [
   { written: "agg", doc: "aggregate per key (and window): `name = count()`" },
   { written: "top", doc: "the first N records per window: `top N by EXPR [desc]`" },
   { written: "distinct", doc: "drop repeats: `distinct [EXPR] [within D]`" },
-  { written: "join", doc: "inner join: `join OTHER [as a] on COND [within D]`" },
+  { written: "join", doc: "pair two streams: `[left|right|full|semi|anti] join OTHER [as a] on COND [within A .. B]`" },
   { written: "lookup", doc: "enrich from a table by its key: `lookup TABLE [as t] on EXPR`" },
 ];
 

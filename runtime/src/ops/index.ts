@@ -15,7 +15,9 @@
 //   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
 //   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
-//   new WindowJoin(window, spec: WindowJoinSpec, emit, lateLeft, lateRight)
+//   new OuterIntervalJoin(kind, lower, upper, spec: OuterJoinSpec, emit, lateLeft, lateRight)
+//                                                          // left/right/full/semi/anti (§13)
+//   new WindowJoin(window, spec: WindowJoinSpec, emit, lateLeft, lateRight, kind?)
 //   new FinalTable()                                        // emit final: upsert / remove / rows()
 //   new ReAgg(spec: ReAggSpec, upsert, delete)              // agg over an updating stream (§13)
 //   new UpdatingTop(n, spec: UpdatingTopSpec, keyless, upsert, delete) // top without a window
@@ -35,8 +37,8 @@ export { KeyedAgg } from "./keyed-agg";
 export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";
-export { IntervalJoin, type JoinSpec } from "./interval-join";
-export { WindowJoin, type WindowJoinSpec } from "./window-join";
+export { IntervalJoin, OuterIntervalJoin, type JoinKind, type JoinSpec, type OuterJoinSpec } from "./interval-join";
+export { WindowJoin, type OuterWindowJoinSpec, type WindowJoinSpec } from "./window-join";
 export { FinalTable } from "./final-table";
 export { ReAgg, type ReAggSpec } from "./re-agg";
 export { UpdatingTop, type UpdatingTopSpec } from "./updating-top";
