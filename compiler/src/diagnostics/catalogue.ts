@@ -123,6 +123,12 @@ export const catalogue = {
   E0333: entry<{ join: string }>("error", (p) => `\`${p.join} join\` is not available in this version of flowc yet`),
   E0334: entry("error", () => "`with ties` needs a window"),
   E0335: entry<{ name: string }>("error", (p) => `${q(p.name)} cannot take back a value, so it cannot aggregate an updating stream`),
+  // rolling aggregates and lag (LANGUAGE.md §13)
+  E0350: entry<{ what: string }>("error", (p) => `${p.what} is only allowed in \`extend\``),
+  E0351: entry("error", () => "a rolling aggregate or `lag` cannot follow `window`"),
+  E0352: entry<{ name: string }>("error", (p) => `${q(p.name)} cannot be computed over a sliding range`),
+  E0353: entry("error", () => "`over` needs a positive duration (`over 5m`) or a positive number of rows (`over 10 rows`)"),
+  E0354: entry<{ name: string }>("error", (p) => `\`over\` follows an aggregate call, and ${q(p.name)} is not an aggregate`),
 
   // ---- declarations and connectors: E04xx
   E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),

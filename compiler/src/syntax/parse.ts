@@ -263,8 +263,15 @@ function semantics(): ohm.Semantics {
       }
       return e;
     },
-    PostfixBase_call(callee, _lp, args, _rp) {
-      return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), span: span(this) } satisfies A.Expr;
+    PostfixBase_call(callee, _lp, args, _rp, over) {
+      const o = opt<A.Over>(over);
+      return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), ...(o ? { over: o } : {}), span: span(this) } satisfies A.Expr;
+    },
+    Over_rows(_kw, size, _rows) {
+      return { rows: true, size: size.ast(), span: span(this) } satisfies A.Over;
+    },
+    Over_range(_kw, size) {
+      return { rows: false, size: size.ast(), span: span(this) } satisfies A.Over;
     },
     Call(callee, _lp, args, _rp) {
       return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), span: span(this) } satisfies A.Expr;

@@ -14,6 +14,7 @@
 //   new WindowTop(window, n, withTies, spec: TopSpec, emit, late)
 //   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
+//   new Rolling(calls: RollingCallSpec[], spec: RollingSpec, emit, late) // extend … over 5m, lag
 //   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
 //   new WindowJoin(window, spec: WindowJoinSpec, emit, lateLeft, lateRight)
 //   new FinalTable()                                        // emit final: upsert / remove / rows()
@@ -30,6 +31,7 @@ export { KeyedAgg } from "./keyed-agg";
 export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";
+export { Rolling, type RollingCallSpec, type RollingSpec } from "./rolling";
 export { IntervalJoin, type JoinSpec } from "./interval-join";
 export { WindowJoin, type WindowJoinSpec } from "./window-join";
 export { FinalTable } from "./final-table";
