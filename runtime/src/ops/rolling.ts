@@ -418,6 +418,13 @@ export class Rolling<In, Out> {
     return this.states.size;
   }
 
+  /** Records kept in the keys' frames (tests check that memory follows the frames). */
+  get retained(): number {
+    let n = 0;
+    for (const st of this.states.values()) n += st.entries.size;
+    return n;
+  }
+
   /** Records waiting for the watermark. */
   get buffered(): number {
     return this.pending.size;
