@@ -1440,9 +1440,7 @@ class Checker {
     const frame = this.rollingFrame(over);
     const r = this.aggregateArgs(e, ctx);
     if (!r || !frame) return this.err(span);
-    const calls = ctx.rolling.calls;
-    calls.push({ ...r, frame, span });
-    return { kind: "aggRef", index: calls.length - 1, type: r.type, span };
+    return rollingRef(ctx.rolling.calls, { ...r, frame, span });
   }
 
   private rollingFrame(over: A.Over): RollingFrame | undefined {
@@ -1480,10 +1478,7 @@ class Checker {
     }
     const value = this.expr(e.args[0]!.value, { scope: ctx.scope, inAggregate: "lag" });
     if (value.type.kind === "error") return this.err(span);
-    const type = T.optional(value.type);
-    const calls = ctx.rolling.calls;
-    calls.push({ fn: "lag", args: [value], param: n, type, span });
-    return { kind: "aggRef", index: calls.length - 1, type, span };
+    return rollingRef(ctx.rolling.calls, { fn: "lag", args: [value], param: n, type: T.optional(value.type), span });
   }
 }
 
@@ -1494,6 +1489,18 @@ class Checker {
  * (runtime/src/ops/rolling.ts); approx_count_distinct's sketch cannot forget a value.
  */
 const ROLLING_AGGREGATES: ReadonlySet<string> = new Set(["count", "sum", "avg", "min", "max", "first", "last", "count_distinct", "percentile", "collect", "max_by", "min_by"]);
+
+/**
+ * The reference to rolling call `call`, added to `calls` unless the same computation is there
+ * already (`prev = lag(v), jump = v - (lag(v) ?? v)` computes lag(v) once).
+ */
+function rollingRef(calls: RollingCall[], call: RollingCall): TExpr {
+  const text = (c: RollingCall) => JSON.stringify([c.fn, c.param, c.frame, c.args], (k, v: unknown) => (k === "span" ? undefined : v));
+  const key = text(call);
+  let index = calls.findIndex((c) => text(c) === key);
+  if (index < 0) index = calls.push(call) - 1;
+  return { kind: "aggRef", index, type: call.type, span: call.span };
+}
 
 /** `over 5m` / `over 10 rows` as written (from the literal), for hints. */
 function overHint(over: A.Over): string {

@@ -34,6 +34,12 @@ describe("rolling extend: types and stage", () => {
     expect(stage.calls).toMatchObject([{ fn: "sum", frame: { kind: "range", ms: 300_000 } }]);
     expect(stage.output.keys).toBeUndefined();
   });
+  it("the same computation written twice is one call", () => {
+    const r = run("emit readings | group by sensor | extend prev = lag(v), jump = v - (lag(v) ?? v), p2 = lag(v, 2), a = avg(v) over 5m, b = avg(v) over 5 rows");
+    const stage = r.program.outputs[0]!.pipeline.stages.at(-1)!;
+    if (stage.kind !== "rolling") throw new Error(stage.kind);
+    expect(stage.calls.map((c) => c.fn)).toEqual(["lag", "lag", "avg", "avg"]);
+  });
   it("over an optional input the results but counts are optional; collect is an array", () => {
     expect(outType("emit readings | extend s = sum(x) over 10 rows, n = count(x) over 10 rows, c = collect(v) over 3 rows, l = lag(x)")).toBe(
       "{ sensor: string, v: int, x: float?, name: string, ts: time, s: float?, n: int, c: [int], l: float? }",
