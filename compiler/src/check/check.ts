@@ -485,7 +485,7 @@ class Checker {
     }
     if (info.keys && info.element.kind !== "error") {
       const gb = [...p.stages].reverse().find((s) => s.kind === "GroupBy");
-      if (gb) this.report("E0307", { what: "`group by`" }, gb.span, { hint: "follow it with `agg`, `top` or `distinct`" });
+      if (gb) this.report("E0307", { what: "`group by`" }, gb.span, { hint: "follow it with `agg`, `top`, `distinct` or an `extend` with `over` or `lag`" });
     }
     return { head, stages, start, out: info, span: p.span };
   }
