@@ -1430,7 +1430,11 @@ class Checker {
       return this.err(span);
     }
     if (!isAggregateCall(name, e.args.length)) {
-      this.report("E0354", { name }, over.span, { hint: name === "lag" ? "`lag(e, n)` reads the n-th previous record of the key: drop `over`" : `the aggregates are ${[...AGGREGATES].filter((a) => ROLLING_AGGREGATES.has(a)).join(", ")}` });
+      const hint =
+        name === "lag" ? "`lag(e, n)` reads the n-th previous record of the key: drop `over`"
+        : AGGREGATES.has(name) ? `with ${e.args.length} arguments \`${name}\` is the scalar function; the aggregate takes one: \`${name}(v) ${overHint(over)}\``
+        : `the aggregates are ${[...AGGREGATES].filter((a) => ROLLING_AGGREGATES.has(a)).join(", ")}`;
+      this.report("E0354", { name }, over.span, { hint });
       return this.err(span);
     }
     if (!ROLLING_AGGREGATES.has(name)) {

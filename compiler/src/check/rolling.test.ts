@@ -98,6 +98,7 @@ describe("rolling extend: errors", () => {
   it("`over` on something that is not an aggregate (E0354); approx_count_distinct cannot forget (E0352)", () => {
     expect(one("emit readings | extend a = abs(v) over 5m").code).toBe("E0354");
     expect(one("emit readings | extend a = lag(v) over 5m").hint).toContain("drop `over`");
+    expect(one("emit readings | extend a = max(v, 3) over 5m").hint).toContain("`max(v) over 5m`");
     const d = one("emit readings | extend a = approx_count_distinct(name) over 5m");
     expect(d.code).toBe("E0352");
     expect(d.hint).toContain("count_distinct(name)");
