@@ -41,6 +41,9 @@ describe("parse", () => {
     expect(a).toMatchObject({ kind: "Binary", op: "-", left: { kind: "Call", callee: { name: "avg" }, over: { rows: false, size: { kind: "Duration", ms: 300_000 } } } });
     expect(s.items[1]!.expr).toMatchObject({ kind: "Call", callee: { name: "count" }, over: { rows: true, size: { kind: "Int", value: 10 } } });
     expect(s.items[2]!.expr).not.toHaveProperty("over");
+    const row = parse("emit x | extend a = avg(v) over 3 row").diagnostics;
+    expect(row.map((d) => [d.code, d.message, d.label])).toEqual([["E0011", "expected `rows` after `over 3`", "did you mean `rows`?"]]);
+    expect(parse("emit x | extend a = avg(v) over 5 minutes").diagnostics[0]!.hint).toContain("over 5m");
     // `over` is no keyword: a field may be named so.
     expect(whereExpr("over > 1")).toMatchObject({ kind: "Binary", left: { kind: "Name", name: { name: "over" } } });
   });

@@ -553,6 +553,13 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
     const label = here.text === "" ? "the file ends here" : `found \`${here.text}\``;
     return diag("E0011", { expected: "an expression", after: prev.text }, here.text === "" ? { start: pos + offset, end: pos + offset } : at(here), { label });
   }
+  // `over 3 row`, `over 5 minutes`: a word where `rows` (or nothing) may follow the size.
+  if (prev && /`rows`/.test(expected) && /^[A-Za-z_]/.test(here.text) && /^[0-9]/.test(prev.text)) {
+    return diag("E0011", { expected: "`rows`", after: `over ${prev.text}` }, at(here), {
+      label: closest(here.text, ["rows"]) ? "did you mean `rows`?" : undefined,
+      hint: "`over N rows` covers the last N records; a time range is a duration such as `over 5m` or `over 30s`",
+    });
+  }
   if (here.text === "") {
     return diag("E0001", { text: "unexpected end of file" }, { start: pos + offset, end: pos + offset }, { label: `expected ${expected}` });
   }
