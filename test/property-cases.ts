@@ -17,7 +17,7 @@ const KEYWORDS = [
   "type", "source", "table", "let", "emit", "final", "fn", "import", "from", "event", "time", "watermark", "key",
   "where", "select", "extend", "map", "unnest", "window", "group", "by", "agg", "top", "distinct", "join", "lookup",
   "as", "on", "within", "with", "ties", "asc", "desc", "union", "and", "or", "not", "in", "if", "then", "else",
-  "true", "false", "null", "it", "tumbling", "hop", "session", "count", "sum", "max", "min", "collect", "percentile",
+  "true", "false", "null", "it", "tumbling", "hop", "session", "count", "sum", "max", "min", "collect", "percentile", "over", "rows", "lag",
 ];
 const PUNCT = ["|", "(", ")", "[", "]", "{", "}", ",", ":", "=", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "??", "->", "..", ".", "@", '"', "`", "\\", "/*", "*/", "//", "?", "\n", " ", "\t", "\r\n"];
 const LITERALS = ["0", "1_000", "3.5", "1e6", "9007199254740993", "10s", "1h30m", "250ms", "@2026-01-01T00:00:00Z", "@2026-02-30T00:00:00Z", "@nope", '"x"', '"\\q"', '"\\u{1F600}"', '"unterminated', "`quoted name`", "``", "-0"];

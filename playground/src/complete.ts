@@ -50,7 +50,7 @@ const CONNECTORS = [
   { label: "stdout", info: "stdout(format?)" },
 ];
 
-const KEYWORDS = ["type", "source", "table", "let", "emit", "final", "fn", "import", "event time", "watermark", "key", "by", "as", "on", "within", "asc", "desc", "with ties", "and", "or", "not", "if", "then", "else", "in", "true", "false", "null", "it"];
+const KEYWORDS = ["type", "source", "table", "let", "emit", "final", "fn", "import", "event time", "watermark", "key", "by", "as", "on", "within", "asc", "desc", "with ties", "over", "rows", "and", "or", "not", "if", "then", "else", "in", "true", "false", "null", "it"];
 
 /** Every pipeline of the program, nested ones included (join sides, unions, parentheses). */
 export function pipelinesOf(typed: TypedProgram): TPipeline[] {
@@ -157,6 +157,7 @@ export function completionsAt(text: string, pos: number, typed: TypedProgram | u
   const inAgg = /\|\s*agg\b[^|]*$/.test(lead);
   for (const name of AGGREGATES) items.push({ label: name, type: "function", detail: "aggregate", info: AGG_INFO[name], apply: name + "(", boost: inAgg ? 2 : -1 });
   for (const name of Object.keys(BUILTIN_SIGNATURES)) if (!AGGREGATES.has(name)) items.push({ label: name, type: "function", detail: "built-in", apply: name + "(" });
+  items.push({ label: "lag", type: "function", detail: "rolling", info: "lag(e, n?): e of the key's n-th previous record (in extend)", apply: "lag(" });
   if (typed) {
     for (const s of typed.sources) items.push({ label: s.name, type: "variable", detail: "source" });
     for (const t of typed.tables) items.push({ label: t.name, type: "variable", detail: "table" });

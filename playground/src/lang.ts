@@ -6,7 +6,7 @@ import { STAGES } from "./complete";
 
 export const DECL_WORDS = new Set(["type", "source", "table", "let", "emit", "fn", "import", "from", "final"]);
 export const STAGE_WORDS = new Set([...STAGES.map((s) => s.label.split(" ")[0]!), "by"]);
-export const OTHER_WORDS = new Set(["event", "time", "watermark", "key", "as", "on", "within", "asc", "desc", "with", "ties", "and", "or", "not", "if", "then", "else", "in"]);
+export const OTHER_WORDS = new Set(["event", "time", "watermark", "key", "as", "on", "within", "asc", "desc", "with", "ties", "over", "and", "or", "not", "if", "then", "else", "in"]);
 export const ATOMS = new Set(["true", "false", "null", "it"]);
 export const TYPE_WORDS = new Set(["int", "float", "bool", "string", "time", "duration"]);
 

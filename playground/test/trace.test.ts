@@ -24,6 +24,16 @@ describe("runTraced", () => {
   });
 });
 
+describe("runTraced: a rolling extend", () => {
+  it("gives the CLI's rows in the playground's instrumented JavaScript build (c40)", async () => {
+    const ex = example("c40_rolling_rows_lag");
+    const { r } = await runSource(ex.program, ex.files);
+    expect(r.error).toBeUndefined();
+    expect(r.outputs[0]!.rows).toEqual(expected("c40_rolling_rows_lag"));
+    expect(r.summary!.late).toBe(0);
+  });
+});
+
 describe("runTraced inputs", () => {
   it("feeds `<stdin>` to a stdin() source, CSV tables by path, and keeps every output", async () => {
     const src = `type R = { k: string, v: int }

@@ -9,7 +9,7 @@ import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregat
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
 import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retraction } from "./typed";
 import type {
-  AggCall, AggFn, BinOp, ExternSignature, GroupKey, StreamInfo, TConnector, TExpr, TFormat, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
+  AggCall, AggFn, BinOp, ExternSignature, GroupKey, RollingCall, RollingFrame, StreamInfo, TConnector, TExpr, TFormat, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
 } from "./typed";
 import {
   T, assignable, fieldOf, isNumeric, isOptional, isOrdered, join, sameType, stripOptional, typeToString, type Field, type RecordT, type Type,
@@ -39,6 +39,8 @@ interface ExprCtx {
   scope: Scope;
   /** In an `agg` item: group keys by name, and the aggregates collected so far. */
   agg?: { keys: GroupKey[]; calls: AggCall[]; keyScope: Scope };
+  /** In `extend`: the rolling aggregates and `lag`s found so far (any makes the stage rolling). */
+  rolling?: { calls: RollingCall[] };
   /** Inside an aggregate's argument (nested aggregates are errors). */
   inAggregate?: string;
   /** Name of the fn whose body is being checked (recursion check). */
@@ -516,7 +518,7 @@ class Checker {
     }
     if (info.keys && info.element.kind !== "error") {
       const gb = [...p.stages].reverse().find((s) => s.kind === "GroupBy");
-      if (gb) this.report("E0307", { what: "`group by`" }, gb.span, { hint: "follow it with `agg`, `top` or `distinct`" });
+      if (gb) this.report("E0307", { what: "`group by`" }, gb.span, { hint: "follow it with `agg`, `top`, `distinct` or an `extend` with `over` or `lag`" });
     }
     return { head, stages, start, out: info, span: p.span };
   }
@@ -595,8 +597,9 @@ class Checker {
         }
         const fields: { name: string; value: TExpr }[] = info.element.fields.map((f) => ({ name: f.name, value: narrow({ kind: "get", object: scope.bases[0]!.expr, field: f.name, type: f.type, span: s.span }, scope) }));
         const seen = new Set<string>();
+        const rolling = { calls: [] as RollingCall[] };
         for (const item of s.items) {
-          const value = this.expr(item.expr, ctx);
+          const value = this.expr(item.expr, { ...ctx, rolling });
           if (seen.has(item.name.name)) this.report("E0108", { name: item.name.name }, item.name.span);
           seen.add(item.name.name);
           const i = fields.findIndex((f) => f.name === item.name.name);
@@ -606,6 +609,7 @@ class Checker {
         }
         const element = T.record(fields.map((f) => ({ name: f.name, type: f.value.type })));
         const expr: TExpr = { kind: "record", fields, type: element, span: s.span };
+        if (rolling.calls.length > 0) return this.rollingStage(rolling.calls, expr, info, scope, base);
         const output: StreamInfo = { ...info, element, sides: info.sides };
         return { stage: { ...base, kind: "project", expr, what: "extend", output }, narrowed: new Set() };
       }
@@ -735,6 +739,27 @@ class Checker {
     const element = T.record([...info.element.fields, { name: "rank", type: T.int }]);
     const output: StreamInfo = { element, upsertKeys: [...topKeys.map((k) => k.name), "rank"] };
     return { stage: { ...base, kind: "top" as const, keys: topKeys, n, by, desc: s.desc, withTies: false, output }, narrowed };
+  }
+
+  /**
+   * An `extend` with rolling aggregates or `lag` (LANGUAGE.md §13): it consumes the group keys
+   * and needs an append stream whose rows have their own times (no pending `window`).
+   */
+  private rollingStage(calls: RollingCall[], expr: TExpr, info: StreamInfo, scope: Scope, base: { span: A.Span; input: StreamInfo }) {
+    const at = calls[0]!.span;
+    if (info.upsertKeys) {
+      this.report("E0313", { what: "a rolling aggregate or `lag`" }, at, { hint: "an unwindowed `agg` updates its rows: compute the rolling values before it, or window the `agg` and roll over its rows" });
+      return undefined;
+    }
+    if (info.window && !info.window.carried) {
+      this.report("E0351", {}, at, { notes: [{ message: "the window is assigned here", span: info.window.span }], hint: "remove the `window` stage: `over 5m` is a sliding range of its own" });
+      return undefined;
+    }
+    const keys = this.consumeKeys(info, scope, "extend");
+    if (!keys) return undefined;
+    // Rows keep their time (and a carried window still describes them); the keys are consumed.
+    const output: StreamInfo = { element: expr.type, sides: info.sides, window: info.window, arrivalTimeSource: info.arrivalTimeSource };
+    return { stage: { ...base, kind: "rolling" as const, keys, calls, expr, output }, narrowed: new Set<string>() };
   }
 
   private windowSpec(s: Extract<A.Stage, { kind: "Window" }>): WindowInfo | undefined {
@@ -1340,7 +1365,10 @@ class Checker {
         return this.err(span);
       }
     }
+    if (e.over) return this.rollingAggregate(e, e.over, ctx);
     if (isAggregateCall(name, e.args.length)) return this.aggregateCall(e, ctx);
+    // `lag` is a rolling built-in unless the program declares a function of that name.
+    if (name === "lag" && !this.fnDecls.has(name) && !this.imported.has(name)) return this.lag(e, ctx);
     const userFn = this.fns.get(name);
     if (this.fnDecls.has(name)) {
       if (ctx.fn === name) {
@@ -1386,7 +1414,7 @@ class Checker {
     const check = BUILTIN_SIGNATURES[name];
     if (!check) {
       if (this.poisoned.has(name)) return this.err(span);
-      const guess = closest(name, [...Object.keys(BUILTIN_SIGNATURES), ...AGGREGATES, ...this.fnDecls.keys(), ...this.imported]);
+      const guess = closest(name, [...Object.keys(BUILTIN_SIGNATURES), ...AGGREGATES, "lag", ...this.fnDecls.keys(), ...this.imported]);
       this.report("E0104", { name }, e.callee.span, { label: guess ? `did you mean \`${guess}\`?` : undefined });
       return this.err(span);
     }
@@ -1434,14 +1462,28 @@ class Checker {
       return this.err(span);
     }
     if (!ctx.agg) {
-      this.report("E0301", { name }, e.callee.span, { hint: `compute it in an \`agg\` stage: \`| agg total = ${sourceHint(e)}\`` + (name === "min" || name === "max" ? `; \`${name}(a, b)\` with two arguments is the scalar ${name}` : "") });
+      const hint = ctx.rolling
+        ? `a rolling aggregate in \`extend\` needs a range: \`${sourceHint(e)} over 5m\` or \`${sourceHint(e)} over 10 rows\``
+        : `compute it in an \`agg\` stage: \`| agg total = ${sourceHint(e)}\``;
+      this.report("E0301", { name }, e.callee.span, { hint: hint + (name === "min" || name === "max" ? `; \`${name}(a, b)\` with two arguments is the scalar ${name}` : "") });
       return this.err(span);
     }
+    const r = this.aggregateArgs(e, ctx);
+    if (!r) return this.err(span);
+    const calls = ctx.agg.calls;
+    calls.push({ ...r, span });
+    return { kind: "aggRef", index: calls.length - 1, type: r.type, span };
+  }
+
+  /** The checked arguments of aggregate call `e` (arity, percentile's p, the inputs' types) and its type. */
+  private aggregateArgs(e: Extract<A.Expr, { kind: "Call" }>, ctx: ExprCtx): Omit<AggCall, "span"> | undefined {
+    const name = e.callee.name;
+    const span = e.span;
     const argCtx: ExprCtx = { scope: ctx.scope, inAggregate: name };
     const [lo, hi] = aggregateArity(name);
     if (e.args.length < lo || e.args.length > hi) {
       this.report("E0208", { name, expected: lo === hi ? `${lo} argument${lo === 1 ? "" : "s"}` : `${lo} or ${hi} arguments`, actual: e.args.length }, span);
-      return this.err(span);
+      return undefined;
     }
     let fn = name as AggFn;
     let param: number | undefined;
@@ -1453,24 +1495,118 @@ class Checker {
       const pv = p.kind === "Float" || p.kind === "Int" ? p.value : undefined;
       if (pv === undefined || pv < 0 || pv > 1) {
         this.report("E0331", {}, p.span, { label: "for the median write 0.5" });
-        return this.err(span);
+        return undefined;
       }
       param = pv;
     } else args = e.args.map((a) => this.expr(a.value, argCtx));
-    if (args.some((a) => a.type.kind === "error")) return this.err(span);
+    if (args.some((a) => a.type.kind === "error")) return undefined;
     const r = aggregateType(fn, args.map((a) => a.type));
     if ("error" in r) {
       this.report("E0316", { name, type: r.error }, e.args[r.index]!.span, { hint: name === "sum" || name === "avg" ? "sum and avg take int or float" : "this aggregate needs an int, float, string, time or duration" });
+      return undefined;
+    }
+    if (r.type.kind === "error") return undefined;
+    return { fn, args, param, type: r.type };
+  }
+
+  /** `AGG(e) over 5m` / `over N rows` in an `extend` (LANGUAGE.md §13). */
+  private rollingAggregate(e: Extract<A.Expr, { kind: "Call" }>, over: A.Over, ctx: ExprCtx): TExpr {
+    const name = e.callee.name;
+    const span = e.span;
+    if (ctx.inAggregate) {
+      this.report("E0302", { name: ctx.inAggregate }, span);
       return this.err(span);
     }
-    if (r.type.kind === "error") return this.err(span);
-    const calls = ctx.agg.calls;
-    calls.push({ fn, args, param, type: r.type, span });
-    return { kind: "aggRef", index: calls.length - 1, type: r.type, span };
+    if (!ctx.rolling) {
+      this.report("E0350", { what: "a rolling aggregate (`over`)" }, over.span, { hint: `compute it in an \`extend\` stage: \`| extend x = ${sourceHint(e)} ${overHint(over)}\`` });
+      return this.err(span);
+    }
+    if (!isAggregateCall(name, e.args.length)) {
+      const hint =
+        name === "lag" ? "`lag(e, n)` reads the n-th previous record of the key: drop `over`"
+        : AGGREGATES.has(name) ? `with ${e.args.length} arguments \`${name}\` is the scalar function; the aggregate takes one: \`${name}(v) ${overHint(over)}\``
+        : `the aggregates are ${[...AGGREGATES].filter((a) => ROLLING_AGGREGATES.has(a)).join(", ")}`;
+      this.report("E0354", { name }, over.span, { hint });
+      return this.err(span);
+    }
+    if (!ROLLING_AGGREGATES.has(name)) {
+      this.report("E0352", { name }, e.callee.span, { hint: name === "approx_count_distinct" ? `a sketch cannot forget the values that leave the range: use \`count_distinct(${e.args[0] ? sourceHint(e.args[0].value) : "…"})\`` : `over a range use one of ${[...ROLLING_AGGREGATES].join(", ")}` });
+      return this.err(span);
+    }
+    const frame = this.rollingFrame(over);
+    const r = this.aggregateArgs(e, ctx);
+    if (!r || !frame) return this.err(span);
+    return rollingRef(ctx.rolling.calls, { ...r, frame, span });
+  }
+
+  private rollingFrame(over: A.Over): RollingFrame | undefined {
+    const size = over.size;
+    if (over.rows && size.kind === "Int" && size.value > 0) return { kind: "rows", n: size.value };
+    if (!over.rows && size.kind === "Duration" && size.ms > 0) return { kind: "range", ms: size.ms };
+    const hint = !over.rows && size.kind === "Int" ? `write \`over ${size.value} rows\` for the last ${size.value} records, or a duration such as \`over 5m\`` : undefined;
+    this.report("E0353", {}, size.span, { label: over.rows ? "expected a positive integer literal" : "expected a positive duration literal such as `5m`", hint });
+    return undefined;
+  }
+
+  /** `lag(e, n?)`: e of the key's n-th previous record (optional: null when there is none). */
+  private lag(e: Extract<A.Expr, { kind: "Call" }>, ctx: ExprCtx): TExpr {
+    const span = e.span;
+    if (ctx.inAggregate) {
+      this.report("E0302", { name: ctx.inAggregate }, span);
+      return this.err(span);
+    }
+    if (!ctx.rolling) {
+      this.report("E0350", { what: "`lag`" }, e.callee.span, { hint: "use it in an `extend` stage: `| group by sensor | extend prev = lag(v)`" });
+      return this.err(span);
+    }
+    if (e.args.length < 1 || e.args.length > 2) {
+      this.report("E0208", { name: "lag", expected: "1 or 2 arguments", actual: e.args.length }, span);
+      return this.err(span);
+    }
+    let n = 1;
+    const nArg = e.args[1]?.value;
+    if (nArg) {
+      if (nArg.kind === "Int" && nArg.value > 0) n = nArg.value;
+      else {
+        this.report("E0219", { what: "the offset of `lag`" }, nArg.span, { label: "expected a positive integer literal" });
+        return this.err(span);
+      }
+    }
+    const value = this.expr(e.args[0]!.value, { scope: ctx.scope, inAggregate: "lag" });
+    if (value.type.kind === "error") return this.err(span);
+    return rollingRef(ctx.rolling.calls, { fn: "lag", args: [value], param: n, type: T.optional(value.type), span });
   }
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------
+
+/**
+ * The aggregates a rolling `extend` computes exactly as records enter and leave the range
+ * (runtime/src/ops/rolling.ts); approx_count_distinct's sketch cannot forget a value.
+ */
+const ROLLING_AGGREGATES: ReadonlySet<string> = new Set(["count", "sum", "avg", "min", "max", "first", "last", "count_distinct", "percentile", "collect", "max_by", "min_by"]);
+
+/**
+ * The reference to rolling call `call`, added to `calls` unless the same computation is there
+ * already (`prev = lag(v), jump = v - (lag(v) ?? v)` computes lag(v) once).
+ */
+function rollingRef(calls: RollingCall[], call: RollingCall): TExpr {
+  const text = (c: RollingCall) => JSON.stringify([c.fn, c.param, c.frame, c.args], (k, v: unknown) => (k === "span" ? undefined : v));
+  const key = text(call);
+  let index = calls.findIndex((c) => text(c) === key);
+  if (index < 0) index = calls.push(call) - 1;
+  return { kind: "aggRef", index, type: call.type, span: call.span };
+}
+
+/** `over 5m` / `over 10 rows` as written (from the literal), for hints. */
+function overHint(over: A.Over): string {
+  const size = over.size;
+  if (size.kind === "Int") return `over ${size.value}${over.rows ? " rows" : ""}`;
+  if (size.kind !== "Duration" || size.ms <= 0) return over.rows ? "over 10 rows" : "over 5m";
+  const units: [number, string][] = [[86_400_000, "d"], [3_600_000, "h"], [60_000, "m"], [1000, "s"], [1, "ms"]];
+  const [ms, unit] = units.find(([u]) => size.ms % u === 0)!;
+  return `over ${size.ms / ms}${unit}`;
+}
 
 /** The output name of a select item written as a field path: its last field. */
 function pathName(e: A.Expr): string | undefined {

@@ -46,7 +46,10 @@ export type TExpr = {
   | { kind: "callFn"; fn: string; args: TExpr[] }
   /** A function imported from TypeScript. */
   | { kind: "callExtern"; fn: string; args: TExpr[] }
-  /** Inside an `agg` item: the value of aggregate number `index` / group key number `index`. */
+  /**
+   * Inside an `agg` item: the value of aggregate number `index` / group key number `index`. In a
+   * rolling `extend` (TStage `rolling`), `aggRef` is the value of rolling call number `index`.
+   */
   | { kind: "aggRef"; index: number }
   | { kind: "keyRef"; index: number }
 );
@@ -98,6 +101,25 @@ export interface AggCall {
   span: Span;
 }
 
+/** The records a rolling aggregate covers: time > t − `ms`, or the key's last `n` records. */
+export type RollingFrame = { kind: "range"; ms: number } | { kind: "rows"; n: number };
+
+/**
+ * A rolling aggregate (`avg(v) over 5m`) or `lag(e, n)` in an `extend` (LANGUAGE.md §13), over
+ * the key's records in event-time order (ties by arrival), the current one included.
+ */
+export interface RollingCall {
+  fn: AggFn | "lag";
+  /** As AggCall's; lag: [e]. */
+  args: TExpr[];
+  /** percentile: p; lag: how many records back (≥ 1). */
+  param?: number;
+  /** Undefined for lag. */
+  frame?: RollingFrame;
+  type: Type;
+  span: Span;
+}
+
 export interface GroupKey {
   name: string;
   expr: TExpr;
@@ -133,6 +155,11 @@ export type TStage = { span: Span; input: StreamInfo; output: StreamInfo } & (
   | { kind: "unnest"; field: string; as: string; elementType: Type }
   | { kind: "lookup"; table: string; alias: string; key: TExpr; rowType: RecordT }
   | { kind: "agg"; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[] }
+  /**
+   * `extend` with rolling aggregates or `lag`: the element becomes `expr` (a record literal whose
+   * values read the element and `aggRef`s of `calls`), per key, in event-time order.
+   */
+  | { kind: "rolling"; keys: GroupKey[]; calls: RollingCall[]; expr: TExpr }
   | { kind: "top"; window?: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
   | { kind: "distinct"; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {

@@ -126,6 +126,12 @@ export const catalogue = {
   E0341: entry<{ type: string }>("error", (p) => `\`top\` without a window appends a \`rank\` field, so it needs a record, but the element is ${p.type}`),
   E0342: entry("error", () => "the rows of this `top` already have a field `rank`"),
   E0343: entry<{ what: string }>("error", (p) => `${p.what} mixes an updating stream with an append stream`),
+  // rolling aggregates and lag (LANGUAGE.md §13)
+  E0350: entry<{ what: string }>("error", (p) => `${p.what} is only allowed in \`extend\``),
+  E0351: entry("error", () => "a rolling aggregate or `lag` cannot follow `window`"),
+  E0352: entry<{ name: string }>("error", (p) => `${q(p.name)} cannot be computed over a sliding range`),
+  E0353: entry("error", () => "`over` needs a positive duration (`over 5m`) or a positive number of rows (`over 10 rows`)"),
+  E0354: entry<{ name: string }>("error", (p) => `\`over\` follows an aggregate call, and ${q(p.name)} is not an aggregate`),
 
   // ---- declarations and connectors: E04xx
   E0402: entry<{ field: string; type: string }>("error", (p) => `key field ${q(p.field)} is not on ${p.type}`),

@@ -8,6 +8,7 @@ import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type Windo
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
 import { passesElementsThrough, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
+import { rollingCallText } from "../ir/print";
 import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
@@ -220,6 +221,7 @@ class Emitter {
       case "agg":
       case "top":
       case "distinct":
+      case "rolling":
       case "output":
         return this.g.nodes.get(n.input)!.type;
       default:
@@ -274,6 +276,7 @@ class Emitter {
           else body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
           break;
         case "distinct":
+        case "rolling":
           body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
           break;
         case "join":
@@ -343,6 +346,8 @@ class Emitter {
         return this.emitTop(n);
       case "distinct":
         return this.emitDistinct(n);
+      case "rolling":
+        return this.emitRolling(n);
       case "join":
         return this.emitJoin(n);
       case "output":
@@ -1154,6 +1159,60 @@ class Emitter {
     this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
   }
 
+  /**
+   * A rolling `extend`: the runtime's `Rolling` operator (buffering to the watermark, frames and
+   * accumulators) with a spec class `RollingN` — the key, the values the calls read (computed
+   * when a record arrives) and the new element from the record and the calls' results.
+   */
+  private emitRolling(n: Extract<Node, { kind: "rolling" }>) {
+    const id = n.id;
+    const inT = this.nodeTypeById(n.input);
+    const outT = this.nodeType(n);
+    const rp = this.plan.nodes.get(id)!.rolling!;
+    const kb = new Body(2);
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
+    const vb = new Body(2);
+    const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: vb.hoist, use: this.use, js: this.js };
+    const values = rp.values.map((v) => emitExpr(v, venv));
+    // The row is made when the watermark passes the record: a failing built-in there drops the
+    // row (reported) and must not count as throwing on push (no fast-loop veto).
+    const throwingBefore = this.throwing;
+    this.throwing = false;
+    const res = new Body(2);
+    const resEnv: ExprEnv = {
+      vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]),
+      hoist: res.hoist,
+      use: this.use,
+      js: this.js,
+      aggRef: (i) => (this.js ? `a[${i}]` : `(a[${i}] as ${this.names.ts(n.calls[i]!.type)})`),
+    };
+    res.line(`return ${emitExpr(n.expr, resEnv)};`);
+    const guarded = this.throwing;
+    this.throwing = throwingBefore;
+    const resultBody = guarded ? `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }` : res.text();
+    const callsText = n.calls.map(rollingCallText).join(", ");
+    this.ops.add("Rolling").add("RollingSpec").add("Key");
+    this.classes.push(
+      `${docComment(`${this.where(n.spans[0]!)} — rolling: ${callsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
+      `class Rolling${id}${this.js ? "" : ` implements RollingSpec<${inT}, ${outT}>`} {\n` +
+      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
+      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
+      `  values${this.params(["r", inT])}${this.ann("unknown[]")} {\n${vb.text()}${vb.lines.length ? "\n" : ""}    return [${values.join(", ")}];\n  }\n` +
+      `  result${this.params(["r", inT], ["a", "readonly unknown[]"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
+      `}`,
+    );
+    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} extend`)})` : "";
+    const calls = rp.calls.map((c) => {
+      const parts = [`fn: ${stringLiteral(c.fn)}`];
+      for (const k of ["range", "rows", "back", "arg", "by", "p"] as const) if (c[k] !== undefined) parts.push(`${k}: ${c[k]}`);
+      return `{ ${parts.join(", ")} }`;
+    });
+    this.pushField(this.declare(this.m(id, "op"), `Rolling<${inT}, ${outT}>`));
+    this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input))});`);
+    this.outMethod(n, outT);
+    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+  }
+
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
     const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
     const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
@@ -1325,7 +1384,7 @@ ${padLeft}    return { ${sides.join(", ")} };
 
   /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
   private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
-    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec"];
+    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec", "RollingSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const out: string[] = [];
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);

@@ -22,7 +22,7 @@ const shortLabel = (n: Node, g: Graph): string => {
 
 export function toDot(g: Graph): string {
   const lines = ["digraph flow {", "  rankdir=TB;", '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];'];
-  const color: Record<string, string> = { source: "#dbeafe", stateless: "#f1f5f9", agg: "#fde68a", top: "#fde68a", distinct: "#fde68a", join: "#fbcfe8", union: "#e9d5ff", output: "#bbf7d0" };
+  const color: Record<string, string> = { source: "#dbeafe", stateless: "#f1f5f9", agg: "#fde68a", top: "#fde68a", distinct: "#fde68a", rolling: "#fde68a", join: "#fbcfe8", union: "#e9d5ff", output: "#bbf7d0" };
   for (const n of topoOrder(g)) lines.push(`  n${n.id} [label=${JSON.stringify(shortLabel(n, g) === "" ? kindOf(n) : `${kindOf(n)}\n${shortLabel(n, g)}`)}, fillcolor="${color[kindOf(n)] ?? "#fff"}"];`);
   for (const n of topoOrder(g)) for (const i of inputsOf(n)) lines.push(`  n${i} -> n${n.id};`);
   lines.push("}");

@@ -62,6 +62,13 @@ export function mapNodeExprs(n: Node, f: (e: TExpr) => TExpr): Node {
         aggs: n.aggs.map((a) => ({ ...a, args: a.args.map(f) })),
         items: n.items.map((i) => ({ ...i, expr: f(i.expr) })),
       };
+    case "rolling":
+      return {
+        ...n,
+        keys: n.keys.map((k) => ({ ...k, expr: f(k.expr) })),
+        calls: n.calls.map((c) => ({ ...c, args: c.args.map(f) })),
+        expr: f(n.expr),
+      };
     case "top":
       return { ...n, keys: n.keys.map((k) => ({ ...k, expr: f(k.expr) })), by: f(n.by) };
     case "distinct":

@@ -2,7 +2,7 @@
 // outputs, connected by edges. Lowering builds it from the typed program; optimization passes
 // rewrite it; the emitter prints it as TypeScript.
 import type { Span } from "../syntax/ast";
-import type { AggCall, GroupKey, JoinKind, TExpr, TFn, TOutput, TSource, TTable, WindowInfo } from "../check/typed";
+import type { AggCall, GroupKey, JoinKind, RollingCall, TExpr, TFn, TOutput, TSource, TTable, WindowInfo } from "../check/typed";
 import type { RecordT, Type } from "../check/types";
 
 export type NodeId = number;
@@ -38,6 +38,11 @@ export type Node = NodeBase & (
   | { kind: "chain"; input: NodeId; ops: ChainOp[] }
   | { kind: "union"; inputs: NodeId[] }
   | { kind: "agg"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; aggs: AggCall[]; items: { name: string; expr: TExpr }[]; inType: Type }
+  /**
+   * A rolling `extend` (LANGUAGE.md §13): per key, in event-time order once the watermark passes
+   * a record, `expr` (the new element, reading `$element` and `aggRef`s of `calls`).
+   */
+  | { kind: "rolling"; input: NodeId; keys: GroupKey[]; calls: RollingCall[]; expr: TExpr; inType: Type }
   | { kind: "top"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; n: number; by: TExpr; desc: boolean; withTies: boolean }
   | { kind: "distinct"; input: NodeId; window?: WindowInfo; keys: GroupKey[]; values: TExpr[]; withinMs?: number }
   | {

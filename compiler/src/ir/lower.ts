@@ -72,6 +72,8 @@ export function lower(program: TypedProgram, file: string): Graph {
     switch (s.kind) {
       case "agg":
         return add<Extract<Node, { kind: "agg" }>>({ ...base, kind: "agg", input, window: s.window, keys: s.keys, aggs: s.aggs, items: s.items, inType: s.input.element }).id;
+      case "rolling":
+        return add<Extract<Node, { kind: "rolling" }>>({ ...base, kind: "rolling", input, keys: s.keys, calls: s.calls, expr: s.expr, inType: s.input.element }).id;
       case "top":
         return add<Extract<Node, { kind: "top" }>>({ ...base, kind: "top", input, window: s.window, keys: s.keys, n: s.n, by: s.by, desc: s.desc, withTies: s.withTies }).id;
       case "distinct":

@@ -1,5 +1,5 @@
 // A stable text form of the graph, for tests and `flowc graph --format text`.
-import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type RollingCall, type TExpr, type WindowInfo } from "../check/typed";
 import { typeToString } from "../check/types";
 import { topoOrder, type Graph, type Node } from "./graph";
 
@@ -42,6 +42,13 @@ export function exprText(e: TExpr): string {
   }
 }
 
+/** `avg(v) over 300000ms`, `count() over 3 rows`, `lag(v, 2)`. */
+export function rollingCallText(c: RollingCall): string {
+  const args = [...c.args.map(exprText), ...(c.param !== undefined ? [String(c.param)] : [])].join(", ");
+  const fn = c.fn === "count_expr" ? "count" : c.fn;
+  return `${fn}(${args})${c.frame ? (c.frame.kind === "rows" ? ` over ${c.frame.n} rows` : ` over ${c.frame.ms}ms`) : ""}`;
+}
+
 export function windowTextOf(w: WindowInfo): string {
   const d = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   const base = w.kind === "hop" ? `hop(${d(w.size)}, ${d(w.slide)})` : `${w.kind}(${d(w.size)})`;
@@ -59,6 +66,8 @@ export function nodeLabel(n: Node, g: Graph): string {
       return "union";
     case "agg":
       return `agg${n.window ? ` ${windowTextOf(n.window)}` : ""}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}: ${n.items.map((i) => `${i.name} = ${exprText(i.expr)}`).join(", ")}${n.aggs.length ? ` where ${n.aggs.map((a, i) => `$agg${i} = ${a.fn}(${a.args.map(exprText).join(", ")}${a.param !== undefined ? `, ${a.param}` : ""})`).join(", ")}` : ""}`;
+    case "rolling":
+      return `rolling${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}: ${exprText(n.expr)} where ${n.calls.map((c, i) => `$agg${i} = ${rollingCallText(c)}`).join(", ")}`;
     case "top":
       return `top ${n.n} ${n.window ? windowTextOf(n.window) : "unwindowed"}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""} order ${exprText(n.by)} ${n.desc ? "desc" : "asc"}${n.withTies ? " with ties" : ""}`;
     case "distinct":

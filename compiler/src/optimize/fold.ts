@@ -76,6 +76,8 @@ export function foldConstants(g: Graph): Graph {
       nodes.set(id, { ...n, ops });
     } else if (n.kind === "agg") {
       nodes.set(id, { ...n, items: n.items.map((i) => ({ ...i, expr: foldExpr(i.expr) })), aggs: n.aggs.map((a) => ({ ...a, args: a.args.map(foldExpr) })), keys: n.keys.map((k) => ({ ...k, expr: foldExpr(k.expr) })) });
+    } else if (n.kind === "rolling") {
+      nodes.set(id, { ...n, expr: foldExpr(n.expr), calls: n.calls.map((c) => ({ ...c, args: c.args.map(foldExpr) })), keys: n.keys.map((k) => ({ ...k, expr: foldExpr(k.expr) })) });
     } else if (n.kind === "join") {
       nodes.set(id, { ...n, on: foldExpr(n.on) });
     } else nodes.set(id, n);

@@ -88,6 +88,14 @@ class Liveness {
         for (const a of n.aggs) for (const x of a.args) need = union(need, fieldsRead(x));
         return need;
       }
+      case "rolling": {
+        // The generated result builds the whole new element, so it reads every field `expr` reads
+        // (an extend copies the input's fields), plus the keys and the calls' arguments.
+        let need = fieldsRead(n.expr);
+        for (const k of n.keys) need = union(need, fieldsRead(k.expr));
+        for (const c of n.calls) for (const x of c.args) need = union(need, fieldsRead(x));
+        return need;
+      }
       case "distinct": {
         if (n.values.length === 0) return "all";
         let need = this.out(n.id);
@@ -131,6 +139,6 @@ export function pushDownProjections(g: Graph): Graph {
     nodes.set(n.id, n.kind === "chain" ? { ...n, type, ops: n.ops.map((op) => ({ ...op, inType: type, outType: type })) } : { ...n, type });
   }
   // Aggregates record the type they read.
-  for (const n of nodes.values()) if (n.kind === "agg" && nodes.get(n.input)!.type !== n.inType) nodes.set(n.id, { ...n, inType: nodes.get(n.input)!.type });
+  for (const n of nodes.values()) if ((n.kind === "agg" || n.kind === "rolling") && nodes.get(n.input)!.type !== n.inType) nodes.set(n.id, { ...n, inType: nodes.get(n.input)!.type });
   return { ...g, nodes };
 }

@@ -26,6 +26,8 @@ function verb(n: Node): string {
     }
     case "agg":
       return aggOperator(n.window);
+    case "rolling":
+      return "rolling";
     case "top":
       return "top";
     case "distinct":

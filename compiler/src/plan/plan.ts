@@ -10,10 +10,12 @@ import { planAggCall } from "./aggregates";
 export { aggOperator } from "./aggregates";
 import { memberNames } from "./names";
 import { stateSchema } from "./schema";
-import type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions } from "./types";
+import type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions, RollingCallPlan, RollingPlan } from "./types";
+import { exprText } from "../ir/print";
+import { typeToString } from "../check/types";
 
 export type { AggCallPlan, StateField, StateInit } from "./aggregates";
-export type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions, StatefulOperator } from "./types";
+export type { AggPlan, AggStore, JoinPlan, NodePlan, Plan, PlanOptions, RollingCallPlan, RollingPlan, StatefulOperator } from "./types";
 
 /** Small non-negative int keys of a final-only agg index an array of this size. */
 export const DENSE_KEYS = 4096;
@@ -41,6 +43,7 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
     const p = nodes.get(n.id)!;
     if (n.kind === "agg") p.agg = planAgg(n, p.consumers.map((c) => nodes.get(c)!.node), options, g.nodes.get(n.input)!.updating);
     if (n.kind === "join") p.join = planJoin(n.on);
+    if (n.kind === "rolling") p.rolling = planRolling(n);
   }
   const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
   return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined && !s.updating) };
@@ -63,6 +66,33 @@ function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: Plan
   const kinds = n.aggs.map(retraction);
   const retract = !reaggregates || kinds.includes("none") ? "none" : kinds.includes("checked") ? "checked" : "exact";
   return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one", reaggregates, retract };
+}
+
+/** A rolling extend's stored values (each argument once) and its calls as the runtime takes them. */
+function planRolling(n: Extract<Node, { kind: "rolling" }>): RollingPlan {
+  const values: TExpr[] = [];
+  const seen = new Map<string, number>();
+  // Two arguments are the same value when they print alike and have the same type.
+  const slot = (e: TExpr): number => {
+    const k = `${exprText(e)}: ${typeToString(e.type)}`;
+    let i = seen.get(k);
+    if (i === undefined) {
+      seen.set(k, (i = values.length));
+      values.push(e);
+    }
+    return i;
+  };
+  const calls = n.calls.map((call): RollingCallPlan => {
+    const c: RollingCallPlan = { call, fn: call.fn };
+    if (call.args[0] !== undefined) c.arg = slot(call.args[0]);
+    if (call.args[1] !== undefined) c.by = slot(call.args[1]);
+    if (call.frame?.kind === "range") c.range = call.frame.ms;
+    if (call.frame?.kind === "rows") c.rows = call.frame.n;
+    if (call.fn === "lag") c.back = call.param;
+    if (call.fn === "percentile") c.p = call.param;
+    return c;
+  });
+  return { values, calls };
 }
 
 /** Splits a join condition into equi-join keys and the residual conjuncts. */
@@ -104,10 +134,10 @@ function sidesOf(e: TExpr): "left" | "right" | "both" | "none" {
 
 /**
  * The node is a runtime operator that keeps state across records and fires on watermarks
- * (windowed agg, top, distinct, join); unwindowed aggs keep their state in the generated code.
+ * (windowed agg, top, distinct, rolling extend, join); unwindowed aggs keep their state in the generated code.
  */
 export function hasOperator(n: Node): boolean {
-  return (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "join";
+  return (n.kind === "agg" && n.window !== undefined) || n.kind === "top" || n.kind === "distinct" || n.kind === "rolling" || n.kind === "join";
 }
 
 export { inputsOf };

@@ -4,6 +4,7 @@
 // not part of it, so they may change freely.
 import type { Graph, Node, NodeId } from "../ir/graph";
 import { typeToString } from "../check/types";
+import { rollingCallText } from "../ir/print";
 import { aggOperator } from "./aggregates";
 import type { NodePlan, StatefulOperator } from "./types";
 
@@ -26,6 +27,8 @@ function shapeOf(n: Node, p: NodePlan, inType: string): { kind: string; shape: s
       const state = p.agg!.calls.map((c) => `${c.call.fn}(${c.fields.map((f) => `${f.name}:${f.init}${f.holds ? `<${typeToString(f.holds)}>` : ""}`).join(",")})`).join(" ");
       return { kind, shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; state ${state}; store ${p.agg!.store}` };
     }
+    case "rolling":
+      return { kind: "rolling", shape: `input ${inType}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; calls ${n.calls.map((c) => `${rollingCallText(c)}:${typeToString(c.type)}`).join(" ")}` };
     case "top":
       return { kind: "top", shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; n ${n.n}${n.withTies ? " with ties" : ""}` };
     case "distinct":

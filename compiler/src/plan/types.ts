@@ -1,6 +1,6 @@
 // The plan's data types (plan.ts computes them; emit and checkpoints read them).
 import type { Graph, Node, NodeId } from "../ir/graph";
-import type { TExpr } from "../check/typed";
+import type { RollingCall, TExpr } from "../check/typed";
 import type { AggCallPlan } from "./aggregates";
 
 /**
@@ -31,6 +31,28 @@ export interface AggPlan {
   retract: "exact" | "checked" | "none";
 }
 
+/** What a rolling `extend`'s operator is given (runtime/src/ops/rolling.ts `RollingCallSpec`). */
+export interface RollingPlan {
+  /** The values stored per record, each argument expression once (`avg(v)` and `max(v)` share `v`). */
+  values: TExpr[];
+  calls: RollingCallPlan[];
+}
+
+export interface RollingCallPlan {
+  call: RollingCall;
+  /** The runtime's name of the computation: the aggregate's (`count_expr` for `count(e)`) or `lag`. */
+  fn: string;
+  /** Index in `values` of the argument (not for count()); max_by / min_by: of the key in `by`. */
+  arg?: number;
+  by?: number;
+  /** The frame: a time range in ms or a number of rows; lag: how many records back. */
+  range?: number;
+  rows?: number;
+  back?: number;
+  /** percentile's p. */
+  p?: number;
+}
+
 export interface JoinPlan {
   /** Equi-join keys: conjuncts `a == b` with `a` over the left side only and `b` over the right. */
   leftKeys: TExpr[];
@@ -50,6 +72,7 @@ export interface NodePlan {
   carriesDeletes: boolean;
   agg?: AggPlan;
   join?: JoinPlan;
+  rolling?: RollingPlan;
 }
 
 export interface Plan {
@@ -80,7 +103,7 @@ export interface PlanOptions {
 export interface StatefulOperator {
   /** Graph node id (stable for one program text; not compared across programs). */
   node: NodeId;
-  /** The stage's kind: `windowAgg`, `sessionAgg`, `agg`, `top`, `distinct`, `intervalJoin`, `windowJoin`, `emitFinal`. */
+  /** The stage's kind: `windowAgg`, `sessionAgg`, `agg`, `top`, `distinct`, `rolling`, `intervalJoin`, `windowJoin`, `emitFinal`. */
   kind: string;
   /** Where it is written: line of the program (the file name is the program's). */
   line: number;

@@ -194,13 +194,20 @@ export type Expr =
   | { kind: "Name"; name: Ident; span: Span }
   | { kind: "Field"; object: Expr; name: Ident; span: Span }
   | { kind: "Index"; object: Expr; index: Expr; span: Span }
-  | { kind: "Call"; callee: Ident; args: Arg[]; span: Span }
+  | { kind: "Call"; callee: Ident; args: Arg[]; over?: Over; span: Span }
   | { kind: "Unary"; op: "-" | "not"; operand: Expr; span: Span }
   | { kind: "Binary"; op: BinaryOp; left: Expr; right: Expr; opSpan: Span; span: Span }
   | { kind: "In"; value: Expr; list: Expr; negated: boolean; span: Span }
   | { kind: "If"; cond: Expr; then: Expr; else: Expr; span: Span }
   | { kind: "ArrayLit"; elements: Expr[]; span: Span }
   | { kind: "RecordLit"; fields: { name: Ident; value: Expr }[]; span: Span };
+
+/** `over 5m` (a sliding time range) or `over 10 rows` after an aggregate call in `extend`. */
+export interface Over {
+  rows: boolean;
+  size: Expr;
+  span: Span;
+}
 
 export interface Arg {
   name?: Ident;

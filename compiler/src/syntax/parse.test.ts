@@ -35,6 +35,18 @@ describe("literals", () => {
 });
 
 describe("parse", () => {
+  it("`over` after a call: a time range or rows, binding tighter than arithmetic", () => {
+    const s = firstEmit("emit x | extend a = avg(v) over 5m - 1, n = count() over 10 rows, p = lag(v)").pipeline.stages[0] as Extract<Stage, { kind: "Extend" }>;
+    const a = s.items[0]!.expr;
+    expect(a).toMatchObject({ kind: "Binary", op: "-", left: { kind: "Call", callee: { name: "avg" }, over: { rows: false, size: { kind: "Duration", ms: 300_000 } } } });
+    expect(s.items[1]!.expr).toMatchObject({ kind: "Call", callee: { name: "count" }, over: { rows: true, size: { kind: "Int", value: 10 } } });
+    expect(s.items[2]!.expr).not.toHaveProperty("over");
+    const row = parse("emit x | extend a = avg(v) over 3 row").diagnostics;
+    expect(row.map((d) => [d.code, d.message, d.label])).toEqual([["E0011", "expected `rows` after `over 3`", "did you mean `rows`?"]]);
+    expect(parse("emit x | extend a = avg(v) over 5 minutes").diagnostics[0]!.hint).toContain("over 5m");
+    // `over` is no keyword: a field may be named so.
+    expect(whereExpr("over > 1")).toMatchObject({ kind: "Binary", left: { kind: "Name", name: { name: "over" } } });
+  });
   it("parses declarations with spans", () => {
     const src = `type Bid = { price: int, \`user-id\`: string? }\nsource bids: Bid = file("b.jsonl") event time ts watermark 4s\nemit bids | where price > 1_000`;
     const r = parse(src);

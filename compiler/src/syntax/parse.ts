@@ -267,8 +267,15 @@ function semantics(): ohm.Semantics {
       }
       return e;
     },
-    PostfixBase_call(callee, _lp, args, _rp) {
-      return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), span: span(this) } satisfies A.Expr;
+    PostfixBase_call(callee, _lp, args, _rp, over) {
+      const o = opt<A.Over>(over);
+      return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), ...(o ? { over: o } : {}), span: span(this) } satisfies A.Expr;
+    },
+    Over_rows(_kw, size, _rows) {
+      return { rows: true, size: size.ast(), span: span(this) } satisfies A.Over;
+    },
+    Over_range(_kw, size) {
+      return { rows: false, size: size.ast(), span: span(this) } satisfies A.Over;
     },
     Call(callee, _lp, args, _rp) {
       return { kind: "Call", callee: ident(callee), args: list<A.Arg>(args), span: span(this) } satisfies A.Expr;
@@ -549,6 +556,13 @@ export function syntaxDiagnostic(src: string, result: ohm.MatchResult, offset = 
   if (prev && OPERATOR_TOKENS.has(prev.text) && expectsExpr) {
     const label = here.text === "" ? "the file ends here" : `found \`${here.text}\``;
     return diag("E0011", { expected: "an expression", after: prev.text }, here.text === "" ? { start: pos + offset, end: pos + offset } : at(here), { label });
+  }
+  // `over 3 row`, `over 5 minutes`: a word where `rows` (or nothing) may follow the size.
+  if (prev && /`rows`/.test(expected) && /^[A-Za-z_]/.test(here.text) && /^[0-9]/.test(prev.text)) {
+    return diag("E0011", { expected: "`rows`", after: `over ${prev.text}` }, at(here), {
+      label: closest(here.text, ["rows"]) ? "did you mean `rows`?" : undefined,
+      hint: "`over N rows` covers the last N records; a time range is a duration such as `over 5m` or `over 30s`",
+    });
   }
   if (here.text === "") {
     return diag("E0001", { text: "unexpected end of file" }, { start: pos + offset, end: pos + offset }, { label: `expected ${expected}` });

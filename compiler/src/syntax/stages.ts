@@ -11,11 +11,11 @@ export interface StageWord {
 export const STAGES: readonly StageWord[] = [
   { written: "where", doc: "keep records where the condition is true" },
   { written: "select", doc: "a new record: `expr`, `name = expr`, `*`, `alias.*`" },
-  { written: "extend", doc: "keep all fields, add or replace some: `name = expr`" },
+  { written: "extend", doc: "keep all fields, add or replace some: `name = expr`; rolling: `avg(v) over 5m`, `lag(v)`" },
   { written: "map", doc: "the element becomes the expression (`it` is the element)" },
   { written: "unnest", doc: "one record per element of an array field" },
   { written: "window", doc: "tumbling(SIZE) / hop(SIZE, SLIDE) / session(GAP) for the next stateful stage" },
-  { written: "group by", doc: "key the stream for the next agg, top or distinct" },
+  { written: "group by", doc: "key the stream for the next agg, top, distinct or rolling extend" },
   { written: "agg", doc: "aggregate per key (and window): `name = count()`" },
   { written: "top", doc: "the first N records per window: `top N by EXPR [desc]`" },
   { written: "distinct", doc: "drop repeats: `distinct [EXPR] [within D]`" },

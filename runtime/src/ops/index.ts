@@ -14,6 +14,7 @@
 //   new WindowTop(window, n, withTies, spec: TopSpec, emit, late)
 //   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
+//   new Rolling(calls: RollingCallSpec[], spec: RollingSpec, emit, late) // extend … over 5m, lag
 //   new IntervalJoin(lower, upper, spec: JoinSpec, emit)    // r.t − l.t ∈ [lower, upper]
 //   new OuterIntervalJoin(kind, lower, upper, spec: OuterJoinSpec, emit, lateLeft, lateRight)
 //                                                          // left/right/full/semi/anti (§13)
@@ -37,6 +38,7 @@ export { KeyedAgg } from "./keyed-agg";
 export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";
+export { Rolling, type RollingCallSpec, type RollingSpec } from "./rolling";
 export { IntervalJoin, OuterIntervalJoin, type JoinKind, type JoinSpec, type OuterJoinSpec } from "./interval-join";
 export { WindowJoin, type OuterWindowJoinSpec, type WindowJoinSpec } from "./window-join";
 export { FinalTable } from "./final-table";

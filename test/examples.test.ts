@@ -1,0 +1,35 @@
+// The programs of examples/: each compiles without errors (some NEXMark queries warn about
+// unbounded state, on purpose), and an example with an
+// `expected.jsonl` beside it runs (bin/flowc, in its folder) to exactly those rows.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { compile } from "../compiler/src/pipeline";
+import { ensureCli, flowc, ROOT } from "./helpers";
+
+const EXAMPLES = join(ROOT, "examples");
+const programs = readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) => readdirSync(join(EXAMPLES, d.name)).filter((f) => f.endsWith(".flow")).map((f) => ({ dir: join(EXAMPLES, d.name), file: f, name: `${d.name}/${f}` })));
+
+beforeAll(() => ensureCli());
+
+describe("examples", () => {
+  it("are found", () => {
+    expect(programs.map((p) => p.name)).toContain("sensor-jumps/sensor-jumps.flow");
+  });
+  for (const p of programs) {
+    it(`${p.name} compiles`, () => {
+      const r = compile(readFileSync(join(p.dir, p.file), "utf8"), { file: p.file });
+      expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.message}`)).toEqual([]);
+      expect(r.ok).toBe(true);
+    });
+    const expected = join(p.dir, "expected.jsonl");
+    if (!existsSync(expected)) continue;
+    it(`${p.name} runs to expected.jsonl`, async () => {
+      const r = await flowc(["run", p.file], { cwd: p.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(readFileSync(expected, "utf8"));
+    });
+  }
+});
