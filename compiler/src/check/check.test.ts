@@ -146,6 +146,10 @@ describe("rules of LANGUAGE.md §3–6", () => {
     expect(codes("emit final bids | group by channel | agg n = count() | select channel = upper(channel), n")).toEqual(["E0309", "W0011"]);
     expect(codes("emit bids | group by channel | agg n = count() | extend channel = upper(channel)")).toEqual(["E0340"]);
     expect(codes("emit bids | group by channel | agg n = count() | extend up = upper(channel)")).toEqual([]);
+    // A union of updating streams with one key is one; mixing kinds or keys is an error.
+    expect(codes("let a = bids | group by channel | agg n = count()\nlet b = bids | group by channel | agg n = count()\nemit final union(a, b)")).toEqual([]);
+    expect(codes("let a = bids | group by channel | agg n = count()\nemit union(a, bids | select channel, n = 1)")).toEqual(["E0343"]);
+    expect(codes("let a = bids | group by channel | agg n = count()\nlet b = bids | group by c = channel | agg n = count() | select channel = c, n\nemit union(a, b)")).toEqual(["W0011", "E0343"]);
   });
   it("stateless stages may stand between group by and agg; keys are recomputed after a reshape", () => {
     expect(outType("emit bids | group by channel | where price > 1 | select channel, p = price * 2 | agg n = count(), s = sum(p)")).toBe("{ channel: string, n: int, s: int }");

@@ -496,9 +496,18 @@ class Checker {
           if (first && i.out.element.kind !== "error" && !sameType(first.out.element, i.out.element)) {
             this.report("E0306", { first: typeToString(first.out.element), other: typeToString(i.out.element) }, i.span);
           }
-          if (i.out.upsertKeys) this.report("E0313", { what: "`union`" }, i.span);
         }
-        info = { element: first?.out.element ?? T.error };
+        // A union of updating streams is one (with their common key); mixing kinds is not (§13).
+        const updating = inputs.filter((i) => i.out.upsertKeys);
+        const keys = updating[0]?.out.upsertKeys;
+        if (updating.length > 0 && updating.length < inputs.length) {
+          const append = inputs.find((i) => !i.out.upsertKeys)!;
+          this.report("E0343", { what: "`union`" }, append.span, { notes: [{ message: "this input is an updating stream", span: updating[0]!.span }], hint: "emit them separately, or make the updating one an append stream of its upserts with a `select` that drops its key" });
+        } else if (keys && updating.some((i) => i.out.upsertKeys!.join("\0") !== keys.join("\0"))) {
+          const other = updating.find((i) => i.out.upsertKeys!.join("\0") !== keys.join("\0"))!;
+          this.report("E0344", { first: keys.join(", "), other: other.out.upsertKeys!.join(", ") }, other.span, { hint: "the inputs of a union of updating streams need the same key fields" });
+        }
+        info = updating.length === inputs.length && keys ? { element: first?.out.element ?? T.error, upsertKeys: keys } : { element: first?.out.element ?? T.error };
         break;
       }
     }

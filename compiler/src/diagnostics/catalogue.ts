@@ -126,6 +126,7 @@ export const catalogue = {
   E0341: entry<{ type: string }>("error", (p) => `\`top\` without a window appends a \`rank\` field, so it needs a record, but the element is ${p.type}`),
   E0342: entry("error", () => "the rows of this `top` already have a field `rank`"),
   E0343: entry<{ what: string }>("error", (p) => `${p.what} mixes an updating stream with an append stream`),
+  E0344: entry<{ first: string; other: string }>("error", (p) => `the updating streams of a union have different keys: (${p.first}) and (${p.other})`),
   // rolling aggregates and lag (LANGUAGE.md §13)
   E0350: entry<{ what: string }>("error", (p) => `${p.what} is only allowed in \`extend\``),
   E0351: entry("error", () => "a rolling aggregate or `lag` cannot follow `window`"),

@@ -261,7 +261,7 @@ class Emitter {
           body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
           break;
         case "union":
-          body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
+          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${from.updating ? `, ${k}` : ""});`);
           break;
         case "agg":
           if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
@@ -299,7 +299,7 @@ class Emitter {
   private deliverDelete(from: Node, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if (c.kind === "chain" && this.hasDeleteConsumers(c)) body.line(`this.${this.m(c.id, "d")}(k, t);`);
+      if ((c.kind === "chain" || c.kind === "union") && this.hasDeleteConsumers(c)) body.line(`this.${this.m(c.id, "d")}(k, t);`);
       if (c.kind === "output") body.line(c.decl.final ? `this.${this.m(c.id, "final")}.remove(k);` : `this.change${c.output}(k, undefined);`);
       if ((c.kind === "agg" || c.kind === "top") && !c.window) body.line(`this.${this.m(c.id, "op")}.remove(k, t);`);
     }
@@ -680,7 +680,15 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     this.deliver(n, "r", "t", b);
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    const ps: [string, string][] = [["r", T], ["t", "number"]];
+    if (n.updating) ps.push(["k", "Key"]);
+    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    if (n.updating && this.hasDeleteConsumers(n)) {
+      // A union of updating streams (§13): each input's deletes pass on as they are.
+      const d = new Body();
+      this.deliverDelete(n, d);
+      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
+    }
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
@@ -1126,15 +1134,22 @@ class Emitter {
     const outT = this.nodeType(n);
     const kb = new Body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
-    const fields = (n.type as RecordT).fields.filter((f) => f.name !== "rank").map((f) => `${key(f.name)}: r${prop(f.name)}`);
+    const outType = n.type as RecordT;
+    const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => `${key(f.name)}: r${prop(f.name)}`);
+    // The output key from the row's key fields (keys, rank), as every updating stream's.
+    const ob = new Body(2);
+    const el: TExpr = { kind: "var", name: ELEMENT_REF, type: outType, span: n.spans[0]! };
+    const keyParts: TExpr[] = [...n.keys.map((k) => k.name), "rank"].map((f) => ({ kind: "get", object: el, field: f, type: outType.fields.find((x) => x.name === f)!.type, span: n.spans[0]! }));
+    const outKeyJs = this.keyJs(keyParts, ob);
     this.ops.add("UpdatingTop").add("UpdatingTopSpec").add("Key");
     this.classes.push(
       `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`)}\n` +
       `class Top${n.id}${this.js ? "" : ` implements UpdatingTopSpec<${inT}, ${outT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n` +
-      `  ranked${this.params(["r", inT], ["rank", "number"])}${this.ann(outT)} {\n    return { ${[...fields, "rank"].join(", ")} };\n  }\n}`,
+      `  ranked${this.params(["r", inT], ["rank", "number"])}${this.ann(outT)} {\n    return { ${[...fields, "rank"].join(", ")} };\n  }\n` +
+      `  outKey${this.params(["r", outT])}${this.ann("Key")} {\n${ob.text()}${ob.lines.length ? "\n" : ""}    return ${outKeyJs};\n  }\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
-    this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), ${n.keys.length === 0}, (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
+    this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
   }

@@ -39,7 +39,8 @@ export function lower(program: TypedProgram, file: string): Graph {
         break;
       case "union": {
         const inputs = p.head.inputs.map(lowerPipeline);
-        cur = add<Extract<Node, { kind: "union" }>>({ kind: "union", inputs, type: p.start.element, spans: [p.span], upsert: false, updating: false }).id;
+        const updating = !!p.start.upsertKeys;
+        cur = add<Extract<Node, { kind: "union" }>>({ kind: "union", inputs, type: p.start.element, spans: [p.span], upsert: updating, updating }).id;
         break;
       }
     }

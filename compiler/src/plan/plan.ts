@@ -36,7 +36,7 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
       n.updating &&
       p.consumers.some((c) => {
         const u = nodes.get(c)!.node;
-        return (u.kind === "chain" && nodes.get(c)!.carriesDeletes) || u.kind === "output" || ((u.kind === "agg" || u.kind === "top") && !u.window);
+        return ((u.kind === "chain" || u.kind === "union") && nodes.get(c)!.carriesDeletes) || u.kind === "output" || ((u.kind === "agg" || u.kind === "top") && !u.window);
       });
   }
   for (const n of order) {

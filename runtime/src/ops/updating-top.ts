@@ -4,9 +4,14 @@ import { sameRow, type Delete, type Upsert } from "./changes";
 import type { TopSpec } from "./window-top";
 import type { Key } from "./types";
 
-/** What generated code adds to a TopSpec: the output row (the input row with its rank). */
+/** What generated code adds to a TopSpec: the output row (the input row with its rank) and its key. */
 export interface UpdatingTopSpec<In, Out> extends TopSpec<In> {
   ranked(row: In, rank: number): Out;
+  /**
+   * The key of an output row, (keys, rank), encoded as every updating stream encodes its key
+   * from its key fields — so a union of updating streams sees one key for one row.
+   */
+  outKey(row: Out): Key;
 }
 
 /** One candidate: a row, its arrival number (ties rank by arrival) and its key's ranking. */
@@ -40,8 +45,6 @@ export class UpdatingTop<In, Out> {
   constructor(
     private readonly n: number,
     private readonly spec: UpdatingTopSpec<In, Out>,
-    /** The key has no group keys: the output key is the rank alone. */
-    private readonly keyless: boolean,
     private readonly upsertOut: Upsert<Out>,
     private readonly deleteOut: Delete,
   ) {}
@@ -170,16 +173,10 @@ export class UpdatingTop<In, Out> {
         continue;
       }
       sent[i] = { entry, row };
-      this.upsertOut(row, time, this.outKey(g.key, i + 1));
+      this.upsertOut(row, time, this.spec.outKey(row));
     }
-    for (let i = shown; i < sent.length; i++) this.deleteOut(this.outKey(g.key, i + 1), time);
+    for (let i = shown; i < sent.length; i++) this.deleteOut(this.spec.outKey(sent[i]!.row as Out), time);
     if (sent.length > shown) sent.length = shown;
     if (g.entries.length === 0) this.rankings.delete(g.key);
-  }
-
-  /** The output key (keys, rank): one value per pair (a stream's group keys share one type). */
-  private outKey(key: Key, rank: number): Key {
-    if (this.keyless) return rank;
-    return typeof key === "string" || typeof key === "number" ? key + "\u0000" + rank : JSON.stringify([key, rank]);
   }
 }
