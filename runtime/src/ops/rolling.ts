@@ -339,19 +339,36 @@ interface Pending<In> {
   values: unknown[];
 }
 
-/** A binary min-heap of buffered records by (time, arrival). */
+/**
+ * The records waiting for the watermark, taken in (time, arrival) order. Records arriving in
+ * time order (the usual case) are appended to a queue; only a record older than the queue's last
+ * goes into a binary heap, and the next record is the earlier of the two fronts.
+ */
 class PendingHeap<In> {
+  /** In (time, arrival) order: each appended record is not older than the last. */
+  private run: Pending<In>[] = [];
+  private head = 0;
   private readonly a: Pending<In>[] = [];
   get size(): number {
-    return this.a.length;
-  }
-  peek(): Pending<In> {
-    return this.a[0]!;
+    return this.run.length - this.head + this.a.length;
   }
   private static before<In>(x: Pending<In>, y: Pending<In>): boolean {
     return x.time < y.time || (x.time === y.time && x.seq < y.seq);
   }
+  /** The heap's top comes first (else the queue's front). */
+  private heapFirst(): boolean {
+    if (this.a.length === 0) return false;
+    return this.head === this.run.length || PendingHeap.before(this.a[0]!, this.run[this.head]!);
+  }
+  peek(): Pending<In> {
+    return this.heapFirst() ? this.a[0]! : this.run[this.head]!;
+  }
   push(p: Pending<In>): void {
+    const run = this.run;
+    if (run.length === this.head || run[run.length - 1]!.time <= p.time) {
+      run.push(p);
+      return;
+    }
     const a = this.a;
     let i = a.length;
     a.push(p);
@@ -364,6 +381,17 @@ class PendingHeap<In> {
     a[i] = p;
   }
   pop(): Pending<In> {
+    if (!this.heapFirst()) {
+      const top = this.run[this.head++]!;
+      if (this.head === this.run.length) {
+        this.run.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.run.length) {
+        this.run = this.run.slice(this.head);
+        this.head = 0;
+      }
+      return top;
+    }
     const a = this.a;
     const top = a[0]!;
     const last = a.pop()!;
