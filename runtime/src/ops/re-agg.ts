@@ -58,6 +58,13 @@ export class ReAgg<In, S, Out> {
     return this.groups.size;
   }
 
+  /** Rows the groups keep to recompute from (0 when every aggregate retracts exactly). */
+  get rowsKept(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.rows?.size ?? 0;
+    return n;
+  }
+
   upsert(k: Key, row: In, time: number): void {
     const prev = this.inputs.get(k);
     const gk = this.spec.key(row);
