@@ -75,7 +75,7 @@ const state = {
   step: 0,
   playing: false,
   pane: "results",
-  resultView: new Map<string, "table" | "json">(),
+  resultView: new Map<string, "table" | "changes" | "json">(),
   sort: new Map<string, { col: number; desc: boolean }>(),
   graphText: false,
 };
@@ -479,6 +479,9 @@ interface OutputView {
   columns: string[];
   rows: string[];
   total: number;
+  /** An updating stream's output: its key fields and changelog lines (see trace.ts). */
+  key?: string[];
+  changes?: string[];
 }
 
 function currentOutputs(): OutputView[] | undefined {
@@ -623,6 +626,38 @@ function parsedRows(rows: string[]): unknown[] {
   return values.length === rows.length ? values : values.slice(0, rows.length);
 }
 
+/** The table an updating output's changelog lines leave (the rows, and which keys are deleted). */
+function currentTable(changes: readonly string[], key: readonly string[]): { rows: unknown[]; deleted: boolean[] } {
+  const at = new Map<string, number>();
+  const rows: unknown[] = [];
+  const deleted: boolean[] = [];
+  for (const line of changes) {
+    let c: { op?: string; row?: Record<string, unknown>; key?: Record<string, unknown> };
+    try {
+      c = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const fields = c.op === "delete" ? c.key : c.row;
+    if (!fields) continue;
+    const k = JSON.stringify(key.map((f) => fields[f]));
+    const i = at.get(k);
+    if (c.op === "delete") {
+      if (i !== undefined) deleted[i] = true;
+      continue;
+    }
+    if (i === undefined) {
+      at.set(k, rows.length);
+      rows.push(c.row);
+      deleted.push(false);
+    } else {
+      rows[i] = c.row;
+      deleted[i] = false;
+    }
+  }
+  return { rows, deleted };
+}
+
 /** Row height of the results tables, in CSS pixels (`.vt td` in style.css). */
 const TABLE_ROW_PX = 24;
 
@@ -633,8 +668,10 @@ function outputCard(o: OutputView, scrollTop: number): { card: HTMLElement; coun
   const count = h("span", { class: "muted" }, rowCountText(o));
   head.append(h("span", { class: "output-name" }, o.name), count);
   const toggle = h("span", { class: "seg" });
-  for (const v of ["table", "json"] as const) {
-    const b = h("button", { class: v === view ? "active" : "", "data-view": v }, v === "table" ? "Table" : "JSON");
+  const updating = o.changes !== undefined;
+  if (updating) head.append(h("span", { class: "stream-kind", title: `an updating stream keyed by ${o.key!.join(", ")}: the table shows each key's current row; deleted rows are struck through` }, `updating · key ${o.key!.join(", ")}`));
+  for (const v of updating ? (["table", "changes", "json"] as const) : (["table", "json"] as const)) {
+    const b = h("button", { class: v === view ? "active" : "", "data-view": v }, v === "table" ? "Table" : v === "changes" ? "Changelog" : "JSON");
     b.onclick = () => {
       state.resultView.set(o.name, v);
       renderResults();
@@ -643,11 +680,15 @@ function outputCard(o: OutputView, scrollTop: number): { card: HTMLElement; coun
   }
   head.append(toggle);
   card.append(head);
-  if (view === "json") {
-    card.append(h("pre", { class: "json" }, o.rows.join("\n")));
+  if (view === "json" || (view === "changes" && o.changes)) {
+    card.append(h("pre", { class: "json" }, (view === "changes" ? o.changes! : o.rows).join("\n")));
     return { card, count };
   }
-  const values = parsedRows(o.rows);
+  // An updating output's table: every key's current row, in order of first appearance, rows
+  // changing in place; a deleted key's last row stays, struck through.
+  const table0 = o.changes ? currentTable(o.changes, o.key!) : undefined;
+  const values = table0 ? table0.rows : parsedRows(o.rows);
+  const deleted = table0?.deleted;
   let columns = o.columns;
   if (columns.length === 0) {
     const set = new Set<string>();
@@ -696,7 +737,7 @@ function outputCard(o: OutputView, scrollTop: number): { card: HTMLElement; coun
     const { start, end } = visibleRange(wrap.scrollTop - headPx, viewport, TABLE_ROW_PX, order.length, OVERSCAN_ROWS);
     const rows: HTMLElement[] = [spacer(start * TABLE_ROW_PX)];
     for (let k = start; k < end; k++) {
-      const row = h("tr");
+      const row = h("tr", deleted?.[order[k]!] ? { class: "deleted", title: "deleted" } : {});
       for (const col of columns) {
         const v = cell(values[order[k]!], col);
         row.append(h("td", { class: v === null ? "null" : typeof v === "number" ? "num" : "" }, v === null || v === undefined ? "null" : typeof v === "object" ? JSON.stringify(v) : String(v)));

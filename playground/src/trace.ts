@@ -83,6 +83,13 @@ export interface OutputResult {
   rows: string[];
   total: number;
   final: boolean;
+  /**
+   * An updating stream's output (LANGUAGE.md §13): its key fields and every change as the
+   * changelog format prints it (`{"op":"upsert","row":…}` / `{"op":"delete","key":…}`), at most
+   * `maxRows` of them. `rows` holds the upserts, as JSONL prints them.
+   */
+  key?: string[];
+  changes?: string[];
 }
 
 export interface RunResult {
@@ -143,7 +150,7 @@ export async function runTraced(
   const sourceFormat = program.sources.map((s) => rt.makeFormatter(s.schema));
 
   // --- outputs ---------------------------------------------------------------------------------
-  const outputs: OutputResult[] = program.outputs.map((o) => ({ name: o.name, columns: columnsOf(o.schema), rows: [], total: 0, final: o.final }));
+  const outputs: OutputResult[] = program.outputs.map((o) => ({ name: o.name, columns: columnsOf(o.schema), rows: [], total: 0, final: o.final, ...(o.key ? { key: o.key, changes: [] } : {}) }));
   const sent = outputs.map(() => 0);
   let totalIn = 0;
   let lastProgress = started;
@@ -174,6 +181,28 @@ export async function runTraced(
     };
   });
 
+  // The changes of updating outputs, printed as the changelog format does (a delete names the
+  // key fields of the row it removes); the rows themselves still reach onRow.
+  const changeLines = program.outputs.map((o, k) => {
+    const out = outputs[k]!;
+    if (!o.key || !out.changes) return undefined;
+    const row = rt.makeFormatter(o.schema);
+    const fields = o.schema.kind === "record" ? o.schema.fields.filter((f) => o.key!.includes(f.name)) : [];
+    const keyOf = rt.makeFormatter({ kind: "record", fields });
+    const present = new Map<unknown, unknown>();
+    return (key: unknown, r: unknown) => {
+      let line: string | undefined;
+      if (r !== undefined) {
+        present.set(key, r);
+        line = `{"op":"upsert","row":${row(r)}}`;
+      } else if (present.has(key)) {
+        line = `{"op":"delete","key":${keyOf(present.get(key))}}`;
+        present.delete(key);
+      }
+      if (line !== undefined && out.changes!.length < limits.maxRows) out.changes!.push(line);
+    };
+  });
+
   // --- the traced graph --------------------------------------------------------------------------
   let step = 0;
   let currentSource = -1;
@@ -192,9 +221,15 @@ export async function runTraced(
       return rest;
     }),
     create(ctx: RunContext): GraphInstance {
+      const change = ctx.change;
       const ctx2: RunContext = {
         emit: ctx.emit,
-        ...(ctx.change && { change: ctx.change }),
+        ...(change && {
+          change: change.map((f, k) => {
+            const note = changeLines[k];
+            return note === undefined ? f : (key: unknown, row: unknown) => (note(key, row), f(key, row));
+          }),
+        }),
         tables: ctx.tables,
         failed: ctx.failed,
         late(row, schema) {

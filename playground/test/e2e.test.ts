@@ -231,6 +231,15 @@ describe.skipIf(!chromiumPath)("playground in Chromium", () => {
     expect(await page.locator("#pane-results [data-problems=runtime]").textContent()).toMatch(/1 record dropped by a run-time error.*division by zero/);
     expect(await status().textContent()).toMatch(/4 in, 3 out, 1 run-time error$/);
 
+    // --- an updating output (§13): its current table, deleted keys struck through; its changelog
+    await page.selectOption("#examples", "c43_changelog_agg_deletes");
+    await poll(() => page.locator("#pane-results [data-output=out1] .stream-kind").count()).toBe(1);
+    expect(await page.locator("#pane-results [data-output=out1] .stream-kind").textContent()).toBe("updating · key account");
+    await poll(() => page.locator("#pane-results [data-output=out1] tbody tr:not(.spacer)").count()).toBe(5);
+    expect(await page.locator("#pane-results [data-output=out1] tr.deleted").count()).toBeGreaterThan(0);
+    await page.click("#pane-results [data-output=out1] [data-view=changes]");
+    expect(await page.locator("#pane-results [data-output=out1] pre.json").textContent()).toContain('{"op":"delete","key":{"account":');
+
     // --- an empty program: a calm empty state (no run, no errors), the editor's placeholder
     await setProgram("");
     await page.keyboard.press("Backspace");

@@ -64,3 +64,16 @@ emit small = rs | where v <= 1
     expect(missing.r.error).toMatch(/nope\.jsonl/);
   });
 });
+
+describe("runTraced: an updating output (§13)", () => {
+  it("keeps its changelog — upserts and deletes — beside the rows JSONL prints (c43)", async () => {
+    const ex = example("c43_changelog_agg_deletes");
+    const { r } = await runSource(ex.program, ex.files);
+    expect(r.error).toBeUndefined();
+    const stdout = r.outputs.find((o) => o.name === "out1")!;
+    expect(stdout.rows).toEqual(expected("c43_changelog_agg_deletes"));
+    expect(stdout.key).toEqual(["account"]);
+    const changes = readFileSync("/work/shared/conformance/c43_changelog_agg_deletes/expected_changes.jsonl", "utf8").trim().split("\n");
+    expect(stdout.changes).toEqual(changes);
+  });
+});
