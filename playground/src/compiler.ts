@@ -115,7 +115,7 @@ export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
   for (const n of [...g.nodes.values()].sort((a, b) => a.id - b.id)) {
     if (n.kind === "join" && n.mode.kind === "interval") {
       const span = n.spans[0];
-      out.push({ id: n.id, kind: "join", interval: { lower: n.mode.lower, upper: n.mode.upper }, label: nodeLabel(n, g), line: span ? lines.at(span.start).line : 0, keys: [] });
+      out.push({ id: n.id, kind: "join", interval: { lower: n.mode.lower, upper: n.mode.upper }, ...(n.joinKind !== "inner" ? { joinKind: n.joinKind } : {}), label: nodeLabel(n, g), line: span ? lines.at(span.start).line : 0, keys: [] });
       continue;
     }
     const w = n.kind === "agg" || n.kind === "top" || n.kind === "distinct" ? n.window : n.kind === "join" && n.mode.kind === "window" ? n.mode.window : undefined;

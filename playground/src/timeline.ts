@@ -34,6 +34,19 @@ export interface JoinDot {
   late?: boolean;
 }
 
+/**
+ * A row an outer or anti join emitted without a partner (LANGUAGE.md §13): padded with nulls
+ * (`unmatched`), or reported because no partner came within the bound (`absent`), on its side's
+ * row of the lane at its time (the bound's end).
+ */
+export interface Released {
+  step: number;
+  t: number;
+  side: 0 | 1;
+  kind: "unmatched" | "absent";
+  json: string;
+}
+
 export interface OpLane {
   op: OpInfo;
   rows: number;
@@ -41,7 +54,7 @@ export interface OpLane {
   /** Session windows: the key(s) on each row of the lane, drawn left of it. */
   rowKeys?: string[];
   /** Interval joins: the rows of both sides, and the pairs matched (indices into `dots`). */
-  join?: { dots: JoinDot[]; pairs: { step: number; left: number; right: number }[] };
+  join?: { dots: JoinDot[]; pairs: { step: number; left: number; right: number }[]; released?: Released[] };
   late: { step: number; t: number; json?: string }[];
   /** The operator's watermark after each change: [step, wm] (wm null = +∞). */
   watermarks: { step: number; wm: number | null }[];
@@ -129,7 +142,8 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
     if (op.interval) {
       // Interval join: no windows; each side's rows on a row of the lane, pairs as links.
       const dots: JoinDot[] = ot.pushes.map((p) => ({ step: p.step, t: p.t, side: p.side ?? 0, ...(p.json ? { json: p.json } : {}), ...(p.late ? { late: true } : {}) }));
-      lanes.push({ op, rows: 2, windows: [], join: { dots, pairs: ot.pairs ?? [] }, late: [], watermarks: ot.advances, maxCount: 1 });
+      const released = op.joinKind ? releasedRows(op.joinKind, ot.emits) : undefined;
+      lanes.push({ op, rows: 2, windows: [], join: { dots, pairs: ot.pairs ?? [], ...(released ? { released } : {}) }, late: [], watermarks: ot.advances, maxCount: 1 });
       continue;
     }
     const window = op.window;
@@ -466,6 +480,33 @@ export function barLabel(w: WindowBar, step: number, fired: boolean): string {
   return w.key ? `${w.key} · ${body}` : body;
 }
 
+/**
+ * The rows an outer join emitted padded (the missing side's alias is null: the left sides come
+ * first in a joined row, the right alias last) and every row of an anti join (none matched).
+ */
+export function releasedRows(kind: NonNullable<OpInfo["joinKind"]>, emits: readonly { step: number; t: number; json: string }[]): Released[] {
+  if (kind === "semi") return [];
+  const out: Released[] = [];
+  for (const e of emits) {
+    if (kind === "anti") {
+      out.push({ step: e.step, t: e.t, side: 0, kind: "absent", json: e.json });
+      continue;
+    }
+    let row: unknown;
+    try {
+      row = JSON.parse(e.json);
+    } catch {
+      continue;
+    }
+    if (row === null || typeof row !== "object") continue;
+    const values = Object.values(row as Record<string, unknown>);
+    if (values.length < 2) continue;
+    if (values[values.length - 1] === null) out.push({ step: e.step, t: e.t, side: 0, kind: "unmatched", json: e.json });
+    else if (values.slice(0, -1).some((v) => v === null)) out.push({ step: e.step, t: e.t, side: 1, kind: "unmatched", json: e.json });
+  }
+  return out;
+}
+
 /** An interval join's lane: left rows on the top row, right rows below, a line per pair matched. */
 function renderJoinLane(o: OpLane, i: number, top: number, h: number, step: number, X: (t: number) => number, x0: number, x1: number, fmtWm: (wm: number) => string): string {
   const join = o.join!;
@@ -476,7 +517,10 @@ function renderJoinLane(o: OpLane, i: number, top: number, h: number, step: numb
   for (const d of join.dots) if (d.step <= step) seen[d.side]!++;
   const pairs = join.pairs.filter((p) => p.step <= step);
   parts.push(`<g class="lane op join" data-lane="o${i}">`);
-  parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">join ${esc(o.op.interval ? intervalLabel(o.op.interval) : "")}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${seen[0]} left, ${seen[1]} right, </tspan><tspan fill="#7c3aed" font-weight="600">${pairs.length} pair${pairs.length === 1 ? "" : "s"}</tspan><tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
+  const unmatched = (join.released ?? []).filter((r) => r.step <= step).length;
+  const kind = o.op.joinKind ? `${o.op.joinKind} ` : "";
+  const releasedText = o.op.joinKind && o.op.joinKind !== "semi" ? `<tspan fill="${o.op.joinKind === "anti" ? "#dc2626" : "#9333ea"}"> · ${unmatched} ${o.op.joinKind === "anti" ? "without a match" : "unmatched"}</tspan>` : "";
+  parts.push(`<text x="${x0}" y="${top - 7}"><tspan font-weight="600" fill="#92400e">${kind}join ${esc(o.op.interval ? intervalLabel(o.op.interval) : "")}</tspan><tspan fill="#64748b"> · line ${o.op.line} · ${seen[0]} left, ${seen[1]} right, </tspan><tspan fill="#7c3aed" font-weight="600">${pairs.length} pair${pairs.length === 1 ? "" : "s"}</tspan>${releasedText}<tspan fill="#b45309"> · watermark ${esc(fmtWm(wm))}</tspan></text>`);
   parts.push(`<rect x="${x0}" y="${top}" width="${x1 - x0}" height="${h}" rx="6" fill="#faf5ff" stroke="#e9d5ff"/>`);
   parts.push(`<text x="${x0 + 4}" y="${rowY[0]! - 6}" font-size="10" fill="#64748b">left</text><text x="${x0 + 4}" y="${rowY[1]! + 13}" font-size="10" fill="#64748b">right</text>`);
   const links: string[] = [];
@@ -492,6 +536,14 @@ function renderJoinLane(o: OpLane, i: number, top: number, h: number, step: numb
     dots.push(`<circle cx="${X(d.t).toFixed(1)}" cy="${rowY[d.side]}" r="3.2" fill="${d.side === 0 ? "#2563eb" : "#0d9488"}" data-hit="j${i}:${k}"/>`);
   });
   parts.push(`<g fill-opacity="0.85">${dots.join("")}</g>`);
+  // Rows emitted without a partner: a hollow square where (and when) the join let them go.
+  const released: string[] = [];
+  (join.released ?? []).forEach((r, k) => {
+    if (r.step > step) return;
+    const y = rowY[r.side]!;
+    released.push(`<rect class="released ${r.kind}" x="${(X(r.t) - 4).toFixed(1)}" y="${y - 4}" width="8" height="8" data-hit="r${i}:${k}"/>`);
+  });
+  if (released.length) parts.push(`<g fill="#fff" stroke="${o.op.joinKind === "anti" ? "#dc2626" : "#9333ea"}" stroke-width="1.5" stroke-dasharray="2 1.5">${released.join("")}</g>`);
   if (Number.isFinite(wm)) {
     const x = X(wm).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + h}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="4 3"/>`);
@@ -508,9 +560,15 @@ export function windowLabel(w: WindowInfo): string {
 
 /** Plain-text details of a hit target (`s0:12` a record, `o1:3` a window) for the hover card. */
 export function describeHit(m: TimelineModel, hit: string, step: number): { title: string; body: string; late?: boolean } | undefined {
-  const mm = /^([soj])(\d+):(\d+)$/.exec(hit);
+  const mm = /^([sojr])(\d+):(\d+)$/.exec(hit);
   if (!mm) return undefined;
   const i = Number(mm[2]), k = Number(mm[3]);
+  if (mm[1] === "r") {
+    const r = m.ops[i]?.join?.released?.[k];
+    if (!r) return undefined;
+    const what = r.kind === "absent" ? "no partner came within the bound: the anti join emits it" : `no partner came within the bound: emitted with the ${r.side === 0 ? "right" : "left"} side null`;
+    return { title: `join · ${r.side === 0 ? "left" : "right"} row emitted unmatched · step ${r.step}`, body: `at ${new Date(r.t).toISOString()} (the end of its bound)\n${what}\n\n${prettyJson(r.json)}` };
+  }
   if (mm[1] === "j") {
     const o = m.ops[i];
     const d = o?.join?.dots[k];

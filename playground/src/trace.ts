@@ -26,6 +26,8 @@ export interface OpInfo {
   window?: { kind: "tumbling" | "hop" | "session"; size: number; slide: number; carried: boolean };
   /** Interval joins: right time − left time must be within [lower, upper] (ms). */
   interval?: { lower: number; upper: number };
+  /** Joins other than inner (LANGUAGE.md §13): the timeline marks unmatched and absent rows. */
+  joinKind?: "left" | "right" | "full" | "semi" | "anti";
   label: string;
   line: number;
   /** Group key names (session windows are per key). */
@@ -277,6 +279,19 @@ export async function runTraced(
         wrapPush("push");
         wrapPush("pushLeft", 0);
         wrapPush("pushRight", 1);
+        // Outer, semi and anti interval joins take each input's watermark apart: the lane shows
+        // the join's own (the smaller of the two) after each.
+        for (const method of ["advanceLeft", "advanceRight"] as const) {
+          const f = inst[method];
+          if (typeof f !== "function") continue;
+          inst[method] = function (this: { watermark?: number }, wm: number) {
+            const r = f.call(this, wm);
+            const now = typeof this.watermark === "number" ? this.watermark : wm;
+            const last = ot.advances[ot.advances.length - 1];
+            if ((!last || last.wm !== wmJson(now)) && (ot.advances.length < limits.maxTrace * 2 || now === Infinity)) ot.advances.push({ step, wm: wmJson(now) });
+            return r;
+          };
+        }
         const adv = inst.advance;
         if (typeof adv === "function") {
           inst.advance = function (wm: number) {

@@ -147,3 +147,32 @@ describe("timeline model", () => {
     expect(niceTicks(0, 10, 5).step).toBe(2);
   });
 });
+
+describe("timeline: outer and anti joins (§13)", () => {
+  it("marks the rows a left join emitted padded, and its watermark lane (c30)", async () => {
+    const ex = example("c30_left_join_within");
+    const { c, r } = await runSource(ex.program, ex.files);
+    const m = buildTimeline(r.trace, c.ops);
+    const lane = m.ops.find((o) => o.join)!;
+    expect(lane.op.joinKind).toBe("left");
+    const padded = lane.join!.released!;
+    // The padded rows are the ones printed with a null carrier.
+    const nullRows = r.outputs[0]!.rows.filter((x) => JSON.parse(x).carrier === null).length;
+    expect(padded.length).toBe(nullRows);
+    expect(padded.every((p) => p.side === 0 && p.kind === "unmatched")).toBe(true);
+    expect(lane.watermarks.length).toBeGreaterThan(1);
+    const svg = renderTimeline(m, m.steps, defaultLayout(900)).svg;
+    expect(svg).toContain(`${nullRows} unmatched`);
+    expect(svg.match(/class="released unmatched"/g)!.length).toBe(nullRows);
+    expect(describeHit(m, `r${m.ops.indexOf(lane)}:0`, m.steps)!.body).toContain("emitted with the right side null");
+  });
+
+  it("marks every row of an anti join as absent (c32)", async () => {
+    const ex = example("c32_anti_join_unpaid");
+    const { c, r } = await runSource(ex.program, ex.files);
+    const m = buildTimeline(r.trace, c.ops);
+    const lane = m.ops.find((o) => o.join)!;
+    expect(lane.join!.released!.length).toBe(r.outputs.find((o) => o.name === "unpaid_orders")!.total);
+    expect(renderTimeline(m, m.steps, defaultLayout(900)).svg).toContain("without a match");
+  });
+});
