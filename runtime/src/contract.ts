@@ -57,6 +57,12 @@ export interface SourceSpec {
    * key's kept row marked deleted (io/changes.ts `isDelete`).
    */
   changes?: { format: "debezium" | "changelog"; key: string[] };
+  /**
+   * `idle D` (§10): when D ms of wall time pass without a record, the source is idle until its
+   * next one — operators with several inputs no longer wait for it, and its watermark advances
+   * with the wall clock.
+   */
+  idleMs?: number;
 }
 
 /** Generated per-source decoders (see runtime/src/io/fast-jsonl.ts). */

@@ -242,7 +242,23 @@ class Checker {
       }
     }
     const key = this.sourceKey(d, type, connector);
-    if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, ...(key && { key }), span: d.span });
+    const idleMs = this.sourceIdle(d, connector);
+    if (connector) this.sources.push({ name: d.name.name, type, connector, eventTime, ...(key && { key }), ...(idleMs !== undefined && { idleMs }), span: d.span });
+  }
+
+  /** `idle D` (§10): a positive duration; a source that never waits (range, nexmark) never goes idle. */
+  private sourceIdle(d: A.SourceDecl, connector: TConnector | undefined): number | undefined {
+    if (!d.idle) return undefined;
+    const ms = this.constDuration(d.idle, "the `idle` duration");
+    if (ms === undefined) return undefined;
+    if (ms <= 0) {
+      this.report("E0419", {}, d.idle.span, { hint: "write `idle 30s`" });
+      return undefined;
+    }
+    if (connector && (connector.kind === "range" || connector.kind === "nexmark")) {
+      this.report("W0012", { connector: connector.kind }, d.idle.span, { hint: "its records never stop coming while it runs: remove `idle`" });
+    }
+    return ms;
   }
 
   /** `key F, ...` of a source: required by, and only allowed with, a change format (§13). */

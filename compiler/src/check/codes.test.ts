@@ -41,6 +41,18 @@ const CASES: [string, string, string][] = [
   ["E0332 anti", "emit bids as a | anti join bids as b on a.auction == b.auction", "E0332 an `anti join` needs `within` bounds or the same window on both sides"],
   ["E0334", "let n = bids | group by channel | agg n = count()\nemit n | top 3 by n desc with ties", "E0334 `with ties` needs a window"],
   ["E0335", "let n = bids | group by channel | agg n = count()\nemit final n | group by n | agg c = approx_count_distinct(channel)", "E0335 `approx_count_distinct` cannot take back a value, so it cannot aggregate an updating stream"],
+  ["E0340", "emit bids | group by channel | agg n = count() | extend channel = upper(channel)", "E0340 `extend` cannot replace the key field `channel` of an updating stream"],
+  ["E0341", "emit bids | map price | top 3 by it", "E0341 `top` without a window appends a `rank` field, so it needs a record, but the element is int"],
+  ["E0342", "emit bids | select rank = price | top 3 by rank", "E0342 the rows of this `top` already have a field `rank`"],
+  ["E0343", "let a = bids | group by channel | agg n = count()\nemit union(a, bids | select channel, n = 1)", "E0343 `union` mixes an updating stream with an append stream"],
+  ["E0344", "let a = bids | group by channel | agg n = count(), c = count()\nlet b = bids | group by channel, n = auction | agg c = count()\nemit union(a, b)", "E0344 the updating streams of a union have different keys: (channel) and (channel, n)"],
+  ["E0416", 'type U = { id: int }\nsource us: U = file("u.jsonl", format: "debezium")\nemit us', 'E0416 a source in the "debezium" format needs a `key` clause'],
+  ["E0417", 'type U = { id: int }\nsource us: U = file("u.jsonl") key id\nemit us', "E0417 `key` on a source needs a format of changes (\"debezium\" or \"changelog\")"],
+  ["E0418", 'type U = { id: int }\ntable us: U = file("u.jsonl", format: "changelog") key id\nemit bids | lookup us on auction', 'E0418 a table cannot read the "changelog" format'],
+  ["E0419", "source t: Bid = stdin() event time dateTime idle 0s\nemit t", "E0419 the `idle` duration must be positive"],
+  ["W0010", "emit bids | group by channel | agg n = count() | group by n | agg hi = max(n)", "W0010 re-aggregating with `max` keeps every row of its updating input: its state grows with the input's keys"],
+  ["W0011", "emit bids | group by channel | agg n = count() | select n", "W0011 this stage drops or changes the key field `channel`: the stream becomes an append stream of its upserts (deletes are lost)"],
+  ["W0012", "source r: int = range(0, 10) event time from_epoch_ms(it) idle 5s\nemit r", "W0012 a range() source never waits for input, so it never goes idle"],
 ];
 
 describe("specific diagnostic codes", () => {

@@ -211,6 +211,8 @@ export interface TSource {
   eventTime?: { field: string; expr?: undefined; delayMs: number } | { field?: undefined; expr: TExpr; delayMs: number };
   /** A source of changes (format debezium / changelog): an updating stream keyed by these fields. */
   key?: string[];
+  /** `idle D` (§10): after D ms of wall time without a record the source is idle. */
+  idleMs?: number;
   span: Span;
 }
 

@@ -152,6 +152,7 @@ export const catalogue = {
   E0416: entry<{ format: string }>("error", (p) => `a source in the "${p.format}" format needs a \`key\` clause`),
   E0417: entry("error", () => "`key` on a source needs a format of changes (\"debezium\" or \"changelog\")"),
   E0418: entry<{ format: string }>("error", (p) => `a table cannot read the "${p.format}" format`),
+  E0419: entry("error", () => "the `idle` duration must be positive"),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
@@ -160,6 +161,7 @@ export const catalogue = {
   W0005: entry<{ source: string }>("warning", (p) => `${q(p.source)} has no \`event time\`: this window uses the arrival time (the wall clock), not the data's time`),
   W0006: entry("warning", () => "the slide is larger than the window: some records belong to no window"),
   W0010: entry<{ what: string }>("warning", (p) => `${p.what} keeps every row of its updating input: its state grows with the input's keys`),
+  W0012: entry<{ connector: string }>("warning", (p) => `a ${p.connector}() source never waits for input, so it never goes idle`),
   W0011: entry<{ key: string }>("warning", (p) => `this stage drops or changes the key field ${q(p.key)}: the stream becomes an append stream of its upserts (deletes are lost)`),
 
   // ---- internal

@@ -1514,6 +1514,7 @@ ${padLeft}    return { ${sides.join(", ")} };
       } else parts.push(`connector: ${conn(d.connector)}`);
       if (d.eventTime?.field !== undefined) parts.push(`eventTime: { field: ${stringLiteral(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
       else if (d.eventTime?.expr !== undefined) parts.push(`eventTime: { of: ${this.eventTimeFunction(s, d.eventTime.expr)}, delayMs: ${d.eventTime.delayMs} }`);
+      if (d.idleMs !== undefined) parts.push(`idleMs: ${d.idleMs}`);
       const decode = this.decoders.get(s.id);
       if (decode) parts.push(`decode: ${decode.spec}`);
       return `    { ${parts.join(", ")} },`;

@@ -43,6 +43,8 @@ export interface SourceDecl {
   /** A field name, or an expression of type `time` over the record (LANGUAGE.md §10). */
   eventTime?: Expr;
   watermark?: Expr;
+  /** `idle DURATION` (LANGUAGE.md §10): quiet this long (wall clock), the source is idle. */
+  idle?: Expr;
   span: Span;
 }
 

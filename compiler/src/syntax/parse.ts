@@ -72,17 +72,20 @@ function semantics(): ohm.Semantics {
       return { kind: "TypeDecl", name: ident(name), type: type.ast(), span: span(this) } satisfies A.TypeDecl;
     },
     SourceDecl(_kw, name, _c, type, _eq, call, key, eventTime) {
-      const et = opt<{ time: A.Expr; watermark?: A.Expr }>(eventTime);
+      const et = opt<{ time: A.Expr; watermark?: A.Expr; idle?: A.Expr }>(eventTime);
       const keys = opt<A.Ident[]>(key);
-      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), ...(keys && { key: keys }), eventTime: et?.time, watermark: et?.watermark, span: span(this) } satisfies A.SourceDecl;
+      return { kind: "SourceDecl", name: ident(name), type: type.ast(), connector: call.ast(), ...(keys && { key: keys }), eventTime: et?.time, watermark: et?.watermark, ...(et?.idle && { idle: et.idle }), span: span(this) } satisfies A.SourceDecl;
     },
     SourceKey(_kw, names) {
       return names.asIteration().children.map((n) => ident(n));
     },
-    EventTime(_e, _t, time, watermark) {
-      return { time: time.ast(), watermark: opt<A.Expr>(watermark) };
+    EventTime(_e, _t, time, watermark, idle) {
+      return { time: time.ast(), watermark: opt<A.Expr>(watermark), idle: opt<A.Expr>(idle) };
     },
     Watermark(_kw, e) {
+      return e.ast();
+    },
+    Idle(_kw, e) {
       return e.ast();
     },
     TableDecl(_kw, name, _c, type, _eq, call, _key, key) {
