@@ -129,6 +129,11 @@ export interface GraphInstance {
   /** Every source has ended and every watermark is +Infinity: flush `emit final` outputs. */
   finish(): void;
   /**
+   * Present when a source has `idle` (§10): source `source` became idle (`on`) or had a record
+   * again. Unions and joins then take the smallest watermark of their inputs that are not idle.
+   */
+  idle?(source: number, on: boolean): void;
+  /**
    * Optional fast path for a `range()` source: pushes the integers [from, to) with time `t` in
    * one generated loop. Returns false when the graph has none for this source.
    */

@@ -701,10 +701,27 @@ class Emitter {
     this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
     const b = new Body();
     b.line(`const w = this.${this.m(n.id, "wm")};`);
-    b.line(`w[i] = wm;`);
-    if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
+    const idleInputs = this.plan.nodes.get(n.id)!.idleInputs;
     const nn = this.nn;
-    b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
+    if (idleInputs) {
+      // Sources with `idle` (§10): an input whose sources are all idle does not hold the node
+      // back; when every input is idle, the smallest watermark above −∞. `i < 0`: an idle change.
+      b.line(`if (i >= 0) w[i] = wm;`);
+      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
+      b.line(`let min = Infinity;`);
+      b.line(`let quiet = Infinity;`);
+      b.line(`let active = 0;`);
+      idleInputs.forEach((srcs, j) => {
+        const idle = srcs.some((x) => this.plan.idleSources.includes(x)) ? srcs.map((x) => `this.idleNow[${x}] === 1`).join(" && ") : "false";
+        const take = `active++; if (w[${j}]${nn} < min) min = w[${j}]${nn};`;
+        b.line(idle === "false" ? `{ ${take} }` : `if (!(${idle})) { ${take} } else if (w[${j}]${nn} > -Infinity && w[${j}]${nn} < quiet) quiet = w[${j}]${nn};`);
+      });
+      b.line(`if (active === 0) min = quiet === Infinity ? -Infinity : quiet;`);
+    } else {
+      b.line(`w[i] = wm;`);
+      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
+      b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
+    }
     b.line(`if (min <= this.wmOut${n.id}) return;`);
     b.line(`this.wmOut${n.id} = min;`);
     if (advance) b.line(advance.replace("$wm", "min"));
@@ -1316,7 +1333,7 @@ ${padLeft}    return { ${sides.join(", ")} };
     // An outer interval join releases unmatched rows by each input's own watermark (§13), so
     // every rise of either reaches it, not only rises of the smaller one.
     const op = `this.${this.m(n.id, "op")}`;
-    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, `if (i === 0) ${op}.advanceLeft(wm);\nelse ${op}.advanceRight(wm);`);
+    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, `if (i === 0) ${op}.advanceLeft(wm);\nelse if (i === 1) ${op}.advanceRight(wm);`);
     else this.multiInputWatermark(n, 2, `${op}.advance($wm);`);
   }
 
@@ -1413,6 +1430,26 @@ ${padLeft}    return { ${sides.join(", ")} };
     return out;
   }
 
+  /**
+   * `idle(source, on)` (§10): a source with `idle` went quiet (or spoke again); every union and
+   * join it feeds takes its watermark again without (or with) the inputs now idle.
+   */
+  private idleMethod(): string {
+    const n = this.liveSources.length;
+    const b = new Body();
+    b.line(`this.idleNow[source] = on ? 1 : 0;`);
+    for (const node of this.order) {
+      if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.line(`this.${this.m(node.id, "w")}(-1, 0);`);
+    }
+    return `  /** Sources that are idle now (1), by index. */
+  ${this.mod("private readonly")}idleNow = new Uint8Array(${n});
+
+  idle${this.params(["source", "number"], ["on", "boolean"])}${this.ann("void")} {
+${b.text()}
+  }
+`;
+  }
+
   /** `class FlowGraph`: members, constructor, advance, finish, the generated loops, node methods. */
   private graphClass(loops: string[]): string {
     const tableFields = [...this.tablesUsed].sort().map((i) => {
@@ -1440,6 +1477,7 @@ ${padLeft}    return { ${sides.join(", ")} };
     out.push(...tableInit, ...this.init);
     if (this.opts.instrument) out.push(`    this.operators = { ${operatorIds.map((id) => `${id}: this.${this.m(id, "op")}`).join(", ")} };`);
     out.push(`  }\n`);
+    if (this.plan.idleSources.length > 0) out.push(this.idleMethod());
     out.push(advance.length
       ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
       : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);

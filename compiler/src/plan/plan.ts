@@ -46,7 +46,26 @@ export function plan(g: Graph, options: PlanOptions = {}): Plan {
     if (n.kind === "rolling") p.rolling = planRolling(n);
   }
   const sources = order.filter((n): n is Extract<Node, { kind: "source" }> => n.kind === "source").sort((a, b) => a.source - b.source);
-  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined && !s.updating) };
+  const idleSources = sources.filter((s) => s.decl.idleMs !== undefined).map((s) => s.source);
+  if (idleSources.length > 0) planIdleInputs(order, nodes, new Set(idleSources));
+  return { graph: g, order, nodes, sources, state: stateSchema(g, order, nodes, options.source), fusedLoops: sources.length === 1 && !options.instrument && sources.every((s) => s.decl.eventTime?.expr === undefined && !s.updating), idleSources };
+}
+
+/**
+ * Which sources feed each input of every union and join downstream of a source with `idle`: an
+ * input is idle when all its sources are (§10), and the node then takes the smallest watermark
+ * of its other inputs.
+ */
+function planIdleInputs(order: Node[], nodes: Map<NodeId, NodePlan>, idle: Set<number>) {
+  const upstream = new Map<NodeId, Set<number>>();
+  for (const n of order) {
+    const set = new Set<number>(n.kind === "source" ? [n.source] : []);
+    for (const i of inputsOf(n)) for (const s of upstream.get(i)!) set.add(s);
+    upstream.set(n.id, set);
+    if ((n.kind === "union" || n.kind === "join") && [...set].some((s) => idle.has(s))) {
+      nodes.get(n.id)!.idleInputs = inputsOf(n).map((i) => [...upstream.get(i)!].sort((a, b) => a - b));
+    }
+  }
 }
 
 function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: PlanOptions, reaggregates: boolean): AggPlan {

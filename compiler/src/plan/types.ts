@@ -73,6 +73,11 @@ export interface NodePlan {
   agg?: AggPlan;
   join?: JoinPlan;
   rolling?: RollingPlan;
+  /**
+   * A union or join fed by a source with `idle` (§10): per input, the sources upstream of it (an
+   * input is idle when all of them are; then the node's watermark no longer waits for it).
+   */
+  idleInputs?: number[][];
 }
 
 export interface Plan {
@@ -90,6 +95,8 @@ export interface Plan {
    * traces every record through the per-record path instead.
    */
   fusedLoops: boolean;
+  /** The sources declared with `idle` (their runtime index). */
+  idleSources: number[];
 }
 
 export interface PlanOptions {
