@@ -234,10 +234,10 @@ export async function runTraced(
         }),
         tables: ctx.tables,
         failed: ctx.failed,
-        late(row, schema) {
+        late(row, schema, operator) {
           if (currentPush) currentPush.late = true;
           if (currentRecord && !inAdvance) currentRecord.late = true;
-          ctx.late(row, schema);
+          ctx.late(row, schema, operator);
         },
       };
       const g = program.create(ctx2) as GraphInstance & Record<string, any>;

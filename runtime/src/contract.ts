@@ -102,8 +102,11 @@ export interface RunContext {
    * undefined when the key was deleted. Absent in hosts built before updating streams.
    */
   readonly change?: ReadonlyArray<(key: unknown, row: unknown) => void>;
-  /** A late record dropped by a windowed stage (written to --late, counted). */
-  late(row: unknown, schema: Schema): void;
+  /**
+   * A late record dropped by a windowed stage (written to --late, counted); `operator` is the
+   * stage, `file:line stage` (metrics count late records per operator, §10).
+   */
+  late(row: unknown, schema: Schema, operator?: string): void;
   /** Loaded tables, index as in `Program.tables`: key value → row (last row wins). */
   readonly tables: ReadonlyArray<Map<unknown, unknown>>;
   /**

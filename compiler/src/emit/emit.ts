@@ -749,8 +749,10 @@ class Emitter {
    * A late record is written as its whole record: the schema is the declared type, not the
    * projected one (the driver decodes records whole when --late is given).
    */
-  private lateCallback(inputType: Type): string {
-    return `(row) => this.ctx.late(row, ${this.schema(inputType)})`;
+  private lateCallback(inputType: Type, n: Node): string {
+    // The operator, as metrics label it (`file:line stage`, §10).
+    const stage = n.kind === "rolling" ? "extend" : n.kind === "agg" && n.window ? "window agg" : n.kind;
+    return `(row) => this.ctx.late(row, ${this.schema(inputType)}, ${stringLiteral(`${this.where(n.spans[0]!)} ${stage}`)})`;
   }
 
   /** Window argument of an operator. Carried windows group derived rows by their time (end − 1). */
@@ -787,7 +789,7 @@ class Emitter {
     this.ops.add(op);
     this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input))});`);
+    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
   }
@@ -1140,7 +1142,7 @@ class Emitter {
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
-    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
+    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
   }
@@ -1181,7 +1183,7 @@ class Emitter {
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input))});`);
+      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
     } else {
       this.ops.add("TimedDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
@@ -1240,7 +1242,7 @@ class Emitter {
       return `{ ${parts.join(", ")} }`;
     });
     this.pushField(this.declare(this.m(id, "op"), `Rolling<${inT}, ${outT}>`));
-    this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input))});`);
+    this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
   }
@@ -1311,7 +1313,7 @@ ${padLeft}    return { ${sides.join(", ")} };
     );
     const emitRow = `(row, t) => this.${this.m(n.id, "o")}(row, t)`;
     // A function: each call declares the late records' schemas (an inner interval join has none).
-    const late = () => `${this.lateCallback(this.wholeType(n.left))}, ${this.lateCallback(this.wholeType(n.right))}`;
+    const late = () => `${this.lateCallback(this.wholeType(n.left), n)}, ${this.lateCallback(this.wholeType(n.right), n)}`;
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
       // Type arguments: a padded side's `| null` in `combine` would otherwise be inferred into R.

@@ -254,9 +254,13 @@ export class Outputs {
     return this.writers.every((w) => w === this.stdoutWriter) && !this.targets.some((t) => t.kind === "callback");
   }
 
+  /** Late records per operator (`file:line stage`), for metrics. */
+  readonly lateByOperator = new Map<string, number>();
+
   /** A late record dropped by a windowed stage: counted, written to `--late`. */
-  readonly late = (row: unknown, schema: Schema): void => {
+  readonly late = (row: unknown, schema: Schema, operator?: string): void => {
     this.lateCount++;
+    if (operator !== undefined) this.lateByOperator.set(operator, (this.lateByOperator.get(operator) ?? 0) + 1);
     const w = this.lateWriter;
     if (w === undefined) return;
     let f = this.lateFormatters.get(schema);
