@@ -120,6 +120,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const graph = program.create(ctx);
     await openSources(at, program, sources);
     await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
+    // Network sources wait for messages forever: the run has ended, so their connections close.
+    await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
     graph.finish();
     progress.clear();
   } catch (e) {
@@ -127,6 +129,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     // Whatever was emitted before the failure is still written (e.g. before a strict stop).
     await outputs.closeAll().catch(() => {});
     for (const s of sources) void s.batches.return?.(undefined)?.catch(() => {});
+    await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
     throw e;
   }
   await outputs.closeAll();

@@ -139,6 +139,8 @@ export const catalogue = {
   E0413: entry<{ path: string }>("error", (p) => `cannot find ${p.path}`),
   E0414: entry<{ name: string; param: string; type: string }>("error", (p) => `parameter ${q(p.param)} of ${q(p.name)} has type ${p.type}, which Flow cannot pass`),
   E0415: entry<{ name: string; type: string }>("error", (p) => `${q(p.name)} returns ${p.type}, which Flow cannot use`),
+  E0416: entry<{ field: string; connector: string; type: string }>("error", (p) => `the metadata field ${q(p.field)} of ${p.connector}() has type ${p.type}`),
+  E0417: entry<{ connector: string; type: string }>("error", (p) => `${p.connector}() writes rows of a record type, found ${p.type}`),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),

@@ -13,6 +13,7 @@ import { readLines } from "../io/lines.js";
 import { SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
 import { InputError, InputFormatError, StrictInputError } from "./errors.js";
+import { openNetworkSource } from "./network.js";
 import type { NexmarkFactory, NexmarkProvider, RunOptions } from "./options.js";
 import { own } from "./outputs.js";
 
@@ -46,6 +47,8 @@ export interface Input {
   items?: PullSource;
   /** It may wait for data (stdin, a pipe): outputs are flushed before each wait (§10). */
   live?: boolean;
+  /** Closes a network source's connection once the run has ended. */
+  close?: () => Promise<void>;
 }
 
 /** The items of a synchronous iterable and the general decoder behind the generated one. */
@@ -183,6 +186,8 @@ export interface SourceState {
   items?: PullSource;
   /** See Input.live. */
   live?: boolean;
+  /** See Input.close. */
+  close?: () => Promise<void>;
 }
 
 /**
@@ -269,6 +274,16 @@ export async function openConnector(
       }
       return { label: `<${name}>`, batches: iterableBatches(gen.events(spec), makeDecoder(schema, keep)) };
     }
+    case "kafka":
+    case "nats":
+    case "redis":
+    case "mqtt":
+    case "websocket":
+    case "http": {
+      // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
+      const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, env });
+      return { label: net.label, batches: net.batches, live: true, close: net.close };
+    }
   }
 }
 
@@ -329,6 +344,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
     if (input.range !== undefined) s.range = input.range;
     if (input.items !== undefined) s.items = input.items;
     if (input.live === true) s.live = true;
+    if (input.close !== undefined) s.close = input.close;
     // Decoding let through only records whose computed time is a number.
     if (et?.of !== undefined) s.timeOf = et.of as (record: any) => number;
     sources.push(s);

@@ -99,6 +99,11 @@ export class Reader {
     }
   }
 
+  /** Hands everything buffered to the outputs' sinks (before waiting for input, §10). */
+  flushOutputs(): Promise<void> {
+    return this.outputs.flushAndDrain();
+  }
+
   /** Loads the source's next non-empty batch; false when it has ended. */
   async refill(s: SourceState): Promise<boolean> {
     for (;;) {
@@ -109,7 +114,7 @@ export class Reader {
       if (this.stopped()) return false;
       // About to wait for input: what the records so far produced goes out now (§10).
       if (s.live) await this.outputs.flushAndDrain();
-      const r = await this.nextBatch(s.batches);
+      const r = await this.outputs.raceSinks(this.nextBatch(s.batches));
       if (r.done) return false;
       const b = r.value;
       s.bytes = b.bytes;
@@ -304,13 +309,35 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
 async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
   const graph = run.graph;
   const active: SourceState[] = []; // kept in declaration order
+  // Live sources (network, stdin) whose next batch is being waited for: the others go on
+  // meanwhile (a quiet source must not stop the rest; live input has no deterministic order).
+  const waiting = new Map<SourceState, Promise<{ s: SourceState; ok: boolean; error?: unknown }>>();
+  const wait = (s: SourceState) =>
+    waiting.set(s, run.refill(s).then((ok) => ({ s, ok }), (error: unknown) => ({ s, ok: false, error })));
+  /** A refill of `waiting` has settled: its source goes back among the active ones, or ends. */
+  const settled = (r: { s: SourceState; ok: boolean; error?: unknown }) => {
+    waiting.delete(r.s);
+    if (r.error !== undefined) throw r.error;
+    if (r.ok) {
+      let k = 0;
+      while (k < active.length && active[k]!.index < r.s.index) k++;
+      active.splice(k, 0, r.s);
+    } else graph.advance(r.s.index, r.s.clock.end());
+  };
   for (const s of sources) {
-    if (await run.refill(s)) active.push(s);
+    if (s.live) wait(s);
+    else if (await run.refill(s)) active.push(s);
     else graph.advance(s.index, s.clock.end());
   }
   const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
-  while (active.length > 0) {
+  while (active.length > 0 || waiting.size > 0) {
+    if (active.length === 0) {
+      // Every source waits for input: what was produced goes out first (§10).
+      await run.flushOutputs();
+      settled(await Promise.race(waiting.values()));
+      continue;
+    }
     let best = 0;
     let bestT = head(active[0]!);
     for (let k = 1; k < active.length; k++) {
@@ -355,7 +382,10 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
     s.pos = pos;
 
     if (pos >= n) {
-      if (!(await run.refill(s))) {
+      if (s.live) {
+        active.splice(best, 1);
+        wait(s);
+      } else if (!(await run.refill(s))) {
         graph.advance(i, clock.end());
         active.splice(best, 1);
       }
