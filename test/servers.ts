@@ -155,14 +155,14 @@ export async function startPostgres(): Promise<TestServer & { psql(sql: string):
   chmodSync(dir, 0o777);
   const data = join(dir, "data");
   const port = await freePort();
-  const asPostgres = (cmd: string, args: string[]) => (process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] as const : [cmd, args] as const);
-  const [c, a] = asPostgres(join(PG_BIN, "initdb"), ["-D", data, "-U", "flowc", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-  const init = spawnSync(c, [...a], { encoding: "utf8" });
+  // As root, run as the `postgres` user — with spawn's uid/gid rather than runuser, so that the
+  // process killed by kill() is the server itself.
+  const user = process.getuid?.() === 0 ? postgresUser() : {};
+  const init = spawnSync(join(PG_BIN, "initdb"), ["-D", data, "-U", "flowc", "--auth=trust", "-E", "UTF8", "--no-sync"], { encoding: "utf8", ...user });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const server = await managed(dir, port, `postgres://flowc@127.0.0.1:${port}/postgres`, () => {
-    const [cmd, args] = asPostgres(join(PG_BIN, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]);
-    return spawn(cmd, [...args], quiet);
-  }, async () => {
+  const server = await managed(dir, port, `postgres://flowc@127.0.0.1:${port}/postgres`, () =>
+    spawn(join(PG_BIN, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"], { ...quiet, ...user }),
+  async () => {
     await waitForPort(port);
     // Accepting connections only once recovery is done: wait for a query to succeed.
     await waitFor("postgres to accept queries", () => psqlRun(port, dir, "SELECT 1").status === 0);
@@ -172,6 +172,13 @@ export async function startPostgres(): Promise<TestServer & { psql(sql: string):
     if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
     return r.stdout;
   } };
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
+  const uid = id("-u");
+  if (!Number.isInteger(uid)) throw new Error("no postgres user to run Postgres as (tests run as root)");
+  return { uid, gid: id("-g") };
 }
 
 function psqlRun(port: number, dir: string, sql: string) {

@@ -110,28 +110,23 @@ export async function openHttpSource(o: NetSourceOpening): Promise<NetInput> {
       req.resume();
       return reply(res, 503, { error: "busy: the program is behind; retry later" }, { "retry-after": "1" });
     }
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > MAX_BODY) {
-      reply(res, 413, { error: `the body is larger than ${MAX_BODY} bytes` }, { connection: "close" });
-      req.destroy();
-      return;
-    }
+    // A body above MAX_BODY is read to its end and dropped (memory stays bounded), then refused:
+    // answering before the client has sent it all would reach the client as a broken connection.
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let over = Number(req.headers["content-length"] ?? "0") > MAX_BODY;
     req.on("data", (c: Buffer) => {
       if (over) return;
       size += c.length;
       if (size > MAX_BODY) {
         over = true;
-        reply(res, 413, { error: `the body is larger than ${MAX_BODY} bytes` }, { connection: "close" });
-        req.destroy();
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
     req.on("end", () => {
-      if (over) return;
+      if (over) return reply(res, 413, { error: `the body is larger than ${MAX_BODY} bytes` });
       const decoded = decodeBody(Buffer.concat(chunks).toString("utf8"));
       if (decoded === undefined) return reply(res, 400, { error: "the body is not JSON (send a JSON object, an array of objects or JSONL)" });
       const accepted = decoded.records.length;
