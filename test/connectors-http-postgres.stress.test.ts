@@ -13,8 +13,8 @@ beforeAll(() => ensureCli());
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
-async function post(port: number, body: string | Buffer, path = "/ingest", method = "POST"): Promise<{ status: number; body: string; headers: Headers }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, body: method === "GET" ? undefined : body });
+async function post(port: number, body: string | Uint8Array, path = "/ingest", method = "POST"): Promise<{ status: number; body: string; headers: Headers }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, body: method === "GET" ? undefined : (body as string) });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
@@ -52,7 +52,7 @@ describe("http ingest source", () => {
     expect((await post(port, `{}`, "/other")).status).toBe(404);
     const get = await post(port, "", "/ingest", "GET");
     expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);
-    const huge = await post(port, Buffer.alloc(16 * 1024 * 1024 + 1, 0x20)).catch((e) => ({ status: -1, body: String(e), headers: new Headers() }));
+    const huge = await post(port, new Uint8Array(16 * 1024 * 1024 + 1).fill(0x20)).catch((e) => ({ status: -1, body: String(e), headers: new Headers() }));
     expect(huge.status).toBe(413);
     run.interrupt();
     expect(await run.exit).toBe(130);

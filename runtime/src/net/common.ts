@@ -155,16 +155,29 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     return batch;
   }
 
-  /** The run has ended: a pending `next` resolves done; nothing more is taken. */
-  close(): void {
+  /**
+   * The run has ended: a pending `next` resolves done; nothing more is taken. `processed`: the
+   * driver finished the batch it took last (the run ended normally), so it is acknowledged;
+   * after a failure (`return()`, called by the driver first) it is not, and is read again later.
+   */
+  close(processed = false): void {
+    if (this.closed) return;
     this.closed = true;
+    const taken = this.taken;
+    this.taken = [];
+    if (processed) for (const f of taken) f();
     const w = this.waiter;
     this.waiter = undefined;
     w?.({ done: true, value: undefined });
+    this.onClose();
   }
 
+  private onClose!: () => void;
+  /** Resolves once the inbox is closed (a client waiting for its batch to be processed stops). */
+  readonly closing: Promise<void> = new Promise((resolve) => (this.onClose = resolve));
+
   async return(): Promise<IteratorResult<ReadBatch>> {
-    this.close();
+    this.close(false);
     return { done: true, value: undefined };
   }
 }

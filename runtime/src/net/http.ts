@@ -146,7 +146,7 @@ export async function openHttpSource(o: NetSourceOpening): Promise<NetInput> {
     label,
     batches: inbox,
     async close() {
-      inbox.close();
+      inbox.close(true);
       for (const res of [...waiting]) reply(res, 503, { error: "the run has stopped" });
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -34,7 +34,17 @@ export interface KafkaBatch {
 /** What flowc uses of a Kafka client. */
 export interface KafkaClient {
   /** Joins `group` and calls `onBatch` per batch; offsets are committed after it resolves. */
-  consume(o: { topic: string; group: string; fromBeginning: boolean; onBatch(b: KafkaBatch): Promise<void>; onState(up: boolean, e?: unknown): void }): Promise<void>;
+  consume(o: {
+    topic: string;
+    group: string;
+    fromBeginning: boolean;
+    /** Resolves true once the batch has been processed (its offsets may be committed), false
+     *  when the run ended first. */
+    onBatch(b: KafkaBatch): Promise<boolean>;
+    onState(up: boolean, e?: unknown): void;
+    /** The group gave this member these partitions of the topic. */
+    onAssign(partitions: number[]): void;
+  }): Promise<void>;
   /** Sends messages and waits for the brokers' acknowledgement. */
   produce(topic: string, messages: { key: string | null; value: string }[]): Promise<void>;
   close(): Promise<void>;
@@ -58,7 +68,10 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
       const c = kafka.consumer({ groupId: o.group, retry, sessionTimeout: 30_000, heartbeatInterval: 3000 });
       consumer = c;
       c.on(c.events.CRASH, (e) => o.onState(false, (e.payload as { error?: unknown }).error));
-      c.on(c.events.GROUP_JOIN, () => o.onState(true));
+      c.on(c.events.GROUP_JOIN, (e) => {
+        o.onState(true);
+        o.onAssign([...((e.payload.memberAssignment as Record<string, number[]>)[o.topic] ?? [])]);
+      });
       for (;;) {
         try {
           await c.connect();
@@ -81,12 +94,13 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
             timestamp: Number(m.timestamp),
           }));
           const beat = setInterval(() => void heartbeat().catch(() => {}), 3000);
+          let processed: boolean;
           try {
-            await o.onBatch({ topic: batch.topic, partition: batch.partition, messages });
+            processed = await o.onBatch({ topic: batch.topic, partition: batch.partition, messages });
           } finally {
             clearInterval(beat);
           }
-          resolveOffset(batch.messages.at(-1)!.offset);
+          if (processed) resolveOffset(batch.messages.at(-1)!.offset);
         },
       });
     },
@@ -119,7 +133,9 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
   const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.kafka!, o.timeOf);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
+  let assigned: number[] = [];
   const consuming = client.consume({
+    onAssign: (partitions) => (assigned = partitions),
     topic: spec.topic,
     group: spec.group,
     fromBeginning: spec.start === "earliest",
@@ -137,19 +153,19 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
         };
         decode(m.value === null ? "null" : text(m.value), place, out);
       }
-      // Offsets are committed once the driver has taken the batch and processed it.
-      await new Promise<void>((processed) => {
-        if (inbox.isClosed) return processed();
-        inbox.put(out, processed, b.partition);
-      });
+      // Offsets are committed once the driver has taken the batch and processed it; a batch
+      // the run did not get to is not committed (a later run reads it).
+      if (inbox.isClosed) return false;
+      return Promise.race([new Promise<boolean>((processed) => inbox.put(out, () => processed(true), b.partition)), inbox.closing.then(() => false)]);
     },
   });
   consuming.catch((e) => conn.lost(e));
   return {
     label,
     batches: inbox,
+    partitions: () => assigned,
     async close() {
-      inbox.close();
+      inbox.close(true);
       resume?.();
       await client.close();
     },

@@ -60,7 +60,7 @@ export async function openMqttSource(o: NetSourceOpening): Promise<NetInput> {
     async close() {
       closing = true;
       clearTimeout(timer);
-      inbox.close();
+      inbox.close(true);
       await client.endAsync(true).catch(() => {});
     },
   };

@@ -150,7 +150,7 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
     label,
     batches: inbox,
     async close() {
-      inbox.close();
+      inbox.close(true);
       resume?.();
       fetching?.stop();
       await running;

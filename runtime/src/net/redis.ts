@@ -181,7 +181,7 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
     label,
     batches: inbox,
     async close() {
-      inbox.close();
+      inbox.close(true);
       resume?.();
       await running.catch(() => {});
       c.destroy();

@@ -57,7 +57,7 @@ export async function openWebSocketSource(o: NetSourceOpening): Promise<NetInput
     async close() {
       closing = true;
       clearTimeout(timer);
-      inbox.close();
+      inbox.close(true);
       socket?.terminate();
     },
   };

@@ -10,7 +10,7 @@ import { readCsvFast } from "../io/fast-csv.js";
 import { readJsonlFast } from "../io/fast-jsonl.js";
 import { readJsonl } from "../io/jsonl.js";
 import { readLines } from "../io/lines.js";
-import { SourceClock } from "../source-clock.js";
+import { PartitionedClock, SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
 import { InputError, InputFormatError, StrictInputError } from "./errors.js";
 import { openNetworkSource } from "./network.js";
@@ -49,6 +49,8 @@ export interface Input {
   live?: boolean;
   /** Closes a network source's connection once the run has ended. */
   close?: () => Promise<void>;
+  /** Batches come per partition (ReadBatch.partition): a watermark per partition (§10). */
+  partitions?: () => readonly number[];
 }
 
 /** The items of a synchronous iterable and the general decoder behind the generated one. */
@@ -188,6 +190,8 @@ export interface SourceState {
   live?: boolean;
   /** See Input.close. */
   close?: () => Promise<void>;
+  /** See Input.partitions: the partitions assigned now. */
+  partitions?: () => readonly number[];
 }
 
 /**
@@ -282,7 +286,7 @@ export async function openConnector(
     case "http": {
       // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
       const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, env });
-      return { label: net.label, batches: net.batches, live: true, close: net.close };
+      return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }) };
     }
   }
 }
@@ -334,7 +338,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
       batches: input.batches,
       bytes: 0,
       field: et?.field,
-      clock: new SourceClock(et?.delayMs ?? 0),
+      clock: input.partitions !== undefined ? new PartitionedClock(et?.delayMs ?? 0) : new SourceClock(et?.delayMs ?? 0),
       recs: [],
       pos: 0,
       batchTime: 0,
@@ -345,6 +349,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
     if (input.items !== undefined) s.items = input.items;
     if (input.live === true) s.live = true;
     if (input.close !== undefined) s.close = input.close;
+    if (input.partitions !== undefined) s.partitions = input.partitions;
     // Decoding let through only records whose computed time is a number.
     if (et?.of !== undefined) s.timeOf = et.of as (record: any) => number;
     sources.push(s);

@@ -12,6 +12,7 @@ import { rawText, type BadRecords, type Progress } from "./diagnostics.js";
 import { StrictInputError } from "./errors.js";
 import type { SourceState } from "./inputs.js";
 import type { Outputs } from "./outputs.js";
+import { PartitionedClock } from "../source-clock.js";
 
 /** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
 const YIELD_MS = 20;
@@ -132,6 +133,11 @@ export class Reader {
       }
       s.recs = recs;
       s.pos = 0;
+      // A partitioned source (Kafka): this batch's records raise their partition's watermark.
+      if (b.partition !== undefined && s.clock instanceof PartitionedClock) {
+        if (s.partitions !== undefined) s.clock.assign(s.partitions());
+        s.clock.select(b.partition);
+      }
       if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
       if (recs.length > 0) return true;
     }
@@ -264,7 +270,8 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
   const field = s.field;
   const timeOf = s.timeOf;
   const clock = s.clock;
-  const fused = hasLoop(run, "batch", i);
+  // The generated loop keeps one largest time: not for a watermark per partition.
+  const fused = hasLoop(run, "batch", i) && !(clock instanceof PartitionedClock);
   while (await run.refill(s)) {
     const recs = s.recs;
     const n = recs.length;

@@ -43,6 +43,8 @@ export interface NetInput {
   batches: AsyncIterator<ReadBatch>;
   /** Closes the connection (the run has ended). */
   close(): Promise<void>;
+  /** A source with partitions (Kafka): those assigned to it now; batches are per partition. */
+  partitions?: () => readonly number[];
 }
 
 /** What opening a network source is given. */
