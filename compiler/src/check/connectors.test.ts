@@ -1,5 +1,6 @@
 // The network connectors' arguments (LANGUAGE.md §11; the table is stdlib/src/catalog.ts
 // CONNECTORS): what compiles, with which defaults, and every error the checker gives.
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../pipeline";
 import { parse } from "../syntax/parse";
@@ -92,4 +93,14 @@ emit e = rs -> http("http://h/in", method: "PUT", format: "csv")
     expect(r.typescript).toContain(`connector: { kind: "nats", subject: "s", url: "nats://h:1", stream: "S", start: "earliest", format: "jsonl" }`);
     expect(r.typescript).toContain(`connector: { kind: "postgres", sink: true, table: "rows", url: "postgres://h/db" }`);
   });
+});
+
+it("the live examples compile cleanly (examples/live/)", () => {
+  const root = new URL("../../../examples/live/", import.meta.url);
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".flow"));
+  expect(files.length).toBeGreaterThanOrEqual(2);
+  for (const f of files) {
+    const r = compile(readFileSync(new URL(f, root), "utf8"), { file: f });
+    expect(r.diagnostics.map((d) => `${f}: ${d.code} ${d.message}`)).toEqual([]);
+  }
 });

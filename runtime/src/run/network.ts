@@ -85,7 +85,13 @@ async function connectors(what: string, fail: (m: string) => RunError): Promise<
 }
 
 export async function openNetworkSource(o: NetSourceOpening): Promise<NetInput> {
-  return (await connectors(`source ${o.name}`, (m) => new InputError(m))).openSource(o);
+  const net = await connectors(`source ${o.name}`, (m) => new InputError(m));
+  try {
+    return await net.openSource(o);
+  } catch (e) {
+    // A client package that cannot be loaded, a port in use: the input cannot be opened (66).
+    throw e instanceof RunError ? e : new InputError(`source ${o.name}: ${errorText(e)}`);
+  }
 }
 
 export async function openNetworkSink(o: NetSinkOpening): Promise<MessageSink> {
