@@ -129,6 +129,17 @@ emit durable = ys
     expect(run.stderr()).toMatch(/reconnected/);
   });
 
+  it("a source whose server is down: the run waits, retrying, and its summary names the connection", async () => {
+    const dir = testDir("nats-down");
+    writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = nats("x", url: "nats://127.0.0.1:1", stream: "X")\nemit xs\n`);
+    const run = runLive(["p.flow"], dir);
+    await waitFor("the first failure", () => run.stderr().includes("cannot connect"));
+    await sleep(500);
+    run.interrupt();
+    expect(await run.exit).toBe(130);
+    expect(run.stderr()).toMatch(/flowc: interrupted, 0 in \(xs 0\), 0 out, .*; connection down: source xs \(nats subject x\) \(CONNECTION_REFUSED\)\n/);
+  });
+
   it("a sink whose server stays down stops the run after --sink-retry with exit 73 naming it", async () => {
     const dir = testDir("nats-sink-down");
     writeFileSync(join(dir, "p.flow"), `source r: int = range(0, 5)\nemit r -> nats("down.x", url: "nats://127.0.0.1:1", stream: "DOWN")\n`);

@@ -11,7 +11,7 @@ import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { parseCsv } from "../io/csv.js";
 import { jsonErrorMessage } from "../io/jsonl.js";
-import { errorText, type SinkChange } from "../run/network.js";
+import { errorText, type ConnectionBoard, type SinkChange } from "../run/network.js";
 
 /**
  * A client package, loaded when a program first uses its connector. The exact versions flowc is
@@ -47,19 +47,26 @@ export class Backoff {
 export class Connection {
   up = false;
   private everUp = false;
+  private readonly env: Env;
+  private readonly board: ConnectionBoard;
   constructor(
-    private readonly env: Env,
+    o: { env: Env; board: ConnectionBoard },
     private readonly label: string,
-  ) {}
+  ) {
+    this.env = o.env;
+    this.board = o.board;
+  }
   connected(): void {
     if (!this.up && this.everUp) this.env.stderr(`flowc: ${this.label}: reconnected\n`);
     this.up = true;
     this.everUp = true;
+    this.board.up(this.label);
   }
   lost(e: unknown): void {
     if (this.up || !this.everUp) this.env.stderr(`flowc: ${this.label}: ${this.everUp ? "connection lost" : "cannot connect"} (${errorText(e)}); reconnecting\n`);
     this.up = false;
     this.everUp = true;
+    this.board.down(this.label, errorText(e));
   }
 }
 

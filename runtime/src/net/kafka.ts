@@ -129,7 +129,7 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
   const spec = o.spec as Extract<NetworkSourceSpec, { kind: "kafka" }>;
   const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()));
   const label = `kafka topic ${spec.topic}`;
-  const conn = new Connection(o.env, `source ${o.name} (${label})`);
+  const conn = new Connection(o, `source ${o.name} (${label})`);
   const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.kafka!, o.timeOf);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });

@@ -18,7 +18,7 @@ export async function openMqttSource(o: NetSourceOpening): Promise<NetInput> {
     return m.default?.connect !== undefined ? m.default : m;
   });
   const label = `mqtt topic ${spec.topic}`;
-  const conn = new Connection(o.env, `source ${o.name} (${label})`);
+  const conn = new Connection(o, `source ${o.name} (${label})`);
   const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.mqtt!, o.timeOf);
   const backoff = new Backoff();
   let closing = false;

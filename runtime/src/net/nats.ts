@@ -65,7 +65,7 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
   const spec = o.spec as Extract<NetworkSourceSpec, { kind: "nats" }>;
   const nats = await load();
   const label = `nats subject ${spec.subject}`;
-  const conn = new Connection(o.env, `source ${o.name} (${label})`);
+  const conn = new Connection(o, `source ${o.name} (${label})`);
   const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.nats!, o.timeOf);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
@@ -163,7 +163,7 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "nats" }>;
   const nats = await load();
   const format = rowText(o.output.schema, spec);
-  const conn = new Connection(o.env, o.label);
+  const conn = new Connection(o, o.label);
   const id = runId();
   let row = 0;
   let nc: NatsConnection | undefined;

@@ -70,7 +70,7 @@ export async function openPostgresSink(o: NetSinkOpening): Promise<MessageSink> 
   const names = fields.map((f) => f.name);
   const values = fields.map((f) => columnValue(f.type));
   const table = quoteTable(spec.table);
-  const conn = new Connection(o.env, o.label);
+  const conn = new Connection(o, o.label);
   let client: PgClient | undefined;
   let created = false;
 

@@ -64,7 +64,7 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
   const spec = o.spec as Extract<NetworkSourceSpec, { kind: "redis" }>;
   const redis = await load();
   const label = `redis stream ${spec.key}`;
-  const conn = new Connection(o.env, `source ${o.name} (${label})`);
+  const conn = new Connection(o, `source ${o.name} (${label})`);
   const c = client(redis, spec.url, conn);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
@@ -193,7 +193,7 @@ export async function openRedisSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "redis" }>;
   const redis = await load();
   const format = rowText(o.output.schema, spec);
-  const conn = new Connection(o.env, o.label);
+  const conn = new Connection(o, o.label);
   let c: Client | undefined;
   return {
     async send(batch: readonly SinkChange[]) {

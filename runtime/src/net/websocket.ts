@@ -18,7 +18,7 @@ export async function openWebSocketSource(o: NetSourceOpening): Promise<NetInput
   });
   const WebSocket = (ws as unknown as { WebSocket?: typeof import("ws").WebSocket }).WebSocket ?? (ws as unknown as typeof import("ws").WebSocket);
   const label = `websocket ${spec.url}`;
-  const conn = new Connection(o.env, `source ${o.name} (${label})`);
+  const conn = new Connection(o, `source ${o.name} (${label})`);
   const decode = messageDecoder(o.schema, o.keep, spec.format, [], o.timeOf);
   const backoff = new Backoff();
   let socket: Socket | undefined;

@@ -13,7 +13,7 @@ import { readLines } from "../io/lines.js";
 import { PartitionedClock, SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
 import { InputError, InputFormatError, StrictInputError } from "./errors.js";
-import { openNetworkSource } from "./network.js";
+import { ConnectionBoard, openNetworkSource } from "./network.js";
 import type { NexmarkFactory, NexmarkProvider, RunOptions } from "./options.js";
 import { own } from "./outputs.js";
 
@@ -32,6 +32,8 @@ export interface Opening {
   env: Env;
   baseDir: string;
   options: RunOptions;
+  /** The run's network connections (absent: a fresh board). */
+  board?: ConnectionBoard;
 }
 
 /** An opened connector: its batches of decoded records and what the run loops need to know. */
@@ -285,7 +287,7 @@ export async function openConnector(
     case "websocket":
     case "http": {
       // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
-      const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, env });
+      const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, env, board: at.board ?? new ConnectionBoard() });
       return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }) };
     }
   }

@@ -4,11 +4,11 @@
 // before each wait (§10).
 import { afterEach, describe, expect, it } from "vitest";
 import type { GraphInstance, Program, RunContext, Schema } from "../contract.js";
-import { runProgram } from "../driver.js";
+import { runProgram, summaryLine } from "../driver.js";
 import { createMemoryEnv } from "../env.js";
 import { Inbox } from "../net/common.js";
 import { OutputError } from "./errors.js";
-import { registerNetwork, SinkWriter, type MessageSink, type SinkChange } from "./network.js";
+import { ConnectionBoard, registerNetwork, SinkWriter, type MessageSink, type SinkChange } from "./network.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -81,6 +81,18 @@ describe("SinkWriter", () => {
     await w.close();
     expect(sink.batches.map((b) => b.length)).toEqual([1500]);
   });
+});
+
+it("the summary line names the connections that are down", () => {
+  const s = { in: { xs: 0 }, out: { out1: 0 }, totalIn: 0, totalOut: 0, late: 0, bad: 0, elapsedMs: 5, eventsPerSec: 0, interrupted: true };
+  expect(summaryLine({ ...s, connectionsDown: ["source xs (nats subject x) (CONNECTION_REFUSED)"] })).toBe(
+    "flowc: interrupted, 0 in (xs 0), 0 out, 0 late, 0 bad, 5 ms, 0 events/s; connection down: source xs (nats subject x) (CONNECTION_REFUSED)",
+  );
+  const board = new ConnectionBoard();
+  board.down("a", "x");
+  board.down("b", "y");
+  board.up("a");
+  expect(board.list()).toEqual(["b (y)"]);
 });
 
 describe("runProgram with network connectors", () => {

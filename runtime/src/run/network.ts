@@ -47,6 +47,24 @@ export interface NetInput {
   partitions?: () => readonly number[];
 }
 
+/**
+ * The connections of one run and which are down (§10: "the run summary … says which connection
+ * is down"): each network connector reports its own; the summary lists those down at the end.
+ */
+export class ConnectionBoard {
+  private readonly downs = new Map<string, string>();
+  up(label: string): void {
+    this.downs.delete(label);
+  }
+  down(label: string, reason: string): void {
+    this.downs.set(label, reason);
+  }
+  /** `label (reason)` of each connection down now, in the order they went down. */
+  list(): string[] {
+    return [...this.downs].map(([label, reason]) => `${label} (${reason})`);
+  }
+}
+
 /** What opening a network source is given. */
 export interface NetSourceOpening {
   name: string;
@@ -57,6 +75,8 @@ export interface NetSourceOpening {
   /** `event time EXPR`: a record whose time is null is bad input. */
   timeOf: ((record: any) => number | null) | undefined;
   env: Env;
+  /** Where the source says whether its connection is up. */
+  board: ConnectionBoard;
 }
 
 /** What opening a network sink is given. */
@@ -66,6 +86,7 @@ export interface NetSinkOpening {
   /** `output NAME (kafka topic T)`: how messages name the sink. */
   label: string;
   env: Env;
+  board: ConnectionBoard;
 }
 
 export interface NetworkConnectors {

@@ -73,4 +73,6 @@ export interface RunSummary {
   eventsPerSec: number;
   /** The run was stopped early by `signal` (SIGINT/SIGTERM): its inputs were cut short. */
   interrupted?: boolean;
+  /** Network connections that were down when the run ended: `label (reason)` (§10). */
+  connectionsDown?: string[];
 }

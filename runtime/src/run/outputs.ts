@@ -6,7 +6,7 @@ import type { Format, NetworkSinkSpec, OutputSpec, Program, Schema } from "../co
 import type { Env, OutputSink } from "../env.js";
 import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
 import { OutputError, RunError, UsageError } from "./errors.js";
-import { openNetworkSink, SINK_RETRY_MS, sinkLabel, SinkWriter } from "./network.js";
+import { ConnectionBoard, openNetworkSink, SINK_RETRY_MS, sinkLabel, SinkWriter } from "./network.js";
 import type { RunOptions } from "./options.js";
 
 /** A Node error as a short phrase: `no space left on device (ENOSPC)`. */
@@ -234,8 +234,12 @@ export class Outputs {
     this.targets = program.outputs.map((o) => this.targetOf(o));
   }
 
-  static async open(program: Program, options: RunOptions, env: Env, baseDir: string): Promise<Outputs> {
+  /** The network outputs' connections (the run's board, see run/network.ts). */
+  board = new ConnectionBoard();
+
+  static async open(program: Program, options: RunOptions, env: Env, baseDir: string, board?: ConnectionBoard): Promise<Outputs> {
     const outs = new Outputs(program, options, env, baseDir);
+    if (board !== undefined) outs.board = board;
     await outs.openAll();
     return outs;
   }
@@ -329,7 +333,7 @@ export class Outputs {
         const label = `output ${o.name} (${sinkLabel(t.spec)})`;
         let sink;
         try {
-          sink = await openNetworkSink({ output: o, spec: t.spec, label, env: this.env });
+          sink = await openNetworkSink({ output: o, spec: t.spec, label, env: this.env, board: this.board });
         } catch (e) {
           await this.closeAll().catch(() => {});
           throw e instanceof RunError ? e : new OutputError(`cannot open ${label}: ${errorText(e)}`);
