@@ -129,6 +129,54 @@ emit durable = ys
     expect(run.stderr()).toMatch(/reconnected/);
   });
 
+  it("a slow sink pauses the consumer: what it fetched stays bounded, then everything arrives in order", async () => {
+    const { createServer } = await import("node:http");
+    const { freePort } = await import("./servers");
+    const dir = testDir("nats-slow");
+    await ensureStream("SLOW", ["slow.x"]);
+    const nc = await nats.connect({ servers: server.url });
+    const total = 60_000;
+    for (let i = 0; i < total; i++) nc.publish("slow.x", `{"n":${i}}`);
+    await nc.flush();
+    const jsm = await nc.jetstreamManager();
+    await waitFor("the stream to hold every message", async () => (await jsm.streams.info("SLOW")).state.messages === total);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const received: number[] = [];
+    const port = await freePort();
+    const sink = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+      req.on("end", () => void released.then(() => {
+        for (const l of lines(body)) received.push(JSON.parse(l).n);
+        res.writeHead(204).end();
+      }));
+    });
+    await new Promise<void>((r) => sink.listen(port, "127.0.0.1", () => r()));
+    try {
+      writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = nats("slow.x", url: "${server.url}", stream: "SLOW")\nemit xs -> http("http://127.0.0.1:${port}/")\n`);
+      const run = runLive(["p.flow"], dir);
+      const delivered = async () => {
+        const list = await jsm.consumers.list("SLOW").next();
+        return list.reduce((a, c) => Math.max(a, c.delivered.stream_seq), 0);
+      };
+      await waitFor("the consumer to start", async () => (await delivered()) > 0);
+      await sleep(3000);
+      // The sink holds everything: the run fetched what its inbox and the sink's queue hold, no more.
+      const fetched = await delivered();
+      expect(fetched).toBeLessThan(40_000);
+      release();
+      await waitFor("every row at the sink", () => received.length >= total, 60_000);
+      run.interrupt();
+      expect(await run.exit).toBe(130);
+      expect(received).toEqual(Array.from({ length: total }, (_, i) => i));
+    } finally {
+      sink.close();
+      sink.closeAllConnections();
+      await nc.close();
+    }
+  });
+
   it("a source whose server is down: the run waits, retrying, and its summary names the connection", async () => {
     const dir = testDir("nats-down");
     writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = nats("x", url: "nats://127.0.0.1:1", stream: "X")\nemit xs\n`);
