@@ -61,6 +61,30 @@ describe("http ingest source", () => {
     expect(run.stderr()).toMatch(/interrupted, 5 in \(hits 5\), 5 out, 0 late, 3 bad/);
   });
 
+  it("format csv and lines: rows and lines of a body, bad ones by line", async () => {
+    const dir = testDir("http-formats");
+    const [a, b] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, "p.flow"),
+      `source rows: { name: string, n: int, ok: bool? } = http(port: ${a}, format: "csv")
+source texts: string = http(port: ${b}, path: "/log", format: "lines")
+emit r = rows
+emit t = texts | select line = it, size = len(it)
+`,
+    );
+    const run = runLive(["p.flow"], dir);
+    await listening(a);
+    await listening(b);
+    const csv = await post(a, `x,1,true\n"y, z",2,\nw,three,false\n`);
+    expect(JSON.parse(csv.body)).toEqual({ accepted: 2, bad: [{ line: 3, error: `field "n": expected int, got "three"` }] });
+    expect(JSON.parse((await post(b, "first line\nsecond\n", "/log")).body)).toEqual({ accepted: 2, bad: [] });
+    run.interrupt();
+    expect(await run.exit).toBe(130);
+    expect(lines(run.stdout()).sort()).toEqual(
+      [`r\t{"name":"x","n":1,"ok":true}`, `r\t{"name":"y, z","n":2,"ok":null}`, `t\t{"line":"first line","size":10}`, `t\t{"line":"second","size":6}`].sort(),
+    );
+  });
+
   it("a slow sink slows the source: 503 with Retry-After while the run is behind, then every row is delivered in order", async () => {
     const dir = testDir("http-slow");
     const port = await freePort();

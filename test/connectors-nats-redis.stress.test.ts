@@ -75,6 +75,22 @@ emit hot = readings | where value > 10 | select sensor, value, at, _subject, _se
     expect(run.stderr()).toMatch(/interrupted, 3 in \(readings 3\), 2 out/);
   });
 
+  it(`start: "latest" reads only messages published after the run started`, async () => {
+    const dir = testDir("nats-latest");
+    await ensureStream("LATEST", ["latest.x"]);
+    await publish("latest.x", [`{"n":1}`, `{"n":2}`]);
+    writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = nats("latest.x", url: "${server.url}", stream: "LATEST", start: "latest")\nemit xs\n`);
+    const run = runLive(["p.flow"], dir);
+    await waitFor("a new message", async () => {
+      await publish("latest.x", [`{"n":7}`]);
+      await sleep(100);
+      return lines(run.stdout()).length > 0;
+    });
+    run.interrupt();
+    expect(await run.exit).toBe(130);
+    expect(new Set(lines(run.stdout()))).toEqual(new Set([`{"n":7}`]));
+  });
+
   it("bad messages are reported with subject and sequence, dead-lettered, fatal under --strict", async () => {
     const dir = testDir("nats-bad");
     await ensureStream("BAD_IN", ["bad.in"]);
@@ -252,6 +268,21 @@ emit ev = events -> redis("ev_out", url: "${server.url}")
     // The group has acknowledged what it processed: nothing pending.
     const pending = await withClient(async (c) => (await c.sendCommand(["XPENDING", "events", "g1"])) as unknown[]);
     expect(pending[0]).toBe(0);
+  });
+
+  it(`start: "latest" reads only entries added after the run started`, async () => {
+    const dir = testDir("redis-latest");
+    await xadd("late", [{ n: "1" }, { n: "2" }]);
+    writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = redis("late", url: "${server.url}", start: "latest")\nemit xs\n`);
+    const run = runLive(["p.flow"], dir);
+    await waitFor("a new entry", async () => {
+      await xadd("late", [{ n: "7" }]);
+      await sleep(100);
+      return lines(run.stdout()).length > 0;
+    });
+    run.interrupt();
+    expect(await run.exit).toBe(130);
+    expect(new Set(lines(run.stdout()))).toEqual(new Set([`{"n":7}`]));
   });
 
   it("bad entries are reported with the stream id and dead-lettered", async () => {
