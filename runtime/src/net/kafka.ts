@@ -65,7 +65,9 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
   let producing: Promise<void> | undefined;
   return {
     async consume(o) {
-      const c = kafka.consumer({ groupId: o.group, retry, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+      // A 10 s session: a run that stopped without leaving the group (librdkafka's mock cluster never
+      // lets a member leave) holds its partitions that long before a restart gets them.
+      const c = kafka.consumer({ groupId: o.group, retry, sessionTimeout: 10_000, heartbeatInterval: 3000 });
       consumer = c;
       c.on(c.events.CRASH, (e) => o.onState(false, (e.payload as { error?: unknown }).error));
       c.on(c.events.GROUP_JOIN, (e) => {
