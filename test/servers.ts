@@ -11,7 +11,6 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn as spawnFlowc } from "node:child_process";
 import { FLOWC } from "./helpers";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -236,7 +235,7 @@ export interface LiveRun {
 }
 
 export function runLive(args: string[], cwd: string, env: Record<string, string> = {}): LiveRun {
-  const p = spawnFlowc(FLOWC, ["run", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn(FLOWC, ["run", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   p.stdout!.on("data", (b: Buffer) => (out += b.toString("utf8")));
