@@ -364,7 +364,7 @@ class Checker {
     }
     if (entry?.network) {
       const f = format();
-      if (name !== "postgres" && name !== "redis") checkFormat(f);
+      checkFormat(f);
       return networkConnector(name, role === "sink" ? "sink" : "source", values, f, type, entry, {
         metadata: (field, expected) => this.report("E0416", { field, connector: name, type: expected }, c.span),
         keyField: (field) => this.report("E0402", { field, type: typeToString(type) }, bound.get("key")!.value.span, { label: type.kind === "record" ? didYouMean(field, type.fields.map((x) => x.name)) : undefined }),
