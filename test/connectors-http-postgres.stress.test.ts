@@ -3,11 +3,11 @@
 // types, every ingest answer (200 with bad lines, 400, 404, 405, 413, 503 + Retry-After under
 // backpressure from a slow sink), Postgres killed and restarted mid-run (nothing lost).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCli, testDir } from "./helpers";
-import { freePort, haveServer, runLive, sleep, startPostgres, waitFor } from "./servers";
+import { ensureCli, flowc, testDir } from "./helpers";
+import { freePort, haveServer, runBuilt, runLive, sleep, startPostgres, waitFor } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -59,6 +59,25 @@ describe("http ingest source", () => {
     expect(lines(run.stdout())).toEqual([`{"page":"/a","n2":2}`, `{"page":"/b","n2":4}`, `{"page":"/d","n2":8}`, `{"page":"/e","n2":10}`, `{"page":"/g","n2":14}`]);
     expect(run.stderr()).toContain(`http POST /ingest line 2: field "n": expected int, got "x"`);
     expect(run.stderr()).toMatch(/interrupted, 5 in \(hits 5\), 5 out, 0 late, 3 bad/);
+  });
+
+  it("a program built with `flowc build` runs its network connectors (the client imported at run time)", async () => {
+    const dir = testDir("http-built");
+    const port = await freePort();
+    writeFileSync(join(dir, "p.flow"), `source xs: { n: int } = http(port: ${port})\nemit xs | select m = n + 1\n`);
+    const built = await flowc(["build", "p.flow", "-o", "out.mjs"], { cwd: dir });
+    expect(built.code).toBe(0);
+    // The clients stay imports of the module (not bundled): found from the repository's node_modules.
+    const code = readFileSync(join(dir, "out.mjs"), "utf8");
+    expect(code).toContain(`import("kafkajs")`);
+    expect(code).not.toContain("KafkaJSNonRetriableError");
+    const run = runBuilt(join(dir, "out.mjs"), [], dir);
+    await listening(port);
+    expect(JSON.parse((await post(port, `{"n":41}`)).body)).toEqual({ accepted: 1, bad: [] });
+    await waitFor("the row", () => lines(run.stdout()).length === 1);
+    run.interrupt();
+    expect(await run.exit).toBe(130);
+    expect(lines(run.stdout())).toEqual([`{"m":42}`]);
   });
 
   it("format csv and lines: rows and lines of a body, bad ones by line", async () => {

@@ -235,7 +235,16 @@ export interface LiveRun {
 }
 
 export function runLive(args: string[], cwd: string, env: Record<string, string> = {}): LiveRun {
-  const p = spawn(FLOWC, ["run", ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return live(FLOWC, ["run", ...args], cwd, env);
+}
+
+/** `node MODULE.mjs ARGS` — a program written by `flowc build` — in the background. */
+export function runBuilt(module: string, args: string[], cwd: string): LiveRun {
+  return live(process.execPath, [module, ...args], cwd, {});
+}
+
+function live(command: string, args: string[], cwd: string, env: Record<string, string>): LiveRun {
+  const p = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   p.stdout!.on("data", (b: Buffer) => (out += b.toString("utf8")));
