@@ -49,7 +49,8 @@ export async function build() {
     target: "node20",
     sourcemap: "linked",
     // Heavy tools load lazily and stay packages of their own.
-    external: ["esbuild", "ts-morph", "playwright-core"],
+    // So do the network connectors' clients (runtime/src/net/, loaded when a program uses one).
+    external: ["esbuild", "ts-morph", "playwright-core", "nats", "redis", "pg", "mqtt", "ws", "kafkajs"],
     banner: { js: "import { createRequire as __flowcRequire } from 'node:module'; const require = __flowcRequire(import.meta.url);" },
     logLevel: "warning",
     // Written below, each file to a temporary name then renamed: a `bin/flowc` started while

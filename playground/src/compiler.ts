@@ -80,6 +80,9 @@ function connectorText(c: TConnector): string {
       return `nexmark(${JSON.stringify(c.eventKind)}, events: ${c.events}, rate: ${c.rate}, seed: ${c.seed})`;
     case "stdout":
       return "stdout()";
+    default:
+      // The network connectors (§11) do not run in the page: shown by name.
+      return `${c.kind}(…)`;
   }
 }
 

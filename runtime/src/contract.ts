@@ -27,7 +27,29 @@ export type ConnectorSpec =
       seed: number;
       start: number;
     }
-  | { kind: "iterable"; iterable: AsyncIterable<unknown> | Iterable<unknown> };
+  | { kind: "iterable"; iterable: AsyncIterable<unknown> | Iterable<unknown> }
+  | NetworkSourceSpec;
+
+/**
+ * The network sources of LANGUAGE.md §11 (opened by runtime/src/net/, Node only). `format`: how a
+ * message's payload holds its record — `jsonl` one JSON value or JSONL lines, `csv` one row
+ * without header in the type's field order (metadata fields left out), `lines` the text.
+ */
+export type NetworkSourceSpec =
+  | { kind: "kafka"; topic: string; brokers: string; group: string; start: "earliest" | "latest"; format: Format }
+  | { kind: "nats"; subject: string; url: string; stream: string; durable?: string; start: "earliest" | "latest"; format: Format }
+  | { kind: "redis"; key: string; url: string; group?: string; start: "earliest" | "latest"; json?: string }
+  | { kind: "mqtt"; topic: string; url: string; qos: 0 | 1; format: Format }
+  | { kind: "websocket"; url: string; format: Format }
+  | { kind: "http"; port: number; path: string; host: string; format: Format };
+
+/** The network sinks of §11: each row is one message in `format` (postgres: one table row). */
+export type NetworkSinkSpec =
+  | { kind: "kafka"; sink: true; topic: string; brokers: string; key?: string; format: OutputFormat }
+  | { kind: "nats"; sink: true; subject: string; url: string; stream?: string; format: OutputFormat }
+  | { kind: "redis"; sink: true; key: string; url: string; format: OutputFormat }
+  | { kind: "postgres"; sink: true; table: string; url: string }
+  | { kind: "http"; sink: true; url: string; method: "POST" | "PUT"; format: OutputFormat };
 
 export interface SourceSpec {
   name: string;
@@ -86,7 +108,7 @@ export interface OutputSpec {
   name: string;
   schema: Schema;
   /** Undefined = stdout JSONL. */
-  connector?: { kind: "stdout"; format: OutputFormat } | { kind: "file"; path: string; format: OutputFormat };
+  connector?: { kind: "stdout"; format: OutputFormat } | { kind: "file"; path: string; format: OutputFormat } | NetworkSinkSpec;
   /** An updating stream's key fields (§13); undefined for an append stream. */
   key?: string[];
   /** `emit final`: the graph keeps the latest row per key and emits them in `finish()`, at the end of input. */

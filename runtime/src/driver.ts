@@ -30,6 +30,7 @@ import { UsageError } from "./run/errors.js";
 import { loadTables, openSources, type Opening, type SourceState } from "./run/inputs.js";
 import { abortableReads, dispatch, Reader } from "./run/loops.js";
 import type { RunOptions, RunSummary } from "./run/options.js";
+import { ConnectionBoard } from "./run/network.js";
 import { checkNames, checkOutputPaths, Outputs } from "./run/outputs.js";
 
 export { InputError, InputFormatError, OutputError, RunError, StrictInputError, UsageError } from "./run/errors.js";
@@ -73,7 +74,8 @@ export function summaryLine(s: RunSummary): string {
   const inText = `${s.totalIn} in` + (ins.length > 0 ? ` (${ins.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
   const outText = `${s.totalOut} out` + (outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
   const ms = s.elapsedMs < 10_000 ? `${Math.round(s.elapsedMs)} ms` : `${(s.elapsedMs / 1000).toFixed(1)} s`;
-  return `flowc: ${s.interrupted ? "interrupted, " : ""}${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s`;
+  const down = s.connectionsDown === undefined ? "" : `; connection${s.connectionsDown.length > 1 ? "s" : ""} down: ${s.connectionsDown.join(", ")}`;
+  return `flowc: ${s.interrupted ? "interrupted, " : ""}${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s${down}`;
 }
 
 /**
@@ -99,7 +101,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
   checkNames(program, options);
   checkOutputPaths(program, options, env, baseDir);
-  const outputs = await Outputs.open(program, options, env, baseDir);
+  const board = new ConnectionBoard();
+  const outputs = await Outputs.open(program, options, env, baseDir, board);
 
   const sources: SourceState[] = [];
   const progress = new Progress(env, options.progress ?? (showSummary && env.stderrIsTTY === true), started, sources);
@@ -110,7 +113,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const onlyStdout = outputs.onlyStdout;
   const interrupted = (): boolean => options.signal?.aborted === true;
   const stopped = (): boolean => interrupted() || (onlyStdout && env.stdout.broken === true);
-  const at: Opening = { env, baseDir, options };
+  const at: Opening = { env, baseDir, options, board };
+  let down: string[] = [];
 
   try {
     const tables = await loadTables(at, program, bad, strict);
@@ -120,6 +124,10 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const graph = program.create(ctx);
     await openSources(at, program, sources);
     await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
+    // Network sources wait for messages forever: the run has ended, so their connections close
+    // (which are down at this moment goes into the summary).
+    down = board.list();
+    await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
     graph.finish();
     progress.clear();
   } catch (e) {
@@ -127,6 +135,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     // Whatever was emitted before the failure is still written (e.g. before a strict stop).
     await outputs.closeAll().catch(() => {});
     for (const s of sources) void s.batches.return?.(undefined)?.catch(() => {});
+    await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
     throw e;
   }
   await outputs.closeAll();
@@ -144,6 +153,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   };
   summary.eventsPerSec = summary.totalIn / Math.max(elapsedMs / 1000, 1e-3);
   if (interrupted()) summary.interrupted = true;
+  if (down.length > 0) summary.connectionsDown = down;
   const more = bad.more();
   if (more !== undefined) env.stderr(more + "\n");
   if (showSummary) {

@@ -2,7 +2,7 @@
 // outside runtime/src except node.ts's one of the stdlib's NEXMark generator (node.ts is the Node
 // entry that registers it; driver.ts and the browser-safe runtime never import the stdlib).
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -56,6 +56,19 @@ describe("runtime module graph", () => {
     };
     for (const f of graph.keys()) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
+  });
+
+  it("loads the network connectors (net/) only through node.ts, and their clients only in net/", () => {
+    // The browser-safe runtime reaches them only through run/network.ts's registry.
+    const intoNet = [...graph].flatMap(([f, ts]) => ts.filter((t) => t.startsWith("net" + sep) && !f.startsWith("net" + sep)).map((t) => `${f} -> ${t}`));
+    expect(intoNet).toEqual([`node.ts -> ${join("net", "index.ts")}`]);
+    const clients = /(?:from\s+|import\(\s*)["'](nats|redis|pg|mqtt|ws|kafkajs)["']/g;
+    const users = new Set<string>();
+    for (const f of graph.keys()) {
+      const code = readFileSync(join(root, f), "utf8");
+      for (const m of code.matchAll(clients)) users.add(`${f.startsWith("net" + sep) ? "net/" : f} ${m[1]}`);
+    }
+    expect([...users].sort()).toEqual(["net/ kafkajs", "net/ mqtt", "net/ nats", "net/ pg", "net/ redis", "net/ ws"]);
   });
 
   it("imports nothing outside runtime/src but node.ts's stdlib NEXMark generator", () => {

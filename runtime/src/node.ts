@@ -12,6 +12,7 @@ import { nexmarkGenerator } from "../../stdlib/src/nexmark.js";
 import type { Program } from "./contract.js";
 import { registerNexmark, RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
+import { registerNetwork } from "./run/network.js";
 
 const importNodeModules = async () => {
   const [fs, path, events, net] = await Promise.all([import("node:fs"), import("node:path"), import("node:events"), import("node:net")]);
@@ -201,12 +202,15 @@ export function createNodeEnv(): Env {
 // runtime meets the stdlib (driver.ts and the browser-safe runtime never import it).
 setDefaultEnv(async () => (await loadNodeModules(), createNodeEnv()));
 registerNexmark(nexmarkGenerator);
+// The network connectors (§11): their code, and each client library, load on first use.
+registerNetwork(async () => (await import("./net/index.js")).network);
 
-const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--base-dir DIR]
+const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--strict] [--quiet] [--base-dir DIR]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
   --format F          stdout outputs as jsonl (default), changelog or debezium (every change)
   --dead-letter FILE  write each bad input record there as a JSON line
   --late FILE         write each late record there as a JSON line
+  --sink-retry D      how long a network sink retries before the run stops (exit 73; default 60s)
   --strict            stop at the first bad input record (exit 65)
   --quiet             no run summary or progress on stderr
   --base-dir DIR      folder that relative input/output paths resolve against`;
@@ -224,7 +228,7 @@ export interface MainOptions {
   stop?: AbortSignal;
 }
 
-const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--strict", "--quiet", "--base-dir", "--help"];
+const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--sink-retry", "--strict", "--quiet", "--base-dir", "--help"];
 
 /** `--format`: how outputs without a format of their own print on stdout (§13). */
 const STDOUT_FORMATS = ["jsonl", "changelog", "debezium"] as const;
@@ -261,7 +265,7 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir";
+    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir" || flag === "--sink-retry";
     let value = inline;
     if (takesValue && value === undefined) {
       value = argv[i++];
@@ -292,6 +296,13 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       case "--base-dir":
         opts.baseDir = value!;
         break;
+      case "--sink-retry": {
+        // A duration as in Flow: 500ms, 10s, 2m (a bare number is milliseconds).
+        const m = /^(\d+)(ms|s|m)?$/.exec(value!);
+        if (m === null) throw new UsageError(`--sink-retry expects a duration such as 10s or 500ms, got "${value}"`);
+        opts.sinkRetryMs = Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1);
+        break;
+      }
       case "--strict":
         opts.strict = true;
         break;

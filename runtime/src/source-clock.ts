@@ -14,7 +14,7 @@
 // mirror `observe` inline — `if (t > maxT) { maxT = t; this.<source>_watermarkN(t - delay) }` —
 // with the largest time handed in and out (`maxTime`); a change of these rules changes them too.
 //
-// Not yet here (LANGUAGE.md version 2): idle sources and per-partition watermarks.
+// Per-partition watermarks (§10, Kafka): PartitionedClock below. Not yet here: idle sources.
 
 export class SourceClock {
   /** The largest time read so far (−∞ before the first record). */
@@ -45,5 +45,41 @@ export class SourceClock {
   end(): number {
     this.ended = true;
     return Infinity;
+  }
+}
+
+/**
+ * The clock of a source with partitions (Kafka, §10): one largest time per partition; the
+ * source's watermark is the smallest of them − delay, so a partition that is behind (or has had
+ * no record yet: −∞) holds the source back. `maxTime` is that smallest largest time. The driver
+ * `select`s the partition of each batch before observing its records; `assign` gives the
+ * partitions the source reads now (a partition taken away no longer counts).
+ */
+export class PartitionedClock extends SourceClock {
+  private readonly largest = new Map<number, number>();
+  private current = 0;
+
+  /** The partitions read now (known ones not listed are dropped; new ones start at −∞). */
+  assign(partitions: readonly number[]): void {
+    for (const p of [...this.largest.keys()]) if (!partitions.includes(p)) this.largest.delete(p);
+    for (const p of partitions) if (!this.largest.has(p)) this.largest.set(p, -Infinity);
+  }
+
+  /** The records observed next come from `partition`. */
+  select(partition: number): void {
+    this.current = partition;
+    if (!this.largest.has(partition)) this.largest.set(partition, -Infinity);
+  }
+
+  override observe(t: number): boolean {
+    if (!(t > (this.largest.get(this.current) ?? -Infinity))) return false;
+    this.largest.set(this.current, t);
+    let low = Infinity;
+    for (const v of this.largest.values()) if (v < low) low = v;
+    if (low > this.maxTime) {
+      this.maxTime = low;
+      return true;
+    }
+    return false;
   }
 }

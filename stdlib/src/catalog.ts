@@ -232,3 +232,104 @@ export const AGGREGATE_FUNCTIONS: readonly AggregateFunction[] = [
   agg("max_by", "max_by(e, key): e of the first record with the largest key", [2, 2], ["any", "ordered"], "input", true, false),
   agg("min_by", "min_by(e, key): e of the first record with the smallest key", [2, 2], ["any", "ordered"], "input", true, false),
 ];
+
+// ---- connectors (LANGUAGE.md §4, §11) -----------------------------------------------------------
+
+/** One parameter of a connector: positional in this order unless `namedOnly`. */
+export interface ConnectorParam {
+  readonly name: string;
+  readonly kind: "string" | "int";
+  readonly required?: boolean;
+  readonly namedOnly?: boolean;
+  readonly oneOf?: readonly string[];
+}
+
+/**
+ * A connector: its parameters as a source (or table) and as a sink (absent: it cannot stand
+ * there). A `network` connector waits for data and cannot be a table (tables are bounded input,
+ * loaded before the streams start); `metadata` lists the fields a source's record type may
+ * declare to be filled from each message instead of its payload (§11), with their Flow types.
+ */
+export interface ConnectorEntry {
+  readonly source?: readonly ConnectorParam[];
+  readonly sink?: readonly ConnectorParam[];
+  readonly network?: boolean;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines", "changelog", "debezium"] as const;
+const format: ConnectorParam = { name: "format", kind: "string", oneOf: FORMATS };
+const namedFormat: ConnectorParam = { ...format, namedOnly: true };
+const start: ConnectorParam = { name: "start", kind: "string", namedOnly: true, oneOf: ["earliest", "latest"] };
+const url: ConnectorParam = { name: "url", kind: "string", required: true, namedOnly: true };
+
+/** Every connector (the one table the checker reads; docs/connectors/ describes each one). */
+export const CONNECTORS: Readonly<Record<string, ConnectorEntry>> = Object.assign(Object.create(null) as Record<string, ConnectorEntry>, {
+  file: { source: [{ name: "path", kind: "string", required: true }, format], sink: [{ name: "path", kind: "string", required: true }, format] },
+  stdin: { source: [format] },
+  stdout: { sink: [format] },
+  range: { source: [{ name: "from", kind: "int", required: true }, { name: "to", kind: "int", required: true }] },
+  nexmark: {
+    source: [
+      { name: "kind", kind: "string", required: true, oneOf: ["person", "auction", "bid"] },
+      { name: "events", kind: "int", required: true, namedOnly: true },
+      { name: "rate", kind: "int", namedOnly: true },
+      { name: "seed", kind: "int", namedOnly: true },
+      { name: "start", kind: "int", namedOnly: true },
+    ],
+  },
+  kafka: {
+    network: true,
+    source: [
+      { name: "topic", kind: "string", required: true },
+      { name: "brokers", kind: "string", required: true, namedOnly: true },
+      { name: "group", kind: "string", required: true, namedOnly: true },
+      start,
+      namedFormat,
+    ],
+    sink: [{ name: "topic", kind: "string", required: true }, { name: "brokers", kind: "string", required: true, namedOnly: true }, { name: "key", kind: "string", namedOnly: true }, namedFormat],
+    metadata: { _key: "string?", _partition: "int", _offset: "int", _timestamp: "time" },
+  },
+  nats: {
+    network: true,
+    source: [
+      { name: "subject", kind: "string", required: true },
+      url,
+      { name: "stream", kind: "string", required: true, namedOnly: true },
+      { name: "durable", kind: "string", namedOnly: true },
+      start,
+      namedFormat,
+    ],
+    sink: [{ name: "subject", kind: "string", required: true }, url, { name: "stream", kind: "string", namedOnly: true }, namedFormat],
+    metadata: { _subject: "string", _seq: "int", _timestamp: "time" },
+  },
+  redis: {
+    network: true,
+    source: [
+      { name: "key", kind: "string", required: true },
+      url,
+      { name: "group", kind: "string", namedOnly: true },
+      start,
+      { name: "json", kind: "string", namedOnly: true },
+    ],
+    sink: [{ name: "key", kind: "string", required: true }, url, namedFormat],
+    metadata: { _id: "string" },
+  },
+  mqtt: {
+    network: true,
+    source: [{ name: "topic", kind: "string", required: true }, url, { name: "qos", kind: "int", namedOnly: true, oneOf: ["0", "1"] }, namedFormat],
+    metadata: { _topic: "string" },
+  },
+  websocket: { network: true, source: [{ name: "url", kind: "string", required: true }, namedFormat] },
+  http: {
+    network: true,
+    source: [
+      { name: "port", kind: "int", required: true, namedOnly: true },
+      { name: "path", kind: "string", namedOnly: true },
+      { name: "host", kind: "string", namedOnly: true },
+      namedFormat,
+    ],
+    sink: [{ name: "url", kind: "string", required: true }, { name: "method", kind: "string", namedOnly: true, oneOf: ["POST", "PUT"] }, namedFormat],
+  },
+  postgres: { network: true, sink: [{ name: "table", kind: "string", required: true }, url] },
+} satisfies Record<string, ConnectorEntry>);

@@ -8,6 +8,8 @@ import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
 import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retraction } from "./typed";
+import { CONNECTORS } from "../../../stdlib/src/catalog";
+import { networkConnector } from "./connectors";
 import type {
   AggCall, AggFn, BinOp, ExternSignature, GroupKey, RollingCall, RollingFrame, StreamInfo, TConnector, TExpr, TFormat, TFn, TOutput, TPipeline, TSource, TStage, TTable, TypedProgram, WindowInfo,
 } from "./typed";
@@ -305,12 +307,15 @@ class Checker {
    */
   private connector(c: A.Call, type: Type, role: "source" | "table" | "sink"): TConnector | undefined {
     const name = c.callee.name;
-    const signature = CONNECTORS[name];
-    if (!signature || !signature.roles.includes(role === "table" ? "source" : role)) {
-      const options = Object.keys(CONNECTORS).filter((k) => CONNECTORS[k]!.roles.includes(role === "sink" ? "sink" : "source"));
-      this.report("E0109", { name }, c.callee.span, { label: didYouMean(name, options), hint: `the ${role === "sink" ? "outputs" : "sources"} are ${options.map((o) => o + "(…)").join(", ")}` });
+    const entry = Object.hasOwn(CONNECTORS, name) ? CONNECTORS[name] : undefined;
+    const params = role === "sink" ? entry?.sink : role === "table" && entry?.network ? undefined : entry?.source;
+    if (!params) {
+      const options = Object.keys(CONNECTORS).filter((k) => (role === "sink" ? CONNECTORS[k]!.sink : role === "table" ? !CONNECTORS[k]!.network && CONNECTORS[k]!.source : CONNECTORS[k]!.source));
+      const what = role === "sink" ? "outputs" : role === "table" ? "table connectors (a table is bounded input, loaded before the streams start)" : "sources";
+      this.report("E0109", { name }, c.callee.span, { label: didYouMean(name, options), hint: `the ${what} are ${options.map((o) => o + "(…)").join(", ")}` });
       return undefined;
     }
+    const signature = { params };
     const bound = new Map<string, A.Arg>();
     let ok = true;
     let next = 0;
@@ -405,6 +410,15 @@ class Checker {
         if (rate <= 0) this.report("E0410", { name: "rate" }, bound.get("rate")!.value.span);
         return { kind: "nexmark", eventKind: str("kind") as "bid", events: num("events")!, rate, seed: num("seed") ?? 0, start: num("start") ?? Date.UTC(2015, 6, 15) };
       }
+    }
+    if (entry?.network) {
+      const f = format();
+      checkFormat(f);
+      return networkConnector(name, role === "sink" ? "sink" : "source", values, f, type, entry, {
+        metadata: (field, expected) => this.report("E0420", { field, connector: name, type: expected }, c.span),
+        keyField: (field) => this.report("E0402", { field, type: typeToString(type) }, bound.get("key")!.value.span, { label: type.kind === "record" ? didYouMean(field, type.fields.map((x) => x.name)) : undefined }),
+        notRecord: () => this.report("E0421", { connector: name, type: typeToString(type) }, c.span),
+      });
     }
     return undefined;
   }
@@ -1712,35 +1726,6 @@ export const nonNullPaths = (cond: TExpr): string[] => narrowedPaths(cond, true)
 export const nullPaths = (cond: TExpr): string[] => narrowedPaths(cond, false);
 
 export type { RecordT };
-
-/** One parameter of a connector: positional in this order unless `namedOnly`. */
-interface ConnectorParam {
-  name: string;
-  kind: "string" | "int";
-  required?: boolean;
-  namedOnly?: boolean;
-  oneOf?: readonly string[];
-}
-
-const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines", "changelog", "debezium"] as const;
-
-/** Every connector's parameters, and where it may stand (the one table the checker reads). */
-const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params: readonly ConnectorParam[] }> = Object.assign(Object.create(null), {
-  file: { roles: ["source", "sink"], params: [{ name: "path", kind: "string", required: true }, { name: "format", kind: "string", oneOf: FORMATS }] },
-  stdin: { roles: ["source"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },
-  stdout: { roles: ["sink"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },
-  range: { roles: ["source"], params: [{ name: "from", kind: "int", required: true }, { name: "to", kind: "int", required: true }] },
-  nexmark: {
-    roles: ["source"],
-    params: [
-      { name: "kind", kind: "string", required: true, oneOf: ["person", "auction", "bid"] },
-      { name: "events", kind: "int", required: true, namedOnly: true },
-      { name: "rate", kind: "int", namedOnly: true },
-      { name: "seed", kind: "int", namedOnly: true },
-      { name: "start", kind: "int", namedOnly: true },
-    ],
-  },
-});
 
 /** The first call of `name` anywhere inside an AST node (an agg stage's items), if any. */
 function findCall(node: unknown, name: string): A.Call | undefined {

@@ -198,7 +198,26 @@ export type TConnector =
   | { kind: "stdin"; format: TFormat }
   | { kind: "range"; from: number; to: number }
   | { kind: "nexmark"; eventKind: "person" | "auction" | "bid"; events: number; rate: number; seed: number; start: number }
-  | { kind: "stdout"; format: TFormat };
+  | { kind: "stdout"; format: TFormat }
+  | TNetworkSource
+  | TNetworkSink;
+
+type NetFormat = TFormat;
+/** The network sources of §11 (runtime/src/contract.ts `NetworkSourceSpec` mirrors it). */
+export type TNetworkSource =
+  | { kind: "kafka"; topic: string; brokers: string; group: string; start: "earliest" | "latest"; format: NetFormat }
+  | { kind: "nats"; subject: string; url: string; stream: string; durable?: string; start: "earliest" | "latest"; format: NetFormat }
+  | { kind: "redis"; key: string; url: string; group?: string; start: "earliest" | "latest"; json?: string }
+  | { kind: "mqtt"; topic: string; url: string; qos: 0 | 1; format: NetFormat }
+  | { kind: "websocket"; url: string; format: NetFormat }
+  | { kind: "http"; port: number; path: string; host: string; format: NetFormat };
+/** The network sinks of §11 (runtime/src/contract.ts `NetworkSinkSpec` mirrors it). */
+export type TNetworkSink =
+  | { kind: "kafka"; sink: true; topic: string; brokers: string; key?: string; format: NetFormat }
+  | { kind: "nats"; sink: true; subject: string; url: string; stream?: string; format: NetFormat }
+  | { kind: "redis"; sink: true; key: string; url: string; format: NetFormat }
+  | { kind: "postgres"; sink: true; table: string; url: string }
+  | { kind: "http"; sink: true; url: string; method: "POST" | "PUT"; format: NetFormat };
 
 export interface TSource {
   name: string;

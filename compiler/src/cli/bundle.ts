@@ -19,6 +19,9 @@ export const RUNTIME_ALIASES = () => {
   };
 };
 
+/** The npm packages of the network connectors (runtime/src/net/); package.json pins them. */
+export const NETWORK_CLIENTS = ["nats", "redis", "pg", "mqtt", "ws", "kafkajs"] as const;
+
 export interface BundleOptions {
   /** Folder of the .flow file: user TypeScript imports resolve from here. */
   resolveDir: string;
@@ -72,7 +75,8 @@ export async function bundle(typescript: string, opts: BundleOptions): Promise<{
     platform: "neutral",
     mainFields: ["module", "main"],
     target: "es2022",
-    external: ["node:*"],
+    // The network connectors' clients stay imports: loaded on first use, from node_modules.
+    external: ["node:*", ...NETWORK_CLIENTS],
     plugins: [generated],
     write: false,
     minify: opts.minify ?? false,

@@ -153,6 +153,8 @@ export const catalogue = {
   E0417: entry("error", () => "`key` on a source needs a format of changes (\"debezium\" or \"changelog\")"),
   E0418: entry<{ format: string }>("error", (p) => `a table cannot read the "${p.format}" format`),
   E0419: entry("error", () => "the `idle` duration must be positive"),
+  E0420: entry<{ field: string; connector: string; type: string }>("error", (p) => `the metadata field ${q(p.field)} of ${p.connector}() has type ${p.type}`),
+  E0421: entry<{ connector: string; type: string }>("error", (p) => `${p.connector}() writes rows of a record type, found ${p.type}`),
 
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),

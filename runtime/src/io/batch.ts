@@ -10,6 +10,12 @@ export interface BadRecord {
   error: string;
   /** How many of the batch's good `records` came before this one (keeps the reading order). */
   index: number;
+  /**
+   * A network message's place, said instead of `file:line`: `kafka topic orders partition 2
+   * offset 17` (see runtime/src/net/), and the same as data for the dead-letter line.
+   */
+  where?: string;
+  position?: Record<string, string | number>;
 }
 
 /**
@@ -22,4 +28,6 @@ export interface ReadBatch {
   bad?: BadRecord[];
   /** Bytes consumed from the underlying stream so far (cumulative; for progress display). */
   bytes: number;
+  /** The partition all these records come from (Kafka): the source keeps a watermark per partition. */
+  partition?: number;
 }

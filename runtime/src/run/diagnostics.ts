@@ -105,7 +105,7 @@ export class BadRecords {
     private readonly strict: boolean,
   ) {}
 
-  private report(message: string, letter?: { source: string; file: string; line: number | null; error: string; raw: string }): void {
+  private report(message: string, letter?: { source: string; file: string; line: number | null; position?: Record<string, string | number>; error: string; raw: string }): void {
     this.count++;
     if (this.printed < this.maxMessages) {
       this.progress.clear();
@@ -117,7 +117,9 @@ export class BadRecords {
 
   /** An input record of `source` (read from `file`) that is not a valid value of its type. */
   input(source: string, file: string, b: BadRecord): void {
-    this.report(`${file}:${b.line}: ${b.error}`, { source, file, line: b.line, error: b.error, raw: b.raw });
+    // A network message says where it came from (topic, partition, offset …) instead of a line.
+    if (b.where !== undefined) this.report(`${b.where}: ${b.error}`, { source, file, line: null, ...(b.position && { position: b.position }), error: b.error, raw: b.raw });
+    else this.report(`${file}:${b.line}: ${b.error}`, { source, file, line: b.line, error: b.error, raw: b.raw });
   }
 
   /** The program failed on record number `ordinal` of `source`: the record is dropped. */

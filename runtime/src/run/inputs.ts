@@ -11,9 +11,10 @@ import { readJsonlFast } from "../io/fast-jsonl.js";
 import { readJsonl } from "../io/jsonl.js";
 import { SKIPPED, makeChangeDecoder, type ChangeFormat } from "../io/changes.js";
 import { readLines } from "../io/lines.js";
-import { SourceClock } from "../source-clock.js";
+import { PartitionedClock, SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
 import { InputError, InputFormatError, StrictInputError } from "./errors.js";
+import { ConnectionBoard, openNetworkSource } from "./network.js";
 import type { NexmarkFactory, NexmarkProvider, RunOptions } from "./options.js";
 import { own } from "./outputs.js";
 
@@ -32,6 +33,8 @@ export interface Opening {
   env: Env;
   baseDir: string;
   options: RunOptions;
+  /** The run's network connections (absent: a fresh board). */
+  board?: ConnectionBoard;
 }
 
 /** An opened connector: its batches of decoded records and what the run loops need to know. */
@@ -47,6 +50,10 @@ export interface Input {
   items?: PullSource;
   /** It may wait for data (stdin, a pipe): outputs are flushed before each wait (§10). */
   live?: boolean;
+  /** Closes a network source's connection once the run has ended. */
+  close?: () => Promise<void>;
+  /** Batches come per partition (ReadBatch.partition): a watermark per partition (§10). */
+  partitions?: () => readonly number[];
 }
 
 /** The items of a synchronous iterable and the general decoder behind the generated one. */
@@ -185,6 +192,10 @@ export interface SourceState {
   items?: PullSource;
   /** See Input.live. */
   live?: boolean;
+  /** See Input.close. */
+  close?: () => Promise<void>;
+  /** See Input.partitions: the partitions assigned now. */
+  partitions?: () => readonly number[];
 }
 
 /**
@@ -275,6 +286,16 @@ export async function openConnector(
       }
       return { label: `<${name}>`, batches: iterableBatches(gen.events(spec), makeDecoder(schema, keep)) };
     }
+    case "kafka":
+    case "nats":
+    case "redis":
+    case "mqtt":
+    case "websocket":
+    case "http": {
+      // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
+      const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, ...(changes && { changes }), env, board: at.board ?? new ConnectionBoard() });
+      return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }) };
+    }
   }
 }
 
@@ -325,7 +346,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
       batches: input.batches,
       bytes: 0,
       field: et?.field,
-      clock: new SourceClock(et?.delayMs ?? 0),
+      clock: input.partitions !== undefined ? new PartitionedClock(et?.delayMs ?? 0) : new SourceClock(et?.delayMs ?? 0),
       recs: [],
       pos: 0,
       batchTime: 0,
@@ -335,6 +356,8 @@ export async function openSources(at: Opening, program: Program, sources: Source
     if (input.range !== undefined) s.range = input.range;
     if (input.items !== undefined) s.items = input.items;
     if (input.live === true) s.live = true;
+    if (input.close !== undefined) s.close = input.close;
+    if (input.partitions !== undefined) s.partitions = input.partitions;
     // Decoding let through only records whose computed time is a number.
     if (et?.of !== undefined) s.timeOf = et.of as (record: any) => number;
     sources.push(s);

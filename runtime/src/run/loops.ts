@@ -12,6 +12,7 @@ import { rawText, type BadRecords, type Progress } from "./diagnostics.js";
 import { StrictInputError } from "./errors.js";
 import type { SourceState } from "./inputs.js";
 import type { Outputs } from "./outputs.js";
+import { PartitionedClock } from "../source-clock.js";
 
 /** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
 const YIELD_MS = 20;
@@ -99,6 +100,11 @@ export class Reader {
     }
   }
 
+  /** Hands everything buffered to the outputs' sinks (before waiting for input, §10). */
+  flushOutputs(): Promise<void> {
+    return this.outputs.flushAndDrain();
+  }
+
   /** Loads the source's next non-empty batch; false when it has ended. */
   async refill(s: SourceState): Promise<boolean> {
     for (;;) {
@@ -109,7 +115,7 @@ export class Reader {
       if (this.stopped()) return false;
       // About to wait for input: what the records so far produced goes out now (§10).
       if (s.live) await this.outputs.flushAndDrain();
-      const r = await this.nextBatch(s.batches);
+      const r = await this.outputs.raceSinks(this.nextBatch(s.batches));
       if (r.done) return false;
       const b = r.value;
       s.bytes = b.bytes;
@@ -127,6 +133,11 @@ export class Reader {
       }
       s.recs = recs;
       s.pos = 0;
+      // A partitioned source (Kafka): this batch's records raise their partition's watermark.
+      if (b.partition !== undefined && s.clock instanceof PartitionedClock) {
+        if (s.partitions !== undefined) s.clock.assign(s.partitions());
+        s.clock.select(b.partition);
+      }
       if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
       if (recs.length > 0) return true;
     }
@@ -259,7 +270,8 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
   const field = s.field;
   const timeOf = s.timeOf;
   const clock = s.clock;
-  const fused = hasLoop(run, "batch", i);
+  // The generated loop keeps one largest time: not for a watermark per partition.
+  const fused = hasLoop(run, "batch", i) && !(clock instanceof PartitionedClock);
   while (await run.refill(s)) {
     const recs = s.recs;
     const n = recs.length;
@@ -304,13 +316,35 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
 async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
   const graph = run.graph;
   const active: SourceState[] = []; // kept in declaration order
+  // Live sources (network, stdin) whose next batch is being waited for: the others go on
+  // meanwhile (a quiet source must not stop the rest; live input has no deterministic order).
+  const waiting = new Map<SourceState, Promise<{ s: SourceState; ok: boolean; error?: unknown }>>();
+  const wait = (s: SourceState) =>
+    waiting.set(s, run.refill(s).then((ok) => ({ s, ok }), (error: unknown) => ({ s, ok: false, error })));
+  /** A refill of `waiting` has settled: its source goes back among the active ones, or ends. */
+  const settled = (r: { s: SourceState; ok: boolean; error?: unknown }) => {
+    waiting.delete(r.s);
+    if (r.error !== undefined) throw r.error;
+    if (r.ok) {
+      let k = 0;
+      while (k < active.length && active[k]!.index < r.s.index) k++;
+      active.splice(k, 0, r.s);
+    } else graph.advance(r.s.index, r.s.clock.end());
+  };
   for (const s of sources) {
-    if (await run.refill(s)) active.push(s);
+    if (s.live) wait(s);
+    else if (await run.refill(s)) active.push(s);
     else graph.advance(s.index, s.clock.end());
   }
   const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
-  while (active.length > 0) {
+  while (active.length > 0 || waiting.size > 0) {
+    if (active.length === 0) {
+      // Every source waits for input: what was produced goes out first (§10).
+      await run.flushOutputs();
+      settled(await Promise.race(waiting.values()));
+      continue;
+    }
     let best = 0;
     let bestT = head(active[0]!);
     for (let k = 1; k < active.length; k++) {
@@ -355,7 +389,10 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
     s.pos = pos;
 
     if (pos >= n) {
-      if (!(await run.refill(s))) {
+      if (s.live) {
+        active.splice(best, 1);
+        wait(s);
+      } else if (!(await run.refill(s))) {
         graph.advance(i, clock.end());
         active.splice(best, 1);
       }

@@ -58,6 +58,9 @@ export interface RunOptions {
   /** Files the run must never write (absolute paths), with what they are — e.g. the .flow file
    *  itself (`flowc run`). Outputs naming one of these, or an input, are refused (UsageError). */
   protectedPaths?: readonly { path: string; what: string }[];
+  /** How long a network sink retries a failed delivery before the run stops with exit 73
+   *  (CLI `--sink-retry D`, LANGUAGE.md §12; default 60 s). */
+  sinkRetryMs?: number;
 }
 
 export interface RunSummary {
@@ -73,4 +76,6 @@ export interface RunSummary {
   eventsPerSec: number;
   /** The run was stopped early by `signal` (SIGINT/SIGTERM): its inputs were cut short. */
   interrupted?: boolean;
+  /** Network connections that were down when the run ended: `label (reason)` (§10). */
+  connectionsDown?: string[];
 }

@@ -2,10 +2,11 @@
 // function each program output's rows go to (`RunContext.emit`), the dead-letter and late-record
 // files, and the checks that refuse an output that would overwrite an input.
 
-import type { OutputFormat, OutputSpec, Program, Schema } from "../contract.js";
+import type { NetworkSinkSpec, OutputFormat, OutputSpec, Program, Schema } from "../contract.js";
 import type { Env, OutputSink } from "../env.js";
 import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
 import { OutputError, RunError, UsageError } from "./errors.js";
+import { ConnectionBoard, openNetworkSink, SINK_RETRY_MS, sinkLabel, SinkWriter } from "./network.js";
 import type { RunOptions } from "./options.js";
 
 /** A Node error as a short phrase: `no space left on device (ENOSPC)`. */
@@ -29,6 +30,18 @@ export function errorText(e: unknown): string {
   if (code !== undefined && Object.hasOwn(known, code)) return `${known[code]} (${code})`;
   const message = typeof err?.message === "string" ? err.message : String(e);
   return message.split("\n")[0]!;
+}
+
+/** What the run loops see of every output: BufferedWriter (text) and SinkWriter (network). */
+export interface Writer {
+  readonly label: string;
+  /** Something is buffered that `flush` would hand on. */
+  readonly pending: boolean;
+  /** The sink is full: `await drain()` before going on. */
+  needsDrain: boolean;
+  flush(): void;
+  drain(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Buffers output text and hands it to the sink in large pieces; notes when the sink is full.
@@ -83,6 +96,30 @@ export class BufferedWriter {
       this.fail(e);
     }
   }
+}
+
+/**
+ * The changes of an updating output to a network sink (§13): upserts and deletes with the key's
+ * fields and the row they replace, against the rows present (kept here); a delete of a key
+ * that is not present sends nothing.
+ */
+function networkChanges(o: OutputSpec, sw: SinkWriter, count: () => void): (key: unknown, row: unknown) => void {
+  const fields = o.key ?? [];
+  const present = new Map<unknown, unknown>();
+  const keyOf = (row: unknown): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]));
+  return (key, row) => {
+    const before = present.get(key);
+    if (row === undefined) {
+      if (before === undefined) return;
+      present.delete(key);
+      count();
+      sw.write({ op: "delete", key: keyOf(before), before });
+      return;
+    }
+    present.set(key, row);
+    count();
+    sw.write({ op: "upsert", key: keyOf(row), row, ...(before !== undefined && { before }) });
+  };
 }
 
 /** `map[key]` when `key` is map's own property (never an inherited `constructor`, `__proto__`). */
@@ -182,7 +219,11 @@ export function checkNames(program: Program, options: RunOptions): void {
   }
 }
 
-type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout"; format: OutputFormat } | { kind: "file"; path: string; format: OutputFormat };
+type Target =
+  | { kind: "callback"; fn: (row: unknown) => void }
+  | { kind: "stdout"; format: OutputFormat }
+  | { kind: "file"; path: string; format: OutputFormat }
+  | { kind: "network"; spec: NetworkSinkSpec };
 
 /**
  * The lines of an output in `changelog` or `debezium` format (§13). An append stream's rows are
@@ -216,7 +257,9 @@ function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert:
  * created, those opened so far are closed and the run fails with an OutputError (exit 73).
  */
 export class Outputs {
-  readonly writers: BufferedWriter[] = [];
+  readonly writers: Writer[] = [];
+  /** The network outputs' writers (their failures stop a run that waits for input). */
+  private readonly sinkWriters: SinkWriter[] = [];
   /** One function per program output: counts the row and writes it (or hands it to onRow). */
   readonly emit: ((row: unknown) => void)[] = [];
   /** One function per program output: a change of an updating stream (row undefined: a delete). */
@@ -243,8 +286,12 @@ export class Outputs {
     this.targets = program.outputs.map((o) => this.targetOf(o));
   }
 
-  static async open(program: Program, options: RunOptions, env: Env, baseDir: string): Promise<Outputs> {
+  /** The network outputs' connections (the run's board, see run/network.ts). */
+  board = new ConnectionBoard();
+
+  static async open(program: Program, options: RunOptions, env: Env, baseDir: string, board?: ConnectionBoard): Promise<Outputs> {
     const outs = new Outputs(program, options, env, baseDir);
+    if (board !== undefined) outs.board = board;
     await outs.openAll();
     return outs;
   }
@@ -268,6 +315,15 @@ export class Outputs {
     w.write(f(row) + "\n");
   };
 
+  /**
+   * `read` (a pending read of input), cut short when a network output fails for good: a run
+   * waiting for input then stops with that sink's OutputError (exit 73) instead of waiting on.
+   */
+  raceSinks<T>(read: Promise<T>): Promise<T> {
+    if (this.sinkWriters.length === 0) return read;
+    return Promise.race([read, ...this.sinkWriters.map((w) => w.failed.then((e) => Promise.reject(e)))]);
+  }
+
   /** Waits for the outputs whose sinks asked to (backpressure). */
   async drain(): Promise<void> {
     for (const w of this.writers) if (w.needsDrain) await w.drain();
@@ -289,8 +345,9 @@ export class Outputs {
     const cb = own(options.onRow, o.name);
     if (cb) return { kind: "callback", fn: cb };
     const override = own(options.outOverrides, o.name);
-    if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector?.format) };
+    if (override !== undefined) return { kind: "file", path: override, format: formatOf(override, o.connector !== undefined && "format" in o.connector ? o.connector.format : undefined) };
     if (o.connector?.kind === "file") return { kind: "file", path: o.connector.path, format: o.connector.format };
+    if (o.connector !== undefined && o.connector.kind !== "stdout") return { kind: "network", spec: o.connector };
     return { kind: "stdout", format: o.connector?.format ?? options.stdoutFormat ?? "jsonl" };
   }
 
@@ -327,6 +384,26 @@ export class Outputs {
         };
         emit.push(e);
         change.push((_key, row) => row !== undefined && e(row));
+        continue;
+      }
+      if (t.kind === "network") {
+        // A network sink (§11): rows go to it as changes; it formats and delivers them.
+        const label = `output ${o.name} (${sinkLabel(t.spec)})`;
+        let sink;
+        try {
+          sink = await openNetworkSink({ output: o, spec: t.spec, label, env: this.env, board: this.board });
+        } catch (e) {
+          await this.closeAll().catch(() => {});
+          throw e instanceof RunError ? e : new OutputError(`cannot open ${label}: ${errorText(e)}`);
+        }
+        const sw = new SinkWriter(label, sink, this.env, options.sinkRetryMs ?? SINK_RETRY_MS, o.final);
+        this.writers.push(sw);
+        this.sinkWriters.push(sw);
+        emit.push((row) => {
+          counts[k]!++;
+          sw.write({ op: "insert", row });
+        });
+        change.push(networkChanges(o, sw, () => counts[k]!++));
         continue;
       }
       let w: BufferedWriter;

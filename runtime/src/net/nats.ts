@@ -1,0 +1,207 @@
+// NATS JetStream (LANGUAGE.md §11) with the official `nats` client.
+//
+// Source: reads the stream `stream` (created, capturing `subject`, when missing) filtered by
+// `subject`. With `durable:` a durable consumer with explicit acks: a message is acknowledged
+// once the driver has processed it, and a restarted run resumes at the consumer's position.
+// Without it, an ephemeral consumer that this run recreates after a lost connection at the
+// stream sequence after the last one it received — so a reconnect loses and repeats nothing.
+// Messages are pulled in batches (`fetch`), and not pulled while the inbox is full.
+//
+// Sink: JetStream publish, each message acknowledged by the server, with a `Nats-Msg-Id` of
+// this run's id and the row number (the stream drops a message sent twice by a retry).
+
+import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
+import type { MessageSink, NetInput, NetSinkOpening, NetSourceOpening, SinkChange } from "../run/network.js";
+import { Backoff, Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, runId, sleep, text, type Decoded } from "./common.js";
+
+type Nats = typeof import("nats");
+type NatsConnection = import("nats").NatsConnection;
+
+const load = () => loadClient<Nats>("nats", () => import("nats"));
+
+/** Connects, retrying for ever with backoff (the client reconnects by itself after that). */
+async function connectNats(nats: Nats, url: string, conn: Connection, stopped: () => boolean): Promise<NatsConnection | undefined> {
+  const backoff = new Backoff();
+  const reconnectBackoff = new Backoff();
+  while (!stopped()) {
+    try {
+      const nc = await nats.connect({
+        servers: url,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectDelayHandler: () => reconnectBackoff.next(),
+        timeout: 2000,
+      });
+      conn.connected();
+      void (async () => {
+        for await (const s of nc.status()) {
+          if (s.type === "disconnect") conn.lost(new Error(`disconnected from ${url}`));
+          else if (s.type === "reconnect") {
+            reconnectBackoff.reset();
+            conn.connected();
+          }
+        }
+      })().catch(() => {});
+      return nc;
+    } catch (e) {
+      conn.lost(e);
+      await sleep(backoff.next());
+    }
+  }
+  return undefined;
+}
+
+/** Creates the stream capturing `subject` unless a stream of that name exists. */
+async function ensureStream(nc: NatsConnection, stream: string, subject: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  try {
+    await jsm.streams.info(stream);
+  } catch {
+    await jsm.streams.add({ name: stream, subjects: [subject] });
+  }
+}
+
+export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
+  const spec = o.spec as Extract<NetworkSourceSpec, { kind: "nats" }>;
+  const nats = await load();
+  const label = `nats subject ${spec.subject}`;
+  const conn = new Connection(o, `source ${o.name} (${label})`);
+  const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.nats!, o.timeOf, o.changes);
+  let resume: (() => void) | undefined;
+  const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
+  let nc: NatsConnection | undefined;
+  let fetching: { stop(): void } | undefined;
+  const stopped = () => inbox.isClosed;
+
+  const run = async () => {
+    nc = await connectNats(nats, spec.url, conn, stopped);
+    if (nc === undefined) return;
+    const backoff = new Backoff();
+    let lastSeq = 0; // the last stream sequence received (ephemeral consumers restart after it)
+    while (!stopped()) {
+      try {
+        await ensureStream(nc, spec.stream, spec.subject);
+        const jsm = await nc.jetstreamManager();
+        const js = nc.jetstream();
+        let name: string;
+        if (spec.durable !== undefined) {
+          name = spec.durable;
+          try {
+            await jsm.consumers.info(spec.stream, name);
+          } catch {
+            await jsm.consumers.add(spec.stream, {
+              durable_name: name,
+              ack_policy: nats.AckPolicy.Explicit,
+              deliver_policy: spec.start === "latest" ? nats.DeliverPolicy.New : nats.DeliverPolicy.All,
+              filter_subject: spec.subject,
+            });
+          }
+        } else {
+          const start =
+            lastSeq > 0
+              ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+              : { deliver_policy: spec.start === "latest" ? nats.DeliverPolicy.New : nats.DeliverPolicy.All };
+          const info = await jsm.consumers.add(spec.stream, {
+            ...start,
+            ack_policy: nats.AckPolicy.None,
+            filter_subject: spec.subject,
+            inactive_threshold: nats.nanos(60_000),
+          });
+          name = info.name;
+        }
+        const consumer = await js.consumers.get(spec.stream, name);
+        conn.connected();
+        backoff.reset();
+        while (!stopped()) {
+          if (inbox.full) {
+            await new Promise<void>((r) => (resume = r));
+            resume = undefined;
+            continue;
+          }
+          const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
+          fetching = batch;
+          const out: Decoded = { records: [], bad: undefined };
+          const acks: (() => void)[] = [];
+          for await (const m of batch) {
+            const seq = m.seq;
+            lastSeq = Math.max(lastSeq, seq);
+            const ts = Math.floor(m.info.timestampNanos / 1e6);
+            decode(text(m.data), { where: `${label} seq ${seq}`, position: { subject: m.subject, seq }, meta: { _subject: m.subject, _seq: seq, _timestamp: ts } }, out);
+            if (spec.durable !== undefined) acks.push(() => m.ack());
+            // Hand messages on as they come rather than at the end of the fetch (latency, §10).
+            if (batch.getPending() === 0 || out.records.length >= 500) {
+              const done = acks.splice(0);
+              inbox.put({ records: out.records.splice(0), bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined);
+              out.bad = undefined;
+            }
+          }
+          const done = acks.splice(0);
+          inbox.put({ records: out.records, bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined);
+        }
+      } catch (e) {
+        if (stopped()) break;
+        conn.lost(e);
+        await sleep(backoff.next());
+      }
+    }
+  };
+  const running = run().catch((e) => o.env.stderr(`flowc: source ${o.name} (${label}): ${String(e)}\n`));
+  return {
+    label,
+    batches: inbox,
+    async close() {
+      inbox.close(true);
+      resume?.();
+      fetching?.stop();
+      await running;
+      await nc?.close().catch(() => {});
+    },
+  };
+}
+
+export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
+  const spec = o.spec as Extract<NetworkSinkSpec, { kind: "nats" }>;
+  const nats = await load();
+  const format = changeText(o.output.schema, spec);
+  const conn = new Connection(o, o.label);
+  const id = runId();
+  let row = 0;
+  let nc: NatsConnection | undefined;
+  let closed = false;
+  let streamReady = spec.stream === undefined;
+  return {
+    async send(batch: readonly SinkChange[]) {
+      if (nc === undefined) {
+        // One try per delivery: the writer retries with backoff and gives up after --sink-retry.
+        try {
+          nc = await nats.connect({ servers: spec.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 2000 });
+          conn.connected();
+        } catch (e) {
+          conn.lost(e);
+          throw e;
+        }
+      }
+      if (closed) throw new Error("closed");
+      if (!streamReady) {
+        await ensureStream(nc, spec.stream!, spec.subject);
+        streamReady = true;
+      }
+      const js = nc.jetstream();
+      const first = row;
+      const acks: Promise<unknown>[] = [];
+      let k = first;
+      for (const c of batch) {
+        const payload = format(c);
+        if (payload === undefined) continue;
+        k++;
+        acks.push(js.publish(spec.subject, payload, { msgID: `${id}-${k}`, timeout: 5000 }));
+      }
+      await Promise.all(acks);
+      row = k;
+    },
+    async close() {
+      closed = true;
+      await nc?.drain().catch(() => {});
+    },
+  };
+}

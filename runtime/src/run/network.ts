@@ -1,0 +1,276 @@
+// The network connectors (LANGUAGE.md §11) as the driver sees them: a registry that the Node
+// entry fills (node.ts registers runtime/src/net/, which loads each client library only when a
+// program uses its connector), the sink interface, and `SinkWriter`, which batches a network
+// output's rows, delivers them one batch at a time in order, retries a failed delivery with
+// backoff for up to `sinkRetryMs` and then stops the run (OutputError, exit 73, naming the sink).
+// Browser-safe: nothing here imports Node or a client.
+
+import type { Env } from "../env.js";
+import type { NetworkSinkSpec, NetworkSourceSpec, OutputSpec, Schema } from "../contract.js";
+import { InputError, OutputError, RunError } from "./errors.js";
+import type { ReadBatch } from "../io/batch.js";
+
+/**
+ * One change a sink delivers. Append streams give `insert`s. An updating stream (§13) will give
+ * `upsert`s (the row of its key, `key` its key fields) and `delete`s (only the key): the sinks
+ * that apply them (postgres) read `key`; the message sinks print them per `format`.
+ */
+export type SinkChange =
+  | { op: "insert"; row: unknown }
+  /** An updating stream's change (§13): the key's fields, and the row it replaces (`before`). */
+  | { op: "upsert"; key: Record<string, unknown>; row: unknown; before?: unknown }
+  | { op: "delete"; key: Record<string, unknown>; before?: unknown };
+
+/** A network sink: delivers batches of changes, in order; connects (again) as it needs to. */
+export interface MessageSink {
+  /** Delivers every change of `batch` (all or nothing as far as the caller knows: on a
+   *  rejection the same batch is sent again, so a sink may deliver a message twice). */
+  send(batch: readonly SinkChange[]): Promise<void>;
+  /** Closes the connection (after the last send). */
+  close(): Promise<void>;
+}
+
+/** A short reason: a Node error's code as well (`connect ECONNREFUSED 127.0.0.1:4222`). */
+export function errorText(e: unknown): string {
+  const err = e as { message?: unknown; code?: unknown };
+  const m = typeof err?.message === "string" && err.message !== "" ? err.message : typeof err?.code === "string" ? err.code : String(e);
+  return m.split("\n")[0]!;
+}
+
+/** An opened network source (run/inputs.ts turns it into its `Input`). */
+export interface NetInput {
+  /** How messages name the source: `nats subject orders`. */
+  label: string;
+  batches: AsyncIterator<ReadBatch>;
+  /** Closes the connection (the run has ended). */
+  close(): Promise<void>;
+  /** A source with partitions (Kafka): those assigned to it now; batches are per partition. */
+  partitions?: () => readonly number[];
+}
+
+/**
+ * The connections of one run and which are down (§10: "the run summary … says which connection
+ * is down"): each network connector reports its own; the summary lists those down at the end.
+ */
+export class ConnectionBoard {
+  private readonly downs = new Map<string, string>();
+  up(label: string): void {
+    this.downs.delete(label);
+  }
+  down(label: string, reason: string): void {
+    this.downs.set(label, reason);
+  }
+  /** `label (reason)` of each connection down now, in the order they went down. */
+  list(): string[] {
+    return [...this.downs].map(([label, reason]) => `${label} (${reason})`);
+  }
+}
+
+/** What opening a network source is given. */
+export interface NetSourceOpening {
+  name: string;
+  schema: Schema;
+  spec: NetworkSourceSpec;
+  /** Fields to materialise (projection); undefined = all. */
+  keep: readonly string[] | undefined;
+  /** `event time EXPR`: a record whose time is null is bad input. */
+  timeOf: ((record: any) => number | null) | undefined;
+  /** A source of changes (§13: debezium / changelog messages with a `key`). */
+  changes?: { format: "debezium" | "changelog"; key: readonly string[] };
+  env: Env;
+  /** Where the source says whether its connection is up. */
+  board: ConnectionBoard;
+}
+
+/** What opening a network sink is given. */
+export interface NetSinkOpening {
+  output: OutputSpec;
+  spec: NetworkSinkSpec;
+  /** `output NAME (kafka topic T)`: how messages name the sink. */
+  label: string;
+  env: Env;
+  board: ConnectionBoard;
+}
+
+export interface NetworkConnectors {
+  openSource(o: NetSourceOpening): Promise<NetInput>;
+  openSink(o: NetSinkOpening): Promise<MessageSink>;
+}
+
+let registered: (() => Promise<NetworkConnectors>) | undefined;
+/** Registers the network connectors (node.ts does, lazily: nothing is loaded before a use). */
+export function registerNetwork(loader: (() => Promise<NetworkConnectors>) | undefined): void {
+  registered = loader;
+}
+
+async function connectors(what: string, fail: (m: string) => RunError): Promise<NetworkConnectors> {
+  if (registered === undefined) throw fail(`${what} needs the network connectors, which run on Node only (runtime/src/node.ts registers them)`);
+  return registered();
+}
+
+export async function openNetworkSource(o: NetSourceOpening): Promise<NetInput> {
+  const net = await connectors(`source ${o.name}`, (m) => new InputError(m));
+  try {
+    return await net.openSource(o);
+  } catch (e) {
+    // A client package that cannot be loaded, a port in use: the input cannot be opened (66).
+    throw e instanceof RunError ? e : new InputError(`source ${o.name}: ${errorText(e)}`);
+  }
+}
+
+export async function openNetworkSink(o: NetSinkOpening): Promise<MessageSink> {
+  return (await connectors(o.label, (m) => new OutputError(m))).openSink(o);
+}
+
+/** The connector as messages name it: `nats subject alerts`, `postgres table counts`. */
+export function sinkLabel(spec: NetworkSinkSpec): string {
+  switch (spec.kind) {
+    case "kafka":
+      return `kafka topic ${spec.topic}`;
+    case "nats":
+      return `nats subject ${spec.subject}`;
+    case "redis":
+      return `redis stream ${spec.key}`;
+    case "postgres":
+      return `postgres table ${spec.table}`;
+    case "http":
+      return `http ${spec.method} ${spec.url}`;
+  }
+}
+
+/** Rows in one delivery at most. */
+export const SINK_BATCH = 1000;
+/** Rows waiting beyond this make the driver wait for the sink (backpressure). */
+export const SINK_HIGH_WATER = 10_000;
+/** Default of `--sink-retry` (§12): how long a failing delivery is retried. */
+export const SINK_RETRY_MS = 60_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The writer of one network output (the driver's `Writer` interface, like BufferedWriter):
+ * `write` queues a change; `flush` starts delivering what is queued (the driver flushes before
+ * each wait for input and between batches, §10); deliveries go one at a time, in order. A
+ * delivery that fails is retried with exponential backoff (100 ms … 10 s) until `retryMs` have
+ * passed since its first failure; then the writer fails for good: its next use throws an
+ * OutputError naming the sink, and `failed` settles so a run waiting for input stops too.
+ */
+export class SinkWriter {
+  private queue: SinkChange[] = [];
+  private inflight: Promise<void> | undefined;
+  private error: OutputError | undefined;
+  private wantFlush = false;
+  needsDrain = false;
+  /** Resolves with the error when delivery has failed for good. */
+  readonly failed: Promise<OutputError>;
+  private onFail!: (e: OutputError) => void;
+
+  constructor(
+    readonly label: string,
+    private readonly sink: MessageSink,
+    private readonly env: Env,
+    private readonly retryMs: number,
+    /** `emit final`: everything goes in one delivery at close (a table in one transaction). */
+    private readonly whole = false,
+  ) {
+    this.failed = new Promise((resolve) => (this.onFail = resolve));
+  }
+
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  private check(): void {
+    if (this.error !== undefined) throw this.error;
+  }
+
+  write(change: SinkChange): void {
+    this.check();
+    this.queue.push(change);
+    if (this.queue.length >= SINK_HIGH_WATER) this.needsDrain = true;
+  }
+
+  flush(): void {
+    this.check();
+    if (this.whole || this.queue.length === 0) return;
+    this.wantFlush = true;
+    if (this.inflight === undefined) this.next();
+  }
+
+  private next(): void {
+    this.wantFlush = false;
+    const batch = this.queue.splice(0, SINK_BATCH);
+    this.inflight = this.deliver(batch).then(
+      () => {
+        this.inflight = undefined;
+        // More came meanwhile: send on while a flush was asked for or a full batch waits.
+        if (this.queue.length > 0 && (this.wantFlush || this.queue.length >= SINK_BATCH)) this.next();
+      },
+      (e: OutputError) => {
+        this.inflight = undefined;
+        this.error = e;
+        this.onFail(e);
+      },
+    );
+  }
+
+  private async deliver(batch: SinkChange[]): Promise<void> {
+    let delay = 100;
+    let firstFailure: number | undefined;
+    for (;;) {
+      try {
+        await this.sink.send(batch);
+        if (firstFailure !== undefined) this.env.stderr(`flowc: ${this.label}: delivered again\n`);
+        return;
+      } catch (e) {
+        const now = this.env.now();
+        if (firstFailure === undefined) {
+          firstFailure = now;
+          this.env.stderr(`flowc: ${this.label}: delivery failed (${errorText(e)}); retrying for up to ${Math.round(this.retryMs / 1000)} s\n`);
+        }
+        if (now - firstFailure >= this.retryMs) {
+          throw new OutputError(`cannot deliver to ${this.label} (retried for ${Math.round((now - firstFailure) / 1000)} s): ${errorText(e)}`);
+        }
+        await sleep(Math.min(delay, Math.max(0, this.retryMs - (now - firstFailure))));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  /** Waits until everything written has been delivered (or the sink failed: throws). */
+  async drain(): Promise<void> {
+    this.needsDrain = false;
+    for (;;) {
+      this.check();
+      if (this.inflight !== undefined) await this.inflight;
+      else if (this.queue.length > 0 && !this.whole) this.next();
+      else break;
+    }
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    if (this.error === undefined) {
+      if (this.whole && this.queue.length > 0) {
+        // Every row of an `emit final` table in one delivery (postgres: one transaction).
+        const batch = this.queue;
+        this.queue = [];
+        this.inflight = this.deliver(batch).then(
+          () => void (this.inflight = undefined),
+          (e: OutputError) => {
+            this.inflight = undefined;
+            this.error = e;
+          },
+        );
+      }
+      try {
+        await this.drain();
+      } finally {
+        await this.sink.close().catch(() => {});
+      }
+    } else {
+      await this.sink.close().catch(() => {});
+      throw this.error;
+    }
+  }
+}
