@@ -62,3 +62,49 @@ describe("idle sources in the graph", () => {
     expect(rows[1]!.length).toBe(1);
   });
 });
+
+describe("idle sources in a run (virtual wall clock)", () => {
+  it("a lone quiet source closes its last window with the wall clock; its next record is late by the usual rule", async () => {
+    const { url, rt } = await sharedRuntime();
+    const src = `type E = { k: string, ts: time }
+source a: E = stdin() event time ts watermark 1s idle 5s
+emit a | window tumbling(10s) | agg n = count()
+`;
+    const r = compile(src, { file: "lone.flow", javascript: true, runtime: url, ops: url, stdlib: url });
+    const file = join(testDir("idle-run-"), "program.mjs");
+    writeFileSync(file, r.typescript!);
+    const { program } = (await nativeImport(pathToFileURL(file).href)) as { program: Program };
+    let wall = 1_000_000;
+    const env = Object.assign(rt.createMemoryEnv(), { wallClock: () => wall, sleep: () => new Promise<void>((res) => setImmediate(res)) });
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    async function* feed() {
+      yield { k: "x", ts: 1000 };
+      yield { k: "x", ts: 12_000 };
+      await gate; // the source goes quiet
+      yield { k: "x", ts: 13_000 }; // after its window [10 s, 20 s) fired: late
+    }
+    const rows: unknown[] = [];
+    const run = rt.runProgram(program, { env, summary: false, sourceOverrides: { a: feed() }, onRow: { out1: (row) => rows.push(row) } });
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 2000 && !ok(); i++) await new Promise((res) => setImmediate(res));
+      expect(ok(), what).toBe(true);
+    };
+    await until("the first window fires (watermark 11 s)", () => rows.length === 1);
+    wall += 4_000; // not idle yet
+    for (let i = 0; i < 50; i++) await new Promise((res) => setImmediate(res));
+    expect(rows.length).toBe(1);
+    wall += 1_000; // 5 s without a record: idle from watermark 11 s
+    for (let i = 0; i < 50; i++) await new Promise((res) => setImmediate(res));
+    expect(rows.length).toBe(1);
+    wall += 9_000; // the watermark reaches 20 s: [10 s, 20 s) fires
+    await until("the last window fires with the wall clock", () => rows.length === 2);
+    release();
+    const summary = await run;
+    expect(rows).toEqual([
+      { window_start: 0, window_end: 10_000, n: 1 },
+      { window_start: 10_000, window_end: 20_000, n: 1 },
+    ]);
+    expect(summary.late).toBe(1);
+  });
+});

@@ -47,6 +47,11 @@ export interface Env {
    */
   wallClock?(): number;
   /**
+   * Resolves after `ms` ms (idle sources wait with it, §10). Optional: without it a timer. Tests
+   * with a virtual `wallClock` give one that resolves as soon as their clock is moved on.
+   */
+  sleep?(ms: number): Promise<void>;
+  /**
    * Identifies the file at `path` (already resolved) so that two spellings of one file compare
    * equal — symlinks, `..`, hard links: e.g. device and inode, or the real path of a file that
    * does not exist yet. undefined for what is not a regular file (/dev/null, a pipe): such paths

@@ -14,7 +14,8 @@
 // mirror `observe` inline — `if (t > maxT) { maxT = t; this.<source>_watermarkN(t - delay) }` —
 // with the largest time handed in and out (`maxTime`); a change of these rules changes them too.
 //
-// Per-partition watermarks (§10, Kafka): PartitionedClock below. Not yet here: idle sources.
+// Per-partition watermarks (§10, Kafka): PartitionedClock below. Idle sources (`idle D`): the run
+// loop's Reader.waitIdle (run/loops.ts) advances an idle source's watermark with the wall clock.
 
 export class SourceClock {
   /** The largest time read so far (−∞ before the first record). */

@@ -70,6 +70,9 @@ function pullSource(src: Iterable<unknown> | AsyncIterable<unknown>, general: (v
 
 export const ITERABLE_BATCH = 1024;
 
+/** An async iterable may wait for its next item: the source is live (§10: flush before waiting). */
+const isAsync = (src: Iterable<unknown> | AsyncIterable<unknown>): boolean => typeof (src as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+
 /**
  * Batches of decoded values from a JavaScript iterable. A synchronous iterable is read
  * ITERABLE_BATCH items at a time; an async one item by item (it may be live: a batch must not
@@ -196,6 +199,25 @@ export interface SourceState {
   close?: () => Promise<void>;
   /** See Input.partitions: the partitions assigned now. */
   partitions?: () => readonly number[];
+  /** A live source with `idle` (§10): how it goes idle and what its watermark then is. */
+  idle?: IdleState;
+}
+
+/**
+ * A live source declared with `idle D` (§10): after D ms of wall time without a record it is
+ * idle until its next one; meanwhile its watermark advances with the wall clock from where it
+ * was (a source that never had a record stays at −∞).
+ */
+export interface IdleState {
+  ms: number;
+  /** Wall time of its last record (or of the run's start). */
+  lastArrival: number;
+  /** Idle since this wall time (undefined: not idle). */
+  since?: number;
+  /** Its watermark when it went idle. */
+  from: number;
+  /** The largest watermark given while idle (its next record's watermark starts there). */
+  given: number;
 }
 
 /**
@@ -225,7 +247,7 @@ export async function openConnector(
   if (override !== undefined) {
     const general = makeDecoder(schema, keep);
     const items = pullSource(override, general, decode);
-    return { label: `<${name}>`, batches: iterableBatches(override, general, decode?.value), ...(items && { items }) };
+    return { label: `<${name}>`, batches: iterableBatches(override, general, decode?.value), ...(items && { items }), ...(isAsync(override) && { live: true }) };
   }
   const fromBytes = (label: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, format: Format, size?: number): Input => {
     // A header without a declared non-optional column fails once, before any row (exit 65).
@@ -270,7 +292,7 @@ export async function openConnector(
     case "iterable": {
       const general = makeDecoder(schema, keep);
       const items = pullSource(connector.iterable, general, decode);
-      return { label: `<${name}>`, batches: iterableBatches(connector.iterable, general, decode?.value), ...(items && { items }) };
+      return { label: `<${name}>`, batches: iterableBatches(connector.iterable, general, decode?.value), ...(items && { items }), ...(isAsync(connector.iterable) && { live: true }) };
     }
     case "nexmark": {
       const gen = options.nexmark ?? registeredNexmark;
@@ -356,6 +378,10 @@ export async function openSources(at: Opening, program: Program, sources: Source
     if (input.range !== undefined) s.range = input.range;
     if (input.items !== undefined) s.items = input.items;
     if (input.live === true) s.live = true;
+    if (input.live === true && spec.idleMs !== undefined) {
+      const now = at.env.wallClock !== undefined ? at.env.wallClock() : Date.now();
+      s.idle = { ms: spec.idleMs, lastArrival: now, from: -Infinity, given: -Infinity };
+    }
     if (input.close !== undefined) s.close = input.close;
     if (input.partitions !== undefined) s.partitions = input.partitions;
     // Decoding let through only records whose computed time is a number.

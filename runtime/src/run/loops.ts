@@ -10,12 +10,14 @@ import type { Env } from "../env.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { rawText, type BadRecords, type Progress } from "./diagnostics.js";
 import { StrictInputError } from "./errors.js";
-import type { SourceState } from "./inputs.js";
+import type { IdleState, SourceState } from "./inputs.js";
 import type { Outputs } from "./outputs.js";
 import { PartitionedClock } from "../source-clock.js";
 
 /** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
 const YIELD_MS = 20;
+/** How often an idle source's wall-clock watermark is passed on (§10; outputs flush as often). */
+const IDLE_TICK_MS = 50;
 
 /** Resolves after the event loop has run other tasks (timers, I/O, messages). */
 const macrotask: () => Promise<void> = (() => {
@@ -115,7 +117,8 @@ export class Reader {
       if (this.stopped()) return false;
       // About to wait for input: what the records so far produced goes out now (§10).
       if (s.live) await this.outputs.flushAndDrain();
-      const r = await this.outputs.raceSinks(this.nextBatch(s.batches));
+      const read = this.outputs.raceSinks(this.nextBatch(s.batches));
+      const r = s.idle === undefined ? await read : await this.waitIdle(s, s.idle, read);
       if (r.done) return false;
       const b = r.value;
       s.bytes = b.bytes;
@@ -141,6 +144,54 @@ export class Reader {
       if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
       if (recs.length > 0) return true;
     }
+  }
+
+  /**
+   * Waits for `read` (a live source's next batch) while applying `idle` (§10): once the source
+   * has had no record for its idle time it is idle — unions and joins stop waiting for it
+   * (`GraphInstance.idle`) — and its watermark advances with the wall clock, passed on (and the
+   * rows it fires flushed) every IDLE_TICK_MS. Its next batch ends the idle spell; the watermark
+   * it had reached stays (watermarks never go down).
+   */
+  private async waitIdle(s: SourceState, idle: IdleState, read: Promise<IteratorResult<ReadBatch>>): Promise<IteratorResult<ReadBatch>> {
+    let result: IteratorResult<ReadBatch> | undefined;
+    let failure: { e: unknown } | undefined;
+    const settled = read.then(
+      (x) => void (result = x),
+      (e: unknown) => void (failure = { e }),
+    );
+    while (result === undefined && failure === undefined) {
+      const now = this.arrival();
+      if (idle.since === undefined && now - idle.lastArrival >= idle.ms) {
+        idle.since = now;
+        idle.from = s.clock.watermark;
+        this.graph.idle?.(s.index, true);
+      }
+      if (idle.since !== undefined && idle.from > -Infinity) {
+        const wm = idle.from + (now - idle.since);
+        if (wm > idle.given) {
+          idle.given = wm;
+          this.graph.advance(s.index, wm);
+          await this.outputs.flushAndDrain();
+        }
+      }
+      const wait = idle.since !== undefined ? IDLE_TICK_MS : Math.max(1, idle.lastArrival + idle.ms - now);
+      await Promise.race([settled, this.sleep(wait)]);
+    }
+    if (failure !== undefined) throw failure.e;
+    idle.lastArrival = this.arrival();
+    if (idle.since !== undefined) {
+      idle.since = undefined;
+      // The source speaks again: it is counted again, from the watermark it reached while idle.
+      if (idle.given > s.clock.watermark) s.clock.maxTime = idle.given + s.clock.delay;
+      this.graph.idle?.(s.index, false);
+    }
+    return result!;
+  }
+
+  /** Resolves after `ms` of the environment's time (tests drive it; Node: a timer). */
+  private sleep(ms: number): Promise<void> {
+    return this.env.sleep !== undefined ? this.env.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   /**
