@@ -29,6 +29,7 @@ import { BadRecords, compact, Progress } from "./run/diagnostics.js";
 import { UsageError } from "./run/errors.js";
 import { loadTables, openSources, type Opening, type SourceState } from "./run/inputs.js";
 import { abortableReads, dispatch, Reader } from "./run/loops.js";
+import { runProbe } from "./run/metrics.js";
 import type { RunOptions, RunSummary } from "./run/options.js";
 import { ConnectionBoard } from "./run/network.js";
 import { checkNames, checkOutputPaths, Outputs } from "./run/outputs.js";
@@ -123,6 +124,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const ctx: RunContext = { emit: outputs.emit, change: outputs.change, late: outputs.late, tables, failed: (e, where) => bad.row(where, e) };
     const graph = program.create(ctx);
     await openSources(at, program, sources);
+    options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board));
     await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
     // Network sources wait for messages forever: the run has ended, so their connections close
     // (which are down at this moment goes into the summary).

@@ -13,6 +13,7 @@ import type { Program } from "./contract.js";
 import { registerNexmark, RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
 import { registerNetwork } from "./run/network.js";
+import type { MetricsProbe } from "./run/metrics.js";
 
 const importNodeModules = async () => {
   const [fs, path, events, net] = await Promise.all([import("node:fs"), import("node:path"), import("node:events"), import("node:net")]);
@@ -205,9 +206,10 @@ registerNexmark(nexmarkGenerator);
 // The network connectors (§11): their code, and each client library, load on first use.
 registerNetwork(async () => (await import("./net/index.js")).network);
 
-const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--strict] [--quiet] [--base-dir DIR]
+const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--metrics HOST:PORT] [--strict] [--quiet] [--base-dir DIR]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
   --format F          stdout outputs as jsonl (default), changelog or debezium (every change)
+  --metrics HOST:PORT serve GET /metrics (Prometheus text) and GET /healthz while the run lasts
   --dead-letter FILE  write each bad input record there as a JSON line
   --late FILE         write each late record there as a JSON line
   --sink-retry D      how long a network sink retries before the run stops (exit 73; default 60s)
@@ -228,7 +230,7 @@ export interface MainOptions {
   stop?: AbortSignal;
 }
 
-const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--sink-retry", "--strict", "--quiet", "--base-dir", "--help"];
+const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--sink-retry", "--metrics", "--strict", "--quiet", "--base-dir", "--help"];
 
 /** `--format`: how outputs without a format of their own print on stdout (§13). */
 const STDOUT_FORMATS = ["jsonl", "changelog", "debezium"] as const;
@@ -255,9 +257,47 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
 
+/**
+ * `--metrics HOST:PORT` (§10): `GET /metrics` in Prometheus text format and `GET /healthz` (200
+ * while every connection is up, else 503 with the connections down), from the run's probe
+ * (answers before the run has opened its sources are empty / healthy).
+ */
+async function serveMetrics(host: string, port: number): Promise<{ attach: (p: MetricsProbe) => void; close: () => Promise<void>; port: number }> {
+  const http = await import("node:http");
+  let probe: MetricsProbe | undefined;
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (path === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(probe?.text() ?? "");
+      return;
+    }
+    if (path === "/healthz") {
+      const h = probe?.health() ?? { ok: true, down: [] };
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h.ok ? { status: "ok" } : { status: "down", down: h.down }));
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found: /metrics and /healthz are served here\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  server.unref();
+  const address = server.address();
+  return {
+    attach: (p) => void (probe = p),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    port: typeof address === "object" && address !== null ? address.port : port,
+  };
+}
+
 /** Parses the command line of a built program into run options. Throws UsageError. */
-export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolean } {
-  const opts: RunOptions & { help?: boolean } = {};
+export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolean; metricsListen?: { host: string; port: number } } {
+  const opts: RunOptions & { help?: boolean; metricsListen?: { host: string; port: number } } = {};
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i++]!;
@@ -265,7 +305,7 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir" || flag === "--sink-retry";
+    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir" || flag === "--sink-retry" || flag === "--metrics";
     let value = inline;
     if (takesValue && value === undefined) {
       value = argv[i++];
@@ -296,6 +336,13 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       case "--base-dir":
         opts.baseDir = value!;
         break;
+      case "--metrics": {
+        // HOST:PORT (a bare PORT listens on 127.0.0.1; port 0 picks a free one).
+        const m = /^(?:(.*):)?(\d{1,5})$/.exec(value!);
+        if (m === null || Number(m[2]) > 65535) throw new UsageError(`--metrics expects HOST:PORT, got "${value}"`);
+        opts.metricsListen = { host: m[1] || "127.0.0.1", port: Number(m[2]) };
+        break;
+      }
       case "--sink-retry": {
         // A duration as in Flow: 500ms, 10s, 2m (a bare number is milliseconds).
         const m = /^(\d+)(ms|s|m)?$/.exec(value!);
@@ -350,6 +397,18 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
     return { code: 0 };
   }
   delete parsed.help;
+  const listen = parsed.metricsListen;
+  delete parsed.metricsListen;
+  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (listen !== undefined) {
+    try {
+      metrics = await serveMetrics(listen.host, listen.port);
+    } catch (e) {
+      process.stderr.write(`flowc: --metrics ${listen.host}:${listen.port}: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+      return { code: 2 };
+    }
+  }
 
   const controller = new AbortController();
   let signal: NodeJS.Signals | undefined;
@@ -370,6 +429,7 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
     signal: controller.signal,
     ...main.run,
     ...parsed,
+    ...(metrics && { metrics: metrics.attach }),
   };
   let code = 0;
   let summary: RunSummary | undefined;
@@ -398,6 +458,7 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
       for (const input of liveInputs) input.destroy();
     }
   }
+  await metrics?.close();
   process.exitCode = code;
   // After a signal, a read that cannot be cancelled (a pipe opened as a file source, blocked in
   // the thread pool) would keep the process alive: everything is flushed, so exit if it lingers.

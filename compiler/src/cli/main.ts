@@ -64,11 +64,12 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     program: true,
   },
   run: {
-    usage: "flowc run PROGRAM.flow [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--strict] [--quiet] [--watch]",
+    usage: "flowc run PROGRAM.flow [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--metrics HOST:PORT] [--strict] [--quiet] [--watch]",
     about: "Compiles PROGRAM.flow and runs it. Outputs without a connector print JSONL on stdout; the run summary goes to stderr.",
     values: {
       "--out": "NAME=PATH: write output NAME to PATH instead of its connector (.csv → CSV, else JSONL); repeatable",
       "--format": "jsonl (default), changelog or debezium: how stdout outputs print (changelog/debezium: every upsert and delete of an updating stream)",
+      "--metrics": "HOST:PORT: serve GET /metrics (Prometheus text format) and GET /healthz while the run lasts",
       "--dead-letter": "FILE: write each bad input record there as a JSON line",
       "--late": "FILE: write each late record there as its JSON record",
       "--sink-retry": "D: how long a network sink retries a failed delivery before the run stops with exit 73 (default 60s)",
@@ -381,7 +382,7 @@ async function cmdRun(a: Args, stop?: AbortSignal): Promise<number> {
     const { runMain } = await import("../../../runtime/src/node");
     const argv: string[] = [];
     for (const o of outs) argv.push("--out", o);
-    for (const f of ["--format", "--dead-letter", "--late", "--sink-retry"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
+    for (const f of ["--format", "--dead-letter", "--late", "--sink-retry", "--metrics"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
     if (a.bools.has("--strict")) argv.push("--strict");
     if (a.bools.has("--quiet")) argv.push("--quiet");
     const { code } = await runMain(mod.program, {

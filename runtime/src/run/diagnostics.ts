@@ -95,6 +95,8 @@ export function rawText(v: unknown): string {
  */
 export class BadRecords {
   count = 0;
+  /** Bad input records per source (for metrics). */
+  readonly bySource = new Map<string, number>();
   private printed = 0;
 
   constructor(
@@ -117,6 +119,7 @@ export class BadRecords {
 
   /** An input record of `source` (read from `file`) that is not a valid value of its type. */
   input(source: string, file: string, b: BadRecord): void {
+    this.bySource.set(source, (this.bySource.get(source) ?? 0) + 1);
     // A network message says where it came from (topic, partition, offset …) instead of a line.
     if (b.where !== undefined) this.report(`${b.where}: ${b.error}`, { source, file, line: null, ...(b.position && { position: b.position }), error: b.error, raw: b.raw });
     else this.report(`${file}:${b.line}: ${b.error}`, { source, file, line: b.line, error: b.error, raw: b.raw });

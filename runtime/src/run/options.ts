@@ -37,6 +37,11 @@ export interface RunOptions {
   stdoutFormat?: OutputFormat;
   /** Hands an output's rows to a callback instead of writing them (nothing is printed for it). */
   onRow?: Record<string, (row: unknown) => void>;
+  /**
+   * Called once the run's sources are open with a probe of its metrics and health (§10): what
+   * `--metrics HOST:PORT` serves (node.ts runs the HTTP server).
+   */
+  metrics?: (probe: import("./metrics.js").MetricsProbe) => void;
   /** Dead-letter file: one JSON line per bad input record (CLI `--dead-letter F`). */
   deadLetter?: string;
   /** Late-record file: each record dropped as late, as its JSON (CLI `--late F`). */

@@ -1,0 +1,54 @@
+// `--metrics HOST:PORT` (LANGUAGE.md §10): what a run exposes while it runs, in the Prometheus
+// text exposition format (`GET /metrics`) and as a health answer (`GET /healthz`). Browser-safe:
+// the HTTP server is node.ts's; it reads the probe the driver hands to RunOptions.metrics.
+
+import type { SourceState } from "./inputs.js";
+import type { ConnectionBoard } from "./network.js";
+import type { Outputs } from "./outputs.js";
+
+/** What a metrics server reads, at any moment of a run. */
+export interface MetricsProbe {
+  /** The metrics in Prometheus text format (version 0.0.4). */
+  text(): string;
+  /** Every connection up (200), or the connections that are down (503). */
+  health(): { ok: boolean; down: string[] };
+}
+
+/** A label value as the text format writes it: backslash, double quote and newline escaped. */
+export function labelValue(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** A sample value: `+Inf`, `-Inf` and `NaN` as the format spells them. */
+function sample(v: number): string {
+  return v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : Number.isNaN(v) ? "NaN" : String(v);
+}
+
+/** The probe of a run: its sources, bad records per source, late records per operator, outputs. */
+export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyMap<string, number>, outputs: Outputs, outputNames: readonly string[], board: ConnectionBoard): MetricsProbe {
+  return {
+    text() {
+      const out: string[] = [];
+      const family = (name: string, type: "counter" | "gauge", help: string, rows: [string, number][]) => {
+        out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+        for (const [labels, v] of rows) out.push(`${name}${labels} ${sample(v)}`);
+      };
+      const src = (s: SourceState) => `{source="${labelValue(s.name)}"}`;
+      family("flowc_source_records_total", "counter", "Valid records read from a source.", sources.map((s) => [src(s), s.count]));
+      family("flowc_source_bad_records_total", "counter", "Records of a source that did not match its type.", sources.map((s) => [src(s), badBySource.get(s.name) ?? 0]));
+      family(
+        "flowc_watermark_seconds",
+        "gauge",
+        "A source's watermark, in seconds since the epoch (-Inf before its first record).",
+        sources.map((s) => [src(s), Math.max(s.clock.watermark, s.idle?.given ?? -Infinity) / 1000]),
+      );
+      family("flowc_late_records_total", "counter", "Records dropped as late, per operator (file:line stage).", [...outputs.lateByOperator].map(([op, n]) => [`{operator="${labelValue(op)}"}`, n]));
+      family("flowc_output_rows_total", "counter", "Rows written to an output.", outputNames.map((name, k) => [`{output="${labelValue(name)}"}`, outputs.counts[k] ?? 0]));
+      return out.join("\n") + "\n";
+    },
+    health() {
+      const down = board.list();
+      return { ok: down.length === 0, down };
+    },
+  };
+}
