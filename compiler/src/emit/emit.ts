@@ -772,7 +772,12 @@ class Emitter {
       if (!t || ["int", "float", "string", "bool", "time", "duration"].includes(t.kind)) return js[0]!;
       return `JSON.stringify(${js[0]})`;
     }
-    return `JSON.stringify([${js.join(", ")}])`;
+    // The text JSON.stringify([...]) gives, built directly (no array, no generic serializer):
+    // ints, times, durations and bools print as String() does; strings and floats (NaN and ±∞
+    // print as null) go through JSON.stringify one by one.
+    const raw = (t: Type | undefined) => t !== undefined && ["int", "time", "duration", "bool"].includes(t.kind);
+    const texts = js.map((x, i) => (i < extra.length || raw(parts[i - extra.length]!.type) ? x : `JSON.stringify(${x})`));
+    return `"[" + ${texts.join(' + "," + ')} + "]"`;
   }
 
   private emitAgg(n: Extract<Node, { kind: "agg" }>) {
