@@ -8,15 +8,20 @@ import { compile } from "../compiler/src/pipeline";
 import { ensureCli, flowc, ROOT } from "./helpers";
 
 const EXAMPLES = join(ROOT, "examples");
-const programs = readdirSync(EXAMPLES, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(join(EXAMPLES, d.name)).filter((f) => f.endsWith(".flow")).map((f) => ({ dir: join(EXAMPLES, d.name), file: f, name: `${d.name}/${f}` })));
+/** Every `.flow` file under examples/, in folders at any depth (examples/live/… included). */
+function programsIn(dir: string, rel: string): { dir: string; file: string; name: string }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? programsIn(join(dir, d.name), `${rel}${d.name}/`) : d.name.endsWith(".flow") && rel !== "" ? [{ dir, file: d.name, name: `${rel}${d.name}` }] : [],
+  );
+}
+const programs = programsIn(EXAMPLES, "");
 
 beforeAll(() => ensureCli());
 
 describe("examples", () => {
   it("are found", () => {
     expect(programs.map((p) => p.name)).toContain("sensor-jumps/sensor-jumps.flow");
+    expect(programs.map((p) => p.name)).toContain("live/clickstream/clicks.flow");
   });
   for (const p of programs) {
     it(`${p.name} compiles`, () => {
