@@ -58,25 +58,63 @@ export class SourceClock {
  */
 export class PartitionedClock extends SourceClock {
   private readonly largest = new Map<number, number>();
+  /** With `idle` (§10): wall time of each partition's last batch (or of its assignment). */
+  private readonly lastSeen = new Map<number, number>();
+  /** Partitions idle now: they no longer hold the source back. */
+  private readonly idle = new Set<number>();
   private current = 0;
 
   /** The partitions read now (known ones not listed are dropped; new ones start at −∞). */
-  assign(partitions: readonly number[]): void {
-    for (const p of [...this.largest.keys()]) if (!partitions.includes(p)) this.largest.delete(p);
-    for (const p of partitions) if (!this.largest.has(p)) this.largest.set(p, -Infinity);
+  assign(partitions: readonly number[], now = 0): void {
+    for (const p of [...this.largest.keys()]) {
+      if (!partitions.includes(p)) {
+        this.largest.delete(p);
+        this.lastSeen.delete(p);
+        this.idle.delete(p);
+      }
+    }
+    for (const p of partitions) {
+      if (!this.largest.has(p)) {
+        this.largest.set(p, -Infinity);
+        this.lastSeen.set(p, now);
+      }
+    }
   }
 
-  /** The records observed next come from `partition`. */
-  select(partition: number): void {
+  /** The records observed next come from `partition` (their batch arrived at wall time `now`). */
+  select(partition: number, now = 0): void {
     this.current = partition;
     if (!this.largest.has(partition)) this.largest.set(partition, -Infinity);
+    this.lastSeen.set(partition, now);
+    this.idle.delete(partition);
+  }
+
+  /**
+   * `idle D` applies to each partition (§10): a partition without a batch for `idleMs` of wall
+   * time stops counting, so an empty partition does not hold its source back. True when the
+   * watermark rose.
+   */
+  markIdle(now: number, idleMs: number): boolean {
+    for (const [p, seen] of this.lastSeen) if (now - seen >= idleMs && p !== this.current) this.idle.add(p);
+    return this.raise();
   }
 
   override observe(t: number): boolean {
     if (!(t > (this.largest.get(this.current) ?? -Infinity))) return false;
     this.largest.set(this.current, t);
+    return this.raise();
+  }
+
+  /** The smallest largest time over the partitions that are not idle (all idle: above −∞). */
+  private raise(): boolean {
     let low = Infinity;
-    for (const v of this.largest.values()) if (v < low) low = v;
+    let quiet = Infinity;
+    for (const [p, v] of this.largest) {
+      if (!this.idle.has(p)) {
+        if (v < low) low = v;
+      } else if (v > -Infinity && v < quiet) quiet = v;
+    }
+    if (low === Infinity) low = quiet === Infinity ? -Infinity : quiet;
     if (low > this.maxTime) {
       this.maxTime = low;
       return true;

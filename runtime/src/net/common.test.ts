@@ -134,6 +134,23 @@ describe("PartitionedClock", () => {
     expect(c.observe(21_000)).toBe(true);
     expect(c.watermark).toBe(20_000);
   });
+
+  it("with idle (§10), a partition quiet for the idle time stops holding the source back", () => {
+    const c = new PartitionedClock(1000);
+    c.assign([0, 1, 2], 0); // at wall time 0
+    c.select(0, 100);
+    c.observe(10_000);
+    expect(c.watermark).toBe(-Infinity); // 1 and 2 have had nothing
+    expect(c.markIdle(4_000, 5_000)).toBe(false); // not quiet long enough yet
+    expect(c.markIdle(5_000, 5_000)).toBe(true); // 1 and 2 are idle: partition 0 alone counts
+    expect(c.watermark).toBe(9000);
+    c.select(1, 6_000); // partition 1 speaks again, behind: it counts again (watermarks never go down)
+    expect(c.observe(2000)).toBe(false);
+    expect(c.watermark).toBe(9000);
+    c.select(0, 6_100);
+    expect(c.observe(30_000)).toBe(false); // held at 9 s by partition 1 (largest 2 s) — not lowered
+    expect(c.watermark).toBe(9000);
+  });
 });
 
 it("Backoff: 100 ms doubling to 10 s, again from 100 ms after a success", () => {

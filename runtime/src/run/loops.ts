@@ -138,8 +138,11 @@ export class Reader {
       s.pos = 0;
       // A partitioned source (Kafka): this batch's records raise their partition's watermark.
       if (b.partition !== undefined && s.clock instanceof PartitionedClock) {
-        if (s.partitions !== undefined) s.clock.assign(s.partitions());
-        s.clock.select(b.partition);
+        const now = this.arrival();
+        if (s.partitions !== undefined) s.clock.assign(s.partitions(), now);
+        s.clock.select(b.partition, now);
+        // `idle` applies to each partition (§10): the quiet ones stop holding the source back.
+        if (s.idle !== undefined && s.clock.markIdle(now, s.idle.ms)) this.graph.advance(s.index, s.clock.watermark);
       }
       if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
       if (recs.length > 0) return true;
@@ -162,6 +165,11 @@ export class Reader {
     );
     while (result === undefined && failure === undefined) {
       const now = this.arrival();
+      // A partitioned source: its quiet partitions stop holding it back first.
+      if (s.clock instanceof PartitionedClock && s.clock.markIdle(now, idle.ms)) {
+        this.graph.advance(s.index, s.clock.watermark);
+        await this.outputs.flushAndDrain();
+      }
       if (idle.since === undefined && now - idle.lastArrival >= idle.ms) {
         idle.since = now;
         idle.from = s.clock.watermark;
