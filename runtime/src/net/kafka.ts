@@ -29,6 +29,8 @@ export interface KafkaBatch {
   topic: string;
   partition: number;
   messages: KafkaMessage[];
+  /** The partition's end (the offset its next message will have), when the broker said. */
+  highWatermark?: number;
 }
 
 /** What flowc uses of a Kafka client. */
@@ -98,7 +100,8 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
           const beat = setInterval(() => void heartbeat().catch(() => {}), 3000);
           let processed: boolean;
           try {
-            processed = await o.onBatch({ topic: batch.topic, partition: batch.partition, messages });
+            const high = Number(batch.highWatermark);
+            processed = await o.onBatch({ topic: batch.topic, partition: batch.partition, messages, ...(Number.isFinite(high) && { highWatermark: high }) });
           } finally {
             clearInterval(beat);
           }
@@ -136,6 +139,8 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
   let assigned: number[] = [];
+  /** Records behind the broker's end, per partition, as of each partition's last batch (§10). */
+  const lag = new Map<number, number>();
   const consuming = client.consume({
     onAssign: (partitions) => (assigned = partitions),
     topic: spec.topic,
@@ -144,6 +149,7 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
     onState: (up, e) => (up ? conn.connected() : conn.lost(e ?? new Error("disconnected"))),
     onBatch: async (b) => {
       conn.connected();
+      if (b.highWatermark !== undefined && b.messages.length > 0) lag.set(b.partition, Math.max(0, b.highWatermark - (b.messages.at(-1)!.offset + 1)));
       // Backpressure: no new batch is accepted while the inbox is full.
       while (inbox.full && !inbox.isClosed) await new Promise<void>((r) => (resume = r));
       const out: Decoded = { records: [], bad: undefined };
@@ -166,6 +172,7 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
     label,
     batches: inbox,
     partitions: () => assigned,
+    lag: () => lag,
     async close() {
       inbox.close(true);
       resume?.();

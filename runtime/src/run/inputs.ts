@@ -54,6 +54,8 @@ export interface Input {
   close?: () => Promise<void>;
   /** Batches come per partition (ReadBatch.partition): a watermark per partition (§10). */
   partitions?: () => readonly number[];
+  /** Records behind the broker's end per partition (metrics). */
+  lag?: () => ReadonlyMap<number, number>;
 }
 
 /** The items of a synchronous iterable and the general decoder behind the generated one. */
@@ -199,6 +201,8 @@ export interface SourceState {
   close?: () => Promise<void>;
   /** See Input.partitions: the partitions assigned now. */
   partitions?: () => readonly number[];
+  /** See Input.lag. */
+  lag?: () => ReadonlyMap<number, number>;
   /** A live source with `idle` (§10): how it goes idle and what its watermark then is. */
   idle?: IdleState;
 }
@@ -316,7 +320,7 @@ export async function openConnector(
     case "http": {
       // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
       const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, ...(changes && { changes }), env, board: at.board ?? new ConnectionBoard() });
-      return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }) };
+      return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }), ...(net.lag && { lag: net.lag }) };
     }
   }
 }
@@ -384,6 +388,7 @@ export async function openSources(at: Opening, program: Program, sources: Source
     }
     if (input.close !== undefined) s.close = input.close;
     if (input.partitions !== undefined) s.partitions = input.partitions;
+    if (input.lag !== undefined) s.lag = input.lag;
     // Decoding let through only records whose computed time is a number.
     if (et?.of !== undefined) s.timeOf = et.of as (record: any) => number;
     sources.push(s);

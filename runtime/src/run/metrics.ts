@@ -42,6 +42,9 @@ export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyM
         "A source's watermark, in seconds since the epoch (-Inf before its first record).",
         sources.map((s) => [src(s), Math.max(s.clock.watermark, s.idle?.given ?? -Infinity) / 1000]),
       );
+      const lags: [string, number][] = [];
+      for (const s of sources) for (const [partition, n] of s.lag?.() ?? []) lags.push([`{source="${labelValue(s.name)}",partition="${partition}"}`, n]);
+      if (lags.length > 0) family("flowc_source_lag", "gauge", "Records behind the broker's end of a partition, as of its last batch.", lags);
       family("flowc_late_records_total", "counter", "Records dropped as late, per operator (file:line stage).", [...outputs.lateByOperator].map(([op, n]) => [`{operator="${labelValue(op)}"}`, n]));
       family("flowc_output_rows_total", "counter", "Rows written to an output.", outputNames.map((name, k) => [`{output="${labelValue(name)}"}`, outputs.counts[k] ?? 0]));
       return out.join("\n") + "\n";

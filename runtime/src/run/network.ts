@@ -46,6 +46,8 @@ export interface NetInput {
   close(): Promise<void>;
   /** A source with partitions (Kafka): those assigned to it now; batches are per partition. */
   partitions?: () => readonly number[];
+  /** Records behind the broker's end per partition, where the broker tells (`flowc_source_lag`). */
+  lag?: () => ReadonlyMap<number, number>;
 }
 
 /**
