@@ -13,7 +13,7 @@ import type { Program } from "./contract.js";
 import { registerNexmark, RunError, runProgram, setDefaultEnv, StrictInputError, UsageError, type RunOptions, type RunSummary } from "./driver.js";
 import type { ByteSource, Env, OutputSink } from "./env.js";
 import { registerNetwork } from "./run/network.js";
-import type { MetricsProbe } from "./run/metrics.js";
+import type { MetricsProbe } from "./run/options.js";
 
 const importNodeModules = async () => {
   const [fs, path, events, net] = await Promise.all([import("node:fs"), import("node:path"), import("node:events"), import("node:net")]);

@@ -3,16 +3,11 @@
 // the HTTP server is node.ts's; it reads the probe the driver hands to RunOptions.metrics.
 
 import type { SourceState } from "./inputs.js";
+import type { MetricsProbe } from "./options.js";
 import type { ConnectionBoard } from "./network.js";
 import type { Outputs } from "./outputs.js";
 
-/** What a metrics server reads, at any moment of a run. */
-export interface MetricsProbe {
-  /** The metrics in Prometheus text format (version 0.0.4). */
-  text(): string;
-  /** Every connection up (200), or the connections that are down (503). */
-  health(): { ok: boolean; down: string[] };
-}
+export type { MetricsProbe } from "./options.js";
 
 /** A label value as the text format writes it: backslash, double quote and newline escaped. */
 export function labelValue(v: string): string {

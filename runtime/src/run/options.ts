@@ -41,7 +41,7 @@ export interface RunOptions {
    * Called once the run's sources are open with a probe of its metrics and health (§10): what
    * `--metrics HOST:PORT` serves (node.ts runs the HTTP server).
    */
-  metrics?: (probe: import("./metrics.js").MetricsProbe) => void;
+  metrics?: (probe: MetricsProbe) => void;
   /** Dead-letter file: one JSON line per bad input record (CLI `--dead-letter F`). */
   deadLetter?: string;
   /** Late-record file: each record dropped as late, as its JSON (CLI `--late F`). */
@@ -83,4 +83,12 @@ export interface RunSummary {
   interrupted?: boolean;
   /** Network connections that were down when the run ended: `label (reason)` (§10). */
   connectionsDown?: string[];
+}
+
+/** What a metrics server reads, at any moment of a run (run/metrics.ts makes it). */
+export interface MetricsProbe {
+  /** The metrics in Prometheus text format (version 0.0.4). */
+  text(): string;
+  /** Every connection up (200), or the connections that are down (503). */
+  health(): { ok: boolean; down: string[] };
 }
