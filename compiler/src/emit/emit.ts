@@ -860,11 +860,12 @@ class Emitter {
     if (guarded) this.guardedAggs.add(id);
     const mergeable = aggPlan.mergeable && n.aggs.length > 0;
     const itemsText = n.items.map((i) => i.name).join(", ");
-    this.ops.add("AggSpec").add("Key");
+    this.ops.add(aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec").add("Key");
     this.classes.push(
       `${docComment(`${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class Agg${id}${this.js ? "" : ` implements AggSpec<${inT}, ${st}, ${outT}>`} {\n` +
+      `class Agg${id}${this.js ? "" : ` implements ${aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec"}<${inT}, ${st}, ${outT}>`} {\n` +
       (mergeable ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
+      (aggPlan.retract === "exact" ? `  ${this.mod("readonly")}exactRetract = true;\n` : "") +
       (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
       `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
       `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
@@ -872,7 +873,6 @@ class Emitter {
       (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
       `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
       (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
-      (aggPlan.retract === "exact" ? `  ${this.mod("readonly")}exactRetract = true;\n` : "") +
       (aggPlan.retract !== "none" ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("boolean")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
       `}`,
     );
@@ -1423,7 +1423,7 @@ ${padLeft}    return { ${sides.join(", ")} };
 
   /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
   private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
-    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec", "RollingSpec"];
+    const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec", "ReAggSpec", "RollingSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
     const out: string[] = [];
     out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
