@@ -6,7 +6,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHARED, ensureCli, flowc, testDir } from "./helpers";
-import { haveServer, runLive, startNats, startPostgres, waitFor, type TestServer } from "./servers";
+import { haveServer, runLive, startKafka, startNats, startPostgres, waitFor, type TestServer } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -113,5 +113,51 @@ emit final per_country = users | group by country | agg n = count()
     expect(await run.exit, run.stderr()).toBe(130);
     expect(lines(run.stdout()).filter((l) => l.startsWith("per_country")), run.stderr()).toEqual([`per_country\t{"country":"FR","n":2}`]);
     expect(run.stderr()).toMatch(/interrupted, 5 in/);
+  });
+});
+
+describe.skipIf(!haveServer("kafka"))("kafka and changes", () => {
+  let cluster: TestServer;
+  let kafka: import("kafkajs").Kafka;
+  beforeAll(async () => {
+    cluster = await startKafka();
+    const k = (await import("kafkajs")).default;
+    kafka = new k.Kafka({ clientId: "test", brokers: cluster.url.split(","), logLevel: k.logLevel.NOTHING });
+  });
+  afterAll(async () => cluster?.stop());
+
+  it("format: \"debezium\" writes Debezium envelopes keyed by the stream's key: c, u, d with before and after", async () => {
+    const dir = testDir("kafka-debezium");
+    cpSync(join(C43, "txs.jsonl"), join(dir, "txs.jsonl"));
+    writeFileSync(join(dir, "p.flow"), balances(`kafka("balances", brokers: "${cluster.url}", key: "account", format: "debezium")`));
+    const r = await flowc(["run", "p.flow"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    // The expected envelopes, from c43's changelog: before = the key's previous row.
+    const present = new Map<string, unknown>();
+    const want: { key: string; value: unknown }[] = [];
+    for (const l of lines(readFileSync(join(C43, "expected_changes.jsonl"), "utf8"))) {
+      const c = JSON.parse(l);
+      const account = c.op === "upsert" ? c.row.account : c.key.account;
+      const before = present.get(account) ?? null;
+      if (c.op === "upsert") {
+        present.set(account, c.row);
+        want.push({ key: account, value: { before, after: c.row, op: before === null ? "c" : "u" } });
+      } else {
+        present.delete(account);
+        want.push({ key: account, value: { before, after: null, op: "d" } });
+      }
+    }
+    const c = kafka.consumer({ groupId: `check-balances-${Date.now()}` });
+    const got: { key: string; value: unknown; partition: number }[] = [];
+    await c.connect();
+    await c.subscribe({ topic: "balances", fromBeginning: true });
+    await c.run({ eachMessage: async ({ message, partition }) => void got.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()), partition }) });
+    await waitFor(`${want.length} messages`, () => got.length >= want.length, 30_000);
+    await c.disconnect();
+    // Order holds per key (one key, one partition).
+    for (const account of new Set(want.map((w) => w.key))) {
+      expect(got.filter((g) => g.key === account).map((g) => g.value)).toEqual(want.filter((w) => w.key === account).map((w) => w.value));
+    }
+    expect(got.length).toBe(want.length);
   });
 });
