@@ -330,13 +330,12 @@ function newAcc(c: RollingCallSpec): Acc | undefined {
   }
 }
 
-interface Pending<In> {
-  row: In;
-  time: number;
+/** A record waiting for the watermark; once processed it is the key's entry (its row let go). */
+interface Pending<In> extends Entry {
+  row: In | undefined;
   /** Arrival order: ties of time are processed in it. */
   seq: number;
   key: Key;
-  values: unknown[];
 }
 
 /**
@@ -489,7 +488,7 @@ export class Rolling<In, Out> {
     let st = this.states.get(p.key);
     if (st === undefined) this.states.set(p.key, (st = new KeyState(this.calls.map(newAcc))));
     const seq = st.next++;
-    const entry: Entry = { time: p.time, values: p.values };
+    const entry: Entry = p; // no second object per record: the row is let go below
     st.entries.push(entry);
     st.lastTime = p.time;
     const calls = this.calls;
@@ -530,7 +529,8 @@ export class Rolling<In, Out> {
       st.entries.shift();
       st.base++;
     }
-    const out = this.spec.result(p.row, results);
+    const out = this.spec.result(p.row!, results);
+    p.row = undefined;
     if (out !== undefined) this.emit(out, p.time);
   }
 }
