@@ -22,7 +22,7 @@ const TREES = ["compiler/src", "runtime/src", "stdlib/src"] as const;
 type Tree = (typeof TREES)[number];
 
 /** The compiler's phases, first to last. `pipeline` is compiler/src/pipeline.ts. */
-const PHASES = ["diagnostics", "syntax", "check", "ir", "optimize", "plan", "emit", "pipeline", "cli"] as const;
+const PHASES = ["diagnostics", "syntax", "check", "ir", "optimize", "plan", "emit", "pipeline", "testing", "format", "service", "cli"] as const;
 
 /**
  * Type-only imports of runtime/src/contract.ts that emit/ may keep (rule b). There were none when

@@ -24,6 +24,7 @@ Usage:
   flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
+  flowc test PROGRAM.flow...
   flowc playground [--port N]
   flowc help COMMAND | flowc COMMAND --help
   flowc --help | --version
@@ -50,6 +51,8 @@ interface CommandSpec {
   bools: Record<string, string>;
   /** Takes a PROGRAM.flow argument. */
   program: boolean;
+  /** Takes any number of PROGRAM.flow arguments (`flowc test A.flow B.flow`). */
+  many?: boolean;
   notes?: string;
 }
 
@@ -95,6 +98,14 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     bools: { ...COMMON_BOOLS },
     program: true,
   },
+  test: {
+    usage: "flowc test PROGRAM.flow...",
+    about: "Runs the `test` blocks of each program in virtual time: one line per test, the first difference under a failed one, then `N passed, M failed` (exit 1 on a failure).",
+    values: {},
+    bools: { ...COMMON_BOOLS },
+    program: true,
+    many: true,
+  },
   playground: {
     usage: "flowc playground [--port N]",
     about: "Serves the browser playground on 127.0.0.1.",
@@ -120,6 +131,8 @@ function commandHelp(name: string): string {
 interface Args {
   command: string;
   file?: string;
+  /** Every program argument (commands that take several). */
+  files: string[];
   flags: Map<string, string[]>;
   bools: Set<string>;
 }
@@ -172,10 +185,10 @@ function parseArgs(argv: string[]): Args {
   if (command === "help") {
     if (rest.length > 1) throw new Usage(`help takes one command, got ${rest.join(" ")}`);
   } else if (spec) {
-    const max = spec.program ? 1 : 0;
+    const max = spec.program ? (spec.many ? Infinity : 1) : 0;
     if (rest.length > max) throw new Usage(`unexpected argument ${JSON.stringify(rest[max])}: flowc ${command} takes ${max === 1 ? "one program" : "no arguments"}`);
   }
-  return { command, file: rest[0], flags, bools: seen };
+  return { command, file: rest[0], files: rest, flags, bools: seen };
 }
 
 const useColor = (stream: NodeJS.WriteStream) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
@@ -433,6 +446,13 @@ async function cmdGraph(a: Args): Promise<number> {
   return 0;
 }
 
+async function cmdTest(a: Args): Promise<number> {
+  if (a.files.length === 0) throw new Usage("which programs? give one or more .flow files");
+  for (const f of a.files) readProgram(f); // a missing file is a usage error, before any test runs
+  const { runTestFiles } = await import("./test");
+  return await runTestFiles(a.files, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), color: useColor(process.stdout) });
+}
+
 async function cmdPlayground(a: Args): Promise<number> {
   const raw = a.flags.get("--port")?.at(-1) ?? "4173";
   const port = Number(raw);
@@ -570,8 +590,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdGraph(args);
       case "playground":
         return await cmdPlayground(args);
+      case "test":
+        return await cmdTest(args);
       case "":
-        throw new Usage("no command given (check, run, build, graph or playground)");
+        throw new Usage("no command given (check, run, build, graph, test or playground)");
       default:
         throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }

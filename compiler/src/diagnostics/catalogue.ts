@@ -153,6 +153,18 @@ export const catalogue = {
   E0417: entry("error", () => "`key` on a source needs a format of changes (\"debezium\" or \"changelog\")"),
   E0418: entry<{ format: string }>("error", (p) => `a table cannot read the "${p.format}" format`),
 
+  // ---- tests (LANGUAGE.md §14): E05xx
+  E0501: entry<{ name: string }>("error", (p) => `a test can feed only a source or a table, and ${q(p.name)} is neither`),
+  E0502: entry<{ name: string }>("error", (p) => `the source ${q(p.name)} has no \`event time\`, so a test cannot feed it`),
+  E0503: entry<{ name: string }>("error", (p) => `the program has no output ${q(p.name)}`),
+  E0504: entry("error", () => "a test input is a list of records `[…]` or `file(\"path\")`"),
+  E0505: entry<{ fields: string; count: number; type: string }>("error", (p) => `this record lacks the field${p.count === 1 ? "" : "s"} ${p.fields} of ${p.type}`),
+  E0506: entry("error", () => "a test value must be a literal"),
+  E0507: entry("error", () => "a change is `{op: \"upsert\", row: {…}}` or `{op: \"delete\", key: {…}}`"),
+  E0508: entry<{ mode: string; name: string }>("error", (p) => `\`expect … ${p.mode}\` needs an updating output, and ${q(p.name)} is an append stream`),
+  E0509: entry<{ what: string }>("error", (p) => `\`expect ${p.what}\` takes a count: a non-negative integer`),
+  E0510: entry<{ name: string; what: string }>("error", (p) => `this test gives ${p.what} ${q(p.name)} twice`),
+
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
   W0002: entry("warning", () => "`distinct` without `within` or a window keeps unbounded state"),

@@ -25,7 +25,7 @@ export interface ParseResult {
 }
 
 export { STAGE_KEYWORDS } from "./stages";
-const DECL_KEYWORDS = ["type", "source", "table", "let", "emit", "fn", "import"];
+const DECL_KEYWORDS = ["type", "source", "table", "let", "emit", "fn", "import", "test"];
 const EXPR_KEYWORDS = ["and", "or", "not", "if", "then", "else", "in", "true", "false", "null"];
 /** Bracket nesting beyond this is refused up front: ohm (and any recursive walk) would overflow the stack. */
 const MAX_NESTING = 150;
@@ -102,6 +102,22 @@ function semantics(): ohm.Semantics {
     },
     FnDecl(_kw, name, _lp, params, _rp, ret, _eq, body) {
       return { kind: "FnDecl", name: ident(name), params: list<A.Param>(params), returnType: opt<A.TypeExpr>(ret), body: body.ast(), span: span(this) } satisfies A.FnDecl;
+    },
+    TestDecl(_kw, name, _lb, items, _rb) {
+      return { kind: "TestDecl", name: name.ast(), items: items.children.map((i) => i.ast()), span: span(this) } satisfies A.TestDecl;
+    },
+    TestItem(item) {
+      return item.ast();
+    },
+    TestInput(_kw, target, _eq, value) {
+      return { kind: "TestInput", target: ident(target), value: value.ast(), span: span(this) } satisfies A.TestItem;
+    },
+    TestExpect(_kw, target, mode, _eq, value) {
+      const m = mode.numChildren > 0 ? (mode.sourceString.trim() as A.ExpectMode) : undefined;
+      return { kind: "TestExpect", target: ident(target), ...(m && { mode: m }), value: value.ast(), span: span(this) } satisfies A.TestItem;
+    },
+    ExpectMode(_kw) {
+      return this.sourceString;
     },
     Param(name, _c, type) {
       return { name: ident(name), type: type.ast(), span: span(this) } satisfies A.Param;
@@ -618,7 +634,7 @@ function tooDeep(node: unknown, depth = 0): A.Span | undefined {
   return undefined;
 }
 
-const DECL_START = /^(type|source|table|let|emit|fn|import)\b/gm;
+const DECL_START = /^(type|source|table|let|emit|fn|import|test)\b/gm;
 
 /** Parses a whole program; on syntax errors, parses declaration by declaration to report each. */
 export function parse(src: string, matcher?: ohm.Matcher): ParseResult {
