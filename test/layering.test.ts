@@ -210,6 +210,8 @@ const stdlibImportsOfRuntime = () =>
 const COMPUTED_IMPORTS = [
   // `flowc run` loads the module it has just compiled.
   'compiler/src/cli/main.ts "<computed: pathToFileURL(m.file).href>"',
+  // `flowc test` loads the module it has just compiled, once per program.
+  'compiler/src/cli/test.ts "<computed: pathToFileURL(moduleFile).href>"',
   // The driver loads ./node.js lazily so that bundlers do not follow it into node: modules.
   // (node.ts imports driver.ts, so this closes a driver ↔ node cycle the rules cannot see.)
   'runtime/src/driver.ts "<computed: spec>"',
