@@ -25,6 +25,7 @@ Usage:
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
   flowc test PROGRAM.flow...
+  flowc fmt PROGRAM.flow... [--check]
   flowc playground [--port N]
   flowc help COMMAND | flowc COMMAND --help
   flowc --help | --version
@@ -103,6 +104,14 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     about: "Runs the `test` blocks of each program in virtual time: one line per test, the first difference under a failed one, then `N passed, M failed` (exit 1 on a failure).",
     values: {},
     bools: { ...COMMON_BOOLS },
+    program: true,
+    many: true,
+  },
+  fmt: {
+    usage: "flowc fmt PROGRAM.flow... [--check]",
+    about: "Rewrites each program in the canonical layout (comments kept); a formatted file is left as it is.",
+    values: {},
+    bools: { "--check": "change nothing: list the files that are not formatted, exit 1 if there is one", ...COMMON_BOOLS },
     program: true,
     many: true,
   },
@@ -453,6 +462,33 @@ async function cmdTest(a: Args): Promise<number> {
   return await runTestFiles(a.files, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), color: useColor(process.stdout) });
 }
 
+async function cmdFmt(a: Args): Promise<number> {
+  if (a.files.length === 0) throw new Usage("which programs? give one or more .flow files");
+  const { format } = await import("../format/format");
+  const check = a.bools.has("--check");
+  let exit = 0;
+  for (const f of a.files) {
+    const { path, source } = readProgram(f);
+    const r = format(source);
+    if (!r.ok) {
+      process.stderr.write(renderDiagnostics(r.diagnostics, f, source, { color: useColor(process.stderr) }) + "\n");
+      process.stderr.write(`flowc: ${f} has syntax errors; not formatted\n`);
+      exit = 1;
+      continue;
+    }
+    if (r.text === source) continue;
+    if (check) {
+      process.stdout.write(`${f}\n`);
+      exit = 1;
+    } else {
+      writeFileSync(path, r.text);
+      process.stderr.write(`flowc: formatted ${f}\n`);
+    }
+  }
+  if (check && exit === 1) process.stderr.write("flowc: the files above are not formatted (run flowc fmt on them)\n");
+  return exit;
+}
+
 async function cmdPlayground(a: Args): Promise<number> {
   const raw = a.flags.get("--port")?.at(-1) ?? "4173";
   const port = Number(raw);
@@ -592,8 +628,11 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdPlayground(args);
       case "test":
         return await cmdTest(args);
+      case "fmt":
+        return await cmdFmt(args);
+
       case "":
-        throw new Usage("no command given (check, run, build, graph, test or playground)");
+        throw new Usage("no command given (check, run, build, graph, test, fmt or playground)");
       default:
         throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }

@@ -221,6 +221,9 @@ function semantics(): ohm.Semantics {
     DistinctValue(e) {
       return e.ast();
     },
+    NoDecl(item) {
+      return item.ast();
+    },
     Within_range(_kw, lo, _dots, hi) {
       return { lower: lo.ast(), upper: hi.ast(), span: span(this) } satisfies A.WithinBounds;
     },
