@@ -10,7 +10,7 @@ import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, t
 import { lintGutter, lintKeymap, setDiagnostics } from "@codemirror/lint";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { flowSyntax } from "./lang";
-import { completionsAt } from "./complete";
+import { completionsAt } from "../../compiler/src/service/complete";
 import { PlaygroundCompiler, PROGRAM_FILE, type CompileOutput, type InputInfo } from "./compiler";
 import { compile } from "../../compiler/src/pipeline";
 import { toSvg } from "../../compiler/src/ir/draw";

@@ -26,6 +26,7 @@ Usage:
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
   flowc test PROGRAM.flow...
   flowc fmt PROGRAM.flow... [--check]
+  flowc lsp
   flowc playground [--port N]
   flowc help COMMAND | flowc COMMAND --help
   flowc --help | --version
@@ -114,6 +115,13 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     bools: { "--check": "change nothing: list the files that are not formatted, exit 1 if there is one", ...COMMON_BOOLS },
     program: true,
     many: true,
+  },
+  lsp: {
+    usage: "flowc lsp [--stdio]",
+    about: "Runs the Flow language server on stdin/stdout (for editors: diagnostics, hover, completion, definitions, references, rename, symbols, formatting).",
+    values: {},
+    bools: { "--stdio": "talk over stdin/stdout (the default and only transport)", ...COMMON_BOOLS },
+    program: false,
   },
   playground: {
     usage: "flowc playground [--port N]",
@@ -489,6 +497,11 @@ async function cmdFmt(a: Args): Promise<number> {
   return exit;
 }
 
+async function cmdLsp(): Promise<number> {
+  const { startLanguageServer } = await import("./lsp");
+  return await startLanguageServer();
+}
+
 async function cmdPlayground(a: Args): Promise<number> {
   const raw = a.flags.get("--port")?.at(-1) ?? "4173";
   const port = Number(raw);
@@ -630,9 +643,11 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdTest(args);
       case "fmt":
         return await cmdFmt(args);
+      case "lsp":
+        return await cmdLsp();
 
       case "":
-        throw new Usage("no command given (check, run, build, graph, test, fmt or playground)");
+        throw new Usage("no command given (check, run, build, graph, test, fmt, lsp or playground)");
       default:
         throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }

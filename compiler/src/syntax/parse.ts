@@ -724,3 +724,51 @@ export class IncrementalParser {
     return parse(next, this.matcher);
   }
 }
+
+/** A copy of `node` (an AST or diagnostics) with every span moved by `by`. */
+function shifted<T>(node: T, by: number): T {
+  if (node === null || typeof node !== "object") return node;
+  if (Array.isArray(node)) return node.map((x) => shifted(x, by)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if ((k === "span" || k === "opSpan") && v !== null && typeof v === "object") {
+      const s = v as A.Span;
+      out[k] = { start: s.start + by, end: s.end + by };
+    } else out[k] = shifted(v, by);
+  }
+  return out as T;
+}
+
+/**
+ * A parser for editors that reparses only the declarations an edit touched: the text is cut
+ * where a line starts with a declaration keyword, each piece is parsed alone and remembered by
+ * its text, and an unchanged piece is reused with its spans moved. When any piece has a syntax
+ * error the whole text is parsed the ordinary way (its error recovery and messages), so results
+ * never differ from `parse`'s for a program that parses, and errors are reported the same way.
+ */
+export class DeclarationParser {
+  private cache = new Map<string, ParseResult>();
+
+  update(src: string): ParseResult {
+    if (nestingTooDeep(src) !== undefined) return parse(src);
+    const starts = [...src.matchAll(DECL_START)].map((m) => m.index!);
+    if (starts[0] !== 0) starts.unshift(0);
+    const next = new Map<string, ParseResult>();
+    const decls: A.Decl[] = [];
+    const diagnostics: Diagnostic[] = [];
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i]!;
+      const text = src.slice(s, starts[i + 1] ?? src.length);
+      const r = this.cache.get(text) ?? next.get(text) ?? parse(text);
+      if (r.diagnostics.some((d) => d.severity === "error") || r.poisoned.size > 0) {
+        this.cache = next;
+        return parse(src);
+      }
+      next.set(text, r);
+      decls.push(...shifted(r.program.decls, s));
+      diagnostics.push(...shifted(r.diagnostics, s));
+    }
+    this.cache = next;
+    return { program: { kind: "Program", decls, comments: collectComments(src), span: { start: 0, end: src.length } }, diagnostics, poisoned: new Set() };
+  }
+}

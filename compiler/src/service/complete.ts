@@ -2,10 +2,10 @@
 // of the element in scope (from the typed program: the stage around the cursor), `alias.` fields
 // after a join or lookup, built-ins, aggregates, connectors and the program's own names.
 // DOM-free: CodeMirror's completion source in main.ts wraps `completionsAt`.
-import { STAGES as STAGE_LIST_ITEMS } from "../../compiler/src/syntax/stages";
-import type { StreamInfo, TPipeline, TypedProgram } from "../../compiler/src/check/typed";
-import { typeToString, type Type } from "../../compiler/src/check/types";
-import { BUILTIN_SIGNATURES, AGGREGATES } from "../../compiler/src/check/builtins";
+import { STAGES as STAGE_LIST_ITEMS } from "../syntax/stages";
+import type { StreamInfo, TPipeline, TypedProgram } from "../check/typed";
+import { typeToString, type Type } from "../check/types";
+import { BUILTIN_SIGNATURES, AGGREGATES } from "../check/builtins";
 
 export interface CompletionItem {
   label: string;
