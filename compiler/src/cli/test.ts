@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { compile, isInternalError } from "../pipeline";
 import { LineIndex, renderDiagnostics } from "../diagnostics/render";
-import { judgeTest, prepareTest, testSummary, type TestOutcome } from "../testing/run";
+import { runTest, testSummary, type TestRuntime } from "../testing/run";
 import { bundle } from "./bundle";
 import { resolveExterns } from "./externs";
 import type { Program } from "../../../runtime/src/contract";
@@ -23,7 +23,7 @@ export interface TestIo {
 /** Runs the tests of `files`; the exit code (0 all passed, 1 a failure or a compile error, 70 internal). */
 export async function runTestFiles(files: readonly string[], io: TestIo): Promise<number> {
   const { runProgram } = await import("../../../runtime/src/driver");
-  const { createMemoryEnv, joinPath } = await import("../../../runtime/src/env");
+  const { createMemoryEnv } = await import("../../../runtime/src/env");
   let passed = 0, failed = 0, exit = 0;
   const paint = (code: string, s: string) => (io.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   for (const file of files) {
@@ -64,28 +64,20 @@ export async function runTestFiles(files: readonly string[], io: TestIo): Promis
       rmSync(dir, { recursive: true, force: true });
     }
     const lines = new LineIndex(source);
-    const outputs = program.outputs.map((o) => o.name);
+    // The runtime's own functions: TestRuntime describes them structurally (testing/ imports no runtime).
+    const rt = { runProgram, createMemoryEnv } as unknown as TestRuntime<Program>;
     for (const test of tests) {
       const started = performance.now();
-      const prepared = prepareTest(program, test);
-      const files: Record<string, string | Uint8Array> = {};
-      let outcome: TestOutcome | undefined;
-      for (const f of prepared.files) {
+      const files: Record<string, string | Uint8Array> = Object.create(null) as Record<string, string | Uint8Array>;
+      for (const input of test.inputs) {
+        if (input.data !== "file") continue;
         try {
-          files[joinPath(baseDir, f)] = readFileSync(resolve(baseDir, f));
-        } catch (e) {
-          outcome = { name: test.name, passed: false, failures: [`cannot read ${f}: ${(e as Error).message.split("\n")[0]}`] };
+          files[input.path] = readFileSync(resolve(baseDir, input.path));
+        } catch {
+          // runTest reports the file as missing.
         }
       }
-      if (outcome === undefined) {
-        const env = createMemoryEnv({ files });
-        try {
-          const summary = await runProgram(prepared.program as Program, { env, baseDir, sourceOverrides: prepared.sourceOverrides, stdoutFormat: "changelog", summary: false, progress: false });
-          outcome = judgeTest(test, outputs, { stdout: env.stdoutText(), late: summary.late, bad: summary.bad, stderr: env.stderrText() }, { lineOf: (o) => lines.at(o).line });
-        } catch (e) {
-          outcome = judgeTest(test, outputs, { stdout: env.stdoutText(), late: 0, bad: 0, error: (e as Error).message ?? String(e) });
-        }
-      }
+      const outcome = await runTest(rt, program, test, files, { lineOf: (o) => lines.at(o).line });
       const ms = Math.round(performance.now() - started);
       const where = `${file}:${lines.at(test.span.start).line}`;
       if (outcome.passed) {

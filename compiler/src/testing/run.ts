@@ -265,3 +265,37 @@ export function judgeTest(test: TTest, outputs: readonly string[], observed: Obs
 
 /** `N passed, M failed` (the last line of `flowc test`). */
 export const testSummary = (passed: number, failed: number): string => `${passed} passed, ${failed} failed`;
+
+// ---- running ------------------------------------------------------------------------------------
+
+/** The runtime functions a test run needs (runtime/src/index.ts has them; described, not imported). */
+export interface TestRuntime<P> {
+  runProgram(program: P, options: { env: TestEnv; baseDir: string; sourceOverrides: Record<string, unknown[]>; stdoutFormat: "changelog"; summary: false; progress: false }): Promise<{ late: number; bad: number }>;
+  createMemoryEnv(init: { files: Record<string, string | Uint8Array> }): TestEnv;
+}
+
+export interface TestEnv {
+  stdoutText(): string;
+  stderrText(): string;
+}
+
+/**
+ * Runs one test of a compiled program: `files` holds the contents of the test's `file(…)` inputs
+ * by the path the test names (a missing one fails the test).
+ */
+export async function runTest<P extends RunnableProgram>(rt: TestRuntime<P>, program: P, test: TTest, files: Record<string, string | Uint8Array>, options: JudgeOptions = {}): Promise<TestOutcome> {
+  const prepared = prepareTest(program, test);
+  const outputs = program.outputs.map((o) => o.name);
+  const inputs: Record<string, string | Uint8Array> = Object.create(null) as Record<string, string | Uint8Array>;
+  for (const f of prepared.files) {
+    if (!Object.hasOwn(files, f)) return { name: test.name, passed: false, failures: [`cannot read ${f}: no such file`] };
+    inputs[f] = files[f]!;
+  }
+  const env = rt.createMemoryEnv({ files: inputs });
+  try {
+    const summary = await rt.runProgram(prepared.program, { env, baseDir: ".", sourceOverrides: prepared.sourceOverrides, stdoutFormat: "changelog", summary: false, progress: false });
+    return judgeTest(test, outputs, { stdout: env.stdoutText(), late: summary.late, bad: summary.bad, stderr: env.stderrText() }, options);
+  } catch (e) {
+    return judgeTest(test, outputs, { stdout: env.stdoutText(), late: 0, bad: 0, error: e instanceof Error ? e.message : String(e) }, options);
+  }
+}
