@@ -2,6 +2,10 @@
 // initialize, open, edit, and every request the server offers; then the re-check time of a
 // 500-line program after a keystroke, reported (not asserted: the machine is shared).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CompletionRequest, DefinitionRequest, DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, DocumentFormattingRequest,
@@ -136,6 +140,31 @@ describe("flowc lsp", () => {
     expect(sig?.signatures[0]?.label).toBe("max(e: ordered): input");
     expect(sig?.activeParameter).toBe(0);
   });
+});
+
+describe("flowc lsp: TypeScript imports", () => {
+  it("reads imported signatures as flowc check does: no E0412, and a missing file is E0413", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flowc-lsp-"));
+    writeFileSync(join(dir, "f.ts"), "export function twice(x: number): number { return 2 * x }\n");
+    const uri = pathToFileURL(join(dir, "imp.flow")).href;
+    const text = 'import { twice } from "./f.ts"\nsource n: int = range(0, 3)\nemit n | select v = twice(it)\n';
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "flow", version: 1, text } });
+    let last: PublishDiagnosticsParams | undefined;
+    for (let i = 0; i < 1000; i++) {
+      last = diagnostics.filter((d) => d.uri === uri).at(-1);
+      if (last && last.diagnostics.length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(last?.diagnostics).toEqual([]);
+    const broken = text.replace("./f.ts", "./nope.ts");
+    await conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 }, contentChanges: [{ text: broken }] });
+    for (let i = 0; i < 1000; i++) {
+      last = diagnostics.filter((d) => d.uri === uri).at(-1);
+      if (last?.diagnostics.some((d) => d.code === "E0413")) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(last?.diagnostics.map((d) => d.code)).toContain("E0413");
+  }, 30_000);
 });
 
 describe("the language service", () => {

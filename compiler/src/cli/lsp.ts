@@ -15,6 +15,9 @@ import {
   type InitializeResult,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { resolveExterns } from "./externs";
 import { FlowDocument, type DocSymbol } from "../service/service";
 import type { Diagnostic } from "../diagnostics/catalogue";
 import type { Span } from "../syntax/ast";
@@ -64,9 +67,36 @@ export function startLanguageServer(): Promise<number> {
     relatedInformation: d.notes.filter((n) => n.span).map((n) => ({ location: { uri: doc.uri, range: range(doc, n.span!) }, message: n.message })),
   });
 
+  const send = (doc: TextDocument, f: FlowDocument) => void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: f.diagnostics().map((d) => toLsp(doc, d)) });
+  // TypeScript imports are read as `flowc check` reads them (ts-morph, ~0.3 s): again only when
+  // the import lines change; meanwhile the last signatures stand.
+  const importKeys = new Map<string, string>();
+  const resolveImports = (doc: TextDocument, f: FlowDocument) => {
+    const text = doc.getText();
+    const imports = [...text.matchAll(/^[ \t]*import\s*\{[^}]*\}\s*from\s*"[^"]*"/gm)].map((m) => `${m.index}:${m[0]}`);
+    const key = imports.join("\n");
+    if (importKeys.get(doc.uri) === key) return;
+    importKeys.set(doc.uri, key);
+    if (imports.length === 0) {
+      f.setExterns(undefined);
+      return;
+    }
+    if (!doc.uri.startsWith("file:")) return; // an unsaved buffer has no folder to resolve from
+    void resolveExterns(text, dirname(fileURLToPath(doc.uri))).then(
+      (r) => {
+        const current = documents.get(doc.uri);
+        if (!current || importKeys.get(doc.uri) !== key) return;
+        const flow = flowOf(current);
+        flow.setExterns(r.signatures, r.diagnostics);
+        send(current, flow);
+      },
+      () => {},
+    );
+  };
   const publish = (doc: TextDocument) => {
     const f = flowOf(doc);
-    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: f.diagnostics().map((d) => toLsp(doc, d)) });
+    resolveImports(doc, f);
+    send(doc, f);
   };
 
   connection.onInitialize(
@@ -90,6 +120,7 @@ export function startLanguageServer(): Promise<number> {
   documents.onDidChangeContent((e) => publish(e.document));
   documents.onDidClose((e) => {
     flows.delete(e.document.uri);
+    importKeys.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 

@@ -61,11 +61,21 @@ export class FlowDocument {
   private checkDiagnostics: Diagnostic[] = [];
   private occurrences: Occurrence[] | undefined;
 
+  /** Diagnostics of reading the imported TypeScript (the host resolves imports: setExterns). */
+  private externDiagnostics: Diagnostic[] = [];
+
   constructor(
     text = "",
-    private readonly externs?: Map<string, ExternSignature>,
+    private externs?: Map<string, ExternSignature>,
   ) {
     this.update(text);
+  }
+
+  /** The signatures of the functions the program imports, as the host read them; re-checks. */
+  setExterns(externs: Map<string, ExternSignature> | undefined, diagnostics: Diagnostic[] = []): void {
+    this.externs = externs;
+    this.externDiagnostics = diagnostics;
+    this.update(this.text);
   }
 
   get source(): string {
@@ -82,9 +92,9 @@ export class FlowDocument {
     this.occurrences = undefined;
   }
 
-  /** The diagnostics `flowc check` gives (TypeScript imports aside: the editor has no externs). */
+  /** The diagnostics `flowc check` gives (imports as resolved by the host's `setExterns`). */
   diagnostics(): Diagnostic[] {
-    return [...this.parsed!.diagnostics, ...this.checkDiagnostics].sort((a, b) => a.span.start - b.span.start);
+    return [...this.externDiagnostics, ...this.parsed!.diagnostics, ...this.checkDiagnostics].sort((a, b) => a.span.start - b.span.start);
   }
 
   get program(): A.Program {
