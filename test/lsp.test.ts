@@ -193,3 +193,16 @@ describe("the language service", () => {
     expect(times.length).toBe(40);
   });
 });
+
+describe("the language service: connector arguments", () => {
+  it("completes the arguments a connector has not been given", () => {
+    const text = 'type B = { a: int, t: time }\nsource bs: B = nexmark("bid", ';
+    const doc = new FlowDocument(text);
+    const items = doc.completions(text.length);
+    expect(items.map((i) => i.label)).toEqual(["events", "rate", "seed", "start"]); // `kind` is given by position
+    expect(items.find((i) => i.label === "events")).toMatchObject({ apply: "events: ", detail: "int", info: "required" });
+    const file = 'type B = { a: int }\nsource bs: B = file("x.csv", ';
+    const fileItems = new FlowDocument(file).completions(file.length);
+    expect(fileItems.find((i) => i.label === "format")?.info).toContain('"debezium"');
+  });
+});

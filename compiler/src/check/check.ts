@@ -1711,7 +1711,7 @@ interface ConnectorParam {
 const FORMATS = ["jsonl", "json", "ndjson", "csv", "lines", "changelog", "debezium"] as const;
 
 /** Every connector's parameters, and where it may stand (the one table the checker reads). */
-const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params: readonly ConnectorParam[] }> = Object.assign(Object.create(null), {
+export const CONNECTORS: Record<string, { roles: readonly ("source" | "sink")[]; params: readonly ConnectorParam[] }> = Object.assign(Object.create(null), {
   file: { roles: ["source", "sink"], params: [{ name: "path", kind: "string", required: true }, { name: "format", kind: "string", oneOf: FORMATS }] },
   stdin: { roles: ["source"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },
   stdout: { roles: ["sink"], params: [{ name: "format", kind: "string", oneOf: FORMATS }] },

@@ -6,6 +6,7 @@ import { STAGES as STAGE_LIST_ITEMS } from "../syntax/stages";
 import type { StreamInfo, TPipeline, TypedProgram } from "../check/typed";
 import { typeToString, type Type } from "../check/types";
 import { BUILTIN_SIGNATURES, AGGREGATES } from "../check/builtins";
+import { CONNECTORS as CONNECTOR_PARAMS } from "../check/check";
 
 export interface CompletionItem {
   label: string;
@@ -139,6 +140,21 @@ export function completionsAt(text: string, pos: number, typed: TypedProgram | u
     const fs = aliases.get(dotted[1]!);
     if (!fs) return undefined;
     return { from, items: fs.map((f) => ({ label: f.name, type: "property", detail: typeToString(f.type) })) };
+  }
+  // Inside a connector's parentheses: its arguments not given yet (named: `events: `).
+  const inConnector = /\b([a-z]+)\(([^()\n]*)$/.exec(lead);
+  if (inConnector && Object.hasOwn(CONNECTOR_PARAMS, inConnector[1]!) && /^\s*(source|table|emit)\b|->/.test(lead.slice(lead.lastIndexOf("\n") + 1))) {
+    // The arguments before the last comma are given: by name, or by position in the list's order.
+    const done = inConnector[2]!.split(",").slice(0, -1);
+    const given = new Set(done.flatMap((a) => /^\s*([A-Za-z_]+)\s*:/.exec(a)?.[1] ?? []));
+    const positional = done.filter((a) => !/^\s*[A-Za-z_]+\s*:/.test(a)).length;
+    const all = CONNECTOR_PARAMS[inConnector[1]!]!.params;
+    const byPosition = new Set(all.filter((p) => !p.namedOnly).slice(0, positional).map((p) => p.name));
+    const params = all.filter((p) => !given.has(p.name) && !byPosition.has(p.name));
+    return {
+      from,
+      items: params.map((p) => ({ label: p.name, type: "property" as const, detail: p.kind, info: [p.required ? "required" : "optional", p.oneOf ? `one of ${p.oneOf.map((v) => JSON.stringify(v)).join(", ")}` : ""].filter(Boolean).join("; "), apply: `${p.name}: `, boost: p.required ? 2 : 1 })),
+    };
   }
   // After `|`: a stage.
   if (/\|\s*$/.test(lead)) return { from, items: STAGES.map((s) => ({ label: s.label, type: "keyword", info: s.info, ...(s.apply ? { apply: s.apply } : {}) })) };
