@@ -3,7 +3,7 @@
 // results, timeline, graph, generated code, problems, stats. Share links keep the program and its
 // inputs in the URL fragment.
 import { EditorState, type Extension } from "@codemirror/state";
-import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, placeholder } from "@codemirror/view";
+import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, hoverTooltip, keymap, lineNumbers, placeholder } from "@codemirror/view";
 import { defaultKeymap, history as undoHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching, indentOnInput } from "@codemirror/language";
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, type CompletionContext as CmContext, type CompletionResult } from "@codemirror/autocomplete";
@@ -11,6 +11,7 @@ import { lintGutter, lintKeymap, setDiagnostics, type Diagnostic as CmDiagnostic
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { flowSyntax } from "./lang";
 import { completionsAt } from "../../compiler/src/service/complete";
+import { FlowDocument } from "../../compiler/src/service/service";
 import { PlaygroundCompiler, PROGRAM_FILE, type CompileOutput, type InputInfo } from "./compiler";
 import { compile } from "../../compiler/src/pipeline";
 import { toSvg } from "../../compiler/src/ir/draw";
@@ -108,6 +109,45 @@ function flowCompletions(ctx: CmContext): CompletionResult | null {
   return { from: c.from, options: c.items, validFor: /^[A-Za-z_][A-Za-z0-9_]*$/ };
 }
 
+/** The language service `flowc lsp` answers from: hover types here come from the same code. */
+let service: FlowDocument | undefined;
+function serviceFor(text: string): FlowDocument {
+  if (!service) service = new FlowDocument(text);
+  else if (service.source !== text) service.update(text);
+  return service;
+}
+
+const typeTooltips = hoverTooltip((view, pos) => {
+  const h = serviceFor(view.state.doc.toString()).hover(pos);
+  if (!h) return null;
+  return {
+    pos: h.span.start,
+    end: h.span.end,
+    above: true,
+    create: () => {
+      const dom = document.createElement("div");
+      dom.className = "type-tooltip";
+      // The service answers in Markdown with code in backticks: shown as code, nothing else parsed.
+      for (const [k, part] of h.text.split("`").entries()) {
+        if (k % 2 === 1) {
+          const c = document.createElement("code");
+          c.textContent = part;
+          dom.append(c);
+        } else dom.append(document.createTextNode(part));
+      }
+      return { dom };
+    },
+  };
+});
+
+/** Rewrites the program in `flowc fmt`'s layout (Shift-Alt-F); a program with syntax errors stays. */
+function formatProgram(): boolean {
+  const text = editor.state.doc.toString();
+  const formatted = serviceFor(text).formatted();
+  if (formatted !== undefined && formatted !== text) editor.dispatch({ changes: { from: 0, to: text.length, insert: formatted } });
+  return true;
+}
+
 const baseExtensions = (): Extension[] => [
   lineNumbers(),
   highlightActiveLineGutter(),
@@ -130,6 +170,8 @@ const editor = new EditorView({
       flowSyntax,
       lintGutter(),
       autocompletion({ override: [flowCompletions], activateOnTyping: true }),
+      typeTooltips,
+      keymap.of([{ key: "Shift-Alt-f", run: formatProgram }]),
       placeholder("Write a Flow program here, or pick one from Examples…  e.g.\n\nsource n: int = range(0, 10)\nemit n | map it * it"),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged) return;
@@ -1176,6 +1218,7 @@ async function main() {
   document.querySelectorAll<HTMLElement>("[data-tab]").forEach((b) => (b.onclick = () => showPane(b.dataset.tab!)));
   $("#run").onclick = () => runNow(true);
   $("#run-tests").onclick = () => void runTests();
+  $("#format").onclick = () => void formatProgram();
   $("#stop").onclick = stopRun;
   $("#share").onclick = () => void share();
   $("#share-close").onclick = () => ($("#share-box").hidden = true);
