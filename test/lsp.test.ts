@@ -206,3 +206,35 @@ describe("the language service: connector arguments", () => {
     expect(fileItems.find((i) => i.label === "format")?.info).toContain('"debezium"');
   });
 });
+
+describe("the language service: fields through stages", () => {
+  it("a field bound by select, extend or agg is defined there; a passed-through field stays the type's", () => {
+    const text = `type B = { a: int, p: int, t: time }
+source bs: B = file("b.jsonl") event time t
+emit bs
+  | extend q = p * 2
+  | select a, q
+  | where q > a
+  | group by a
+  | agg n = count(), m = max(q)
+  | where n > 1 and m > 0
+test "t" {
+  input bs = [{ a: 1, p: 2, t: @2026-01-01T00:00:00Z }]
+}
+`;
+    const doc = new FlowDocument(text);
+    const at = (needle: string, k = 0) => {
+      let i = -1;
+      for (let j = 0; j <= k; j++) i = text.indexOf(needle, i + 1);
+      return i;
+    };
+    expect(doc.definition(at("q > a"))?.start).toBe(at("q = p"));
+    expect(doc.definition(at("q > a") + 4)?.start).toBe(at("a: int")); // `a` passed through select
+    expect(doc.definition(at("m > 0"))?.start).toBe(at("m = max"));
+    expect(doc.definition(at("n > 1"))?.start).toBe(at("n = count"));
+    // `a` of the type: its declaration, the select, the where, the group key and the test record.
+    expect(doc.references(at("a: int")).length).toBe(5);
+    const r = doc.rename(at("q = p"), "double")!;
+    expect(r.spans.map((s) => text.slice(s.start, s.end))).toEqual(["q", "q", "q", "q"]);
+  });
+});

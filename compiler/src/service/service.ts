@@ -236,35 +236,74 @@ export class FlowDocument {
       if (h.kind === "NameHead") add(h.name, stream(h.name.name));
       else if (h.kind === "ParenHead") pipelineRefs(h.pipeline);
       else for (const i of h.inputs) pipelineRefs(i);
-      // Field names resolve to the head's record type until a stage reshapes the records.
+      // Field names resolve to the head's record type (`base`) and to the fields the stages
+      // bind (`local`: select, extend, group by and agg items); a stage that reshapes the
+      // records otherwise (map, join, unnest) ends what can be resolved.
       const owner = h.kind === "NameHead" ? fieldOwner.get(h.name.name) : undefined;
-      let fieldKey: ((name: string) => string | undefined) | undefined = owner ? (n) => `${owner}.${n}` : undefined;
+      let base: string | undefined = owner;
+      let local = new Map<string, string>();
+      let keys: { name: string; key?: string }[] = [];
+      const fieldKey = (n: string): string | undefined => local.get(n) ?? (base !== undefined ? `${base}.${n}` : undefined);
+      const bind = (id: A.Ident): string => {
+        const key = `bind:${id.span.start}`;
+        add(id, { kind: "field", key }, true);
+        return key;
+      };
+      /** An item's output field: its binding, or the field a bare name passes through. */
+      const itemField = (name: A.Ident | undefined, e: A.Expr, into: Map<string, string>) => {
+        if (name) into.set(name.name, bind(name));
+        else if (e.kind === "Name") {
+          const k = fieldKey(e.name.name);
+          if (k) into.set(e.name.name, k);
+        }
+      };
       for (const s of p.stages) {
         switch (s.kind) {
           case "Join":
             if (s.side.kind === "NameSide") add(s.side.name, stream(s.side.name.name));
             else pipelineRefs(s.side.pipeline);
             exprRefs(s.on);
-            fieldKey = undefined;
+            base = undefined;
+            local = new Map();
             break;
           case "Lookup":
             add(s.table, stream(s.table.name));
             exprRefs(s.on, fieldKey);
             break;
-          case "Where":
-            exprRefs(s.cond, fieldKey);
-            break;
           case "Map":
-            exprRefs(s.expr, fieldKey);
-            fieldKey = undefined;
+          case "Unnest":
+            for (const x of stageExprs(s)) exprRefs(x, fieldKey);
+            base = undefined;
+            local = new Map();
             break;
-          case "Select":
-          case "Extend":
+          case "Extend": {
+            for (const i of s.items) exprRefs(i.expr, fieldKey);
+            const next = new Map(local);
+            for (const i of s.items) itemField(i.name, i.expr, next);
+            local = next;
+            break;
+          }
           case "GroupBy":
+            for (const k of s.keys) exprRefs(k.expr, fieldKey);
+            keys = s.keys.map((k) => (k.name ? { name: k.name.name, key: bind(k.name) } : { name: k.expr.kind === "Name" ? k.expr.name.name : "", key: k.expr.kind === "Name" ? fieldKey(k.expr.name.name) : undefined }));
+            break;
           case "Agg": {
-            const items = s.kind === "Select" ? s.items.flatMap((i) => (i.kind === "SelectExpr" ? [i.expr] : [])) : s.kind === "Extend" ? s.items.map((i) => i.expr) : s.kind === "GroupBy" ? s.keys.map((k) => k.expr) : s.items.map((i) => i.expr);
-            for (const x of items) exprRefs(x, fieldKey);
-            if (s.kind !== "Extend" && s.kind !== "GroupBy") fieldKey = undefined;
+            for (const i of s.items) exprRefs(i.expr, fieldKey);
+            const next = new Map<string, string>();
+            for (const k of keys) if (k.key) next.set(k.name, k.key);
+            for (const i of s.items) if (i.name) next.set(i.name.name, bind(i.name));
+            base = undefined;
+            local = next;
+            keys = [];
+            break;
+          }
+          case "Select": {
+            for (const i of s.items) if (i.kind === "SelectExpr") exprRefs(i.expr, fieldKey);
+            const star = s.items.some((i) => i.kind === "SelectStar" && !i.alias);
+            const next = star ? new Map(local) : new Map<string, string>();
+            for (const i of s.items) if (i.kind === "SelectExpr") itemField(i.name, i.expr, next);
+            if (!star) base = undefined;
+            local = next;
             break;
           }
           default:
