@@ -1,6 +1,7 @@
 // The programs of examples/: each compiles without errors (some NEXMark queries warn about
 // unbounded state, on purpose), and an example with an
-// `expected.jsonl` beside it runs (bin/flowc, in its folder) to exactly those rows.
+// `expected.jsonl` beside it runs (bin/flowc, in its folder) to exactly those rows. Every example
+// with a program has `test` blocks (§14), and `flowc test` passes them all.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +24,22 @@ describe("examples", () => {
     expect(programs.map((p) => p.name)).toContain("sensor-jumps/sensor-jumps.flow");
     expect(programs.map((p) => p.name)).toContain("live/clickstream/clicks.flow");
   });
+  it("flowc test passes every test block of every example", async () => {
+    const files = programs.map((p) => join(p.dir, p.file));
+    const r = await flowc(["test", ...files], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const passed = Number(/^(\d+) passed, 0 failed$/m.exec(r.stdout)?.[1]);
+    expect(passed).toBeGreaterThanOrEqual(programs.length - 1);
+    expect(r.stdout).not.toMatch(/^FAIL/m);
+  }, 180_000);
   for (const p of programs) {
+    // q102 explains why that query cannot be written: it has no program to test.
+    if (p.name !== "nexmark/q102.flow") {
+      it(`${p.name} has a test block`, () => {
+        const r = compile(readFileSync(join(p.dir, p.file), "utf8"), { file: p.file, checkOnly: true });
+        expect(r.typed?.tests.length ?? 0).toBeGreaterThan(0);
+      });
+    }
     it(`${p.name} compiles`, () => {
       const r = compile(readFileSync(join(p.dir, p.file), "utf8"), { file: p.file });
       expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.message}`)).toEqual([]);

@@ -22,7 +22,7 @@ const TREES = ["compiler/src", "runtime/src", "stdlib/src"] as const;
 type Tree = (typeof TREES)[number];
 
 /** The compiler's phases, first to last. `pipeline` is compiler/src/pipeline.ts. */
-const PHASES = ["diagnostics", "syntax", "check", "ir", "optimize", "plan", "emit", "pipeline", "cli"] as const;
+const PHASES = ["diagnostics", "syntax", "check", "ir", "optimize", "plan", "emit", "pipeline", "testing", "format", "service", "cli"] as const;
 
 /**
  * Type-only imports of runtime/src/contract.ts that emit/ may keep (rule b). There were none when
@@ -210,6 +210,8 @@ const stdlibImportsOfRuntime = () =>
 const COMPUTED_IMPORTS = [
   // `flowc run` loads the module it has just compiled.
   'compiler/src/cli/main.ts "<computed: pathToFileURL(m.file).href>"',
+  // `flowc test` loads the module it has just compiled, once per program.
+  'compiler/src/cli/test.ts "<computed: pathToFileURL(moduleFile).href>"',
   // The driver loads ./node.js lazily so that bundlers do not follow it into node: modules.
   // (node.ts imports driver.ts, so this closes a driver ↔ node cycle the rules cannot see.)
   'runtime/src/driver.ts "<computed: spec>"',

@@ -2,13 +2,10 @@
 // the compiler; this only colours). `flowTokens` is exported for the unit tests.
 import { HighlightStyle, StreamLanguage, syntaxHighlighting, type StreamParser } from "@codemirror/language";
 import { tags as t } from "@lezer/highlight";
-import { STAGES } from "./complete";
+import { ATOMS, DECL_WORDS, OTHER_WORDS, STAGE_WORDS, TYPE_WORDS } from "../../compiler/src/service/keywords";
 
-export const DECL_WORDS = new Set(["type", "source", "table", "let", "emit", "fn", "import", "from", "final"]);
-export const STAGE_WORDS = new Set([...STAGES.map((s) => s.label.split(" ")[0]!), "by"]);
-export const OTHER_WORDS = new Set(["event", "time", "watermark", "key", "as", "on", "within", "asc", "desc", "with", "ties", "over", "and", "or", "not", "if", "then", "else", "in"]);
-export const ATOMS = new Set(["true", "false", "null", "it"]);
-export const TYPE_WORDS = new Set(["int", "float", "bool", "string", "time", "duration"]);
+// The word lists are shared with the VS Code extension's TextMate grammar.
+export { ATOMS, DECL_WORDS, OTHER_WORDS, STAGE_WORDS, TYPE_WORDS };
 
 interface State {
   inComment: boolean;

@@ -3,14 +3,15 @@
 // results, timeline, graph, generated code, problems, stats. Share links keep the program and its
 // inputs in the URL fragment.
 import { EditorState, type Extension } from "@codemirror/state";
-import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, placeholder } from "@codemirror/view";
+import { EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, hoverTooltip, keymap, lineNumbers, placeholder } from "@codemirror/view";
 import { defaultKeymap, history as undoHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching, indentOnInput } from "@codemirror/language";
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap, type CompletionContext as CmContext, type CompletionResult } from "@codemirror/autocomplete";
-import { lintGutter, lintKeymap, setDiagnostics } from "@codemirror/lint";
+import { lintGutter, lintKeymap, setDiagnostics, type Diagnostic as CmDiagnostic } from "@codemirror/lint";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { flowSyntax } from "./lang";
-import { completionsAt } from "./complete";
+import { completionsAt } from "../../compiler/src/service/complete";
+import { FlowDocument } from "../../compiler/src/service/service";
 import { PlaygroundCompiler, PROGRAM_FILE, type CompileOutput, type InputInfo } from "./compiler";
 import { compile } from "../../compiler/src/pipeline";
 import { toSvg } from "../../compiler/src/ir/draw";
@@ -108,6 +109,45 @@ function flowCompletions(ctx: CmContext): CompletionResult | null {
   return { from: c.from, options: c.items, validFor: /^[A-Za-z_][A-Za-z0-9_]*$/ };
 }
 
+/** The language service `flowc lsp` answers from: hover types here come from the same code. */
+let service: FlowDocument | undefined;
+function serviceFor(text: string): FlowDocument {
+  if (!service) service = new FlowDocument(text);
+  else if (service.source !== text) service.update(text);
+  return service;
+}
+
+const typeTooltips = hoverTooltip((view, pos) => {
+  const h = serviceFor(view.state.doc.toString()).hover(pos);
+  if (!h) return null;
+  return {
+    pos: h.span.start,
+    end: h.span.end,
+    above: true,
+    create: () => {
+      const dom = document.createElement("div");
+      dom.className = "type-tooltip";
+      // The service answers in Markdown with code in backticks: shown as code, nothing else parsed.
+      for (const [k, part] of h.text.split("`").entries()) {
+        if (k % 2 === 1) {
+          const c = document.createElement("code");
+          c.textContent = part;
+          dom.append(c);
+        } else dom.append(document.createTextNode(part));
+      }
+      return { dom };
+    },
+  };
+});
+
+/** Rewrites the program in `flowc fmt`'s layout (Shift-Alt-F); a program with syntax errors stays. */
+function formatProgram(): boolean {
+  const text = editor.state.doc.toString();
+  const formatted = serviceFor(text).formatted();
+  if (formatted !== undefined && formatted !== text) editor.dispatch({ changes: { from: 0, to: text.length, insert: formatted } });
+  return true;
+}
+
 const baseExtensions = (): Extension[] => [
   lineNumbers(),
   highlightActiveLineGutter(),
@@ -130,6 +170,8 @@ const editor = new EditorView({
       flowSyntax,
       lintGutter(),
       autocompletion({ override: [flowCompletions], activateOnTyping: true }),
+      typeTooltips,
+      keymap.of([{ key: "Shift-Alt-f", run: formatProgram }]),
       placeholder("Write a Flow program here, or pick one from Examples…  e.g.\n\nsource n: int = range(0, 10)\nemit n | map it * it"),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged) return;
@@ -194,6 +236,8 @@ function recompile() {
   state.compileSeq++;
   if (out.result.ok && out.result.typed) state.lastGoodTyped = out.result.typed;
   editor.dispatch(setDiagnostics(editor.state, out.diagnostics));
+  $<HTMLButtonElement>("#run-tests").hidden = !(out.result.typed && out.result.typed.tests.length > 0);
+  $("#test-results").hidden = true;
   if (out.inputs.length > 0 || !/^\s*(source|table)\b/m.test(source)) state.inputs = out.inputs;
   renderInputTabs();
   renderProblems();
@@ -351,6 +395,62 @@ function runNow(force = true) {
   renderStatus();
 }
 
+/**
+ * `Run tests`: the program's `test` blocks in a worker of their own (as `flowc test` runs them);
+ * pass/fail shows above the editor and on each test's line.
+ */
+let testSeq = 0;
+async function runTests() {
+  const c = state.compiled;
+  const tests = c?.result.ok ? c.result.typed?.tests : undefined;
+  if (!c || !tests || tests.length === 0 || !c.result.typescript) return;
+  const id = ++testSeq;
+  const panel = $("#test-results");
+  panel.hidden = false;
+  panel.textContent = `running ${tests.length} test${tests.length === 1 ? "" : "s"}…`;
+  const w = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "flow-test" });
+  const limit = Number(($("#time-limit") as HTMLSelectElement).value) * 1000;
+  const reply = await new Promise<WorkerReply | string>((resolve) => {
+    const timer = setTimeout(() => resolve(`stopped by the time limit (${limit / 1000} s)`), limit);
+    w.onmessage = (e: MessageEvent<WorkerReply>) => {
+      if (e.data.type === "ready" || e.data.type === "progress") return;
+      clearTimeout(timer);
+      resolve(e.data);
+    };
+    w.onerror = (e) => resolve(`the worker failed: ${e.message}`);
+    w.postMessage({ type: "test", id, runtimeUrl, code: c.result.typescript!, files: { ...state.files }, tests } satisfies WorkerRequest);
+  });
+  w.terminate();
+  if (id !== testSeq || state.compiled !== c) return; // the program changed meanwhile
+  panel.replaceChildren();
+  if (typeof reply === "string" || reply.type !== "tested") {
+    panel.textContent = typeof reply === "string" ? reply : reply.type === "failed" ? reply.message : "the tests did not run";
+    return;
+  }
+  const lines = new LineIndex(c.source);
+  const marks: CmDiagnostic[] = [];
+  let passed = 0;
+  reply.outcomes.forEach((o, k) => {
+    const test = tests[k]!;
+    const row = document.createElement("div");
+    row.className = o.passed ? "pass" : "fail";
+    row.textContent = `${o.passed ? "✓ pass" : "✗ FAIL"} ${JSON.stringify(o.name)} (line ${lines.at(test.span.start).line})`;
+    panel.append(row);
+    if (o.passed) passed++;
+    else {
+      const pre = document.createElement("pre");
+      pre.textContent = o.failures.join("\n");
+      panel.append(pre);
+    }
+    const at = { from: test.span.start, to: Math.min(test.span.end, test.span.start + 4) };
+    marks.push(o.passed ? { ...at, severity: "info" as const, message: "test passed" } : { ...at, severity: "error" as const, message: `test failed:\n${o.failures.join("\n")}` });
+  });
+  const summary = document.createElement("div");
+  summary.textContent = `${passed} passed, ${reply.outcomes.length - passed} failed`;
+  panel.append(summary);
+  editor.dispatch(setDiagnostics(editor.state, [...c.diagnostics, ...marks]));
+}
+
 function stopWorker() {
   worker?.terminate();
   worker = undefined;
@@ -405,6 +505,7 @@ function onWorkerMessage(m: WorkerReply) {
     finishRun("failed", m.message);
     return;
   }
+  if (m.type === "tested") return; // `Run tests` uses a worker of its own
   run.result = m.result;
   run.loadMs = m.loadMs;
   finishRun(m.result.error ? "failed" : "done", m.result.error);
@@ -1157,6 +1258,8 @@ function renderExampleInfo() {
 async function main() {
   document.querySelectorAll<HTMLElement>("[data-tab]").forEach((b) => (b.onclick = () => showPane(b.dataset.tab!)));
   $("#run").onclick = () => runNow(true);
+  $("#run-tests").onclick = () => void runTests();
+  $("#format").onclick = () => void formatProgram();
   $("#stop").onclick = stopRun;
   $("#share").onclick = () => void share();
   $("#share-close").onclick = () => ($("#share-box").hidden = true);

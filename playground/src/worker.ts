@@ -3,15 +3,20 @@
 // The page terminates this worker to stop a run (Stop button, time limit): a program never
 // blocks the page.
 import { runTraced, type OpInfo, type RunLimits, type RuntimeApi } from "./trace";
+import { runTest, type TestOutcome, type TestRuntime } from "../../compiler/src/testing/run";
+import type { TTest } from "../../compiler/src/check/typed";
 
 export type WorkerRequest =
   | { type: "init"; runtimeUrl: string }
-  | { type: "run"; id: number; runtimeUrl: string; code: string; files: Record<string, string>; ops: OpInfo[]; limits: RunLimits };
+  | { type: "run"; id: number; runtimeUrl: string; code: string; files: Record<string, string>; ops: OpInfo[]; limits: RunLimits }
+  /** Runs the program's `test` blocks (LANGUAGE.md §14) as `flowc test` does; `files` feed `file(…)` inputs. */
+  | { type: "test"; id: number; runtimeUrl: string; code: string; files: Record<string, string>; tests: TTest[] };
 
 export type WorkerReply =
   | { type: "ready"; ms: number }
   | { type: "progress"; id: number; progress: import("./trace").Progress }
   | { type: "done"; id: number; result: import("./trace").RunResult; loadMs: number }
+  | { type: "tested"; id: number; outcomes: TestOutcome[] }
   | { type: "failed"; id: number; message: string };
 
 interface WorkerScope {
@@ -47,6 +52,12 @@ scope.onmessage = async (e) => {
       URL.revokeObjectURL(url);
     }
     const loadMs = performance.now() - t0;
+    if (msg.type === "test") {
+      const outcomes: TestOutcome[] = [];
+      for (const test of msg.tests) outcomes.push(await runTest(rt as unknown as TestRuntime<typeof mod.program>, mod.program, test, msg.files));
+      scope.postMessage({ type: "tested", id, outcomes });
+      return;
+    }
     const result = await runTraced(rt, mod.program, msg.files, msg.ops, msg.limits, (progress) => scope.postMessage({ type: "progress", id, progress }));
     scope.postMessage({ type: "done", id, result, loadMs });
   } catch (err) {

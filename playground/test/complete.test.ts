@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { completionsAt } from "../src/complete";
+import { completionsAt } from "../../compiler/src/service/complete";
 import { compile } from "../../compiler/src/pipeline";
 
 const typedOf = (src: string) => compile(src, { checkOnly: true }).typed;

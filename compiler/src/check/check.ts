@@ -7,6 +7,7 @@ import { diag, type Code, type DiagExtras, type Diagnostic, type ParamsOf } from
 import { closest, didYouMean } from "../diagnostics/suggest";
 import { AGGREGATES, BUILTIN_SIGNATURES, NULL_TOLERANT, aggregateArity, aggregateType, isAggregateCall } from "./builtins";
 import { canonicalPath, narrow, withNarrowed, type Scope } from "./scope";
+import { checkTests } from "./tests";
 import { ELEMENT_REF, LEFT_REF, RIGHT_REF, paramRef, retraction } from "./typed";
 import { CONNECTORS } from "../../../stdlib/src/catalog";
 import { networkConnector } from "./connectors";
@@ -110,8 +111,9 @@ class Checker {
       if (s.kind === "let" && !this.used.has(name)) this.report("W0003", { name }, s.decl.name.span, { hint: "emit it, or remove it" });
     }
     const imports = this.ast.decls.filter((d): d is A.ImportDecl => d.kind === "ImportDecl").map((d) => ({ names: d.names.map((n) => n.name), from: d.from.value }));
+    const tests = checkTests(this.ast.decls, { sources: this.sources, tables: this.tables, outputs, poisoned: this.poisoned, report: (code, params, span, extras) => this.report(code, params, span, extras) });
     return {
-      program: { sources: this.sources, tables: this.tables, lets: this.lets, outputs, fns: this.fns, imports },
+      program: { sources: this.sources, tables: this.tables, lets: this.lets, outputs, fns: this.fns, imports, tests },
       diagnostics: this.diagnostics.sort((a, b) => a.span.start - b.span.start),
     };
   }

@@ -265,6 +265,52 @@ export interface TypedProgram {
   outputs: TOutput[];
   fns: Map<string, TFn>;
   imports: { names: string[]; from: string }[];
+  /** `test` blocks (§14), checked; `run` and `build` ignore them, `flowc test` runs them. */
+  tests: TTest[];
+}
+
+/**
+ * A test value as JSON, the form the runtime decodes (inputs) and prints (outputs): a time is
+ * its ISO-8601 text with milliseconds, a duration its milliseconds; records are null-prototype
+ * objects with their type's field order.
+ */
+export type TestJson = null | boolean | number | string | TestJson[] | { [field: string]: TestJson };
+
+/** One literal row of a test, with where it was written. */
+export interface TTestRow {
+  value: TestJson;
+  span: Span;
+}
+
+/** `input NAME = …`: the records that replace a source's (or table's) connector. */
+export type TTestInput = {
+  name: string;
+  kind: "source" | "table";
+  /** A source of changes: its rows are `{op: "upsert", row}` / `{op: "delete", key}`. */
+  changes?: "debezium" | "changelog";
+  span: Span;
+} & ({ data: "rows"; rows: TTestRow[] } | { data: "file"; path: string });
+
+/** How an `expect` compares: in order, the changelog, as a multiset, the final table. */
+export type TestMode = "ordered" | "changes" | "unordered" | "final";
+
+export type TTestExpect = { span: Span } & (
+  | {
+      kind: "rows";
+      mode: TestMode;
+      output: string;
+      /** The output's key fields when it is an updating stream. */
+      key?: string[];
+      rows: TTestRow[];
+    }
+  | { kind: "count"; what: "late" | "bad"; count: number }
+);
+
+export interface TTest {
+  name: string;
+  inputs: TTestInput[];
+  expects: TTestExpect[];
+  span: Span;
 }
 
 /** A type-checked signature of an imported TypeScript function (read by the CLI with ts-morph). */

@@ -24,6 +24,9 @@ Usage:
   flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
+  flowc test PROGRAM.flow...
+  flowc fmt PROGRAM.flow... [--check]
+  flowc lsp
   flowc playground [--port N]
   flowc help COMMAND | flowc COMMAND --help
   flowc --help | --version
@@ -50,6 +53,8 @@ interface CommandSpec {
   bools: Record<string, string>;
   /** Takes a PROGRAM.flow argument. */
   program: boolean;
+  /** Takes any number of PROGRAM.flow arguments (`flowc test A.flow B.flow`). */
+  many?: boolean;
   notes?: string;
 }
 
@@ -97,6 +102,29 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     bools: { ...COMMON_BOOLS },
     program: true,
   },
+  test: {
+    usage: "flowc test PROGRAM.flow...",
+    about: "Runs the `test` blocks of each program in virtual time: one line per test, the first difference under a failed one, then `N passed, M failed` (exit 1 on a failure).",
+    values: {},
+    bools: { ...COMMON_BOOLS },
+    program: true,
+    many: true,
+  },
+  fmt: {
+    usage: "flowc fmt PROGRAM.flow... [--check]",
+    about: "Rewrites each program in the canonical layout (comments kept); a formatted file is left as it is.",
+    values: {},
+    bools: { "--check": "change nothing: list the files that are not formatted, exit 1 if there is one", ...COMMON_BOOLS },
+    program: true,
+    many: true,
+  },
+  lsp: {
+    usage: "flowc lsp [--stdio]",
+    about: "Runs the Flow language server on stdin/stdout (for editors: diagnostics, hover, completion, definitions, references, rename, symbols, formatting).",
+    values: {},
+    bools: { "--stdio": "talk over stdin/stdout (the default and only transport)", ...COMMON_BOOLS },
+    program: false,
+  },
   playground: {
     usage: "flowc playground [--port N]",
     about: "Serves the browser playground on 127.0.0.1.",
@@ -122,6 +150,8 @@ function commandHelp(name: string): string {
 interface Args {
   command: string;
   file?: string;
+  /** Every program argument (commands that take several). */
+  files: string[];
   flags: Map<string, string[]>;
   bools: Set<string>;
 }
@@ -174,10 +204,10 @@ function parseArgs(argv: string[]): Args {
   if (command === "help") {
     if (rest.length > 1) throw new Usage(`help takes one command, got ${rest.join(" ")}`);
   } else if (spec) {
-    const max = spec.program ? 1 : 0;
+    const max = spec.program ? (spec.many ? Infinity : 1) : 0;
     if (rest.length > max) throw new Usage(`unexpected argument ${JSON.stringify(rest[max])}: flowc ${command} takes ${max === 1 ? "one program" : "no arguments"}`);
   }
-  return { command, file: rest[0], flags, bools: seen };
+  return { command, file: rest[0], files: rest, flags, bools: seen };
 }
 
 const useColor = (stream: NodeJS.WriteStream) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
@@ -435,6 +465,45 @@ async function cmdGraph(a: Args): Promise<number> {
   return 0;
 }
 
+async function cmdTest(a: Args): Promise<number> {
+  if (a.files.length === 0) throw new Usage("which programs? give one or more .flow files");
+  for (const f of a.files) readProgram(f); // a missing file is a usage error, before any test runs
+  const { runTestFiles } = await import("./test");
+  return await runTestFiles(a.files, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), color: useColor(process.stdout) });
+}
+
+async function cmdFmt(a: Args): Promise<number> {
+  if (a.files.length === 0) throw new Usage("which programs? give one or more .flow files");
+  const { format } = await import("../format/format");
+  const check = a.bools.has("--check");
+  let exit = 0;
+  for (const f of a.files) {
+    const { path, source } = readProgram(f);
+    const r = format(source);
+    if (!r.ok) {
+      process.stderr.write(renderDiagnostics(r.diagnostics, f, source, { color: useColor(process.stderr) }) + "\n");
+      process.stderr.write(`flowc: ${f} has syntax errors; not formatted\n`);
+      exit = 1;
+      continue;
+    }
+    if (r.text === source) continue;
+    if (check) {
+      process.stdout.write(`${f}\n`);
+      exit = 1;
+    } else {
+      writeFileSync(path, r.text);
+      process.stderr.write(`flowc: formatted ${f}\n`);
+    }
+  }
+  if (check && exit === 1) process.stderr.write("flowc: the files above are not formatted (run flowc fmt on them)\n");
+  return exit;
+}
+
+async function cmdLsp(): Promise<number> {
+  const { startLanguageServer } = await import("./lsp");
+  return await startLanguageServer();
+}
+
 async function cmdPlayground(a: Args): Promise<number> {
   const raw = a.flags.get("--port")?.at(-1) ?? "4173";
   const port = Number(raw);
@@ -572,8 +641,15 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdGraph(args);
       case "playground":
         return await cmdPlayground(args);
+      case "test":
+        return await cmdTest(args);
+      case "fmt":
+        return await cmdFmt(args);
+      case "lsp":
+        return await cmdLsp();
+
       case "":
-        throw new Usage("no command given (check, run, build, graph or playground)");
+        throw new Usage("no command given (check, run, build, graph, test, fmt, lsp or playground)");
       default:
         throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }

@@ -156,6 +156,18 @@ export const catalogue = {
   E0420: entry<{ field: string; connector: string; type: string }>("error", (p) => `the metadata field ${q(p.field)} of ${p.connector}() has type ${p.type}`),
   E0421: entry<{ connector: string; type: string }>("error", (p) => `${p.connector}() writes rows of a record type, found ${p.type}`),
 
+  // ---- tests (LANGUAGE.md §14): E05xx
+  E0501: entry<{ name: string }>("error", (p) => `a test can feed only a source or a table, and ${q(p.name)} is neither`),
+  E0502: entry<{ name: string }>("error", (p) => `the source ${q(p.name)} has no \`event time\`, so a test cannot feed it`),
+  E0503: entry<{ name: string }>("error", (p) => `the program has no output ${q(p.name)}`),
+  E0504: entry("error", () => "a test input is a list of records `[…]` or `file(\"path\")`"),
+  E0505: entry<{ fields: string; count: number; type: string }>("error", (p) => `this record lacks the field${p.count === 1 ? "" : "s"} ${p.fields} of ${p.type}`),
+  E0506: entry("error", () => "a test value must be a literal"),
+  E0507: entry("error", () => "a change is `{op: \"upsert\", row: {…}}` or `{op: \"delete\", key: {…}}`"),
+  E0508: entry<{ mode: string; name: string }>("error", (p) => `\`expect … ${p.mode}\` needs an updating output, and ${q(p.name)} is an append stream`),
+  E0509: entry<{ what: string }>("error", (p) => `\`expect ${p.what}\` takes a count: a non-negative integer`),
+  E0510: entry<{ name: string; what: string }>("error", (p) => `this test gives ${p.what} ${q(p.name)} twice`),
+
   // ---- warnings: W0xxx
   W0001: entry("warning", () => "join without `within` or a window keeps unbounded state"),
   W0002: entry("warning", () => "`distinct` without `within` or a window keeps unbounded state"),

@@ -24,7 +24,7 @@ export interface Program {
   span: Span;
 }
 
-export type Decl = TypeDecl | SourceDecl | TableDecl | LetDecl | EmitDecl | FnDecl | ImportDecl;
+export type Decl = TypeDecl | SourceDecl | TableDecl | LetDecl | EmitDecl | FnDecl | ImportDecl | TestDecl;
 
 export interface TypeDecl {
   kind: "TypeDecl";
@@ -94,6 +94,23 @@ export interface ImportDecl {
   from: StringLit;
   span: Span;
 }
+
+/** `test "name" { input … expect … }` (LANGUAGE.md §14): `run` and `build` ignore it. */
+export interface TestDecl {
+  kind: "TestDecl";
+  name: StringLit;
+  items: TestItem[];
+  span: Span;
+}
+
+/** How an `expect` compares: in order (none), the changelog, as a multiset, the final table. */
+export type ExpectMode = "changes" | "unordered" | "final";
+
+export type TestItem =
+  /** `input SOURCE = [records]` or `= file("path")`. */
+  | { kind: "TestInput"; target: Ident; value: Expr; span: Span }
+  /** `expect OUTPUT [mode] = [rows]`, or `expect late = N` / `expect bad = N`. */
+  | { kind: "TestExpect"; target: Ident; mode?: ExpectMode; value: Expr; span: Span };
 
 // ---- types -----------------------------------------------------------------------------------
 

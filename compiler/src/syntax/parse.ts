@@ -25,7 +25,7 @@ export interface ParseResult {
 }
 
 export { STAGE_KEYWORDS } from "./stages";
-const DECL_KEYWORDS = ["type", "source", "table", "let", "emit", "fn", "import"];
+const DECL_KEYWORDS = ["type", "source", "table", "let", "emit", "fn", "import", "test"];
 const EXPR_KEYWORDS = ["and", "or", "not", "if", "then", "else", "in", "true", "false", "null"];
 /** Bracket nesting beyond this is refused up front: ohm (and any recursive walk) would overflow the stack. */
 const MAX_NESTING = 150;
@@ -105,6 +105,22 @@ function semantics(): ohm.Semantics {
     },
     FnDecl(_kw, name, _lp, params, _rp, ret, _eq, body) {
       return { kind: "FnDecl", name: ident(name), params: list<A.Param>(params), returnType: opt<A.TypeExpr>(ret), body: body.ast(), span: span(this) } satisfies A.FnDecl;
+    },
+    TestDecl(_kw, name, _lb, items, _rb) {
+      return { kind: "TestDecl", name: name.ast(), items: items.children.map((i) => i.ast()), span: span(this) } satisfies A.TestDecl;
+    },
+    TestItem(item) {
+      return item.ast();
+    },
+    TestInput(_kw, target, _eq, value) {
+      return { kind: "TestInput", target: ident(target), value: value.ast(), span: span(this) } satisfies A.TestItem;
+    },
+    TestExpect(_kw, target, mode, _eq, value) {
+      const m = mode.numChildren > 0 ? (mode.sourceString.trim() as A.ExpectMode) : undefined;
+      return { kind: "TestExpect", target: ident(target), ...(m && { mode: m }), value: value.ast(), span: span(this) } satisfies A.TestItem;
+    },
+    ExpectMode(_kw) {
+      return this.sourceString;
     },
     Param(name, _c, type) {
       return { name: ident(name), type: type.ast(), span: span(this) } satisfies A.Param;
@@ -207,6 +223,9 @@ function semantics(): ohm.Semantics {
     },
     DistinctValue(e) {
       return e.ast();
+    },
+    NoDecl(item) {
+      return item.ast();
     },
     Within_range(_kw, lo, _dots, hi) {
       return { lower: lo.ast(), upper: hi.ast(), span: span(this) } satisfies A.WithinBounds;
@@ -621,7 +640,7 @@ function tooDeep(node: unknown, depth = 0): A.Span | undefined {
   return undefined;
 }
 
-const DECL_START = /^(type|source|table|let|emit|fn|import)\b/gm;
+const DECL_START = /^(type|source|table|let|emit|fn|import|test)\b/gm;
 
 /** Parses a whole program; on syntax errors, parses declaration by declaration to report each. */
 export function parse(src: string, matcher?: ohm.Matcher): ParseResult {
@@ -706,5 +725,53 @@ export class IncrementalParser {
     this.matcher.replaceInputRange(a, this.text.length - b, next.slice(a, next.length - b));
     this.text = next;
     return parse(next, this.matcher);
+  }
+}
+
+/** A copy of `node` (an AST or diagnostics) with every span moved by `by`. */
+function shifted<T>(node: T, by: number): T {
+  if (node === null || typeof node !== "object") return node;
+  if (Array.isArray(node)) return node.map((x) => shifted(x, by)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if ((k === "span" || k === "opSpan") && v !== null && typeof v === "object") {
+      const s = v as A.Span;
+      out[k] = { start: s.start + by, end: s.end + by };
+    } else out[k] = shifted(v, by);
+  }
+  return out as T;
+}
+
+/**
+ * A parser for editors that reparses only the declarations an edit touched: the text is cut
+ * where a line starts with a declaration keyword, each piece is parsed alone and remembered by
+ * its text, and an unchanged piece is reused with its spans moved. When any piece has a syntax
+ * error the whole text is parsed the ordinary way (its error recovery and messages), so results
+ * never differ from `parse`'s for a program that parses, and errors are reported the same way.
+ */
+export class DeclarationParser {
+  private cache = new Map<string, ParseResult>();
+
+  update(src: string): ParseResult {
+    if (nestingTooDeep(src) !== undefined) return parse(src);
+    const starts = [...src.matchAll(DECL_START)].map((m) => m.index!);
+    if (starts[0] !== 0) starts.unshift(0);
+    const next = new Map<string, ParseResult>();
+    const decls: A.Decl[] = [];
+    const diagnostics: Diagnostic[] = [];
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i]!;
+      const text = src.slice(s, starts[i + 1] ?? src.length);
+      const r = this.cache.get(text) ?? next.get(text) ?? parse(text);
+      if (r.diagnostics.some((d) => d.severity === "error") || r.poisoned.size > 0) {
+        this.cache = next;
+        return parse(src);
+      }
+      next.set(text, r);
+      decls.push(...shifted(r.program.decls, s));
+      diagnostics.push(...shifted(r.diagnostics, s));
+    }
+    this.cache = next;
+    return { program: { kind: "Program", decls, comments: collectComments(src), span: { start: 0, end: src.length } }, diagnostics, poisoned: new Set() };
   }
 }

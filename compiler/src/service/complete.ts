@@ -2,10 +2,11 @@
 // of the element in scope (from the typed program: the stage around the cursor), `alias.` fields
 // after a join or lookup, built-ins, aggregates, connectors and the program's own names.
 // DOM-free: CodeMirror's completion source in main.ts wraps `completionsAt`.
-import { STAGES as STAGE_LIST_ITEMS } from "../../compiler/src/syntax/stages";
-import type { StreamInfo, TPipeline, TypedProgram } from "../../compiler/src/check/typed";
-import { typeToString, type Type } from "../../compiler/src/check/types";
-import { BUILTIN_SIGNATURES, AGGREGATES } from "../../compiler/src/check/builtins";
+import { STAGES as STAGE_LIST_ITEMS } from "../syntax/stages";
+import type { StreamInfo, TPipeline, TypedProgram } from "../check/typed";
+import { typeToString, type Type } from "../check/types";
+import { BUILTIN_SIGNATURES, AGGREGATES } from "../check/builtins";
+import { CONNECTORS as CONNECTOR_PARAMS } from "../../../stdlib/src/catalog";
 
 export interface CompletionItem {
   label: string;
@@ -42,13 +43,20 @@ const AGG_INFO: Record<string, string> = {
   min_by: "min_by(e, key): e of the record with the smallest key",
 };
 
-const CONNECTORS = [
-  { label: "file", info: 'file("path.jsonl") — JSONL, CSV or lines' },
-  { label: "stdin", info: "stdin(format?)" },
-  { label: "range", info: "range(from, to): ints from `from` to `to` − 1" },
-  { label: "nexmark", info: 'nexmark("bid", events: N): the NEXMark generator' },
-  { label: "stdout", info: "stdout(format?)" },
-];
+const CONNECTOR_INFO: Record<string, string> = {
+  file: 'file("path.jsonl") — JSONL, CSV or lines',
+  stdin: "stdin(format?)",
+  range: "range(from, to): ints from `from` to `to` − 1",
+  nexmark: 'nexmark("bid", events: N): the NEXMark generator',
+  stdout: "stdout(format?)",
+};
+
+/** Every connector of the one table (stdlib/src/catalog.ts), with its parameters as its info. */
+const CONNECTORS = Object.keys(CONNECTOR_PARAMS).map((label) => {
+  const e = CONNECTOR_PARAMS[label]!;
+  const params = (e.source ?? e.sink ?? []).map((p) => (p.namedOnly ? `${p.name}: …` : p.name)).join(", ");
+  return { label, info: CONNECTOR_INFO[label] ?? `${label}(${params})${e.network ? " — network" : ""}` };
+});
 
 const KEYWORDS = ["type", "source", "table", "let", "emit", "final", "fn", "import", "event time", "watermark", "key", "by", "as", "on", "within", "asc", "desc", "with ties", "over", "rows", "and", "or", "not", "if", "then", "else", "in", "true", "false", "null", "it"];
 
@@ -139,6 +147,23 @@ export function completionsAt(text: string, pos: number, typed: TypedProgram | u
     const fs = aliases.get(dotted[1]!);
     if (!fs) return undefined;
     return { from, items: fs.map((f) => ({ label: f.name, type: "property", detail: typeToString(f.type) })) };
+  }
+  // Inside a connector's parentheses: its arguments not given yet (named: `events: `).
+  const inConnector = /\b([a-z]+)\(([^()\n]*)$/.exec(lead);
+  if (inConnector && Object.hasOwn(CONNECTOR_PARAMS, inConnector[1]!) && /^\s*(source|table|emit)\b|->/.test(lead.slice(lead.lastIndexOf("\n") + 1))) {
+    // The arguments before the last comma are given: by name, or by position in the list's order.
+    const done = inConnector[2]!.split(",").slice(0, -1);
+    const given = new Set(done.flatMap((a) => /^\s*([A-Za-z_]+)\s*:/.exec(a)?.[1] ?? []));
+    const positional = done.filter((a) => !/^\s*[A-Za-z_]+\s*:/.test(a)).length;
+    const entry = CONNECTOR_PARAMS[inConnector[1]!]!;
+    // After `->` the sink's parameters, else the source's (a table reads like a source).
+    const all = ((/->/.test(lead.slice(lead.lastIndexOf("\n") + 1)) ? entry.sink : entry.source) ?? entry.source ?? entry.sink ?? []);
+    const byPosition = new Set(all.filter((p) => !p.namedOnly).slice(0, positional).map((p) => p.name));
+    const params = all.filter((p) => !given.has(p.name) && !byPosition.has(p.name));
+    return {
+      from,
+      items: params.map((p) => ({ label: p.name, type: "property" as const, detail: p.kind, info: [p.required ? "required" : "optional", p.oneOf ? `one of ${p.oneOf.map((v) => JSON.stringify(v)).join(", ")}` : ""].filter(Boolean).join("; "), apply: `${p.name}: `, boost: p.required ? 2 : 1 })),
+    };
   }
   // After `|`: a stage.
   if (/\|\s*$/.test(lead)) return { from, items: STAGES.map((s) => ({ label: s.label, type: "keyword", info: s.info, ...(s.apply ? { apply: s.apply } : {}) })) };
