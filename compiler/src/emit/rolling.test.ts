@@ -47,7 +47,7 @@ describe("rolling extend", () => {
     const r = compile(SOURCE, { file: "p.flow" });
     expect(r.diagnostics).toEqual([]);
     const code = r.typescript!;
-    expect(code).toContain("import { Rolling, type Key, type RollingSpec } from \"@flowc/runtime/ops\";");
+    expect(code).toContain("import { Rolling, registeredStateClasses, type Key, type RollingSpec } from \"@flowc/runtime/ops\";");
     expect(code).toMatch(/class Rolling1 implements RollingSpec<R, Row1> \{\n  key\(r: R\): Key \{\n    return r\.sensor;\n  \}\n  values\(r: R\): unknown\[\] \{\n    return \[r\.v\];\n  \}\n  result\(r: R, a: readonly unknown\[\]\): Row1 \{\n    return \{ sensor: r\.sensor, v: r\.v, note: r\.note, ts: r\.ts, a: \(a\[0\] as number\), hi: \(a\[1\] as number\), n: \(a\[2\] as number\), prev: \(a\[3\] as number \| null\) \};/);
     expect(code).toContain('new Rolling([{ fn: "avg", range: 300000, arg: 0 }, { fn: "max", range: 300000, arg: 0 }, { fn: "count", rows: 3 }, { fn: "lag", back: 2, arg: 0 }], new Rolling1(), (row, t) => this.rollingReadings_out1(row, t), (row) => this.ctx.late(row, SCHEMA_1));');
     expect(code).toContain("this.rollingReadings_op1.advance(wm);");

@@ -3,6 +3,7 @@
 import { sameRow, type Delete, type Upsert } from "./changes";
 import type { TopSpec } from "./window-top";
 import type { Key } from "./types";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 /** What generated code adds to a TopSpec: the output row (the input row with its rank). */
 export interface UpdatingTopSpec<In, Out> extends TopSpec<In> {
@@ -181,5 +182,15 @@ export class UpdatingTop<In, Out> {
   private outKey(key: Key, rank: number): Key {
     if (this.keyless) return rank;
     return typeof key === "string" || typeof key === "number" ? key + "\u0000" + rank : JSON.stringify([key, rank]);
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }

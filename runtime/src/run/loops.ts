@@ -58,9 +58,25 @@ export function abortableReads(signal: AbortSignal | undefined): (it: AsyncItera
   };
 }
 
+/**
+ * What a checkpointed run adds to the loops (checkpoint/run.ts, LANGUAGE.md §12); absent
+ * without --checkpoint, so the loops then do exactly what they did before. Called per batch, never
+ * per record.
+ */
+export interface ReadHooks {
+  /** A batch of `s` arrived: the batch without the records a restored run had already read. */
+  batch(s: SourceState, b: ReadBatch): ReadBatch;
+  /** Between two batches (outputs drained): takes a checkpoint when one is due. */
+  between(): Promise<void>;
+  /** The run stops to resume from its checkpoint: the end of a source does not fire windows. */
+  readonly suspended: boolean;
+}
+
 /** What the run loops use besides the graph and the sources. */
 export class Reader {
   private lastYield: number;
+  /** Set by a checkpointed run. */
+  hooks: ReadHooks | undefined = undefined;
 
   constructor(
     readonly graph: GraphInstance,
@@ -97,6 +113,16 @@ export class Reader {
       await macrotask();
       this.lastYield = this.env.now();
     }
+    if (this.hooks !== undefined) await this.hooks.between();
+  }
+
+  /**
+   * Source `s` has ended (or the run stops): its watermark becomes +∞ — unless a checkpointed
+   * run stops to resume later, whose open windows must not fire (§10 "Stopping").
+   */
+  end(s: SourceState): void {
+    if (this.hooks?.suspended === true) return;
+    this.graph.advance(s.index, s.clock.end());
   }
 
   /** Loads the source's next non-empty batch; false when it has ended. */
@@ -111,7 +137,7 @@ export class Reader {
       if (s.live) await this.outputs.flushAndDrain();
       const r = await this.nextBatch(s.batches);
       if (r.done) return false;
-      const b = r.value;
+      const b = this.hooks === undefined ? r.value : this.hooks.batch(s, r.value);
       s.bytes = b.bytes;
       let recs = b.records;
       if (b.bad !== undefined) {
@@ -187,7 +213,7 @@ async function runRange(run: Reader, s: SourceState): Promise<void> {
     a = b;
     await run.afterBatch();
   }
-  graph.advance(i, s.clock.end());
+  run.end(s);
 }
 
 const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
@@ -248,7 +274,7 @@ async function runPull(run: Reader, s: SourceState): Promise<void> {
   } finally {
     if (!st.done) it.return?.();
   }
-  graph.advance(i, s.clock.end());
+  run.end(s);
 }
 
 /** One source: every batch straight into the graph. */
@@ -292,7 +318,7 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
     s.pos = n;
     await run.afterBatch();
   }
-  graph.advance(i, clock.end());
+  run.end(s);
 }
 
 /**
@@ -306,11 +332,12 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
   const active: SourceState[] = []; // kept in declaration order
   for (const s of sources) {
     if (await run.refill(s)) active.push(s);
-    else graph.advance(s.index, s.clock.end());
+    else run.end(s);
   }
   const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
   while (active.length > 0) {
+    if (run.hooks?.suspended === true) break; // stopping to resume later: leave the rest unread
     let best = 0;
     let bestT = head(active[0]!);
     for (let k = 1; k < active.length; k++) {
@@ -356,7 +383,7 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
 
     if (pos >= n) {
       if (!(await run.refill(s))) {
-        graph.advance(i, clock.end());
+        run.end(s);
         active.splice(best, 1);
       }
       await run.afterBatch();

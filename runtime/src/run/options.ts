@@ -2,6 +2,7 @@
 
 import type { ConnectorSpec, OutputFormat, Schema } from "../contract.js";
 import type { Env } from "../env.js";
+import type { CheckpointOptions } from "../checkpoint/storage.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
 /** Makes the records of a `nexmark(...)` source (each one is decoded and validated). */
@@ -58,6 +59,13 @@ export interface RunOptions {
   /** Files the run must never write (absolute paths), with what they are — e.g. the .flow file
    *  itself (`flowc run`). Outputs naming one of these, or an input, are refused (UsageError). */
   protectedPaths?: readonly { path: string; what: string }[];
+  /**
+   * Make the run resumable (LANGUAGE.md §12, CLI `--checkpoint DIR`): checkpoints go to
+   * `storage` every `everyMs` of wall time and when the run stops or completes; a checkpoint
+   * there is restored first. With it, `signal` stops the run at a checkpoint (open windows do
+   * not fire) instead of ending its input.
+   */
+  checkpoint?: CheckpointOptions;
 }
 
 export interface RunSummary {
@@ -73,4 +81,7 @@ export interface RunSummary {
   eventsPerSec: number;
   /** The run was stopped early by `signal` (SIGINT/SIGTERM): its inputs were cut short. */
   interrupted?: boolean;
+  /** With `checkpoint`: where, how many were written, whether the run continued one, stopped at
+   *  one (suspended), or found its lineage finished (nothing was done). */
+  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean };
 }

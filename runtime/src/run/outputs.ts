@@ -352,7 +352,7 @@ export class Outputs {
         continue;
       }
       const fmt = rowFormatter(o.schema, t.format);
-      if (fmt.header !== undefined) w.write(prefix + fmt.header + "\n");
+      if (fmt.header !== undefined && w.sink.resumed !== true) w.write(prefix + fmt.header + "\n");
       const row = fmt.row;
       const e: (r: unknown) => void =
         prefix === ""
