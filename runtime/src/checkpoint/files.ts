@@ -6,7 +6,8 @@
 // outside quotes — an even number of `"` since the previous boundary), and the bytes after it
 // wait for the next chunk. A reader then never carries a partial record from one chunk to the
 // next, so every batch lies inside one chunk, and a position is "the start of chunk c (byte
-// offset, lines before it) + the good records of c already consumed". A restore opens the file
+// offset, lines before it) + the good records of c already consumed". Chunks are also cut into
+// pieces of at most 64 KiB: checkpoints come between batches, so this is their granularity. A restore opens the file
 // at that offset (Env.openInputAt, or by reading past it), counts lines from there, and drops
 // those records again (CheckpointRun.batch). A CSV file resumed past its start is given its
 // header line first, so the reader knows the columns.
@@ -32,6 +33,8 @@ export class ChunkTracker {
 }
 
 const LF = 10;
+/** The largest piece handed on (see alignedChunks). */
+const PIECE = 64 * 1024;
 const QUOTE = 34;
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -79,9 +82,20 @@ export async function* alignedChunks(src: AsyncIterable<Uint8Array> | Iterable<U
     // A copy (not Buffer#slice, a view): the producer may reuse the chunk's buffer.
     carry = cut < buf.byteLength ? Uint8Array.prototype.slice.call(buf, cut) : undefined;
     if (cut === 0) continue;
-    const piece = buf.subarray(0, cut);
-    hand(piece);
-    yield piece;
+    // Pieces of at most PIECE bytes (a longer record is one piece): a checkpoint may be taken
+    // after each, and a restore reads at most one piece again.
+    let from = 0;
+    while (from < cut) {
+      let to = cut;
+      if (cut - from > PIECE) {
+        const inner = lastBoundary(buf.subarray(from, from + PIECE), csv);
+        if (inner > 0) to = from + inner;
+      }
+      const piece = buf.subarray(from, to);
+      hand(piece);
+      yield piece;
+      from = to;
+    }
   }
   if (carry !== undefined && carry.byteLength > 0) {
     hand(carry);
