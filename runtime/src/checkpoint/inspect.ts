@@ -32,7 +32,7 @@ export function describeCheckpoint(doc: CheckpointDoc, where: string): string {
         s.name,
         s.kind === "file" ? `byte ${s.offset} (line ${(s.line ?? 0) + 1})${s.skip > 0 ? ` + ${s.skip} record${s.skip === 1 ? "" : "s"}` : ""}` : `next item ${s.skip}`,
         `${s.count} read`,
-        `watermark ${iso(s.watermark)}`,
+        `watermark ${s.ended ? "+∞ (input ended)" : iso(s.watermark)}`,
       ]),
     ),
   );

@@ -75,7 +75,9 @@ export interface SavedSource {
   count: number;
   /** The largest event time read (null: none yet); the watermark is this − delay. */
   maxTime: number | null;
+  /** The watermark then (null: none yet, or the source had ended: see `ended`). */
   watermark: number | null;
+  ended: boolean;
 }
 
 export interface CheckpointDoc {
@@ -481,6 +483,7 @@ export class CheckpointRun implements ReadHooks {
       count: s.count,
       maxTime: Number.isFinite(s.clock.maxTime) ? s.clock.maxTime : null,
       watermark: Number.isFinite(s.clock.watermark) ? s.clock.watermark : null,
+      ended: s.clock.watermark === Infinity,
     };
     if (t.file === undefined) return { ...common, kind: "items", skip: s.count };
     if (!t.seenBatch) return { ...common, kind: "file", offset: t.file.opened.offset, line: t.file.opened.line, skip: t.file.openedSkip };
