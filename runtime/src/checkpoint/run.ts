@@ -63,7 +63,8 @@ export class CheckpointError extends RunError {
 /** A source's position: a file's (the start of a chunk and records into it) or a count of items. */
 export interface SavedSource {
   name: string;
-  kind: "file" | "items";
+  /** `live`: stdin or a pipe, which cannot replay: a restore reads on from what comes next. */
+  kind: "file" | "items" | "live";
   /** file: byte offset and line breaks before it, of the chunk the position is in. */
   offset?: number;
   line?: number;
@@ -485,6 +486,7 @@ export class CheckpointRun implements ReadHooks {
       watermark: Number.isFinite(s.clock.watermark) ? s.clock.watermark : null,
       ended: s.clock.watermark === Infinity,
     };
+    if (s.live === true) return { ...common, kind: "live", skip: 0, badThrough: 0 };
     if (t.file === undefined) return { ...common, kind: "items", skip: s.count };
     if (!t.seenBatch) return { ...common, kind: "file", offset: t.file.opened.offset, line: t.file.opened.line, skip: t.file.openedSkip };
     const consumed = Math.min(s.pos, s.recs.length);
