@@ -15,7 +15,7 @@ import { bundle } from "./bundle";
 import { resolveExterns } from "./externs";
 
 const EXIT_CODES =
-  "Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input (under --strict, or a CSV header missing a column), 66 input not found, 70 internal error, 73 output not writable, 130/143 stopped by SIGINT/SIGTERM.";
+  "Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input (under --strict, or a CSV header missing a column), 66 input not found, 70 internal error, 73 output not writable, 130/143 stopped by SIGINT/SIGTERM (0 with --checkpoint: stopped at a checkpoint).";
 
 const USAGE = `flowc ${FLOWC_VERSION} — the Flow stream-processing compiler
 
