@@ -30,7 +30,7 @@ describe("rolling extend", () => {
     const p = planOf(SOURCE);
     expect(printGraph(p.graph)).toContain("#1 rolling by sensor: {sensor: sensor, v: v, note: note, ts: ts, a: $agg0, hi: $agg1, n: $agg2, prev: $agg3} where $agg0 = avg(v) over 300000ms, $agg1 = max(v) over 300000ms, $agg2 = count() over 3 rows, $agg3 = lag(v, 2) <- #0");
     expect(p.state.map((s) => [s.kind, s.line])).toEqual([["rolling", 6]]);
-    expect(p.state[0]!.shape).toBe("input R; keys sensor:string; calls avg(v) over 300000ms:float max(v) over 300000ms:int count() over 3 rows:int lag(v, 2):int?");
+    expect(p.state[0]!.shape).toBe("input { sensor: string, v: int, note: string?, ts: time }; keys sensor:string; calls avg(v) over 300000ms:float max(v) over 300000ms:int count() over 3 rows:int lag(v, 2):int?");
     const node = [...p.nodes.values()].find((n) => n.node.kind === "rolling")!;
     expect(node.needsWatermark).toBe(true);
     // `v` is stored once for avg, max and lag.

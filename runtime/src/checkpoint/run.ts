@@ -524,6 +524,8 @@ export class CheckpointRun implements ReadHooks {
     };
     await this.options.storage.write(serializeCheckpoint(doc));
     this.written++;
-    this.next = this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));
+    // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
+    // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
+    this.next = this.everyMs === 0 ? 0 : this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));
   }
 }
