@@ -145,6 +145,27 @@ emit per = b | window tumbling(2s) | group by auction | agg n = count(), hi = ma
   });
 });
 
+describe("embedding: run({ checkpoint })", () => {
+  it("a built module keeps its checkpoints in any storage; a finished lineage does nothing", async () => {
+    const dir = tmp("ck-embed-");
+    writeFileSync(join(dir, "p.flow"), CHECKPOINT_PROGRAMS.updating!);
+    writeCheckpointData(dir, 2000);
+    const built = await flowc(["build", join(dir, "p.flow"), "-o", join(dir, "p.mjs")]);
+    expect(built.code, built.stderr).toBe(0);
+    const mod = (await nativeImport(pathToFileURL(join(dir, "p.mjs")).href)) as { run: (o: object) => Promise<any> };
+    let text: string | undefined;
+    const storage = { where: "<kv>", read: async () => text, write: async (t: string) => void (text = t), remove: async () => void (text = undefined) };
+    const first = await mod.run({ baseDir: dir, summary: false, maxBadMessages: 0, checkpoint: { storage, everyMs: 0 } });
+    expect(first.checkpoint).toMatchObject({ where: "<kv>", restored: false, suspended: false });
+    expect(text).toMatch(/^flowc-checkpoint 1 [0-9a-f]{14}\n\{"format":"flowc-checkpoint"/);
+    const out = readFileSync(join(dir, "out", "running.jsonl"), "utf8");
+    const again = await mod.run({ baseDir: dir, summary: false, maxBadMessages: 0, checkpoint: { storage } });
+    expect(again.checkpoint).toMatchObject({ finished: true, written: 0 });
+    expect(again.totalIn).toBe(first.totalIn);
+    expect(readFileSync(join(dir, "out", "running.jsonl"), "utf8")).toBe(out);
+  });
+});
+
 describe("the checkpoint CLI", () => {
   const WINDOWED = (size: string, extra = "") => `type E = { k: string, u: int, v: int, note: string?, t: time }
 source e: E = file("e.jsonl") event time t watermark 1s

@@ -337,7 +337,6 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
   const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
   while (active.length > 0) {
-    if (run.hooks?.suspended === true) break; // stopping to resume later: leave the rest unread
     let best = 0;
     let bestT = head(active[0]!);
     for (let k = 1; k < active.length; k++) {
