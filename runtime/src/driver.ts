@@ -159,7 +159,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     throw e;
   }
   await outputs.closeAll();
-  if (ck !== undefined && !ck.suspended) await ck.take(true);
+  // Completed: a finished checkpoint — unless stdout's reader went away before the input ended.
+  if (ck !== undefined && !ck.suspended && !(onlyStdout && env.stdout.broken === true)) await ck.take(true);
 
   const elapsedMs = env.now() - started;
   const summary: RunSummary = {
