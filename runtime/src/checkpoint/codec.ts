@@ -144,7 +144,9 @@ export function encode(value: unknown, classes: ClassTable): unknown {
 }
 
 /** A checkpoint that cannot be read back (a bug or a corrupt file that passed the checksum). */
-export class CheckpointFormatError extends Error {}
+export class CheckpointFormatError extends Error {
+  override name = "CheckpointFormatError";
+}
 
 /** Rebuilds what `encode` wrote. */
 export function decode(data: unknown, classes: ClassTable): unknown {

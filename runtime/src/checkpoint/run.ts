@@ -309,7 +309,7 @@ export class CheckpointRun implements ReadHooks {
       if (!doc.finished) {
         for (const s of doc.sinks) {
           const size = env.fileSize === undefined ? undefined : await env.fileSize(s.path);
-          if (size === undefined || size < s.bytes) {
+          if (s.bytes > 0 && (size === undefined || size < s.bytes)) {
             throw new CheckpointError(`the output ${s.path} is ${size === undefined ? "missing" : `${size} bytes long`}, shorter than the ${s.bytes} bytes of the checkpoint in ${where}: it was changed after the checkpoint (--checkpoint-reset starts over)`);
           }
         }
@@ -380,7 +380,13 @@ export class CheckpointRun implements ReadHooks {
     }
     const doc = this.saved;
     if (doc !== undefined) {
-      this.restoreState(doc.state);
+      try {
+        this.restoreState(doc.state);
+      } catch (e) {
+        // By name: the operators that threw may be another bundled copy of the runtime's.
+        if ((e as Error)?.name !== "CheckpointFormatError") throw e;
+        throw new CheckpointError(`the checkpoint in ${this.options.storage.where} cannot be read back: ${(e as Error).message}`);
+      }
       for (const s of sources) {
         const saved = this.savedSource(s.name);
         if (saved === undefined) continue;
