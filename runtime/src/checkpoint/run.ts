@@ -400,7 +400,9 @@ export class CheckpointRun implements ReadHooks {
       }
       outputs.lateCount = doc.counters.late;
       bad.count = doc.counters.bad;
-      this.program.outputs.forEach((o, k) => (outputs.counts[k] = doc.counters.out[o.name] ?? 0));
+      // Output names are the program's: `toString` must not find Object.prototype's.
+      const out = doc.counters.out;
+      this.program.outputs.forEach((o, k) => (outputs.counts[k] = Object.prototype.hasOwnProperty.call(out, o.name) ? out[o.name]! : 0));
     }
     reader.hooks = this;
   }
