@@ -145,6 +145,40 @@ emit per = b | window tumbling(2s) | group by auction | agg n = count(), hi = ma
   });
 });
 
+describe("names from data and from the program", () => {
+  it("keys such as __proto__ and outputs named toString or constructor survive a restore", async () => {
+    const { rt } = await sharedRuntime();
+    const program = await load(
+      "names",
+      `type R = { k: string, v: int, t: time }
+source rs: R = file("rs.jsonl") event time t watermark 0s
+emit toString = rs | window tumbling(2s) | group by k | agg n = count(), ks = collect(k) -> file("out/a.jsonl")
+emit final constructor = rs | group by k | agg s = sum(v) -> file("out/b.jsonl")`,
+    );
+    const keys = ["__proto__", "constructor", "toString", "hasOwnProperty", "a"];
+    const text = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ k: keys[i % keys.length], v: i, t: 1000 * 60 * 60 * 24 + i * 100 })).join("\n");
+    const newEnv = () => rt.createMemoryEnv({ files: { "rs.jsonl": text }, chunkSize: 2048 });
+    const ref = newEnv();
+    const refSummary = await rt.runProgram(program, { ...OUT_OPTIONS, env: ref });
+    const texts: string[] = [];
+    const storage = rt.memoryCheckpointStorage();
+    const write = storage.write.bind(storage);
+    storage.write = async (t: string) => (texts.push(t), write(t));
+    const env = newEnv();
+    await rt.runProgram(program, { ...OUT_OPTIONS, env, checkpoint: { storage, everyMs: 0 } });
+    for (const i of [2, Math.floor(texts.length / 2)]) {
+      storage.text = texts[i]!;
+      const s = await rt.runProgram(program, { ...OUT_OPTIONS, env, checkpoint: { storage, everyMs: 1e9 } });
+      expect(s.out).toEqual(refSummary.out);
+      expect(Object.keys(s.out)).toEqual(["toString", "constructor"]);
+      expect(env.output("out/a.jsonl")).toBe(ref.output("out/a.jsonl"));
+      expect(env.output("out/b.jsonl")).toBe(ref.output("out/b.jsonl"));
+    }
+    expect(ref.output("out/b.jsonl")).toContain('"k":"__proto__"');
+    expect(({} as Record<string, unknown>).s).toBeUndefined();
+  });
+});
+
 describe("embedding: run({ checkpoint })", () => {
   it("a built module keeps its checkpoints in any storage; a finished lineage does nothing", async () => {
     const dir = tmp("ck-embed-");
