@@ -2,7 +2,8 @@
 // together they use every operator that keeps state — windowed (tumbling, hop with panes, session)
 // and unwindowed aggregates in each store (map, columns, dense, one state, generated-loop locals),
 // windowed top, distinct (windowed and within), re-aggregation, updating top, emit final tables,
-// rolling extend, interval / outer / window joins — over JSONL and CSV files (quoted line breaks
+// rolling extend, interval / outer / window joins, an updating stream printed as Debezium
+// changes (whose output remembers the rows present) — over JSONL and CSV files (quoted line breaks
 // included) with records out of order, late records and bad lines.
 
 import { writeFileSync } from "node:fs";
@@ -34,6 +35,7 @@ let per_k = e | group by k | agg n = count(), s = sum(v)
 emit hist = per_k | group by n | agg ks = count(), avg_s = avg(s) -> file("out/hist.jsonl")
 emit ranks = per_k | top 3 by s desc -> file("out/ranks.jsonl")
 emit final per_k_final = per_k | where s > 0 -> file("out/per_k_final.jsonl")
+emit changes = per_k | where s % 3 != 0 -> file("out/changes.jsonl", format: "debezium")
 emit rolling = e | group by k | extend a = avg(v) over 5s, lo = min(v) over 3 rows, prev = lag(v) | select k, t, v, a, lo, prev -> file("out/rolling.jsonl")
 `,
   joins:

@@ -422,6 +422,14 @@ export class CheckpointRun implements ReadHooks {
     });
     const wm = all[state.length] ?? {};
     for (const m of this.program.watermarkMembers ?? []) if (m in wm) put(m, wm[m]);
+    // The rows present in outputs printed as changelog / debezium, by output.
+    const present = all[state.length + 1] as unknown as (Map<unknown, unknown> | undefined)[] | undefined;
+    this.outputs!.present.forEach((m, k) => {
+      const saved = present?.[k];
+      if (m === undefined || saved === undefined) return;
+      m.clear();
+      for (const [key, row] of saved) m.set(key, row);
+    });
   }
 
   private snapshotState(): unknown {
@@ -438,6 +446,7 @@ export class CheckpointRun implements ReadHooks {
     const wm: Record<string, unknown> = {};
     for (const m of this.program.watermarkMembers ?? []) wm[m] = take(m);
     nodes.push(wm);
+    nodes.push([...this.outputs!.present] as unknown as Record<string, unknown>);
     return encode(nodes, this.classes);
   }
 

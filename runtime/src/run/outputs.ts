@@ -190,7 +190,7 @@ type Target = { kind: "callback"; fn: (row: unknown) => void } | { kind: "stdout
  * a delete of a key that is not present prints nothing; Debezium's `before` is the key's
  * previous row.
  */
-function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined } {
+function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined; present: Map<unknown, unknown> } {
   const row = makeFormatter(o.schema);
   const insert = format === "changelog" ? (r: unknown) => `{"op":"insert","row":${row(r)}}` : (r: unknown) => `{"before":null,"after":${row(r)},"op":"c"}`;
   const present = new Map<unknown, unknown>();
@@ -207,7 +207,7 @@ function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert:
     if (format === "changelog") return `{"op":"upsert","row":${row(r)}}`;
     return `{"before":${before === undefined ? "null" : row(before)},"after":${row(r)},"op":"${before === undefined ? "c" : "u"}"}`;
   };
-  return { insert, change };
+  return { insert, change, present };
 }
 
 /**
@@ -227,6 +227,8 @@ export class Outputs {
   deadLetter: BufferedWriter | undefined;
   /** Records dropped as late (counted with or without `--late`). */
   lateCount = 0;
+  /** Per output printed as changelog / debezium: the rows present by key (checkpoints save it). */
+  readonly present: (Map<unknown, unknown> | undefined)[] = [];
   private lateWriter: BufferedWriter | undefined;
   private readonly lateFormatters = new WeakMap<Schema, (v: unknown) => string>();
   private readonly fileWriters = new Map<string, BufferedWriter>();
@@ -339,6 +341,7 @@ export class Outputs {
       const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
       if (t.format === "changelog" || t.format === "debezium") {
         const lines = changeLines(o, t.format);
+        this.present[k] = lines.present;
         emit.push((r) => {
           counts[k]!++;
           w.write(prefix + lines.insert(r) + "\n");
