@@ -7,7 +7,7 @@
 // with real processes is checkpoint-kill.stress.test.ts.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -297,7 +297,7 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     expect(readFileSync(join(dir, "out", "per.jsonl"), "utf8")).toBe(expected);
   });
 
-  it("--checkpoint-every and --checkpoint-reset need --checkpoint; bad durations are usage errors", async () => {
+  it("--checkpoint-every and --checkpoint-reset need --checkpoint; bad durations are usage errors; an unusable DIR is reported", async () => {
     const dir = mkdtempSync(join(tmp("ck-use-"), "x"));
     writeFileSync(join(dir, "p.flow"), WINDOWED("2s"));
     const every = await flowc(["run", "p.flow", "--checkpoint-every", "5s"], { cwd: dir });
@@ -306,6 +306,16 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     const bad = await flowc(["run", "p.flow", "--checkpoint", "ck", "--checkpoint-every", "soon"], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--checkpoint-every expects a duration such as 500ms, 10s or 5m, not "soon"');
+    // A DIR that is a file cannot be read (exit 2); one where nothing can be written, exit 73.
+    writeFileSync(join(dir, "e.jsonl"), "");
+    writeFileSync(join(dir, "afile"), "");
+    const notDir = await flowc(["run", "p.flow", "--checkpoint", "afile"], { cwd: dir });
+    expect(notDir.code).toBe(2);
+    expect(notDir.stderr).toContain("flowc: cannot read the checkpoint in afile: ENOTDIR");
+    mkdirSync(join(dir, "ck3", "checkpoint.tmp"), { recursive: true });
+    const unwritable = await flowc(["run", "p.flow", "--checkpoint", "ck3"], { cwd: dir });
+    expect(unwritable.code).toBe(73);
+    expect(unwritable.stderr).toContain("flowc: cannot write a checkpoint to ck3: EISDIR");
     const none = await flowc(["checkpoint", "inspect", "nowhere"], { cwd: dir });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("no checkpoint in nowhere");

@@ -23,7 +23,7 @@ import type { Format, GraphInstance, Program, SourceSpec } from "../contract.js"
 import type { ByteSource, Env, OutputSink } from "../env.js";
 import type { ReadBatch } from "../io/batch.js";
 import type { BadRecords } from "../run/diagnostics.js";
-import { RunError } from "../run/errors.js";
+import { OutputError, RunError } from "../run/errors.js";
 import type { SourceState } from "../run/inputs.js";
 import type { ReadHooks, Reader } from "../run/loops.js";
 import type { Outputs } from "../run/outputs.js";
@@ -300,8 +300,13 @@ export class CheckpointRun implements ReadHooks {
   static async open(program: Program, options: CheckpointOptions, env: Env, signal?: AbortSignal): Promise<CheckpointRun> {
     const where = options.storage.where;
     if (program.state === undefined) throw new CheckpointError(`${program.file} was built without checkpoint support: build it again with this flowc`);
-    if (options.reset === true) await options.storage.remove();
-    const text = await options.storage.read();
+    let text: string | undefined;
+    try {
+      if (options.reset === true) await options.storage.remove();
+      text = await options.storage.read();
+    } catch (e) {
+      throw new CheckpointError(`cannot read the checkpoint in ${where}: ${(e as Error)?.message ?? String(e)}`);
+    }
     const doc = text === undefined ? undefined : parseCheckpoint(text, where);
     if (doc !== undefined) {
       const diff = fingerprintDifference(doc.fingerprint, program);
@@ -539,7 +544,11 @@ export class CheckpointRun implements ReadHooks {
       },
       state: this.snapshotState(),
     };
-    await this.options.storage.write(serializeCheckpoint(doc));
+    try {
+      await this.options.storage.write(serializeCheckpoint(doc));
+    } catch (e) {
+      throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
+    }
     this.written++;
     // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
     // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
