@@ -382,6 +382,9 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
 
     if (pos >= n) {
       if (!(await run.refill(s))) {
+        // Stopping to resume later: the other sources must not run ahead of this one (the
+        // restored run goes on in the order of one uninterrupted run).
+        if (run.hooks?.suspended === true) return;
         run.end(s);
         active.splice(best, 1);
       }
