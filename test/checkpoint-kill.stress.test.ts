@@ -16,6 +16,9 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** The stderr of the last run that was not killed. */
+let lastStderr = "";
+
 /** Runs `cmd args` in `cwd`, SIGKILLed after `killMs` (undefined: never); its exit code, or "killed". */
 function runKilled(cmd: string, args: string[], cwd: string, killMs: number | undefined): Promise<number | "killed"> {
   return new Promise((resolve) => {
@@ -27,6 +30,7 @@ function runKilled(cmd: string, args: string[], cwd: string, killMs: number | un
       if (timer) clearTimeout(timer);
       if (signal === "SIGKILL") resolve("killed");
       else {
+        lastStderr = stderr;
         if (code !== 0) process.stderr.write(stderr);
         resolve(code ?? -1);
       }
@@ -83,8 +87,10 @@ describe("checkpoints survive kill -9", () => {
         cpSync(join(base, "e.jsonl"), join(dir, "e.jsonl"));
         cpSync(join(base, "r.csv"), join(dir, "r.csv"));
         const args = [join(base, "p.mjs"), "--base-dir", dir, ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"];
-        const killed = await killUntilDone(process.execPath, args, dir, 5, seed * 7919 + name.length);
+        const killed = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length);
         expect(killed).toBe(5);
+        // The run that completed continued a checkpoint of a killed one.
+        expect(lastStderr).toMatch(/^flowc: resumed, /m);
         const got = outputsOf(dir);
         expect([...got.keys()]).toEqual([...expected.keys()]);
         for (const [f, text] of expected) expect(got.get(f) === text, `${name} run ${seed}: out/${f} differs`).toBe(true);
