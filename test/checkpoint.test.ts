@@ -79,6 +79,12 @@ describe("a restored run writes exactly the output of one run", () => {
       expect(outputsOf(env)).toEqual(expected);
       expect(texts.length).toBeGreaterThan(20);
       expect(rt.parseCheckpoint(texts.at(-1)!, "mem").finished).toBe(true);
+      // Every operator's state, as saved, decodes and encodes back to the same text.
+      const classes = new rt.ClassTable(program.stateClasses ?? {});
+      for (const t of [texts[1]!, texts[Math.floor(texts.length / 2)]!, texts.at(-2)!]) {
+        const state = rt.parseCheckpoint(t, "mem").state;
+        expect(JSON.stringify(rt.encodeState(rt.decodeState(state, classes), classes))).toBe(JSON.stringify(state));
+      }
       expect(summary.checkpoint?.written).toBe(texts.length);
 
       // A crash after checkpoint i: the outputs hold more than it says; a run restores it.
