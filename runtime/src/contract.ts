@@ -204,7 +204,28 @@ export interface Program {
    * driver finds out by calling each loop once with empty input (false / NaN: none).
    */
   loops?: ProgramLoops;
+  /**
+   * Checkpoints (LANGUAGE.md §12): every operator that keeps state, in the plan's order — its
+   * kind, line and shape (compiler/src/plan/schema.ts: a checkpoint continues only a program
+   * whose list is equal) and the graph members holding its state (an operator's `snapshot()` /
+   * `restore()`, or a Map, array, typed array or state object of the generated code). Absent in
+   * modules built before checkpoints: such a program cannot be checkpointed.
+   */
+  state?: readonly StatefulNode[];
+  /** Members holding the input watermarks of unions and joins (state, not part of the fingerprint). */
+  watermarkMembers?: readonly string[];
+  /** The classes whose instances a checkpoint holds (generated `AggNState`s, stdlib sketches), by name. */
+  stateClasses?: Readonly<Record<string, Function>>;
   create(ctx: RunContext): GraphInstance;
+}
+
+/** See `Program.state`. */
+export interface StatefulNode {
+  node: number;
+  kind: string;
+  line: number;
+  shape: string;
+  members: readonly string[];
 }
 
 /** See `Program.loops`. */

@@ -33,6 +33,7 @@ import { runProbe } from "./run/metrics.js";
 import type { RunOptions, RunSummary } from "./run/options.js";
 import { ConnectionBoard } from "./run/network.js";
 import { checkNames, checkOutputPaths, Outputs } from "./run/outputs.js";
+import { CheckpointRun } from "./checkpoint/run.js";
 
 export { InputError, InputFormatError, OutputError, RunError, StrictInputError, UsageError } from "./run/errors.js";
 export { registerNexmark, schemaAccepts } from "./run/inputs.js";
@@ -76,7 +77,8 @@ export function summaryLine(s: RunSummary): string {
   const outText = `${s.totalOut} out` + (outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v}`).join(", ")})` : "");
   const ms = s.elapsedMs < 10_000 ? `${Math.round(s.elapsedMs)} ms` : `${(s.elapsedMs / 1000).toFixed(1)} s`;
   const down = s.connectionsDown === undefined ? "" : `; connection${s.connectionsDown.length > 1 ? "s" : ""} down: ${s.connectionsDown.join(", ")}`;
-  return `flowc: ${s.interrupted ? "interrupted, " : ""}${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s${down}`;
+  const ck = s.checkpoint === undefined ? "" : `${s.checkpoint.restored ? "resumed, " : ""}${s.checkpoint.suspended ? "checkpoint written, " : ""}`;
+  return `flowc: ${s.interrupted ? "interrupted, " : ""}${ck}${inText}, ${outText}, ${s.late} late, ${s.bad} bad, ${ms}, ${compact(s.eventsPerSec)} events/s${down}`;
 }
 
 /**
@@ -91,6 +93,26 @@ export function lateWarning(s: RunSummary, program: Pick<Program, "sources">): s
   return `flowc: warning: ${pct}% of records were late (dropped)${where}`;
 }
 
+/** A run whose checkpoint says it completed: nothing is read or written (§12). */
+function finishedRun(program: Program, options: RunOptions, env: Env, ck: CheckpointRun, started: number): RunSummary {
+  const doc = ck.restored!;
+  const summary: RunSummary = {
+    in: Object.fromEntries(doc.sources.map((s) => [s.name, s.count])),
+    out: { ...doc.counters.out },
+    totalIn: doc.sources.reduce((a, s) => a + s.count, 0),
+    totalOut: Object.values(doc.counters.out).reduce((a, n) => a + n, 0),
+    late: doc.counters.late,
+    bad: doc.counters.bad,
+    elapsedMs: env.now() - started,
+    eventsPerSec: 0,
+    checkpoint: { where: options.checkpoint!.storage.where, written: 0, restored: true, suspended: false, finished: true },
+  };
+  if (options.summary !== false) {
+    env.stderr(`flowc: the checkpoint in ${options.checkpoint!.storage.where} is of a run of ${program.file} that completed: nothing to do (--checkpoint-reset starts over)\n`);
+  }
+  return summary;
+}
+
 /** Runs `program` to the end of its inputs. Rejects with a `RunError` subclass for bad input
  *  under `strict`, unreadable inputs, unwritable outputs and unknown output names. */
 export async function runProgram(program: Program, options: RunOptions = {}): Promise<RunSummary> {
@@ -102,8 +124,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
 
   checkNames(program, options);
   checkOutputPaths(program, options, env, baseDir);
+  // --checkpoint (§12): read (and check) the checkpoint before any output is opened.
+  const ck = options.checkpoint !== undefined ? await CheckpointRun.open(program, options.checkpoint, env, options.signal) : undefined;
+  if (ck?.finished === true) return finishedRun(program, options, env, ck, started);
   const board = new ConnectionBoard();
-  const outputs = await Outputs.open(program, options, env, baseDir, board);
+  const outputs = await Outputs.open(program, options, ck?.env ?? env, baseDir, board);
 
   const sources: SourceState[] = [];
   const progress = new Progress(env, options.progress ?? (showSummary && env.stderrIsTTY === true), started, sources);
@@ -114,7 +139,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const onlyStdout = outputs.onlyStdout;
   const interrupted = (): boolean => options.signal?.aborted === true;
   const stopped = (): boolean => interrupted() || (onlyStdout && env.stdout.broken === true);
-  const at: Opening = { env, baseDir, options, board };
+  const at: Opening = ck === undefined ? { env, baseDir, options, board } : { env, baseDir, options, board, openSourceFile: ck.openSourceFile };
   let down: string[] = [];
 
   try {
@@ -125,12 +150,16 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const graph = program.create(ctx);
     await openSources(at, program, sources);
     options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board));
-    await dispatch(new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch), sources);
+    const reader = new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch);
+    ck?.attach(graph, sources, outputs, bad, reader);
+    await dispatch(reader, sources);
     // Network sources wait for messages forever: the run has ended, so their connections close
     // (which are down at this moment goes into the summary).
     down = board.list();
     await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
-    graph.finish();
+    // Stopped with --checkpoint: a final checkpoint instead of the end of input (§10 "Stopping").
+    if (ck?.suspended === true) await ck.take(false);
+    else graph.finish();
     progress.clear();
   } catch (e) {
     progress.clear();
@@ -141,6 +170,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     throw e;
   }
   await outputs.closeAll();
+  // Completed: a finished checkpoint — unless stdout's reader went away before the input ended.
+  if (ck !== undefined && !ck.suspended && !(onlyStdout && env.stdout.broken === true)) await ck.take(true);
 
   const elapsedMs = env.now() - started;
   const summary: RunSummary = {
@@ -156,6 +187,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   summary.eventsPerSec = summary.totalIn / Math.max(elapsedMs / 1000, 1e-3);
   if (interrupted()) summary.interrupted = true;
   if (down.length > 0) summary.connectionsDown = down;
+  if (ck !== undefined) summary.checkpoint = { where: options.checkpoint!.storage.where, written: ck.written, restored: ck.restored !== undefined, suspended: ck.suspended };
   const more = bad.more();
   if (more !== undefined) env.stderr(more + "\n");
   if (showSummary) {

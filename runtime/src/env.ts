@@ -22,6 +22,13 @@ export interface OutputSink {
   close(): Promise<void>;
   /** Set when the reader went away (e.g. EPIPE on stdout: `flowc run x.flow | head`). */
   readonly broken?: boolean;
+  /**
+   * Resolves once everything written so far has been handed to the operating system (a
+   * checkpoint records a file's length only then). Optional: without it, `drain()` is trusted.
+   */
+  settled?(): Promise<void>;
+  /** It continues a file a checkpoint restored: what opens a file (a CSV header) is there already. */
+  readonly resumed?: boolean;
 }
 
 export interface Env {
@@ -35,6 +42,15 @@ export interface Env {
   readonly stdout: OutputSink;
   /** Creates or truncates a file for writing (path already resolved). */
   openOutput(path: string): Promise<OutputSink>;
+  /**
+   * Checkpoints (§12), all optional. `openInputAt`: a file's bytes from byte `offset` on
+   * (without it the bytes before are read and dropped). `fileSize`: a file's length in bytes,
+   * undefined when it does not exist. `resumeOutput`: truncates an existing output file to
+   * `length` bytes and opens it for appending (a restored run goes on writing it).
+   */
+  openInputAt?(path: string, offset: number): Promise<ByteSource>;
+  fileSize?(path: string): Promise<number | undefined>;
+  resumeOutput?(path: string, length: number): Promise<OutputSink>;
   /** Writes diagnostics (bad records, summary, progress) to standard error, unbuffered. */
   stderr(text: string): void;
   /** Standard error is a terminal (progress lines are shown only then). */
@@ -130,9 +146,28 @@ export function createMemoryEnv(init: MemoryEnvInit = {}): MemoryEnv {
       const bytes = bytesOf(init.stdin ?? "");
       return { chunks: chunksOf(bytes), size: bytes.length };
     },
+    async openInputAt(path, offset) {
+      const v = files.get(path);
+      if (v === undefined) throw new Error(`no such file: ${path}`);
+      const bytes = bytesOf(v);
+      return { chunks: chunksOf(bytes.subarray(Math.min(offset, bytes.length))), size: bytes.length };
+    },
     stdout: sink(stdoutParts, init.onStdout),
     async openOutput(path) {
       const parts: string[] = [];
+      outputs.set(path, parts);
+      return sink(parts);
+    },
+    async fileSize(path) {
+      const out = outputs.get(path);
+      if (out !== undefined) return encoder.encode(out.join("")).length;
+      const v = files.get(path);
+      return v === undefined ? undefined : bytesOf(v).length;
+    },
+    async resumeOutput(path, length) {
+      const bytes = encoder.encode(outputs.get(path)?.join("") ?? "");
+      if (bytes.length < length) throw new Error(`${path} has ${bytes.length} bytes, fewer than ${length}`);
+      const parts = [new TextDecoder().decode(bytes.subarray(0, length))];
       outputs.set(path, parts);
       return sink(parts);
     },

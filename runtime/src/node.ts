@@ -14,6 +14,9 @@ import { registerNexmark, RunError, runProgram, setDefaultEnv, StrictInputError,
 import type { ByteSource, Env, OutputSink } from "./env.js";
 import { registerNetwork } from "./run/network.js";
 import type { MetricsProbe } from "./run/options.js";
+import { fileCheckpointStorage } from "./checkpoint/node-storage.js";
+
+export { fileCheckpointStorage };
 
 const importNodeModules = async () => {
   const [fs, path, events, net] = await Promise.all([import("node:fs"), import("node:path"), import("node:events"), import("node:net")]);
@@ -77,6 +80,12 @@ function streamSink(stream: Writable, closeOnEnd: boolean): OutputSink {
       await until("drain");
       check();
     },
+    async settled() {
+      check();
+      if (broken) return;
+      await new Promise<void>((res) => stream.write("", () => res()));
+      check();
+    },
     async close() {
       check();
       if (broken) return;
@@ -101,19 +110,23 @@ let stdoutSink: OutputSink | undefined;
  * the current chunk is processed. A chunk is valid until the next one is asked for; the readers
  * copy what they keep (see ByteSource). Closes the file at the end.
  */
-async function* fileChunks(fh: import("node:fs/promises").FileHandle): AsyncGenerator<Uint8Array> {
+async function* fileChunks(fh: import("node:fs/promises").FileHandle, start: number | null = null): AsyncGenerator<Uint8Array> {
   const bufs = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
   let which = 0;
   let pending: Promise<{ bytesRead: number }> | undefined;
   try {
-    pending = fh.read(bufs[0]!, 0, READ_CHUNK, null);
+    // From `start` (a checkpoint's offset) on, counting the position (a read at a given
+    // position does not move the file's own); else from the file's own position.
+    let at = start;
+    pending = fh.read(bufs[0]!, 0, READ_CHUNK, at);
     for (;;) {
       const { bytesRead } = await pending;
       pending = undefined;
       if (bytesRead === 0) return;
       const chunk = bufs[which]!.subarray(0, bytesRead);
       which ^= 1;
-      pending = fh.read(bufs[which]!, 0, READ_CHUNK, null);
+      if (at !== null) at += bytesRead;
+      pending = fh.read(bufs[which]!, 0, READ_CHUNK, at);
       yield chunk;
     }
   } finally {
@@ -157,6 +170,34 @@ export function createNodeEnv(): Env {
         await fh.close();
         throw e;
       }
+    },
+    // Checkpoints (§12): a file source from a saved offset; output files' lengths; a restored
+    // output truncated to its saved length and appended to.
+    async openInputAt(path, offset) {
+      const fh = await fsp.open(path, "r");
+      try {
+        const st = await fh.stat();
+        if (!st.isFile()) throw new Error(`${path} is not a regular file: a checkpoint cannot resume it`);
+        return { chunks: fileChunks(fh, offset), size: st.size };
+      } catch (e) {
+        await fh.close();
+        throw e;
+      }
+    },
+    async fileSize(path) {
+      try {
+        return (await fsp.stat(path)).size;
+      } catch {
+        return undefined;
+      }
+    },
+    async resumeOutput(path, length) {
+      const size = (await fsp.stat(path)).size;
+      if (size < length) throw new Error(`${path} has ${size} bytes, fewer than ${length}`);
+      await fsp.truncate(path, length);
+      const ws = fs.createWriteStream(path, { flags: "a" });
+      await events.EventEmitter.once(ws, "open");
+      return Object.assign(streamSink(ws, true), { resumed: true });
     },
     stdin: () => ({ chunks: process.stdin }),
     get stdout() {
@@ -207,6 +248,7 @@ registerNexmark(nexmarkGenerator);
 registerNetwork(async () => (await import("./net/index.js")).network);
 
 const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--metrics HOST:PORT] [--strict] [--quiet] [--base-dir DIR]
+                         [--checkpoint DIR [--checkpoint-every D] [--checkpoint-reset]]
   --out NAME=PATH     write output NAME to PATH (.csv → CSV, else JSONL) instead of its connector
   --format F          stdout outputs as jsonl (default), changelog or debezium (every change)
   --metrics HOST:PORT serve GET /metrics (Prometheus text) and GET /healthz while the run lasts
@@ -215,7 +257,11 @@ const USAGE = `usage: node PROGRAM.mjs [--out NAME=PATH]... [--format F] [--dead
   --sink-retry D      how long a network sink retries before the run stops (exit 73; default 60s)
   --strict            stop at the first bad input record (exit 65)
   --quiet             no run summary or progress on stderr
-  --base-dir DIR      folder that relative input/output paths resolve against`;
+  --base-dir DIR      folder that relative input/output paths resolve against
+  --checkpoint DIR    make the run resumable: state, positions and output lengths saved in DIR
+                      (restored when DIR holds a checkpoint; Ctrl-C then stops at a checkpoint)
+  --checkpoint-every D  wall time between checkpoints (default 10s; e.g. 500ms, 30s, 5m)
+  --checkpoint-reset  discard the checkpoint in DIR and start over`;
 
 export interface MainOptions {
   /** Arguments (default: process.argv.slice(2)). */
@@ -230,7 +276,16 @@ export interface MainOptions {
   stop?: AbortSignal;
 }
 
-const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--sink-retry", "--metrics", "--strict", "--quiet", "--base-dir", "--help"];
+const FLAGS = ["--out", "--format", "--dead-letter", "--late", "--sink-retry", "--metrics", "--strict", "--quiet", "--base-dir", "--checkpoint", "--checkpoint-every", "--checkpoint-reset", "--help"];
+
+/** `--checkpoint-every`: a duration such as `500ms`, `10s`, `5m`, `1h` (a bare number: seconds). */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (m === null) return undefined;
+  const unit = m[2] ?? "s";
+  const ms = Number(m[1]) * (unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000);
+  return ms > 0 ? ms : undefined;
+}
 
 /** `--format`: how outputs without a format of their own print on stdout (§13). */
 const STDOUT_FORMATS = ["jsonl", "changelog", "debezium"] as const;
@@ -298,6 +353,9 @@ async function serveMetrics(host: string, port: number): Promise<{ attach: (p: M
 /** Parses the command line of a built program into run options. Throws UsageError. */
 export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolean; metricsListen?: { host: string; port: number } } {
   const opts: RunOptions & { help?: boolean; metricsListen?: { host: string; port: number } } = {};
+  let checkpointDir: string | undefined;
+  let everyMs: number | undefined;
+  let reset = false;
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i++]!;
@@ -305,7 +363,7 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir" || flag === "--sink-retry" || flag === "--metrics";
+    const takesValue = flag === "--out" || flag === "--format" || flag === "--dead-letter" || flag === "--late" || flag === "--base-dir" || flag === "--sink-retry" || flag === "--metrics" || flag === "--checkpoint" || flag === "--checkpoint-every";
     let value = inline;
     if (takesValue && value === undefined) {
       value = argv[i++];
@@ -353,6 +411,18 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       case "--strict":
         opts.strict = true;
         break;
+      case "--checkpoint":
+        checkpointDir = value!;
+        break;
+      case "--checkpoint-every": {
+        const ms = parseDuration(value!);
+        if (ms === undefined) throw new UsageError(`--checkpoint-every expects a duration such as 500ms, 10s or 5m, not "${value}"`);
+        everyMs = ms;
+        break;
+      }
+      case "--checkpoint-reset":
+        reset = true;
+        break;
       case "--quiet":
       case "-q":
         opts.summary = false;
@@ -368,13 +438,20 @@ export function parseArgs(argv: readonly string[]): RunOptions & { help?: boolea
       }
     }
   }
+  if (checkpointDir !== undefined) {
+    // DIR is relative to the working directory, like every path on the command line (§12).
+    opts.checkpoint = { storage: fileCheckpointStorage(checkpointDir), ...(everyMs !== undefined && { everyMs }), ...(reset && { reset }) };
+  } else if (everyMs !== undefined || reset) {
+    throw new UsageError(`${everyMs !== undefined ? "--checkpoint-every" : "--checkpoint-reset"} needs --checkpoint DIR`);
+  }
   return opts;
 }
 
 /**
  * Runs `program` as a command-line program and sets `process.exitCode`: 0 ok, 2 usage error,
  * 65 bad input under --strict (or a CSV header without a declared column), 66 an input cannot be
- * read, 73 an output cannot be written, 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM.
+ * read, 73 an output cannot be written, 70 internal error, 130 / 143 stopped by SIGINT / SIGTERM
+ * (0 with --checkpoint: the run stopped at a final checkpoint, open windows not fired).
  * A signal ends the input early (LANGUAGE.md §10): windows fire, `emit final` outputs are written,
  * outputs are flushed and the summary says "interrupted"; a second signal exits at once.
  * Returns the exit code and, when the run completed, its summary.
@@ -435,7 +512,8 @@ export async function runMain(program: Program, main: MainOptions = {}): Promise
   let summary: RunSummary | undefined;
   try {
     summary = await runProgram(program, options);
-    if (signal !== undefined) code = signalCode(signal);
+    // With --checkpoint a signal stops the run at a checkpoint: a success (§10 "Stopping").
+    if (signal !== undefined && options.checkpoint === undefined) code = signalCode(signal);
   } catch (e) {
     if (e instanceof RunError) {
       code = e.exitCode;

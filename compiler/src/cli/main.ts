@@ -15,13 +15,15 @@ import { bundle } from "./bundle";
 import { resolveExterns } from "./externs";
 
 const EXIT_CODES =
-  "Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input (under --strict, or a CSV header missing a column), 66 input not found, 70 internal error, 73 output not writable, 130/143 stopped by SIGINT/SIGTERM.";
+  "Exit codes: 0 ok, 1 compile errors, 2 usage errors, 65 bad input (under --strict, or a CSV header missing a column), 66 input not found, 70 internal error, 73 output not writable, 130/143 stopped by SIGINT/SIGTERM (0 with --checkpoint: stopped at a checkpoint).";
 
 const USAGE = `flowc ${FLOWC_VERSION} — the Flow stream-processing compiler
 
 Usage:
   flowc check PROGRAM.flow [--format text|json] [--watch]
   flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]
+                        [--checkpoint DIR [--checkpoint-every D] [--checkpoint-reset]]
+  flowc checkpoint inspect DIR
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
   flowc test PROGRAM.flow...
@@ -55,6 +57,8 @@ interface CommandSpec {
   program: boolean;
   /** Takes any number of PROGRAM.flow arguments (`flowc test A.flow B.flow`). */
   many?: boolean;
+  /** Takes this many other arguments (`checkpoint inspect DIR`). */
+  positional?: number;
   notes?: string;
 }
 
@@ -69,7 +73,7 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
     program: true,
   },
   run: {
-    usage: "flowc run PROGRAM.flow [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--metrics HOST:PORT] [--strict] [--quiet] [--watch]",
+    usage: "flowc run PROGRAM.flow [--out NAME=PATH]... [--format F] [--dead-letter FILE] [--late FILE] [--sink-retry D] [--metrics HOST:PORT] [--strict] [--quiet] [--watch] [--checkpoint DIR [--checkpoint-every D] [--checkpoint-reset]]",
     about: "Compiles PROGRAM.flow and runs it. Outputs without a connector print JSONL on stdout; the run summary goes to stderr.",
     values: {
       "--out": "NAME=PATH: write output NAME to PATH instead of its connector (.csv → CSV, else JSONL); repeatable",
@@ -78,15 +82,28 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
       "--dead-letter": "FILE: write each bad input record there as a JSON line",
       "--late": "FILE: write each late record there as its JSON record",
       "--sink-retry": "D: how long a network sink retries a failed delivery before the run stops with exit 73 (default 60s)",
+      "--checkpoint": "DIR: make the run resumable — state, source positions and output lengths saved in DIR (relative to the working directory); a checkpoint there is restored first",
+      "--checkpoint-every": "D: wall time between checkpoints (default 10s; e.g. 500ms, 30s, 5m)",
     },
     bools: {
+      "--checkpoint-reset": "discard the checkpoint in DIR and start over (a new run id)",
       "--strict": "stop at the first bad input record (exit 65)",
       "--quiet": "no run summary or progress on stderr",
       "--watch": "stop and rerun whenever the program or a TypeScript file it imports changes",
       ...COMMON_BOOLS,
     },
     program: true,
-    notes: "Relative paths resolve against the program's folder. Ctrl-C (SIGINT) or SIGTERM ends the input: windows fire, `emit final` is written, exit 130 / 143.",
+    notes:
+      "Relative paths resolve against the program's folder. Ctrl-C (SIGINT) or SIGTERM ends the input: windows fire, `emit final` is written, exit 130 / 143. " +
+      "With --checkpoint it stops at a final checkpoint instead (open windows do not fire; exit 0) and the next run with the same DIR continues: outputs are truncated to their saved length, so killed and restarted runs write exactly the output of one run (docs/checkpoints.md).",
+  },
+  checkpoint: {
+    usage: "flowc checkpoint inspect DIR",
+    about: "Prints what the checkpoint in DIR holds: when it was taken, sources and positions, watermarks, output lengths, counters, each operator's state size.",
+    values: {},
+    bools: { ...COMMON_BOOLS },
+    program: false,
+    positional: 2,
   },
   build: {
     usage: "flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]",
@@ -152,6 +169,8 @@ interface Args {
   file?: string;
   /** Every program argument (commands that take several). */
   files: string[];
+  /** Every argument after the command. */
+  rest?: string[];
   flags: Map<string, string[]>;
   bools: Set<string>;
 }
@@ -204,10 +223,10 @@ function parseArgs(argv: string[]): Args {
   if (command === "help") {
     if (rest.length > 1) throw new Usage(`help takes one command, got ${rest.join(" ")}`);
   } else if (spec) {
-    const max = spec.program ? (spec.many ? Infinity : 1) : 0;
-    if (rest.length > max) throw new Usage(`unexpected argument ${JSON.stringify(rest[max])}: flowc ${command} takes ${max === 1 ? "one program" : "no arguments"}`);
+    const max = spec.positional ?? (spec.program ? (spec.many ? Infinity : 1) : 0);
+    if (rest.length > max) throw new Usage(`unexpected argument ${JSON.stringify(rest[max])}: flowc ${command} takes ${max === 1 ? "one program" : max === 0 ? "no arguments" : `${max} arguments`}`);
   }
-  return { command, file: rest[0], files: rest, flags, bools: seen };
+  return { command, file: rest[0], files: rest, rest, flags, bools: seen };
 }
 
 const useColor = (stream: NodeJS.WriteStream) => !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== "dumb";
@@ -412,7 +431,8 @@ async function cmdRun(a: Args, stop?: AbortSignal): Promise<number> {
     const { runMain } = await import("../../../runtime/src/node");
     const argv: string[] = [];
     for (const o of outs) argv.push("--out", o);
-    for (const f of ["--format", "--dead-letter", "--late", "--sink-retry", "--metrics"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
+    for (const f of ["--format", "--dead-letter", "--late", "--sink-retry", "--metrics", "--checkpoint", "--checkpoint-every"]) for (const v of a.flags.get(f) ?? []) argv.push(f, v);
+    if (a.bools.has("--checkpoint-reset")) argv.push("--checkpoint-reset");
     if (a.bools.has("--strict")) argv.push("--strict");
     if (a.bools.has("--quiet")) argv.push("--quiet");
     const { code } = await runMain(mod.program, {
@@ -425,6 +445,29 @@ async function cmdRun(a: Args, stop?: AbortSignal): Promise<number> {
     return code;
   } finally {
     if (m.cleanup) rmSync(m.cleanup, { recursive: true, force: true });
+  }
+}
+
+/** `flowc checkpoint inspect DIR`: what the checkpoint in DIR holds (LANGUAGE.md §12). */
+async function cmdCheckpoint(a: Args): Promise<number> {
+  const [sub, dir] = a.rest ?? [];
+  if (sub !== "inspect") throw new Usage(sub === undefined ? "checkpoint needs a subcommand: inspect DIR" : `unknown checkpoint subcommand ${sub} (inspect DIR)`);
+  if (dir === undefined) throw new Usage("checkpoint inspect needs a DIR");
+  const { fileCheckpointStorage } = await import("../../../runtime/src/checkpoint/node-storage");
+  const { parseCheckpoint, CheckpointError } = await import("../../../runtime/src/checkpoint/run");
+  const { describeCheckpoint } = await import("../../../runtime/src/checkpoint/inspect");
+  const text = await fileCheckpointStorage(dir).read();
+  if (text === undefined) {
+    process.stderr.write(`flowc: no checkpoint in ${dir}\n`);
+    return 2;
+  }
+  try {
+    process.stdout.write(describeCheckpoint(parseCheckpoint(text, dir), dir) + "\n");
+    return 0;
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    process.stderr.write(`flowc: ${e.message}\n`);
+    return 2;
   }
 }
 
@@ -647,9 +690,11 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdFmt(args);
       case "lsp":
         return await cmdLsp();
+      case "checkpoint":
+        return await cmdCheckpoint(args);
 
       case "":
-        throw new Usage("no command given (check, run, build, graph, test, fmt, lsp or playground)");
+        throw new Usage("no command given (check, run, build, graph, test, fmt, lsp, checkpoint or playground)");
       default:
         throw new Usage(`unknown command ${args.command}${didYouMean(args.command, Object.keys(COMMANDS))}`);
     }

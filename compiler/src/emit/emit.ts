@@ -672,6 +672,17 @@ class Emitter {
 
   private readonly tablesUsed = new Set<number>();
 
+  /** The graph members that hold each node's state, in declaration order (checkpoints, §12). */
+  private readonly stateMembers = new Map<NodeId, string[]>();
+  /** The classes whose instances are state: generated `AggNState`s and stdlib sketches. */
+  private readonly stateClasses = new Set<string>();
+
+  private keeps(id: NodeId, ...members: string[]) {
+    const list = this.stateMembers.get(id) ?? [];
+    for (const m of members) if (!list.includes(m)) list.push(m);
+    this.stateMembers.set(id, list);
+  }
+
   private pushField(decl: string | undefined) {
     if (decl) this.fields.push(decl);
   }
@@ -699,6 +710,7 @@ class Emitter {
       return;
     }
     this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
+    this.keeps(n.id, this.m(n.id, "wm"), `wmOut${n.id}`);
     const b = new Body();
     b.line(`const w = this.${this.m(n.id, "wm")};`);
     const idleInputs = this.plan.nodes.get(n.id)!.idleInputs;
@@ -793,6 +805,7 @@ class Emitter {
     const op = aggOperator(w) === "sessionAgg" ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
     this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
+    this.keeps(id, this.m(id, "op"));
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
     this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
@@ -807,6 +820,7 @@ class Emitter {
     const id = n.id;
     this.ops.add("ReAgg");
     this.pushField(this.declare(`${this.m(id, "op")}`, `ReAgg<${inT}, Agg${id}State, ${outT}>`));
+    this.keeps(id, this.m(id, "op"));
     this.init.push(`    this.${this.m(id, "op")} = new ReAgg(${newSpec}, (row, t, k) => this.${this.m(id, "o")}(row, t, k), (k, t) => this.${this.m(id, "d")}(k, t));`);
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
@@ -832,6 +846,7 @@ class Emitter {
     const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`);
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
     const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
+    this.stateClasses.add(`Agg${n.id}State`);
     this.classes.push(`${docComment(stateDoc)}\nclass Agg${n.id}State {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
   }
 
@@ -929,6 +944,7 @@ class Emitter {
   private oneStateStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const one = this.m(n.id, "one");
     this.fields.push(`  ${this.mod("private")}${one}${this.ann(`Agg${n.id}State | undefined`)} = undefined;`);
+    this.keeps(n.id, one);
     b.line(`const k = 0;`);
     b.line(`let s = this.${one};`);
     b.line(`if (s === undefined) this.${one} = s = this.${this.m(n.id, "agg")}.init(r);`);
@@ -938,6 +954,7 @@ class Emitter {
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
     const [spec, seen, col, state, order] = [this.m(id, "agg"), this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
+    this.keeps(id, seen, ...this.stateFields(id).map((f) => `${col}_${f.name}`), state, order);
     // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
     const addCols = new Body(3);
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
@@ -969,6 +986,7 @@ class Emitter {
     const id = n.id;
     const st = `Agg${id}State`;
     const [spec, dense, state, order] = [this.m(id, "agg"), this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
+    this.keeps(id, dense, state, order);
     this.fields.push(
       `  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${state}. */\n  ${this.mod("private readonly")}${dense}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
       `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann(`${st}[]`)} = [];`,
@@ -987,6 +1005,7 @@ class Emitter {
   /** Any keys: a Map from key to state (in order of first appearance, as Maps iterate). */
   private mapStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const [spec, state] = [this.m(n.id, "agg"), this.m(n.id, "state")];
+    this.keeps(n.id, state);
     this.fields.push(`  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${n.id}State`)}();`);
     b.line(`const k = this.${spec}.key(r);`);
     b.line(`let s = this.${state}.get(k);`);
@@ -1147,6 +1166,7 @@ class Emitter {
       `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
+    this.keeps(n.id, this.m(n.id, "op"));
     this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
     this.outMethod(n, inT);
     this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
@@ -1173,6 +1193,7 @@ class Emitter {
       `  outKey${this.params(["r", outT])}${this.ann("Key")} {\n${ob.text()}${ob.lines.length ? "\n" : ""}    return ${outKeyJs};\n  }\n}`,
     );
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
+    this.keeps(n.id, this.m(n.id, "op"));
     this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
@@ -1188,10 +1209,12 @@ class Emitter {
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
+      this.keeps(n.id, this.m(n.id, "op"));
       this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
     } else {
       this.ops.add("TimedDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
+      this.keeps(n.id, this.m(n.id, "op"));
       this.init.push(`    this.${this.m(n.id, "op")} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
     }
     this.outMethod(n, inT);
@@ -1247,6 +1270,7 @@ class Emitter {
       return `{ ${parts.join(", ")} }`;
     });
     this.pushField(this.declare(this.m(id, "op"), `Rolling<${inT}, ${outT}>`));
+    this.keeps(id, this.m(id, "op"));
     this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
     this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
@@ -1323,17 +1347,20 @@ ${padLeft}    return { ${sides.join(", ")} };
       this.ops.add("WindowJoin");
       // Type arguments: a padded side's `| null` in `combine` would otherwise be inferred into R.
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
+      this.keeps(n.id, this.m(n.id, "op"));
       this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin${inner || this.js ? "" : `<${LT}, ${RT}, ${outT}>`}(${this.windowArg(n.mode.window)}, new ${specName}(), ${emitRow}, ${late()}${inner ? "" : `, ${stringLiteral(kind)}`});`);
     } else if (inner) {
       this.ops.add("IntervalJoin");
       const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
+      this.keeps(n.id, this.m(n.id, "op"));
       this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), ${emitRow});`);
     } else {
       // The checker lets an outer, semi or anti join through only with bounds or a window.
       if (n.mode.kind !== "interval") throw new Error(`internal: an unbounded ${kind} join`);
       this.ops.add("OuterIntervalJoin");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `OuterIntervalJoin<${LT}, ${RT}, ${outT}>`));
+      this.keeps(n.id, this.m(n.id, "op"));
       this.init.push(`    this.${this.m(n.id, "op")} = new OuterIntervalJoin(${stringLiteral(kind)}, ${n.mode.lower}, ${n.mode.upper}, new ${specName}(), ${emitRow}, ${late()});`);
     }
     this.outMethod(n, outT);
@@ -1371,8 +1398,10 @@ ${padLeft}    return { ${sides.join(", ")} };
       case "set":
         return { name: f.name, init: `new Set${this.targs(ts(f.holds))}()`, byRef: true };
       case "hll":
+        this.stateClasses.add("HyperLogLog");
         return { name: f.name, init: `new ${this.use("HyperLogLog")}()`, byRef: true };
       case "percentile":
+        this.stateClasses.add("Percentile");
         return { name: f.name, init: `new ${this.use("Percentile")}()`, byRef: true };
       case "list":
         return { name: f.name, init: "[]", type: `${ts(f.holds)}[]`, byRef: true };
@@ -1391,6 +1420,7 @@ ${padLeft}    return { ${sides.join(", ")} };
     }
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
+      this.keeps(n.id, this.m(n.id, "final"));
       this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}${this.m(n.id, "final")} = new FinalTable${this.targs(T)}();`);
     }
   }
@@ -1572,6 +1602,15 @@ ${b.text()}
     });
     const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
     const loops = `{ range: [${this.loopSources.range.join(", ")}], batch: [${this.loopSources.batch.join(", ")}], pull: [${this.loopSources.pull.join(", ")}] }`;
-    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  loops: ${loops},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    // Checkpoints (§12): each stateful node's kind, line, shape and the members holding its state;
+    // multi-input nodes' watermarks; the classes a checkpoint may hold.
+    const stateful = new Set(this.plan.state.map((st) => st.node));
+    const state = this.plan.state.map((st) => `    { node: ${st.node}, kind: ${stringLiteral(st.kind)}, line: ${st.line}, shape: ${stringLiteral(st.shape)}, members: ${jsonLiteral(this.stateMembers.get(st.node) ?? [])} },`);
+    const watermarks = [...this.stateMembers].filter(([id]) => !stateful.has(id)).flatMap(([, ms]) => ms);
+    // The runtime's state classes travel with the program (a built module bundles its own runtime).
+    const keepsState = this.stateMembers.size > 0;
+    if (keepsState) this.ops.add("registeredStateClasses");
+    const classes = [...(keepsState ? ["...registeredStateClasses()"] : []), ...[...this.stateClasses].sort()];
+    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  loops: ${loops},\n  state: ${list(state)},\n  watermarkMembers: ${jsonLiteral(watermarks)},\n  stateClasses: {${classes.length ? ` ${classes.join(", ")} ` : ""}},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
   }
 }

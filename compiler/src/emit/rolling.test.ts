@@ -30,7 +30,7 @@ describe("rolling extend", () => {
     const p = planOf(SOURCE);
     expect(printGraph(p.graph)).toContain("#1 rolling by sensor: {sensor: sensor, v: v, note: note, ts: ts, a: $agg0, hi: $agg1, n: $agg2, prev: $agg3} where $agg0 = avg(v) over 300000ms, $agg1 = max(v) over 300000ms, $agg2 = count() over 3 rows, $agg3 = lag(v, 2) <- #0");
     expect(p.state.map((s) => [s.kind, s.line])).toEqual([["rolling", 6]]);
-    expect(p.state[0]!.shape).toBe("input R; keys sensor:string; calls avg(v) over 300000ms:float max(v) over 300000ms:int count() over 3 rows:int lag(v, 2):int?");
+    expect(p.state[0]!.shape).toBe("input { sensor: string, v: int, note: string?, ts: time }; keys sensor:string; calls avg(v) over 300000ms:float max(v) over 300000ms:int count() over 3 rows:int lag(v, 2):int?");
     const node = [...p.nodes.values()].find((n) => n.node.kind === "rolling")!;
     expect(node.needsWatermark).toBe(true);
     // `v` is stored once for avg, max and lag.
@@ -47,7 +47,7 @@ describe("rolling extend", () => {
     const r = compile(SOURCE, { file: "p.flow" });
     expect(r.diagnostics).toEqual([]);
     const code = r.typescript!;
-    expect(code).toContain("import { Rolling, type Key, type RollingSpec } from \"@flowc/runtime/ops\";");
+    expect(code).toContain("import { Rolling, registeredStateClasses, type Key, type RollingSpec } from \"@flowc/runtime/ops\";");
     expect(code).toMatch(/class Rolling1 implements RollingSpec<R, Row1> \{\n  key\(r: R\): Key \{\n    return r\.sensor;\n  \}\n  values\(r: R\): unknown\[\] \{\n    return \[r\.v\];\n  \}\n  result\(r: R, a: readonly unknown\[\]\): Row1 \{\n    return \{ sensor: r\.sensor, v: r\.v, note: r\.note, ts: r\.ts, a: \(a\[0\] as number\), hi: \(a\[1\] as number\), n: \(a\[2\] as number\), prev: \(a\[3\] as number \| null\) \};/);
     expect(code).toContain('new Rolling([{ fn: "avg", range: 300000, arg: 0 }, { fn: "max", range: 300000, arg: 0 }, { fn: "count", rows: 3 }, { fn: "lag", back: 2, arg: 0 }], new Rolling1(), (row, t) => this.rollingReadings_out1(row, t), (row) => this.ctx.late(row, SCHEMA_1, "p.flow:6 extend"));');
     expect(code).toContain("this.rollingReadings_op1.advance(wm);");

@@ -3,10 +3,27 @@
 // Two programs with equal schemas can continue each other's checkpoints; stateless stages are
 // not part of it, so they may change freely.
 import type { Graph, Node, NodeId } from "../ir/graph";
-import { typeToString } from "../check/types";
+import type { Type } from "../check/types";
 import { rollingCallText } from "../ir/print";
 import { aggOperator } from "./aggregates";
 import type { NodePlan, StatefulOperator } from "./types";
+
+/**
+ * A type as the shape of state: records by their fields, never by name — a field added to,
+ * removed from or retyped in a record the state holds changes the fingerprint (§12).
+ */
+function typeToString(t: Type): string {
+  switch (t.kind) {
+    case "optional":
+      return `${typeToString(t.inner)}?`;
+    case "array":
+      return `[${typeToString(t.element)}]`;
+    case "record":
+      return `{ ${t.fields.map((f) => `${f.name}: ${typeToString(f.type)}`).join(", ")} }`;
+    default:
+      return t.kind;
+  }
+}
 
 /** Line (1-based) of a source offset. */
 function lineOf(text: string | undefined, offset: number): number {

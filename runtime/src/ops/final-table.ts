@@ -1,5 +1,6 @@
 // `emit final`: the latest row of each key of an upsert stream (LANGUAGE.md §6).
 
+import { CheckpointFormatError } from "../checkpoint/codec";
 import type { Key } from "./types";
 
 const REMOVED: unique symbol = Symbol("removed");
@@ -40,5 +41,24 @@ export class FinalTable<Row> {
     const out: Row[] = [];
     for (const r of this.map.values()) if (r !== REMOVED) out.push(r);
     return out;
+  }
+
+  /**
+   * Checkpoints (LANGUAGE.md §12): every key in first-appearance order with its row, a removed
+   * key as `[key]` (it keeps its position when it comes back).
+   */
+  snapshot(): Record<string, unknown> {
+    const entries: unknown[][] = [];
+    for (const [k, r] of this.map) entries.push(r === REMOVED ? [k] : [k, r]);
+    return { entries, present: this.present };
+  }
+
+  /** Puts back what `snapshot()` saved. */
+  restore(saved: unknown): void {
+    const s = saved as { entries?: unknown; present?: unknown } | null;
+    if (s === null || typeof s !== "object" || !Array.isArray(s.entries) || typeof s.present !== "number") throw new CheckpointFormatError("malformed checkpoint state: emit final table");
+    this.map.clear();
+    for (const e of s.entries as unknown[][]) this.map.set(e[0] as Key, e.length > 1 ? (e[1] as Row) : REMOVED);
+    this.present = s.present;
   }
 }

@@ -45,3 +45,5 @@ export { FinalTable } from "./final-table";
 export { ReAgg, type ReAggSpec } from "./re-agg";
 export { UpdatingTop, type UpdatingTopSpec } from "./updating-top";
 export { sameRow, isDelete, type Upsert, type Delete } from "./changes";
+// Checkpoints: the operators' state classes, for a program's `stateClasses` (checkpoint/codec.ts).
+export { registeredStateClasses } from "../checkpoint/codec";

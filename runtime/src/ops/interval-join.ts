@@ -1,6 +1,7 @@
 // Interval join: `join OTHER on COND within A .. B` (LANGUAGE.md §6).
 
 import type { Emit, Key } from "./types";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 export interface JoinSpec<L, R, Out> {
   leftKey(l: L): Key;
@@ -216,6 +217,16 @@ export class IntervalJoin<L, R, Out> {
     }
     this.stored = kept;
     this.sweepAt = Math.max(4096, 2 * kept);
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }
 
@@ -590,4 +601,19 @@ export class OuterIntervalJoin<L, R, Out> {
     this.stored = kept;
     this.sweepAt = Math.max(4096, 2 * kept);
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("interval-join.Bucket", Bucket);
+stateClass("interval-join.Held", Held);
+stateClass("interval-join.ReleaseQueue", ReleaseQueue);

@@ -1,6 +1,7 @@
 // Unwindowed `group by K | agg ...` (LANGUAGE.md §6): an upsert stream keyed by K.
 
 import type { AggSpec, Emit, Key } from "./types";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 /**
  * On every row: add it to its key's state and emit `result(state, NaN, NaN)` with the row's time.
@@ -34,4 +35,14 @@ export class KeyedAgg<In, S, Out> {
 
   /** Nothing fires on a watermark; present so every operator can be advanced alike. */
   advance(_wm: number): void {}
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }

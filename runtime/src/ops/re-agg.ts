@@ -2,6 +2,7 @@
 
 import { sameRow, type Delete, type Upsert } from "./changes";
 import type { AggSpec, Key } from "./types";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 /**
  * An agg spec that can also take a row back out of a state. `retract` returns false when the
@@ -138,4 +139,17 @@ export class ReAgg<In, S, Out> {
     g.sent = row;
     this.upsertOut(row, time, g.key);
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("re-agg.Group", Group);

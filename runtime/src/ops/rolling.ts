@@ -19,6 +19,7 @@
 // records all lie at or below watermark − range can never be read again: its state is dropped.
 
 import type { Emit, Key } from "./types";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 /** What one call computes; `arg` and `by` index the record's values (RollingSpec.values). */
 export interface RollingCallSpec {
@@ -533,4 +534,28 @@ export class Rolling<In, Out> {
     p.row = undefined;
     if (out !== undefined) this.emit(out, p.time);
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("rolling.Deque", Deque);
+stateClass("rolling.KeyState", KeyState);
+stateClass("rolling.CountAcc", CountAcc);
+stateClass("rolling.SumAcc", SumAcc);
+stateClass("rolling.ExtremeAcc", ExtremeAcc);
+stateClass("rolling.ByAcc", ByAcc);
+stateClass("rolling.FirstAcc", FirstAcc);
+stateClass("rolling.LastAcc", LastAcc);
+stateClass("rolling.DistinctAcc", DistinctAcc);
+stateClass("rolling.PercentileAcc", PercentileAcc);
+stateClass("rolling.CollectAcc", CollectAcc);
+stateClass("rolling.PendingHeap", PendingHeap);

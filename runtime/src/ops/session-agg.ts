@@ -1,6 +1,7 @@
 // `window session(GAP) | group by K | agg ...` (LANGUAGE.md §6).
 
 import type { AggSpec, Emit, Key } from "./types";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 class Session<In, S> {
   /** Next open session of the same key (the key's sessions are disjoint and sorted by start). */
@@ -264,4 +265,17 @@ export class SessionAgg<In, S, Out> {
     }
     return top;
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("session-agg.Session", Session);

@@ -1,6 +1,7 @@
 // Unwindowed `distinct [EXPR, ...] [within D]` (LANGUAGE.md §5).
 
 import type { Emit, Key } from "./types";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 /**
  * Emits a row (with its time) unless a row with the same key was emitted less than D earlier in
@@ -51,5 +52,15 @@ export class TimedDistinct<In> {
       for (const [k, t] of m) if (wm >= t + d) m.delete(k);
       this.sweepAt = Math.max(1024, 2 * m.size);
     }
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }

@@ -3,6 +3,7 @@
 import { sameRow, type Delete, type Upsert } from "./changes";
 import type { TopSpec } from "./window-top";
 import type { Key } from "./types";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 /** What generated code adds to a TopSpec: the output row (the input row with its rank) and its key. */
 export interface UpdatingTopSpec<In, Out> extends TopSpec<In> {
@@ -178,5 +179,15 @@ export class UpdatingTop<In, Out> {
     for (let i = shown; i < sent.length; i++) this.deleteOut(this.spec.outKey(sent[i]!.row as Out), time);
     if (sent.length > shown) sent.length = shown;
     if (g.entries.length === 0) this.rankings.delete(g.key);
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }

@@ -3,6 +3,7 @@
 
 import type { AggSpec, Emit, Key } from "./types";
 import { WindowAssigner, WindowIndex, floorMod, type Win, type WindowSpec } from "./windows";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 /** Per (pane, key) state of hop panes. */
 class PaneEntry<In, S> {
@@ -305,4 +306,17 @@ export class WindowAgg<In, S, Out> {
     states.length = 0;
     seqs.length = 0;
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("window-agg.PaneEntry", PaneEntry);

@@ -2,6 +2,7 @@
 
 import type { Emit, Key } from "./types";
 import { WindowAssigner, WindowIndex, type Win, type WindowSpec } from "./windows";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 /**
  * Emits, as it arrives and with its own time, the first row of each key (group key + distinct
@@ -70,5 +71,15 @@ export class WindowDistinct<In> {
     while ((w = this.index.shift(wm)) !== undefined) {
       if (w === this.last) this.last = undefined;
     }
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }

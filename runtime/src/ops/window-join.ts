@@ -3,6 +3,7 @@
 import type { JoinKind } from "./interval-join";
 import type { Emit, Key } from "./types";
 import { WindowAssigner, WindowIndex, type Win, type WindowSpec } from "./windows";
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 export interface WindowJoinSpec<L, R, Out> {
   leftKey(l: L): Key;
@@ -215,4 +216,17 @@ export class WindowJoin<L, R, Out> {
       emit(spec.combine(null, order.rows[j]!, start, end), t);
     }
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("window-join.JoinWindow", JoinWindow);

@@ -2,6 +2,7 @@
 
 import type { Emit, Key } from "./types";
 import { WindowAssigner, WindowIndex, type Win, type WindowSpec } from "./windows";
+import { restoreFields, snapshotFields } from "../checkpoint/codec";
 
 export interface TopSpec<In> {
   key(row: In): Key;
@@ -113,5 +114,15 @@ export class WindowTop<In> {
         for (let i = 0; i < a.length; i++) emit(a[i]!, t);
       }
     }
+  }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
   }
 }

@@ -15,6 +15,7 @@
 // Late: a row is late when every window it belongs to has end ≤ the watermark (or it belongs to
 // none). Firing: a watermark fires every open window with end ≤ it, in order of end
 // (`WindowIndex.shift`); rows fired by a window have time end − 1.
+import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 
 /**
  * How a windowed operator assigns windows: tumbling or hopping, epoch-aligned. A derived row's
@@ -188,4 +189,18 @@ export class WindowIndex<P> {
     for (let i = n; i > lo; i--) q[i] = q[i - 1];
     q[lo] = w;
   }
+
+  /** Checkpoints (LANGUAGE.md §12): this operator's state (see checkpoint/codec.ts). */
+  snapshot(): Record<string, unknown> {
+    return snapshotFields(this);
+  }
+
+  /** Puts back what `snapshot()` saved, into an operator built by the same program. */
+  restore(saved: unknown): void {
+    restoreFields(this, saved);
+  }
 }
+
+// Classes whose instances are state (checkpoint/codec.ts restores them by these names).
+stateClass("windows.Win", Win);
+stateClass("windows.WindowAssigner", WindowAssigner);

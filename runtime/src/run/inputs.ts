@@ -3,7 +3,7 @@
 
 import type { ConnectorSpec, Format, Program, Schema, SourceDecoders } from "../contract.js";
 import { DecodeError, makeCsvDecoder, makeDecoder as makeValueDecoder, makeLineDecoder } from "../decode.js";
-import type { Env } from "../env.js";
+import type { ByteSource, Env } from "../env.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { readCsv } from "../io/csv.js";
 import { readCsvFast } from "../io/fast-csv.js";
@@ -35,6 +35,11 @@ export interface Opening {
   options: RunOptions;
   /** The run's network connections (absent: a fresh board). */
   board?: ConnectionBoard;
+  /**
+   * A checkpointed run (checkpoint/run.ts) opens the file of source `name` itself: at its saved
+   * position, its bytes counted. undefined for tables and without --checkpoint.
+   */
+  openSourceFile?: (name: string, path: string, format: Format) => Promise<ByteSource | undefined>;
 }
 
 /** An opened connector: its batches of decoded records and what the run loops need to know. */
@@ -282,7 +287,8 @@ export async function openConnector(
     case "file": {
       let src;
       try {
-        src = await env.openInput(env.resolvePath(baseDir, connector.path));
+        const path = env.resolvePath(baseDir, connector.path);
+        src = (await at.openSourceFile?.(name, path, connector.format)) ?? (await env.openInput(path));
       } catch (e) {
         throw new InputError(`cannot read ${connector.path}: ${(e as Error).message}`);
       }

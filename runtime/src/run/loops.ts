@@ -61,9 +61,25 @@ export function abortableReads(signal: AbortSignal | undefined): (it: AsyncItera
   };
 }
 
+/**
+ * What a checkpointed run adds to the loops (checkpoint/run.ts, LANGUAGE.md §12); absent
+ * without --checkpoint, so the loops then do exactly what they did before. Called per batch, never
+ * per record.
+ */
+export interface ReadHooks {
+  /** A batch of `s` arrived: the batch without the records a restored run had already read. */
+  batch(s: SourceState, b: ReadBatch): ReadBatch;
+  /** Between two batches (outputs drained): takes a checkpoint when one is due. */
+  between(): Promise<void>;
+  /** The run stops to resume from its checkpoint: the end of a source does not fire windows. */
+  readonly suspended: boolean;
+}
+
 /** What the run loops use besides the graph and the sources. */
 export class Reader {
   private lastYield: number;
+  /** Set by a checkpointed run. */
+  hooks: ReadHooks | undefined = undefined;
 
   constructor(
     readonly graph: GraphInstance,
@@ -100,6 +116,16 @@ export class Reader {
       await macrotask();
       this.lastYield = this.env.now();
     }
+    if (this.hooks !== undefined) await this.hooks.between();
+  }
+
+  /**
+   * Source `s` has ended (or the run stops): its watermark becomes +∞ — unless a checkpointed
+   * run stops to resume later, whose open windows must not fire (§10 "Stopping").
+   */
+  end(s: SourceState): void {
+    if (this.hooks?.suspended === true) return;
+    this.graph.advance(s.index, s.clock.end());
   }
 
   /** Hands everything buffered to the outputs' sinks (before waiting for input, §10). */
@@ -120,7 +146,7 @@ export class Reader {
       const read = this.outputs.raceSinks(this.nextBatch(s.batches));
       const r = s.idle === undefined ? await read : await this.waitIdle(s, s.idle, read);
       if (r.done) return false;
-      const b = r.value;
+      const b = this.hooks === undefined ? r.value : this.hooks.batch(s, r.value);
       s.bytes = b.bytes;
       let recs = b.records;
       if (b.bad !== undefined) {
@@ -257,7 +283,7 @@ async function runRange(run: Reader, s: SourceState): Promise<void> {
     a = b;
     await run.afterBatch();
   }
-  graph.advance(i, s.clock.end());
+  run.end(s);
 }
 
 const noItems: Iterator<unknown> = { next: () => ({ done: true, value: undefined }) };
@@ -318,7 +344,7 @@ async function runPull(run: Reader, s: SourceState): Promise<void> {
   } finally {
     if (!st.done) it.return?.();
   }
-  graph.advance(i, s.clock.end());
+  run.end(s);
 }
 
 /** One source: every batch straight into the graph. */
@@ -363,7 +389,7 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
     s.pos = n;
     await run.afterBatch();
   }
-  graph.advance(i, clock.end());
+  run.end(s);
 }
 
 /**
@@ -388,12 +414,12 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
       let k = 0;
       while (k < active.length && active[k]!.index < r.s.index) k++;
       active.splice(k, 0, r.s);
-    } else graph.advance(r.s.index, r.s.clock.end());
+    } else run.end(r.s);
   };
   for (const s of sources) {
     if (s.live) wait(s);
     else if (await run.refill(s)) active.push(s);
-    else graph.advance(s.index, s.clock.end());
+    else run.end(s);
   }
   const head = (s: SourceState): number => (s.field !== undefined ? s.recs[s.pos][s.field] : s.timeOf !== undefined ? s.timeOf(s.recs[s.pos]) : s.batchTime);
 
@@ -452,7 +478,10 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
         active.splice(best, 1);
         wait(s);
       } else if (!(await run.refill(s))) {
-        graph.advance(i, clock.end());
+        // Stopping to resume later: the other sources must not run ahead of this one (the
+        // restored run goes on in the order of one uninterrupted run).
+        if (run.hooks?.suspended === true) return;
+        run.end(s);
         active.splice(best, 1);
       }
       await run.afterBatch();

@@ -2,6 +2,7 @@
 
 import type { ConnectorSpec, OutputFormat, Schema } from "../contract.js";
 import type { Env } from "../env.js";
+import type { CheckpointOptions } from "../checkpoint/storage.js";
 
 export type NexmarkConnector = Extract<ConnectorSpec, { kind: "nexmark" }>;
 /** Makes the records of a `nexmark(...)` source (each one is decoded and validated). */
@@ -66,6 +67,13 @@ export interface RunOptions {
   /** How long a network sink retries a failed delivery before the run stops with exit 73
    *  (CLI `--sink-retry D`, LANGUAGE.md §12; default 60 s). */
   sinkRetryMs?: number;
+  /**
+   * Make the run resumable (LANGUAGE.md §12, CLI `--checkpoint DIR`): checkpoints go to
+   * `storage` every `everyMs` of wall time and when the run stops or completes; a checkpoint
+   * there is restored first. With it, `signal` stops the run at a checkpoint (open windows do
+   * not fire) instead of ending its input.
+   */
+  checkpoint?: CheckpointOptions;
 }
 
 export interface RunSummary {
@@ -83,6 +91,9 @@ export interface RunSummary {
   interrupted?: boolean;
   /** Network connections that were down when the run ended: `label (reason)` (§10). */
   connectionsDown?: string[];
+  /** With `checkpoint`: where, how many were written, whether the run continued one, stopped at
+   *  one (suspended), or found its lineage finished (nothing was done). */
+  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean };
 }
 
 /** What a metrics server reads, at any moment of a run (run/metrics.ts makes it). */

@@ -231,7 +231,7 @@ type Target =
  * a delete of a key that is not present prints nothing; Debezium's `before` is the key's
  * previous row.
  */
-function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined } {
+function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined; present: Map<unknown, unknown> } {
   const row = makeFormatter(o.schema);
   const insert = format === "changelog" ? (r: unknown) => `{"op":"insert","row":${row(r)}}` : (r: unknown) => `{"before":null,"after":${row(r)},"op":"c"}`;
   const present = new Map<unknown, unknown>();
@@ -248,7 +248,7 @@ function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert:
     if (format === "changelog") return `{"op":"upsert","row":${row(r)}}`;
     return `{"before":${before === undefined ? "null" : row(before)},"after":${row(r)},"op":"${before === undefined ? "c" : "u"}"}`;
   };
-  return { insert, change };
+  return { insert, change, present };
 }
 
 /**
@@ -270,6 +270,8 @@ export class Outputs {
   deadLetter: BufferedWriter | undefined;
   /** Records dropped as late (counted with or without `--late`). */
   lateCount = 0;
+  /** Per output printed as changelog / debezium: the rows present by key (checkpoints save it). */
+  readonly present: (Map<unknown, unknown> | undefined)[] = [];
   private lateWriter: BufferedWriter | undefined;
   private readonly lateFormatters = new WeakMap<Schema, (v: unknown) => string>();
   private readonly fileWriters = new Map<string, BufferedWriter>();
@@ -420,6 +422,7 @@ export class Outputs {
       const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
       if (t.format === "changelog" || t.format === "debezium") {
         const lines = changeLines(o, t.format);
+        this.present[k] = lines.present;
         emit.push((r) => {
           counts[k]!++;
           w.write(prefix + lines.insert(r) + "\n");
@@ -433,7 +436,7 @@ export class Outputs {
         continue;
       }
       const fmt = rowFormatter(o.schema, t.format);
-      if (fmt.header !== undefined) w.write(prefix + fmt.header + "\n");
+      if (fmt.header !== undefined && w.sink.resumed !== true) w.write(prefix + fmt.header + "\n");
       const row = fmt.row;
       const e: (r: unknown) => void =
         prefix === ""

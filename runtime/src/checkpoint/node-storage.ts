@@ -1,0 +1,59 @@
+// Checkpoints in a folder (`--checkpoint DIR`, LANGUAGE.md §12): DIR/checkpoint, replaced
+// atomically — the new text goes to DIR/checkpoint.tmp, is fsynced, then renamed over the old
+// one (and the folder fsynced), so a crash at any moment leaves the previous checkpoint or the
+// new one, never a torn file. node: modules are imported dynamically, as in node.ts, so a
+// bundle holding this file still loads in a browser.
+
+import type { CheckpointStorage } from "./storage.js";
+
+const NAME = "checkpoint";
+
+const nodeFs = async () => {
+  const [fsp, path] = await Promise.all([import("node:fs/promises"), import("node:path")]);
+  return { fsp, path };
+};
+
+/** The checkpoint storage of folder `dir` (resolved against the working directory). */
+export function fileCheckpointStorage(dir: string): CheckpointStorage {
+  return {
+    where: dir,
+    async read() {
+      const { fsp, path } = await nodeFs();
+      try {
+        return await fsp.readFile(path.join(path.resolve(dir), NAME), "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    async write(text) {
+      const { fsp, path } = await nodeFs();
+      const folder = path.resolve(dir);
+      await fsp.mkdir(folder, { recursive: true });
+      const tmp = path.join(folder, `${NAME}.tmp`);
+      const fh = await fsp.open(tmp, "w");
+      try {
+        await fh.writeFile(text, "utf8");
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, path.join(folder, NAME));
+      // The rename itself is durable once the folder is synced (not every platform allows it).
+      try {
+        const d = await fsp.open(folder, "r");
+        try {
+          await d.sync();
+        } finally {
+          await d.close();
+        }
+      } catch {
+        // a folder that cannot be opened for sync (Windows): the rename stands anyway
+      }
+    },
+    async remove() {
+      const { fsp, path } = await nodeFs();
+      await fsp.rm(path.join(path.resolve(dir), NAME), { force: true });
+    },
+  };
+}

@@ -1,0 +1,557 @@
+// A checkpointed run (LANGUAGE.md §12, `--checkpoint DIR`): what the driver adds when
+// RunOptions.checkpoint is set. Nothing here runs otherwise.
+//
+//   open     reads the checkpoint (checksum, fingerprint, output lengths; exit 2 when any is
+//            wrong), or starts a new run id;
+//   env      the run's Env with output files counted (their byte lengths) and, on restore,
+//            truncated to their saved length and appended to;
+//   openSourceFile   a file source opened at its saved position, its bytes counted (files.ts);
+//   attach   puts back the graph's state, the counters, the sources' largest times, and makes
+//            itself the run loops' ReadHooks (run/loops.ts);
+//   batch    drops the records a restored run had already read (and the bad records it had
+//            reported), gives bad records their file's line numbers;
+//   between  every `everyMs` of wall time, between two batches: a checkpoint;
+//   take     outputs flushed and handed to the OS, then one document — positions, lengths,
+//            counters, state — written atomically by the storage.
+//
+// A checkpoint is taken between two batches (or, at a stop, between two records): the runtime
+// is single-threaded, so the graph's state, the sources' positions and the outputs' lengths are
+// one consistent cut. Sources of other kinds (network connectors) add their own kind of
+// `SavedSource` position; the read log of live sources is not here yet.
+
+import type { Format, GraphInstance, Program, SourceSpec } from "../contract.js";
+import type { ByteSource, Env, OutputSink } from "../env.js";
+import type { ReadBatch } from "../io/batch.js";
+import type { BadRecords } from "../run/diagnostics.js";
+import { OutputError, RunError } from "../run/errors.js";
+import type { SourceState } from "../run/inputs.js";
+import type { ReadHooks, Reader } from "../run/loops.js";
+import type { Outputs } from "../run/outputs.js";
+import { ClassTable, checksum, decode, encode } from "./codec.js";
+import type { CheckpointOptions, CheckpointStorage } from "./storage.js";
+
+export type { CheckpointOptions, CheckpointStorage } from "./storage.js";
+import { openTracked, type ChunkTracker, type FilePoint } from "./files.js";
+
+/** A checkpoint in memory (tests, browsers, embedders that keep the text elsewhere). */
+export function memoryCheckpointStorage(where = "<memory>"): CheckpointStorage & { text: string | undefined; writes: number } {
+  return {
+    where,
+    text: undefined,
+    writes: 0,
+    async read() {
+      return this.text;
+    },
+    async write(text) {
+      this.text = text;
+      this.writes++;
+    },
+    async remove() {
+      this.text = undefined;
+    },
+  };
+}
+
+/** A checkpoint that cannot be used: exit 2, the run does not start. */
+export class CheckpointError extends RunError {
+  override name = "CheckpointError";
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** A source's position: a file's (the start of a chunk and records into it) or a count of items. */
+export interface SavedSource {
+  name: string;
+  /** `live`: stdin or a pipe, which cannot replay: a restore reads on from what comes next. */
+  kind: "file" | "items" | "live";
+  /** file: byte offset and line breaks before it, of the chunk the position is in. */
+  offset?: number;
+  line?: number;
+  /** Good records to skip from there (items: from the first item). */
+  skip: number;
+  /** The last line (item) of a bad record already reported: not reported again. */
+  badThrough: number;
+  /** Valid records read (the summary's count). */
+  count: number;
+  /** The largest event time read (null: none yet); the watermark is this − delay. */
+  maxTime: number | null;
+  /** The watermark then (null: none yet, or the source had ended: see `ended`). */
+  watermark: number | null;
+  ended: boolean;
+}
+
+export interface CheckpointDoc {
+  format: "flowc-checkpoint";
+  version: 1;
+  /** The run lineage (a new one after --checkpoint-reset). */
+  runId: string;
+  /** Checkpoints written in this lineage. */
+  seq: number;
+  /** Wall clock, epoch ms. */
+  time: number;
+  /** The run completed: starting again does nothing. */
+  finished: boolean;
+  program: string;
+  fingerprint: { sources: string[]; operators: { kind: string; line: number; shape: string }[] };
+  sources: SavedSource[];
+  /** Each output file (outputs, dead letters, late records): its length in bytes. */
+  sinks: { path: string; bytes: number }[];
+  counters: { out: Record<string, number>; late: number; bad: number };
+  /** codec.ts encoding of [state of each Program.state entry, watermark members]. */
+  state: unknown;
+}
+
+const MAGIC = "flowc-checkpoint";
+
+/** A checkpoint document as text: a header line with its checksum, then the JSON. */
+export function serializeCheckpoint(doc: CheckpointDoc): string {
+  const body = JSON.stringify(doc);
+  return `${MAGIC} 1 ${checksum(body)}\n${body}\n`;
+}
+
+/** Reads a checkpoint's text back; a damaged one (checksum, format) is a CheckpointError. */
+export function parseCheckpoint(text: string, where: string): CheckpointDoc {
+  const nl = text.indexOf("\n");
+  const head = (nl < 0 ? text : text.slice(0, nl)).split(" ");
+  if (head[0] !== MAGIC || head.length !== 3) throw new CheckpointError(`${where} does not hold a flowc checkpoint`);
+  if (head[1] !== "1") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads version 1`);
+  const body = text.slice(nl + 1).replace(/\n$/, "");
+  if (checksum(body) !== head[2]) throw new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`);
+  try {
+    return JSON.parse(body) as CheckpointDoc;
+  } catch (e) {
+    throw new CheckpointError(`the checkpoint in ${where} is damaged: ${(e as Error).message}`);
+  }
+}
+
+function connectorText(s: SourceSpec): string {
+  const c = s.connector;
+  switch (c.kind) {
+    case "file":
+      return `file(${JSON.stringify(c.path)}, ${c.format})`;
+    case "range":
+      return `range(${c.from}, ${c.to})`;
+    case "nexmark":
+      return `nexmark(${c.eventKind}, events ${c.events}, rate ${c.rate}, seed ${c.seed}, start ${c.start})`;
+    default:
+      return c.kind;
+  }
+}
+
+/** What must not change about a source for its position to mean the same. */
+function sourcePrint(s: SourceSpec): string {
+  const et = s.eventTime === undefined ? "arrival time" : `event time ${s.eventTime.field ?? "(expression)"} watermark ${s.eventTime.delayMs}`;
+  return `source ${s.name} = ${connectorText(s)} ${et}; type ${JSON.stringify(s.schema)}${s.changes ? `; changes ${s.changes.format}` : ""}`;
+}
+
+export function fingerprintOf(program: Program): CheckpointDoc["fingerprint"] {
+  return {
+    sources: program.sources.map(sourcePrint),
+    operators: (program.state ?? []).map((s) => ({ kind: s.kind, line: s.line, shape: s.shape })),
+  };
+}
+
+/**
+ * The first difference between a checkpoint's fingerprint and the program's, as a message
+ * naming it by file:line; undefined when they agree. Lines are not compared (a stateless stage
+ * added above an operator moves it), only kinds and shapes, in order.
+ */
+export function fingerprintDifference(saved: CheckpointDoc["fingerprint"], program: Program): string | undefined {
+  const now = fingerprintOf(program);
+  const file = program.file;
+  for (let i = 0; i < Math.max(saved.sources.length, now.sources.length); i++) {
+    const a = saved.sources[i];
+    const b = now.sources[i];
+    if (a === b) continue;
+    if (a === undefined) return `${b!.split(" =")[0]} was added`;
+    if (b === undefined) return `${a.split(" =")[0]} was removed`;
+    return `${b.split(" =")[0]} changed (was: ${a}; now: ${b})`;
+  }
+  for (let i = 0; i < Math.max(saved.operators.length, now.operators.length); i++) {
+    const a = saved.operators[i];
+    const b = now.operators[i];
+    if (a !== undefined && b !== undefined && a.kind === b.kind && a.shape === b.shape) continue;
+    if (a === undefined) return `${file}:${b!.line}: a stateful ${b!.kind} was added`;
+    if (b === undefined) return `${file}:${a.line}: the stateful ${a.kind} of the checkpoint is gone`;
+    if (a.kind !== b.kind) return `${file}:${b.line}: a ${b.kind} where the checkpoint has a ${a.kind} (line ${a.line})`;
+    return `${file}:${b.line}: the ${b.kind} changed (was: ${a.shape}; now: ${b.shape})`;
+  }
+  return undefined;
+}
+
+/** UTF-8 length of a string, without encoding it. */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      n += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** An output file's sink, counting the bytes written to it. */
+class CountingSink implements OutputSink {
+  constructor(
+    private readonly inner: OutputSink,
+    public bytes: number,
+    /** It continues a file a checkpoint restored (a CSV header is already there). */
+    readonly resumed: boolean,
+  ) {}
+  get broken(): boolean | undefined {
+    return this.inner.broken;
+  }
+  write(text: string): boolean {
+    this.bytes += utf8Length(text);
+    return this.inner.write(text);
+  }
+  drain(): Promise<void> {
+    return this.inner.drain();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  settled(): Promise<void> {
+    return this.inner.settled !== undefined ? this.inner.settled() : this.inner.drain();
+  }
+}
+
+/** What the run keeps about each source between checkpoints. */
+interface Track {
+  name: string;
+  /** A file source: its chunks' tracker and the line of its first byte read. */
+  file?: { tracker: ChunkTracker; lineBase: number; opened: FilePoint; openedSkip: number };
+  chunkId: number;
+  chunkStart: FilePoint;
+  /** Good records of the current chunk in batches before the current one. */
+  before: number;
+  /** Good records of the current batch dropped by a restore (already read). */
+  dropped: number;
+  lastLength: number;
+  seenBatch: boolean;
+  /** Records still to drop (a restore). */
+  pendingSkip: number;
+  badThrough: number;
+}
+
+const newRunId = (): string => {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+};
+
+export class CheckpointRun implements ReadHooks {
+  /** The run's Env: output files counted (and resumed on restore). */
+  readonly env: Env;
+  private readonly saved: CheckpointDoc | undefined;
+  private readonly runId: string;
+  private seq: number;
+  private readonly everyMs: number;
+  private next: number;
+  private readonly sinks = new Map<string, CountingSink>();
+  private readonly byName = new Map<string, Track>();
+  private tracks: Track[] = [];
+  private graph: GraphInstance | undefined;
+  private sources: SourceState[] = [];
+  private outputs: Outputs | undefined;
+  private bad: BadRecords | undefined;
+  private readonly classes: ClassTable;
+  /** Checkpoints written by this process. */
+  written = 0;
+
+  private constructor(
+    private readonly program: Program,
+    private readonly options: CheckpointOptions,
+    private readonly base: Env,
+    private readonly signal: AbortSignal | undefined,
+    saved: CheckpointDoc | undefined,
+  ) {
+    this.saved = saved;
+    this.runId = saved?.runId ?? newRunId();
+    this.seq = saved?.seq ?? 0;
+    this.everyMs = options.everyMs ?? 10_000;
+    this.next = base.now() + this.everyMs;
+    this.classes = new ClassTable(program.stateClasses ?? {});
+    const savedLengths = new Map((saved?.sinks ?? []).map((s) => [s.path, s.bytes]));
+    const env = Object.create(base) as Env;
+    env.openOutput = async (path) => {
+      const len = savedLengths.get(path);
+      let sink: CountingSink;
+      if (len !== undefined && len > 0) {
+        if (base.resumeOutput === undefined) throw new Error("this environment cannot resume output files (Env.resumeOutput)");
+        sink = new CountingSink(await base.resumeOutput(path, len), len, true);
+      } else sink = new CountingSink(await base.openOutput(path), 0, false);
+      this.sinks.set(path, sink);
+      return sink;
+    };
+    this.env = env;
+  }
+
+  /**
+   * Reads the checkpoint (or starts a new lineage). Refuses (CheckpointError, exit 2) a damaged
+   * checkpoint, one of a program whose stateful parts differ, and output files shorter than
+   * their saved length.
+   */
+  static async open(program: Program, options: CheckpointOptions, env: Env, signal?: AbortSignal): Promise<CheckpointRun> {
+    const where = options.storage.where;
+    if (program.state === undefined) throw new CheckpointError(`${program.file} was built without checkpoint support: build it again with this flowc`);
+    let text: string | undefined;
+    try {
+      if (options.reset === true) await options.storage.remove();
+      text = await options.storage.read();
+    } catch (e) {
+      throw new CheckpointError(`cannot read the checkpoint in ${where}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    const doc = text === undefined ? undefined : parseCheckpoint(text, where);
+    if (doc !== undefined) {
+      const diff = fingerprintDifference(doc.fingerprint, program);
+      if (diff !== undefined) throw new CheckpointError(`the checkpoint in ${where} does not fit this program: ${diff} (--checkpoint-reset discards it)`);
+      if (!doc.finished) {
+        for (const s of doc.sinks) {
+          const size = env.fileSize === undefined ? undefined : await env.fileSize(s.path);
+          if (s.bytes > 0 && (size === undefined || size < s.bytes)) {
+            throw new CheckpointError(`the output ${s.path} is ${size === undefined ? "missing" : `${size} bytes long`}, shorter than the ${s.bytes} bytes of the checkpoint in ${where}: it was changed after the checkpoint (--checkpoint-reset starts over)`);
+          }
+        }
+      }
+    }
+    return new CheckpointRun(program, options, env, signal, doc);
+  }
+
+  /** The checkpoint is of a run that completed: nothing to do. */
+  get finished(): boolean {
+    return this.saved?.finished === true;
+  }
+
+  /** The checkpoint this run continues, if any. */
+  get restored(): CheckpointDoc | undefined {
+    return this.saved;
+  }
+
+  /** Stopped by a signal: the run ends at a checkpoint instead of the end of its input. */
+  get suspended(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  private savedSource(name: string): SavedSource | undefined {
+    return this.saved?.sources.find((s) => s.name === name);
+  }
+
+  /** Opens the file of source `name` at its saved position (Opening.openSourceFile). */
+  readonly openSourceFile = async (name: string, path: string, format: Format): Promise<ByteSource | undefined> => {
+    if (!this.program.sources.some((s) => s.name === name)) return undefined; // a table
+    const saved = this.savedSource(name);
+    const start: FilePoint = saved?.kind === "file" ? { offset: saved.offset ?? 0, line: saved.line ?? 0 } : { offset: 0, line: 0 };
+    const opened = await openTracked(this.base, path, start, format === "csv");
+    this.byName.set(name, this.newTrack(name, { tracker: opened.tracker, lineBase: opened.lineBase, opened: start, openedSkip: saved?.kind === "file" ? saved.skip : 0 }));
+    return opened.source;
+  };
+
+  private newTrack(name: string, file?: Track["file"]): Track {
+    const saved = this.savedSource(name);
+    const t: Track = {
+      name,
+      chunkId: 0,
+      chunkStart: file ? { ...file.opened } : { offset: 0, line: 0 },
+      before: 0,
+      dropped: 0,
+      lastLength: 0,
+      seenBatch: false,
+      pendingSkip: saved?.skip ?? 0,
+      badThrough: saved?.badThrough ?? 0,
+    };
+    if (file) t.file = file;
+    return t;
+  }
+
+  /**
+   * After the graph is built and the sources are open: puts back the state, counters and
+   * largest times of the checkpoint, and hooks into the run loops.
+   */
+  attach(graph: GraphInstance, sources: SourceState[], outputs: Outputs, bad: BadRecords, reader: Reader): void {
+    this.graph = graph;
+    this.sources = sources;
+    this.outputs = outputs;
+    this.bad = bad;
+    this.tracks = sources.map((s) => this.byName.get(s.name) ?? this.newTrack(s.name));
+    for (const s of sources) {
+      // Positions are counted per batch: a generated pull loop takes items past any batch.
+      delete s.items;
+    }
+    const doc = this.saved;
+    if (doc !== undefined) {
+      try {
+        this.restoreState(doc.state);
+      } catch (e) {
+        // By name: the operators that threw may be another bundled copy of the runtime's.
+        if ((e as Error)?.name !== "CheckpointFormatError") throw e;
+        throw new CheckpointError(`the checkpoint in ${this.options.storage.where} cannot be read back: ${(e as Error).message}`);
+      }
+      for (const s of sources) {
+        const saved = this.savedSource(s.name);
+        if (saved === undefined) continue;
+        s.count = saved.count;
+        s.clock.maxTime = saved.maxTime ?? -Infinity;
+        // One range source runs without batches: it starts at its next integer instead.
+        if (sources.length === 1 && s.range !== undefined) {
+          s.range = { from: s.range.from + saved.skip, to: s.range.to };
+          this.tracks[s.index]!.pendingSkip = 0;
+        }
+      }
+      outputs.lateCount = doc.counters.late;
+      bad.count = doc.counters.bad;
+      // Output names are the program's: `toString` must not find Object.prototype's.
+      const out = doc.counters.out;
+      this.program.outputs.forEach((o, k) => (outputs.counts[k] = Object.prototype.hasOwnProperty.call(out, o.name) ? out[o.name]! : 0));
+    }
+    reader.hooks = this;
+  }
+
+  private restoreState(data: unknown): void {
+    const all = decode(data, this.classes) as Record<string, unknown>[];
+    const g = this.graph as unknown as Record<string, unknown>;
+    const put = (member: string, value: unknown) => {
+      const cur = g[member] as { restore?: (v: unknown) => void } | null | undefined;
+      if (cur !== null && typeof cur === "object" && typeof cur.restore === "function") cur.restore(value);
+      else g[member] = value;
+    };
+    const state = this.program.state ?? [];
+    state.forEach((node, i) => {
+      const saved = all[i] ?? {};
+      for (const m of node.members) if (m in saved) put(m, saved[m]);
+    });
+    const wm = all[state.length] ?? {};
+    for (const m of this.program.watermarkMembers ?? []) if (m in wm) put(m, wm[m]);
+    // The rows present in outputs printed as changelog / debezium, by output.
+    const present = all[state.length + 1] as unknown as (Map<unknown, unknown> | undefined)[] | undefined;
+    this.outputs!.present.forEach((m, k) => {
+      const saved = present?.[k];
+      if (m === undefined || saved === undefined) return;
+      m.clear();
+      for (const [key, row] of saved) m.set(key, row);
+    });
+  }
+
+  private snapshotState(): unknown {
+    const g = this.graph as unknown as Record<string, unknown>;
+    const take = (member: string) => {
+      const v = g[member] as { snapshot?: () => unknown } | null | undefined;
+      return v !== null && typeof v === "object" && typeof v.snapshot === "function" ? v.snapshot() : v;
+    };
+    const nodes: Record<string, unknown>[] = (this.program.state ?? []).map((node) => {
+      const o: Record<string, unknown> = {};
+      for (const m of node.members) o[m] = take(m);
+      return o;
+    });
+    const wm: Record<string, unknown> = {};
+    for (const m of this.program.watermarkMembers ?? []) wm[m] = take(m);
+    nodes.push(wm);
+    nodes.push([...this.outputs!.present] as unknown as Record<string, unknown>);
+    return encode(nodes, this.classes);
+  }
+
+  /** ReadHooks.batch: see the file comment. */
+  batch(s: SourceState, b: ReadBatch): ReadBatch {
+    const t = this.tracks[s.index]!;
+    if (t.file !== undefined) {
+      const id = t.file.tracker.id;
+      if (id !== t.chunkId) {
+        t.chunkId = id;
+        t.chunkStart = { ...t.file.tracker.start };
+        t.before = 0;
+      } else if (t.seenBatch) t.before += t.lastLength;
+    }
+    t.seenBatch = true;
+    t.lastLength = b.records.length;
+    let records = b.records;
+    let dropped = 0;
+    if (t.pendingSkip > 0) {
+      dropped = Math.min(t.pendingSkip, records.length);
+      t.pendingSkip -= dropped;
+      records = records.slice(dropped);
+    }
+    t.dropped = dropped;
+    let bad = b.bad;
+    if (bad !== undefined) {
+      const lineBase = t.file?.lineBase ?? 0;
+      const through = t.badThrough;
+      const kept = [];
+      for (const x of bad) {
+        const line = x.line + lineBase;
+        if (line <= through) continue; // reported before the checkpoint
+        kept.push({ ...x, line, index: Math.max(0, x.index - dropped) });
+        if (line > t.badThrough) t.badThrough = line;
+      }
+      bad = kept.length > 0 ? kept : undefined;
+    }
+    return bad !== undefined ? { records, bad, bytes: b.bytes } : { records, bytes: b.bytes };
+  }
+
+  /** ReadHooks.between: a checkpoint when one is due. */
+  async between(): Promise<void> {
+    if (this.base.now() < this.next) return;
+    await this.take(false);
+  }
+
+  private position(s: SourceState): SavedSource {
+    const t = this.tracks[s.index]!;
+    const common = {
+      name: s.name,
+      badThrough: t.badThrough,
+      count: s.count,
+      maxTime: Number.isFinite(s.clock.maxTime) ? s.clock.maxTime : null,
+      watermark: Number.isFinite(s.clock.watermark) ? s.clock.watermark : null,
+      ended: s.clock.watermark === Infinity,
+    };
+    if (s.live === true) return { ...common, kind: "live", skip: 0, badThrough: 0 };
+    if (t.file === undefined) return { ...common, kind: "items", skip: s.count };
+    if (!t.seenBatch) return { ...common, kind: "file", offset: t.file.opened.offset, line: t.file.opened.line, skip: t.file.openedSkip };
+    const consumed = Math.min(s.pos, s.recs.length);
+    return { ...common, kind: "file", offset: t.chunkStart.offset, line: t.chunkStart.line, skip: t.before + t.dropped + consumed + t.pendingSkip };
+  }
+
+  /**
+   * Writes a checkpoint: outputs flushed and handed to the OS first (their lengths then count
+   * what the state produced), then the document. `finished`: the run completed (outputs closed).
+   */
+  async take(finished: boolean): Promise<void> {
+    const started = this.base.now();
+    const outputs = this.outputs!;
+    if (!finished) {
+      await outputs.flushAndDrain();
+      for (const sink of this.sinks.values()) await sink.settled();
+    }
+    const doc: CheckpointDoc = {
+      format: "flowc-checkpoint",
+      version: 1,
+      runId: this.runId,
+      seq: ++this.seq,
+      time: this.base.wallClock !== undefined ? this.base.wallClock() : Date.now(),
+      finished,
+      program: this.program.file,
+      fingerprint: fingerprintOf(this.program),
+      sources: this.sources.map((s) => this.position(s)),
+      sinks: [...this.sinks].map(([path, sink]) => ({ path, bytes: sink.bytes })),
+      counters: {
+        out: Object.fromEntries(this.program.outputs.map((o, k) => [o.name, outputs.counts[k]!])),
+        late: outputs.lateCount,
+        bad: this.bad!.count,
+      },
+      state: this.snapshotState(),
+    };
+    try {
+      await this.options.storage.write(serializeCheckpoint(doc));
+    } catch (e) {
+      throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    this.written++;
+    // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
+    // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
+    this.next = this.everyMs === 0 ? 0 : this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));
+  }
+}

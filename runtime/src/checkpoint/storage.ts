@@ -1,0 +1,28 @@
+// Where checkpoints are kept, and the run option that asks for them (LANGUAGE.md §12). Types
+// only: a leaf that run/options.ts can import without a cycle.
+
+/**
+ * Where checkpoints are kept: one document, replaced atomically. The Node implementation
+ * (node.ts `fileCheckpointStorage`) writes a temporary file, fsyncs it and renames it over the
+ * previous one; a browser or a service may keep it anywhere (memoryCheckpointStorage).
+ */
+export interface CheckpointStorage {
+  /** For messages: the DIR of `--checkpoint DIR`. */
+  readonly where: string;
+  /** The checkpoint's text, or undefined when there is none. */
+  read(): Promise<string | undefined>;
+  /** Replaces the checkpoint: after a crash at any moment, the old text or the new one is there. */
+  write(text: string): Promise<void>;
+  /** Discards the checkpoint (`--checkpoint-reset`). */
+  remove(): Promise<void>;
+}
+
+/** RunOptions.checkpoint. */
+export interface CheckpointOptions {
+  storage: CheckpointStorage;
+  /** Wall time between two checkpoints (default 10 s). */
+  everyMs?: number;
+  /** Discard the checkpoint there and start a new run (`--checkpoint-reset`). */
+  reset?: boolean;
+}
+

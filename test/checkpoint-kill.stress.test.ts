@@ -1,0 +1,119 @@
+// The checkpoint guarantee (LANGUAGE.md §12) with real processes: a built program run with
+// `--checkpoint`, killed with SIGKILL at random moments and restarted until it completes, writes
+// output files byte-identical to one uninterrupted run — for programs that together use every
+// operator that keeps state (checkpoint-cases.ts). One more case goes through `flowc run` itself.
+
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CHECKPOINT_PROGRAMS, RUN_FLAGS, writeCheckpointData } from "./checkpoint-cases";
+import { FLOWC, flowc, node, testDir } from "./helpers";
+import { writeFileSync } from "node:fs";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The stderr of the last run that was not killed. */
+let lastStderr = "";
+
+/** Runs `cmd args` in `cwd`, SIGKILLed after `killMs` (undefined: never); its exit code, or "killed". */
+function runKilled(cmd: string, args: string[], cwd: string, killMs: number | undefined): Promise<number | "killed"> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = killMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killMs);
+    child.on("exit", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (signal === "SIGKILL") resolve("killed");
+      else {
+        lastStderr = stderr;
+        if (code !== 0) process.stderr.write(stderr);
+        resolve(code ?? -1);
+      }
+    });
+  });
+}
+
+/** Every file under out/ of `dir`, by name. */
+function outputsOf(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of readdirSync(join(dir, "out")).sort()) out.set(f, readFileSync(join(dir, "out", f), "utf8"));
+  return out;
+}
+
+/** Kills a checkpointed run again and again, then lets it finish; returns how many were killed. */
+async function killUntilDone(cmd: string, args: string[], cwd: string, kills: number, seed: number): Promise<number> {
+  let killed = 0;
+  let x = seed;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    // Random moments: early (startup, restore), mid-run, late (near the end, final writes).
+    const killMs = killed < kills ? 80 + (x % 900) : undefined;
+    const r = await runKilled(cmd, args, cwd, killMs);
+    if (r === "killed") {
+      killed++;
+      continue;
+    }
+    expect(r).toBe(0);
+    return killed;
+  }
+  throw new Error("the run never completed");
+}
+
+describe("checkpoints survive kill -9", () => {
+  for (const [name, source] of Object.entries(CHECKPOINT_PROGRAMS)) {
+    it(`${name}: killed runs restarted from their checkpoint write exactly one run's output`, async () => {
+      const base = testDir(`ck-kill-${name}-`);
+      dirs.push(base);
+      writeFileSync(join(base, "p.flow"), source);
+      writeCheckpointData(base, 60_000);
+      const built = await flowc(["build", join(base, "p.flow"), "-o", join(base, "p.mjs")]);
+      expect(built.code, built.stderr).toBe(0);
+      // The uninterrupted run, without --checkpoint.
+      const ref = join(base, "ref");
+      mkdirSync(ref);
+      cpSync(join(base, "e.jsonl"), join(ref, "e.jsonl"));
+      cpSync(join(base, "r.csv"), join(ref, "r.csv"));
+      const plain = await node([join(base, "p.mjs"), "--base-dir", ref, ...RUN_FLAGS], { cwd: ref });
+      expect(plain.code, plain.stderr).toBe(0);
+      const expected = outputsOf(ref);
+      for (const seed of [1, 2]) {
+        const dir = join(base, `run${seed}`);
+        mkdirSync(dir);
+        cpSync(join(base, "e.jsonl"), join(dir, "e.jsonl"));
+        cpSync(join(base, "r.csv"), join(dir, "r.csv"));
+        const args = [join(base, "p.mjs"), "--base-dir", dir, ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"];
+        const killed = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length);
+        expect(killed).toBe(5);
+        // The run that completed continued a checkpoint of a killed one.
+        expect(lastStderr).toMatch(/^flowc: resumed, /m);
+        const got = outputsOf(dir);
+        expect([...got.keys()]).toEqual([...expected.keys()]);
+        for (const [f, text] of expected) expect(got.get(f) === text, `${name} run ${seed}: out/${f} differs`).toBe(true);
+        // Starting again with the finished checkpoint writes nothing.
+        const again = await node([join(base, "p.mjs"), "--base-dir", dir, ...RUN_FLAGS.filter((f) => f !== "--quiet"), "--checkpoint", "ck"], { cwd: dir });
+        expect(again.code).toBe(0);
+        expect(again.stderr).toContain("nothing to do");
+        expect(outputsOf(dir)).toEqual(got);
+      }
+    });
+  }
+
+  it("flowc run --checkpoint: killed and restarted, the same output", async () => {
+    const dir = testDir("ck-kill-cli-");
+    dirs.push(dir);
+    writeFileSync(join(dir, "p.flow"), CHECKPOINT_PROGRAMS.windows!);
+    writeCheckpointData(dir, 40_000);
+    const plain = await flowc(["run", "p.flow", ...RUN_FLAGS], { cwd: dir });
+    expect(plain.code, plain.stderr).toBe(0);
+    const expected = outputsOf(dir);
+    rmSync(join(dir, "out"), { recursive: true });
+    const killed = await killUntilDone(process.execPath, [FLOWC, "run", "p.flow", ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"], dir, 3, 99);
+    expect(killed).toBe(3);
+    expect(outputsOf(dir)).toEqual(expected);
+  });
+});
