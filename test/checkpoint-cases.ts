@@ -1,4 +1,4 @@
-// Programs and input for the checkpoint tests (checkpoint.test.ts, checkpoint-kill.stress.test.ts):
+// Programs and input for the checkpoint tests (checkpoint.stress.test.ts, checkpoint-kill.stress.test.ts):
 // together they use every operator that keeps state — windowed (tumbling, hop with panes, session)
 // and unwindowed aggregates in each store (map, columns, dense, one state, generated-loop locals),
 // windowed top, distinct (windowed and within), re-aggregation, updating top, emit final tables,

@@ -3,5 +3,5 @@
 // points inside the file and renders. fast-check prints the seed and the shrunk input on failure.
 import { propertySuite } from "./property-cases";
 
-// 1,000 mutations here; property.stress.test.ts (`npm run test:stress`) runs 5,000.
-propertySuite("compile() on mutated programs", 1000);
+// 300 mutations here; property.stress.test.ts (`npm run test:stress`) runs 5,000.
+propertySuite("compile() on mutated programs", 300);
