@@ -91,3 +91,36 @@ describe("UpdatingTop", () => {
     expect(log).toEqual(["1:a", "1:b", "2:a", "1:a", "2:c", "1:c", '-["x",2]', '-["x",1]']);
   });
 });
+
+describe("UpdatingTop against brute force (many keys: the waiting heap and its compaction)", () => {
+  it("after every change, the ranks sent so far are the best N of the table, ties by last arrival", async () => {
+    const fc = (await import("fast-check")).default;
+    const spec: UpdatingTopSpec<Row, Row & { rank: number }> = {
+      key: () => 0,
+      compare: (a, b) => b.v - a.v,
+      ranked: (r, rank) => ({ ...r, rank }),
+      outKey: (r) => r.rank,
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 199 }), fc.integer({ min: 0, max: 20 }), fc.boolean()), { minLength: 1, maxLength: 600 }), (ops) => {
+        const shown = new Map<Key, Row & { rank: number }>();
+        const op = new UpdatingTop(3, spec, (row, _t, k) => shown.set(k, row), (k) => shown.delete(k));
+        const table = new Map<string, { v: number; at: number }>();
+        ops.forEach(([key, v, del], at) => {
+          const k = `k${key}`;
+          if (del) {
+            op.remove(k, at);
+            table.delete(k);
+          } else {
+            op.upsert(k, { k, g: "x", v }, at);
+            table.set(k, { v, at });
+          }
+          const want = [...table].sort((a, b) => b[1].v - a[1].v || a[1].at - b[1].at).slice(0, 3).map(([kk, x], i) => ({ k: kk, g: "x", v: x.v, rank: i + 1 }));
+          expect([...shown.values()].sort((a, b) => a.rank - b.rank)).toEqual(want);
+        });
+        expect(op.size).toBe(table.size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
