@@ -41,9 +41,11 @@ function pos(text: string, needle: string, delta = 0, k = 0) {
   return { line, character: before.length - before.lastIndexOf("\n") - 1 };
 }
 
+/** The next diagnostics the server publishes (up to 30 s: `npm test` runs files side by side on 2 cores). */
 async function nextDiagnostics(): Promise<PublishDiagnosticsParams> {
   const n = diagnostics.length;
-  for (let i = 0; i < 500 && diagnostics.length === n; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 3000 && diagnostics.length === n; i++) await new Promise((r) => setTimeout(r, 10));
+  if (diagnostics.length === n) throw new Error("flowc lsp published no diagnostics within 30 s");
   return diagnostics.at(-1)!;
 }
 
