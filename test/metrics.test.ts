@@ -55,3 +55,30 @@ emit per_10s = rs | window tumbling(10s) | group by k | agg n = count()
     expect(r.stderr).toContain("--metrics expects HOST:PORT");
   });
 });
+
+describe("--metrics with --checkpoint", () => {
+  it("adds the checkpoint duration histogram and the last success time", async () => {
+    const dir = testDir("metrics-ck-");
+    writeFileSync(join(dir, "p.flow"), `type R = { k: string, ts: time }
+source rs: R = stdin() event time ts
+emit rs | window tumbling(10s) | group by k | agg n = count()
+`);
+    const port = await freePort();
+    const p = spawn(FLOWC, ["run", "p.flow", "--metrics", `127.0.0.1:${port}`, "--checkpoint", "ck", "--checkpoint-every", "100ms"], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+    const exit = new Promise<number | null>((res) => p.once("exit", (c) => res(c)));
+    // Checkpoints are taken between batches: records keep coming while the test polls.
+    let ts = 1000;
+    let body = "";
+    await waitFor("a checkpoint in the metrics", async () => {
+      p.stdin!.write(`{"k":"a","ts":${(ts += 1000)}}\n`);
+      await new Promise((r) => setTimeout(r, 150));
+      body = await get(port, "/metrics").then((m) => m.body).catch(() => "");
+      return /flowc_checkpoint_duration_seconds_count [1-9]/.test(body);
+    }, 30_000);
+    expect(body).toContain("# TYPE flowc_checkpoint_duration_seconds histogram");
+    expect(body).toMatch(/flowc_checkpoint_duration_seconds_bucket\{le="\+Inf"\} [1-9]/);
+    expect(body).toMatch(/flowc_checkpoint_last_success_timestamp_seconds \d+/);
+    p.stdin!.end();
+    expect(await exit).toBe(0);
+  });
+});

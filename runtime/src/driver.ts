@@ -33,7 +33,7 @@ import { runProbe } from "./run/metrics.js";
 import type { RunOptions, RunSummary } from "./run/options.js";
 import { ConnectionBoard } from "./run/network.js";
 import { checkNames, checkOutputPaths, Outputs } from "./run/outputs.js";
-import { CheckpointRun } from "./checkpoint/run.js";
+import { CHECKPOINT_BUCKETS_S, CheckpointRun } from "./checkpoint/run.js";
 
 export { InputError, InputFormatError, OutputError, RunError, StrictInputError, UsageError } from "./run/errors.js";
 export { registerNexmark, schemaAccepts } from "./run/inputs.js";
@@ -149,7 +149,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const ctx: RunContext = { emit: outputs.emit, change: outputs.change, late: outputs.late, tables, failed: (e, where) => bad.row(where, e) };
     const graph = program.create(ctx);
     await openSources(at, program, sources);
-    options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board));
+    const timing = ck === undefined ? undefined : () => ({ ...ck.timing, bounds: CHECKPOINT_BUCKETS_S });
+    options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board, timing));
     const reader = new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch);
     ck?.attach(graph, sources, outputs, bad, reader);
     await dispatch(reader, sources);

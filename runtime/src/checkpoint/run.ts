@@ -30,6 +30,10 @@ import type { Outputs } from "../run/outputs.js";
 import { ClassTable, checksum, decode, encode } from "./codec.js";
 import type { CheckpointOptions, CheckpointStorage } from "./storage.js";
 
+
+/** Upper bounds (seconds) of the `flowc_checkpoint_duration_seconds` histogram's buckets. */
+export const CHECKPOINT_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export type { CheckpointOptions, CheckpointStorage } from "./storage.js";
 import { openTracked, type ChunkTracker, type FilePoint } from "./files.js";
 
@@ -263,6 +267,8 @@ export class CheckpointRun implements ReadHooks {
   private readonly classes: ClassTable;
   /** Checkpoints written by this process. */
   written = 0;
+  /** For `--metrics` (§10): how long each checkpoint took, and when the last one was written. */
+  readonly timing = { buckets: CHECKPOINT_BUCKETS_S.map(() => 0), sumS: 0, count: 0, lastSuccessS: NaN };
 
   private constructor(
     private readonly program: Program,
@@ -550,6 +556,14 @@ export class CheckpointRun implements ReadHooks {
       throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
     }
     this.written++;
+    const took = (this.base.now() - started) / 1000;
+    const t = this.timing;
+    CHECKPOINT_BUCKETS_S.forEach((le, i) => {
+      if (took <= le) t.buckets[i]!++;
+    });
+    t.sumS += took;
+    t.count++;
+    t.lastSuccessS = doc.time / 1000;
     // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
     // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
     this.next = this.everyMs === 0 ? 0 : this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));

@@ -20,7 +20,16 @@ function sample(v: number): string {
 }
 
 /** The probe of a run: its sources, bad records per source, late records per operator, outputs. */
-export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyMap<string, number>, outputs: Outputs, outputNames: readonly string[], board: ConnectionBoard): MetricsProbe {
+/** A checkpointed run's timings (checkpoint/run.ts `CheckpointRun.timing`). */
+export interface CheckpointTiming {
+  buckets: readonly number[];
+  bounds: readonly number[];
+  sumS: number;
+  count: number;
+  lastSuccessS: number;
+}
+
+export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyMap<string, number>, outputs: Outputs, outputNames: readonly string[], board: ConnectionBoard, checkpoint?: () => CheckpointTiming): MetricsProbe {
   return {
     text() {
       const out: string[] = [];
@@ -42,6 +51,14 @@ export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyM
       if (lags.length > 0) family("flowc_source_lag", "gauge", "Records behind the broker's end of a partition, as of its last batch.", lags);
       family("flowc_late_records_total", "counter", "Records dropped as late, per operator (file:line stage).", [...outputs.lateByOperator].map(([op, n]) => [`{operator="${labelValue(op)}"}`, n]));
       family("flowc_output_rows_total", "counter", "Rows written to an output.", outputNames.map((name, k) => [`{output="${labelValue(name)}"}`, outputs.counts[k] ?? 0]));
+      const ck = checkpoint?.();
+      if (ck !== undefined) {
+        // A histogram: cumulative buckets, then +Inf, sum and count (the text format's layout).
+        out.push("# HELP flowc_checkpoint_duration_seconds How long writing a checkpoint took.", "# TYPE flowc_checkpoint_duration_seconds histogram");
+        ck.bounds.forEach((le, i) => out.push(`flowc_checkpoint_duration_seconds_bucket{le="${le}"} ${ck.buckets[i]}`));
+        out.push(`flowc_checkpoint_duration_seconds_bucket{le="+Inf"} ${ck.count}`, `flowc_checkpoint_duration_seconds_sum ${ck.sumS}`, `flowc_checkpoint_duration_seconds_count ${ck.count}`);
+        if (!Number.isNaN(ck.lastSuccessS)) family("flowc_checkpoint_last_success_timestamp_seconds", "gauge", "When the last checkpoint was written (seconds since the epoch).", [["", ck.lastSuccessS]]);
+      }
       return out.join("\n") + "\n";
     },
     health() {
