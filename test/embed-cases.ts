@@ -1,4 +1,4 @@
-// Shared by embed.test.ts and embed.stress.test.ts: a work folder, fixtures built with
+// Shared by embed-basics.stress.test.ts and embed.stress.test.ts: a work folder, fixtures built with
 // `flowc build` (and run with `flowc run` alongside), built modules imported, printed rows read back.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// The hostile inputs of robustness.test.ts and robustness.stress.test.ts, and the checks each gets:
+// The hostile inputs of robustness-basics.stress.test.ts and robustness.stress.test.ts, and the checks each gets:
 // diagnostics or success — no exception, no internal error — both from compile() and from
 // `flowc check` (exit 0 or 1, never 70).
 import { mkdirSync, writeFileSync } from "node:fs";
