@@ -13,6 +13,8 @@ export interface RuntimeApi {
   runProgram(program: Program, options: RunOptions): Promise<RunSummary>;
   createMemoryEnv(init?: MemoryEnvInit): MemoryEnv;
   makeFormatter(schema: Schema): (value: unknown) => string;
+  makeChangeFormatter: typeof import("../../runtime/src/format").makeChangeFormatter;
+  PresentRows: typeof import("../../runtime/src/format").PresentRows;
 }
 
 /** A window as the timeline needs it. */
@@ -188,20 +190,11 @@ export async function runTraced(
   const changeLines = program.outputs.map((o, k) => {
     const out = outputs[k]!;
     if (!o.key || !out.changes) return undefined;
-    const row = rt.makeFormatter(o.schema);
-    const fields = o.schema.kind === "record" ? o.schema.fields.filter((f) => o.key!.includes(f.name)) : [];
-    const keyOf = rt.makeFormatter({ kind: "record", fields });
-    const present = new Map<unknown, unknown>();
+    const lines = rt.makeChangeFormatter(o.schema, o.key, "changelog");
+    const present = new rt.PresentRows();
     return (key: unknown, r: unknown) => {
-      let line: string | undefined;
-      if (r !== undefined) {
-        present.set(key, r);
-        line = `{"op":"upsert","row":${row(r)}}`;
-      } else if (present.has(key)) {
-        line = `{"op":"delete","key":${keyOf(present.get(key))}}`;
-        present.delete(key);
-      }
-      if (line !== undefined && out.changes!.length < limits.maxRows) out.changes!.push(line);
+      const c = present.change(key, r);
+      if (c !== undefined && out.changes!.length < limits.maxRows) out.changes!.push(lines.change(c));
     };
   });
 

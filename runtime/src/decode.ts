@@ -382,3 +382,18 @@ export function makeLineDecoder(schema: Schema): ((line: string) => any) | undef
     }
   };
 }
+
+/**
+ * The event time of a decoded record (`event time EXPR`): a null time, or a built-in failing on
+ * the record, makes the record bad input (a DecodeError, reported with where it came from).
+ */
+export function checkEventTime(record: unknown, timeOf: (record: any) => number | null): void {
+  let t: number | null;
+  try {
+    t = timeOf(record);
+  } catch (e) {
+    if (e instanceof Error && e.name === "FlowRuntimeError") throw new DecodeError(`event time: ${e.message}`);
+    throw e;
+  }
+  if (t === null || t === undefined || !Number.isFinite(t)) throw new DecodeError("the event time is null");
+}

@@ -144,3 +144,48 @@ export function makeLineFormatter(schema: Schema): (value: unknown) => string {
   if (schema.kind === "optional" && schema.inner.kind === "string") return (v) => (v == null ? "" : String(v));
   return jsonFmt(schema);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Changes of updating streams (LANGUAGE.md §13)
+
+/** A change of an updating stream, against the rows present: `before` is the key's previous row. */
+export type RowChange = { op: "upsert"; row: unknown; before: unknown } | { op: "delete"; before: unknown };
+
+/**
+ * The rows present in an updating output, by key: turns (key, row or undefined) into the change
+ * it makes — an upsert with the row it replaces, or a delete of a present row; a delete of a key
+ * that is not present changes nothing (undefined). The one home of this rule for every output.
+ */
+export class PresentRows {
+  readonly rows = new Map<unknown, unknown>();
+  change(key: unknown, row: unknown): RowChange | undefined {
+    const before = this.rows.get(key);
+    if (row === undefined) {
+      if (before === undefined) return undefined;
+      this.rows.delete(key);
+      return { op: "delete", before };
+    }
+    this.rows.set(key, row);
+    return { op: "upsert", row, before };
+  }
+}
+
+/**
+ * The text of changes in `changelog` (`{"op":"insert"|"upsert","row":…}`, `{"op":"delete","key":…}`)
+ * or `debezium` format (`before`, `after`, `op` c/u/d). `key` names the key fields a delete prints.
+ */
+export function makeChangeFormatter(schema: Schema, key: readonly string[], format: "changelog" | "debezium"): { insert(row: unknown): string; change(c: RowChange): string } {
+  const row = makeFormatter(schema);
+  const keyOf = makeFormatter({ kind: "record", fields: schema.kind === "record" ? schema.fields.filter((f) => key.includes(f.name)) : [] });
+  if (format === "changelog") {
+    return {
+      insert: (r) => `{"op":"insert","row":${row(r)}}`,
+      change: (c) => (c.op === "delete" ? `{"op":"delete","key":${keyOf(c.before)}}` : `{"op":"upsert","row":${row(c.row)}}`),
+    };
+  }
+  const before = (b: unknown) => (b === undefined ? "null" : row(b));
+  return {
+    insert: (r) => `{"before":null,"after":${row(r)},"op":"c"}`,
+    change: (c) => (c.op === "delete" ? `{"before":${row(c.before)},"after":null,"op":"d"}` : `{"before":${before(c.before)},"after":${row(c.row)},"op":"${c.before === undefined ? "c" : "u"}"}`),
+  };
+}

@@ -38,7 +38,7 @@ export {
 } from "./driver.js";
 export { createMemoryEnv, joinPath, type ByteSource, type Env, type MemoryEnv, type MemoryEnvInit, type OutputSink } from "./env.js";
 export { DecodeError, makeDecoder, makeCsvDecoder, makeLineDecoder, typeName, showValue, type Cell } from "./decode.js";
-export { makeFormatter, makeCsvFormatter, makeLineFormatter, csvQuote, type CsvFormatter } from "./format.js";
+export { makeFormatter, makeCsvFormatter, makeLineFormatter, makeChangeFormatter, csvQuote, PresentRows, type CsvFormatter, type RowChange } from "./format.js";
 export { parseTime, parseTimeText, parseIsoTime, formatTime, daysFromCivil, MAX_TIME } from "./time.js";
 export * from "./io/index.js";
 export { streamProgram, type ProgramStreams } from "./streams.js";

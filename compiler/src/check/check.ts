@@ -713,15 +713,10 @@ class Checker {
           this.report("E0312", { what: "`top`" }, s.span, { hint: "aggregate the sessions first, then rank the rows" });
           return undefined;
         }
-        let n = 0;
-        if (s.n.kind === "Int" && s.n.value > 0) n = s.n.value;
-        else this.report("E0219", { what: "the count of `top`" }, s.n.span, { label: "expected a positive integer literal" });
-        const by = this.expr(s.by, ctx);
-        if (by.type.kind !== "error" && !isOrdered(stripOptional(by.type))) this.report("E0202", { what: "`top … by`", expected: "int, float, string, time or duration", actual: typeToString(by.type) }, s.by.span);
-        const topKeys = this.consumeKeys(info, scope, "top");
-        if (!topKeys) return undefined;
+        const ranking = this.topRanking(s, info, scope, ctx);
+        if (!ranking) return undefined;
         const output: StreamInfo = { element: info.element, sides: info.sides, window: { ...info.window, carried: true } };
-        return { stage: { ...base, kind: "top", window: info.window, keys: topKeys, n, by, desc: s.desc, withTies: s.withTies, output }, narrowed };
+        return { stage: { ...base, kind: "top", window: info.window, ...ranking, desc: s.desc, withTies: s.withTies, output }, narrowed };
       }
       case "Distinct": {
         if (info.upsertKeys) {
@@ -769,17 +764,23 @@ class Checker {
       this.report("E0342", {}, s.span, { hint: "rename the field with `select` before `top`" });
       return undefined;
     }
+    const ranking = this.topRanking(s, info, scope, ctx);
+    if (!ranking) return undefined;
+    if (info.upsertKeys) this.report("W0010", { what: "`top` without a window" }, s.span, { hint: "a retraction can promote any row, so every row is kept; window the input to bound it" });
+    const element = T.record([...info.element.fields, { name: "rank", type: T.int }]);
+    const output: StreamInfo = { element, upsertKeys: [...ranking.keys.map((k) => k.name), "rank"] };
+    return { stage: { ...base, kind: "top" as const, ...ranking, desc: s.desc, withTies: false, output }, narrowed };
+  }
+
+  /** What every `top` checks, with or without a window: its count, its order and its keys. */
+  private topRanking(s: Extract<A.Stage, { kind: "Top" }>, info: StreamInfo, scope: Scope, ctx: ExprCtx): { n: number; by: TExpr; keys: GroupKey[] } | undefined {
     let n = 0;
     if (s.n.kind === "Int" && s.n.value > 0) n = s.n.value;
     else this.report("E0219", { what: "the count of `top`" }, s.n.span, { label: "expected a positive integer literal" });
     const by = this.expr(s.by, ctx);
     if (by.type.kind !== "error" && !isOrdered(stripOptional(by.type))) this.report("E0202", { what: "`top … by`", expected: "int, float, string, time or duration", actual: typeToString(by.type) }, s.by.span);
-    const topKeys = this.consumeKeys(info, scope, "top");
-    if (!topKeys) return undefined;
-    if (info.upsertKeys) this.report("W0010", { what: "`top` without a window" }, s.span, { hint: "a retraction can promote any row, so every row is kept; window the input to bound it" });
-    const element = T.record([...info.element.fields, { name: "rank", type: T.int }]);
-    const output: StreamInfo = { element, upsertKeys: [...topKeys.map((k) => k.name), "rank"] };
-    return { stage: { ...base, kind: "top" as const, keys: topKeys, n, by, desc: s.desc, withTies: false, output }, narrowed };
+    const keys = this.consumeKeys(info, scope, "top");
+    return keys ? { n, by, keys } : undefined;
   }
 
   /**

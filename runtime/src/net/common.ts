@@ -5,9 +5,9 @@
 // Node only: loaded through node.ts's registration, never by the browser-safe runtime.
 
 import type { Format, NetworkSinkSpec, OutputFormat, Schema } from "../contract.js";
-import { DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "../decode.js";
+import { checkEventTime, DecodeError, makeCsvDecoder, makeDecoder, makeLineDecoder } from "../decode.js";
 import type { Env } from "../env.js";
-import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
+import { makeChangeFormatter, makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { parseCsv } from "../io/csv.js";
 import { jsonErrorMessage } from "../io/jsonl.js";
@@ -228,15 +228,7 @@ export function messageDecoder(
   const fields = schema.kind === "record" ? schema.fields.map((f) => f.name) : [];
   const metas = metadataOf.filter((m) => fields.includes(m));
   const checkTime = (r: unknown): unknown => {
-    if (timeOf === undefined) return r;
-    let t: number | null;
-    try {
-      t = timeOf(r);
-    } catch (e) {
-      if (e instanceof Error && e.name === "FlowRuntimeError") throw new DecodeError(`event time: ${e.message}`);
-      throw e;
-    }
-    if (t === null || t === undefined || !Number.isFinite(t)) throw new DecodeError("the event time is null");
+    if (timeOf !== undefined) checkEventTime(r, timeOf);
     return r;
   };
   const bad = (out: Decoded, place: MessagePlace, raw: string, error: string, line?: number) => {
@@ -324,22 +316,11 @@ export function messageDecoder(
  * change is `{"op":"upsert"|"insert","row":…}` or `{"op":"delete","key":…}`, and in `debezium`
  * an envelope (`before`, `after`, `op` c/u/d) — as file outputs print them (§13).
  */
-export function changeText(schema: Schema, spec: NetworkSinkSpec): (c: SinkChange) => string | undefined {
+export function changeText(schema: Schema, spec: NetworkSinkSpec, key: readonly string[]): (c: SinkChange) => string | undefined {
   const format: OutputFormat = "format" in spec ? spec.format : "jsonl";
   if (format === "changelog" || format === "debezium") {
-    const row = makeFormatter(schema);
-    const keyText = (key: Record<string, unknown>) => {
-      const fields = schema.kind === "record" ? schema.fields.filter((f) => Object.hasOwn(key, f.name)) : [];
-      return makeFormatter({ kind: "record", fields })(key);
-    };
-    if (format === "changelog") {
-      return (c) => (c.op === "delete" ? `{"op":"delete","key":${keyText(c.key)}}` : `{"op":"${c.op}","row":${row(c.row)}}`);
-    }
-    return (c) => {
-      const before = c.op === "insert" || c.before === undefined ? "null" : row(c.before);
-      if (c.op === "delete") return `{"before":${before},"after":null,"op":"d"}`;
-      return `{"before":${before},"after":${row(c.row)},"op":"${before === "null" ? "c" : "u"}"}`;
-    };
+    const f = makeChangeFormatter(schema, key, format);
+    return (c) => (c.op === "insert" ? f.insert(c.row) : f.change(c.op === "delete" ? { op: "delete", before: c.before } : { op: "upsert", row: c.row, before: c.before }));
   }
   const text = format === "csv" ? makeCsvFormatter(schema).row : format === "lines" ? makeLineFormatter(schema) : makeFormatter(schema);
   return (c) => (c.op === "delete" ? undefined : text(c.row));

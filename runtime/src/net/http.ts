@@ -158,7 +158,7 @@ export async function openHttpSource(o: NetSourceOpening): Promise<NetInput> {
 
 export async function openHttpSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "http" }>;
-  const format = changeText(o.output.schema, spec);
+  const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const type = spec.format === "csv" ? "text/csv" : spec.format === "lines" ? "text/plain" : "application/x-ndjson";
   return {
     async send(batch: readonly SinkChange[]) {

@@ -184,7 +184,7 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
 export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "kafka" }>;
   const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()));
-  const format = changeText(o.output.schema, spec);
+  const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const key = spec.key;
   const keyText = (row: unknown): string | null => {
     if (key === undefined) return null;

@@ -162,7 +162,7 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
 export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "nats" }>;
   const nats = await load();
-  const format = changeText(o.output.schema, spec);
+  const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const conn = new Connection(o, o.label);
   const id = runId();
   let row = 0;

@@ -192,7 +192,7 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
 export async function openRedisSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "redis" }>;
   const redis = await load();
-  const format = changeText(o.output.schema, spec);
+  const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const conn = new Connection(o, o.label);
   let c: Client | undefined;
   return {

@@ -168,19 +168,13 @@ export class UpdatingTop<In, Out> {
 
   /** Inserts `e` into the top N in rank order; returns its 0-based position. */
   private insertTop(g: Ranking<In>, e: Entry<In>): number {
-    const xs = g.top;
-    let lo = 0, hi = xs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.order(xs[mid]!, e) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    xs.splice(lo, 0, e);
+    const at = this.find(g.top, e);
+    g.top.splice(at, 0, e);
     e.inTop = true;
-    return lo;
+    return at;
   }
 
-  /** Where `e` is among the top N. */
+  /** Where `e` is, or goes, among the top N (binary search in rank order). */
   private find(xs: Entry<In>[], e: Entry<In>): number {
     let lo = 0, hi = xs.length;
     while (lo < hi) {

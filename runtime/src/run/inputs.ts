@@ -2,7 +2,7 @@
 // decoded records, and the state of each source being read (SourceState).
 
 import type { ConnectorSpec, Format, Program, Schema, SourceDecoders } from "../contract.js";
-import { DecodeError, makeCsvDecoder, makeDecoder as makeValueDecoder, makeLineDecoder } from "../decode.js";
+import { checkEventTime, DecodeError, makeCsvDecoder, makeDecoder as makeValueDecoder, makeLineDecoder } from "../decode.js";
 import type { ByteSource, Env } from "../env.js";
 import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { readCsv } from "../io/csv.js";
@@ -338,14 +338,7 @@ export async function openConnector(
 function withEventTime<A extends unknown[]>(decode: (...a: A) => unknown, timeOf: (record: any) => number | null): (...a: A) => unknown {
   return (...a: A) => {
     const r = decode(...a);
-    let t: number | null;
-    try {
-      t = timeOf(r);
-    } catch (e) {
-      if (e instanceof Error && e.name === "FlowRuntimeError") throw new DecodeError(`event time: ${e.message}`);
-      throw e;
-    }
-    if (t === null || t === undefined || !Number.isFinite(t)) throw new DecodeError("the event time is null");
+    checkEventTime(r, timeOf);
     return r;
   };
 }

@@ -4,7 +4,7 @@
 
 import type { NetworkSinkSpec, OutputFormat, OutputSpec, Program, Schema } from "../contract.js";
 import type { Env, OutputSink } from "../env.js";
-import { makeCsvFormatter, makeFormatter, makeLineFormatter } from "../format.js";
+import { makeChangeFormatter, makeCsvFormatter, makeFormatter, makeLineFormatter, PresentRows } from "../format.js";
 import { OutputError, RunError, UsageError } from "./errors.js";
 import { ConnectionBoard, openNetworkSink, SINK_RETRY_MS, sinkLabel, SinkWriter } from "./network.js";
 import type { RunOptions } from "./options.js";
@@ -105,20 +105,13 @@ export class BufferedWriter {
  */
 function networkChanges(o: OutputSpec, sw: SinkWriter, count: () => void): (key: unknown, row: unknown) => void {
   const fields = o.key ?? [];
-  const present = new Map<unknown, unknown>();
+  const present = new PresentRows();
   const keyOf = (row: unknown): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]));
   return (key, row) => {
-    const before = present.get(key);
-    if (row === undefined) {
-      if (before === undefined) return;
-      present.delete(key);
-      count();
-      sw.write({ op: "delete", key: keyOf(before), before });
-      return;
-    }
-    present.set(key, row);
+    const c = present.change(key, row);
+    if (c === undefined) return;
     count();
-    sw.write({ op: "upsert", key: keyOf(row), row, ...(before !== undefined && { before }) });
+    sw.write(c.op === "delete" ? { op: "delete", key: keyOf(c.before), before: c.before } : { op: "upsert", key: keyOf(c.row), row: c.row, ...(c.before !== undefined && { before: c.before }) });
   };
 }
 
@@ -224,32 +217,6 @@ type Target =
   | { kind: "stdout"; format: OutputFormat }
   | { kind: "file"; path: string; format: OutputFormat }
   | { kind: "network"; spec: NetworkSinkSpec };
-
-/**
- * The lines of an output in `changelog` or `debezium` format (§13). An append stream's rows are
- * inserts. An updating stream's changes are printed against the rows present (kept here):
- * a delete of a key that is not present prints nothing; Debezium's `before` is the key's
- * previous row.
- */
-function changeLines(o: OutputSpec, format: "changelog" | "debezium"): { insert: (row: unknown) => string; change: (key: unknown, row: unknown) => string | undefined; present: Map<unknown, unknown> } {
-  const row = makeFormatter(o.schema);
-  const insert = format === "changelog" ? (r: unknown) => `{"op":"insert","row":${row(r)}}` : (r: unknown) => `{"before":null,"after":${row(r)},"op":"c"}`;
-  const present = new Map<unknown, unknown>();
-  const keyFields = o.key ?? [];
-  const keyOf = o.schema.kind === "record" ? makeFormatter({ kind: "record", fields: keyFields.map((k) => (o.schema as Extract<Schema, { kind: "record" }>).fields.find((f) => f.name === k)!).filter((f) => f !== undefined) }) : row;
-  const change = (key: unknown, r: unknown): string | undefined => {
-    const before = present.get(key);
-    if (r === undefined) {
-      if (before === undefined) return undefined;
-      present.delete(key);
-      return format === "changelog" ? `{"op":"delete","key":${keyOf(before)}}` : `{"before":${row(before)},"after":null,"op":"d"}`;
-    }
-    present.set(key, r);
-    if (format === "changelog") return `{"op":"upsert","row":${row(r)}}`;
-    return `{"before":${before === undefined ? "null" : row(before)},"after":${row(r)},"op":"${before === undefined ? "c" : "u"}"}`;
-  };
-  return { insert, change, present };
-}
 
 /**
  * Every writer of a run, opened (in this order: the program's outputs, the dead-letter file, the
@@ -421,17 +388,19 @@ export class Outputs {
       // Several outputs on stdout: each line is `NAME<TAB>row` (§7).
       const prefix = t.kind === "stdout" && stdoutCount > 1 ? o.name + "\t" : "";
       if (t.format === "changelog" || t.format === "debezium") {
-        const lines = changeLines(o, t.format);
-        this.present[k] = lines.present;
+        // Every change, printed against the rows present (a delete of an absent key: nothing).
+        const lines = makeChangeFormatter(o.schema, o.key ?? [], t.format);
+        const present = new PresentRows();
+        this.present[k] = present.rows;
         emit.push((r) => {
           counts[k]!++;
           w.write(prefix + lines.insert(r) + "\n");
         });
         change.push((key, r) => {
-          const line = lines.change(key, r);
-          if (line === undefined) return;
+          const c = present.change(key, r);
+          if (c === undefined) return;
           counts[k]!++;
-          w.write(prefix + line + "\n");
+          w.write(prefix + lines.change(c) + "\n");
         });
         continue;
       }
