@@ -46,6 +46,99 @@ describe("the checkpoint serializer", () => {
     expect([...back.i]).toEqual([-1, 2 ** 31 - 1]);
   });
 
+  describe("a Map of records of one shape, by columns", () => {
+    class Acc {
+      constructor(public k0: unknown) {}
+      n = 0;
+      sum = 0;
+      last: unknown = null;
+    }
+    stateClass("test.Acc", Acc);
+    const accs = (n: number, f: (a: Acc, i: number) => void = () => {}) =>
+      new Map(Array.from({ length: n }, (_, i) => {
+        const a = new Acc(i * 3);
+        a.n = i % 7;
+        a.sum = i * 1.5;
+        f(a, i);
+        return [i * 3, a] as const;
+      }));
+    const text = (v: unknown) => JSON.stringify(encode(v, new ClassTable()));
+
+    it("round-trips class, field order, keys and every kind of number", () => {
+      const m = accs(200, (a, i) => {
+        if (i === 5) a.sum = -0;
+        if (i === 6) a.sum = NaN;
+        if (i === 7) a.n = -(2 ** 52);
+        if (i === 8) a.n = 2 ** 52;
+        if (i === 9) a.last = "x";
+      });
+      const back = roundTrip(m) as Map<number, Acc>;
+      expect(text(m)).toContain('"$":"MC"');
+      expect([...back.keys()]).toEqual([...m.keys()]);
+      for (const [k, a] of m) {
+        const b = back.get(k)!;
+        expect(b).toBeInstanceOf(Acc);
+        expect(Object.keys(b)).toEqual(Object.keys(a));
+        for (const f of Object.keys(a) as (keyof Acc)[]) expect(Object.is(b[f], a[f])).toBe(true);
+      }
+    });
+
+    it("is small: a field that is always the key is written once", () => {
+      const m = accs(10_000, (a, i) => ((a.sum = i * 2), (a.last = i % 3)));
+      expect(text(m)).toContain('"k"');
+      expect(text(m).length / m.size).toBeLessThan(20);
+    });
+
+    it("keeps a record referenced from elsewhere the same object", () => {
+      const m = accs(100);
+      const back = roundTrip({ m, current: m.get(30), list: [m.get(3), m.get(3)] }) as any;
+      expect(back.current).toBe(back.m.get(30));
+      expect(back.list[0]).toBe(back.m.get(3));
+      expect(back.list[1]).toBe(back.list[0]);
+    });
+
+    it("falls back to the generic form for mixed shapes, a record under two keys, or objects in fields", () => {
+      const mixed = accs(100);
+      (mixed.get(9) as any).extra = 1;
+      const shared = accs(100);
+      shared.set(-1, shared.get(0)!);
+      const nested = accs(100, (a) => (a.last = { deep: true }));
+      for (const m of [mixed, shared, nested]) {
+        expect(text(m)).not.toContain('"$":"MC"');
+        const back = roundTrip(m) as Map<number, any>;
+        expect(back.size).toBe(m.size);
+      }
+      const back = roundTrip(shared) as Map<number, Acc>;
+      expect(back.get(-1)).toBe(back.get(0));
+      expect((roundTrip(mixed) as Map<number, any>).get(9).extra).toBe(1);
+    });
+
+    it("keeps a field named __proto__ an own field", () => {
+      const m = new Map(Array.from({ length: 3 }, (_, i) => {
+        const o: Record<string, unknown> = {};
+        Object.defineProperty(o, "__proto__", { value: i, enumerable: true, writable: true, configurable: true });
+        o.v = i;
+        return [i, o] as const;
+      }));
+      const back = roundTrip(m) as Map<number, Record<string, unknown>>;
+      expect(Object.getPrototypeOf(back.get(1))).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(back.get(1), "__proto__")?.value).toBe(1);
+    });
+
+    it("packs long arrays of numbers, and refuses damaged packed text", () => {
+      const order = Array.from({ length: 1000 }, (_, i) => (i % 2 ? -i : i * 1e6));
+      const floats = Array.from({ length: 100 }, (_, i) => i / 3);
+      const back = roundTrip({ order, floats, short: [1, 2] }) as any;
+      expect(back.order).toEqual(order);
+      expect(back.floats).toEqual(floats);
+      expect(text({ order })).toContain('"$":"N"');
+      expect(text({ short: [1, 2] })).toContain("[1,2]");
+      const enc = JSON.parse(text({ order })) as any;
+      enc.v.order.v.v = "!!" + enc.v.order.v.v.slice(2);
+      expect(() => decode(enc, new ClassTable())).toThrow(/malformed checkpoint state/);
+    });
+  });
+
   it("keeps shared objects shared and cycles cyclic", () => {
     const row = { k: "a" };
     const node: { next?: unknown; row: unknown } = { row };

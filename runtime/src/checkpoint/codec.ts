@@ -13,6 +13,15 @@
 //   { $: "b", v: "123" }                     a bigint
 //   { $: "o", v: { … }, p?: 0 }              a plain object (p: 0 — no prototype)
 //   { $: "M", v: [k, v, k, v, …] }           a Map;  { $: "S", v: [...] } a Set
+//   { $: "MC", c?: "NAME", p?: 0, f: [names], k: COLUMN, v: [COLUMN | "k", …] }
+//                                            a Map whose values are records of one shape (a
+//                                            keyed aggregate's states): see `columnsOf`
+//   { $: "N", v: COLUMN }                    a long array of numbers (an operator's key order)
+//
+// A COLUMN is a JSON array of encoded values, or, when every value is a number, packed as
+// base64 text: { $: "I", v } zigzag varints (every value a safe integer, no −0) or { $: "F", v }
+// float64s, little-endian (any number, bit for bit). 1M keys of `count, sum, avg` take about 20
+// bytes each this way, and JSON's parser reads one string instead of 5M numbers.
 //   { $: "T", t: "Float64Array", v: [...] }  a typed array
 //   { $: "c", c: "NAME", v: { … } }          an instance of a registered class, its own fields
 //   { $: "r", i: N }                         the N-th object met before (shared or cyclic)
@@ -109,11 +118,17 @@ export function encode(value: unknown, classes: ClassTable): unknown {
     if (seen !== undefined) return { $: "r", i: seen };
     ids.set(obj, ids.size);
     if (Array.isArray(obj)) {
+      if (obj.length >= PACK_MIN) {
+        const packed = packNumbers(obj);
+        if (packed !== undefined) return { $: "N", v: packed };
+      }
       const out = new Array<unknown>(obj.length);
       for (let i = 0; i < obj.length; i++) out[i] = i in obj ? enc(obj[i], where) : { $: "u" };
       return out;
     }
     if (obj instanceof Map) {
+      const columns = columnsOf(obj, ids, classes, where, enc);
+      if (columns !== undefined) return columns;
       const out: unknown[] = [];
       for (const [k, x] of obj) out.push(enc(k, where), enc(x, where));
       return { $: "M", v: out };
@@ -141,6 +156,202 @@ export function encode(value: unknown, classes: ClassTable): unknown {
     return { $: "c", c: name, v: fields };
   };
   return enc(value, "state");
+}
+
+/** Arrays shorter than this stay JSON arrays (readable in a small checkpoint). */
+const PACK_MIN = 64;
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_INDEX = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i;
+  return t;
+})();
+
+/** Node's Buffer, when there is one: its base64 is native (the browser path below is ~10× slower). */
+const NodeBuffer = (globalThis as { Buffer?: { from(a: ArrayBufferLike | string, o?: number | string, n?: number): Uint8Array & { toString(enc: string): string } } }).Buffer;
+const ascii = new TextDecoder();
+
+/** Bytes as base64 (browser-safe: Buffer when present, else ASCII codes decoded as one string). */
+function toBase64(b: Uint8Array, n: number): string {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(b.buffer, b.byteOffset, n).toString("base64");
+  const codes = new Uint8Array(Math.ceil(n / 3) * 4);
+  let o = 0;
+  for (let i = 0; i < n; i += 3) {
+    const x = (b[i]! << 16) | ((i + 1 < n ? b[i + 1]! : 0) << 8) | (i + 2 < n ? b[i + 2]! : 0);
+    codes[o++] = B64.charCodeAt(x >>> 18);
+    codes[o++] = B64.charCodeAt((x >>> 12) & 63);
+    codes[o++] = i + 1 < n ? B64.charCodeAt((x >>> 6) & 63) : 61;
+    codes[o++] = i + 2 < n ? B64.charCodeAt(x & 63) : 61;
+  }
+  return ascii.decode(codes);
+}
+
+/** base64 text back to bytes; undefined when it is not base64. */
+function fromBase64(s: string): Uint8Array | undefined {
+  if (s.length % 4 !== 0) return undefined;
+  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
+  const size = (s.length / 4) * 3 - pad;
+  // Buffer skips characters that are not base64: its length tells.
+  if (NodeBuffer !== undefined) {
+    const out = NodeBuffer.from(s, "base64");
+    return out.length === size ? out : undefined;
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const a = B64_INDEX[s.charCodeAt(i) & 127]!;
+    const b = B64_INDEX[s.charCodeAt(i + 1) & 127]!;
+    const c = s.charCodeAt(i + 2) === 61 ? 0 : B64_INDEX[s.charCodeAt(i + 2) & 127]!;
+    const d = s.charCodeAt(i + 3) === 61 ? 0 : B64_INDEX[s.charCodeAt(i + 3) & 127]!;
+    if ((a | b | c | d) < 0 || s.charCodeAt(i) > 127 || s.charCodeAt(i + 1) > 127) return undefined;
+    const x = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = x >>> 16;
+    if (o < size) out[o++] = (x >>> 8) & 255;
+    if (o < size) out[o++] = x & 255;
+  }
+  return out;
+}
+
+const TWO_52 = 2 ** 52;
+
+/** A column of numbers packed (see the table above); undefined when a value is not a number. */
+function packNumbers(xs: readonly unknown[]): { $: "I" | "F"; v: string } | undefined {
+  let ints = true;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (typeof x !== "number") return undefined;
+    if (ints && !(Number.isInteger(x) && Math.abs(x) <= TWO_52 && !Object.is(x, -0))) ints = false;
+  }
+  if (!ints) {
+    const f = new Float64Array(xs as number[]);
+    return { $: "F", v: toBase64(new Uint8Array(f.buffer), f.byteLength) };
+  }
+  // Zigzag (0, −1, 1, −2 … → 0, 1, 2, 3 …) then 7 bits per byte, low bits first.
+  let bytes = new Uint8Array(xs.length * 3 + 16);
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as number;
+    let z = x >= 0 ? 2 * x : -2 * x - 1;
+    if (n + 8 > bytes.length) {
+      const grown = new Uint8Array(bytes.length * 2);
+      grown.set(bytes);
+      bytes = grown;
+    }
+    while (z >= 2147483648) {
+      bytes[n++] = (z % 128) | 128;
+      z = Math.floor(z / 128);
+    }
+    // Below 2^31: the same in int32 arithmetic.
+    while (z >= 128) {
+      bytes[n++] = (z & 127) | 128;
+      z >>>= 7;
+    }
+    bytes[n++] = z;
+  }
+  return { $: "I", v: toBase64(bytes, n) };
+}
+
+/** A packed column back to numbers; undefined when it is malformed. */
+function unpackNumbers(c: unknown): number[] | undefined {
+  const t = c as { $?: unknown; v?: unknown } | null;
+  if (t === null || typeof t !== "object" || typeof t.v !== "string") return undefined;
+  const bytes = fromBase64(t.v);
+  if (bytes === undefined) return undefined;
+  if (t.$ === "F") {
+    if (bytes.length % 8 !== 0) return undefined;
+    // A copy: Buffer's bytes may sit at an offset in its pool that a Float64Array cannot start at.
+    // (Platform byte order, as written: little-endian everywhere flowc runs.)
+    const own = new Uint8Array(bytes.length);
+    own.set(bytes);
+    return Array.from(new Float64Array(own.buffer));
+  }
+  if (t.$ !== "I") return undefined;
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 128) count++;
+  const out = new Array<number>(count);
+  let k = 0;
+  let z = 0;
+  let scale = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (scale === 1 && b < 128) {
+      out[k++] = b & 1 ? -((b + 1) >>> 1) : b >>> 1; // one byte: most counts
+      continue;
+    }
+    z += (b & 127) * scale;
+    if (b < 128) {
+      out[k++] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      z = 0;
+      scale = 1;
+    } else if ((scale *= 128) > 2 ** 56) return undefined;
+  }
+  return scale === 1 ? out : undefined;
+}
+
+/** A value a column may hold: nothing that needs an id (objects are numbered, see the table). */
+const isScalar = (x: unknown): boolean => x === null || (typeof x !== "object" && typeof x !== "function" && typeof x !== "symbol");
+
+/**
+ * A Map of many records of one shape — a keyed operator's states (1M keys of `count, sum, avg`
+ * are 1M `AggNState`s) — written by columns: the keys once, then one array per field, a field
+ * that always holds its entry's key (`k0`) written as "k". The generic form spells every
+ * record's class and field names (about 100 bytes per key; columns: about 35) and builds one
+ * object per record twice. Used when every value is an object met here for the first time, all
+ * of one class (or plain) with the same own fields in the same order, each field a scalar;
+ * otherwise undefined (the generic form). Values are numbered in entry order, as the generic
+ * form numbers them, so references from elsewhere in the graph still find them.
+ */
+function columnsOf(m: Map<unknown, unknown>, ids: Map<object, number>, classes: ClassTable, where: string, enc: (v: unknown, where: string) => unknown): unknown {
+  if (m.size < 2) return undefined;
+  const keys = [...m.keys()];
+  const values = [...m.values()];
+  const first = values[0];
+  if (typeof first !== "object" || first === null || Array.isArray(first) || first instanceof Map || first instanceof Set || ArrayBuffer.isView(first)) return undefined;
+  const proto = Object.getPrototypeOf(first) as object | null;
+  if (proto !== Object.prototype && proto !== null && classes.nameOf(proto) === undefined) return undefined;
+  const f = Object.keys(first);
+  if (f.length === 0) return undefined;
+  if (proto !== null) for (const _ in Object.create(proto)) return undefined; // inherited enumerable fields
+  // Every value: an object of the same prototype with as many enumerable fields (for…in counts
+  // without allocating; the prototypes allowed have none), each of them own (below).
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== proto || !isScalar(keys[i]) || ids.has(v)) return undefined;
+    let n = 0;
+    for (const _ in v) n++;
+    if (n !== f.length) return undefined;
+  }
+  // Field by field: each loop reads one property name (a monomorphic load).
+  const cols: unknown[][] = [];
+  const isKey: boolean[] = [];
+  for (const name of f) {
+    const col = new Array<unknown>(values.length);
+    let same = true;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as Record<string, unknown>;
+      const x = v[name];
+      if (!isScalar(x) || (x === undefined && !Object.prototype.hasOwnProperty.call(v, name))) return undefined;
+      if (same && !Object.is(x, keys[i])) same = false;
+      col[i] = x;
+    }
+    cols.push(col);
+    isKey.push(same);
+  }
+  // A value met twice in this Map is one object: the generic form's references keep that.
+  for (let i = 0; i < values.length; i++) {
+    if (ids.has(values[i] as object)) {
+      for (let j = 0; j < i; j++) ids.delete(values[j] as object); // the ids given here, back
+      return undefined;
+    }
+    ids.set(values[i] as object, ids.size);
+  }
+  // Numbers are packed; a column holding other values too is a JSON array of encoded values.
+  const column = (c: unknown[]) => packNumbers(c) ?? c.map((x) => enc(x, where));
+  const out: Record<string, unknown> = { $: "MC", f, k: column(keys), v: cols.map((c, j) => (isKey[j] ? "k" : column(c))) };
+  if (proto === null) out.p = 0;
+  else if (proto !== Object.prototype) out.c = classes.nameOf(proto!);
+  return out;
 }
 
 /** A checkpoint that cannot be read back (a bug or a corrupt file that passed the checksum). */
@@ -187,6 +398,13 @@ export function decode(data: unknown, classes: ClassTable): unknown {
         }
         return m;
       }
+      case "N": {
+        const out = unpackNumbers(t.v) ?? bad("packed numbers");
+        objs.push(out);
+        return out;
+      }
+      case "MC":
+        return columnsBack(t as { c?: unknown; p?: unknown; f?: unknown; k?: unknown; v?: unknown });
       case "S": {
         const s = new Set<unknown>();
         objs.push(s);
@@ -218,6 +436,46 @@ export function decode(data: unknown, classes: ClassTable): unknown {
       default:
         return bad(`tag ${String(t.$)}`);
     }
+  };
+  /** A column's values: unpacked numbers (marked `packed`: nothing to decode), or encoded values. */
+  const readColumn = (c: unknown): unknown[] & { packed?: boolean } => {
+    if (Array.isArray(c)) return c;
+    const nums = unpackNumbers(c) ?? bad("column");
+    return Object.assign(nums, { packed: true });
+  };
+  /** Rebuilds a Map `columnsOf` wrote by columns. */
+  const columnsBack = (t: { c?: unknown; p?: unknown; f?: unknown; k?: unknown; v?: unknown }): Map<unknown, unknown> => {
+    const m = new Map<unknown, unknown>();
+    objs.push(m);
+    const { f, v } = t;
+    const k = readColumn(t.k);
+    if (!Array.isArray(f) || !Array.isArray(v) || v.length !== f.length || !f.every((x) => typeof x === "string")) return bad("columns");
+    const names = f as string[];
+    const cols = v.map((c) => (c === "k" ? c : readColumn(c)));
+    for (const c of cols) if (c !== "k" && c.length !== k.length) bad("column");
+    let proto: object | null = Object.prototype;
+    if (t.p === 0) proto = null;
+    else if (t.c !== undefined) proto = (typeof t.c === "string" ? classes.protoOf(t.c) : undefined) ?? bad(`unknown class ${String(t.c)}`);
+    const n = k.length;
+    const keys = k.packed ? k : k.map(dec);
+    const records = new Array<Record<string, unknown>>(n);
+    for (let i = 0; i < n; i++) {
+      const o = Object.create(proto) as Record<string, unknown>;
+      records[i] = o;
+      objs.push(o);
+    }
+    // Field by field (each loop stores one property name: a monomorphic store), in the saved
+    // order, so every record gets the fields in the order its class gives them.
+    for (let j = 0; j < names.length; j++) {
+      const name = names[j]!;
+      const c = cols[j]!;
+      const values = c === "k" ? keys : c.packed ? c : c.map(dec);
+      // `__proto__` from a file stays an own field (setOwn), never the prototype.
+      if (name === "__proto__") for (let i = 0; i < n; i++) setOwn(records[i]!, name, values[i]);
+      else for (let i = 0; i < n; i++) records[i]![name] = values[i];
+    }
+    for (let i = 0; i < n; i++) m.set(keys[i], records[i]);
+    return m;
   };
   return dec(data);
 }
