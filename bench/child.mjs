@@ -1,6 +1,8 @@
 // One benchmark measurement, in a process of its own (started by bench/run.mjs):
 //   node bench/child.mjs inmem WORKLOAD IMPL N RUNS     in-memory workload, RUNS timed runs after a warm-up
-//   node bench/child.mjs nexmark MODULE.mjs EVENTS      one NEXMark query, rows to a counting sink
+//   node bench/child.mjs nexmark MODULE.mjs EVENTS [CKDIR EVERY_MS]
+//                                                      one NEXMark query, rows to a counting sink
+//                                                      (checkpointed to CKDIR every EVERY_MS)
 //   node bench/child.mjs memory MODULE.mjs N KEYS       a windowed program over N keyed values: peak RSS
 //   node bench/child.mjs compile FILE.flow RUNS         in-process compile time, warm
 // Prints one JSON line: { ms: [...], rows, digest, rss }.
@@ -19,6 +21,7 @@ const rssMb = () => process.resourceUsage().maxRSS / 1024;
 const out = (o) => process.stdout.write(JSON.stringify({ ...o, rss: Math.round(rssMb()) }) + "\n");
 
 async function flowc(module, options) {
+  const checkpoint = options?.checkpointDir ? { storage: (await import(pathToFileURL(join(build, "lib.mjs")).href)).fileCheckpointStorage(options.checkpointDir), everyMs: options.everyMs } : undefined;
   const lib = await import(pathToFileURL(join(build, "lib.mjs")).href);
   const { run } = await import(pathToFileURL(join(build, module)).href);
   return async (overrides) => {
@@ -30,6 +33,7 @@ async function flowc(module, options) {
       onRow: { out1: options?.keep === false ? () => count++ : (r) => rows.push(r) },
       sourceOverrides: overrides ?? {},
       baseDir: options?.baseDir ?? ".",
+      ...(checkpoint ? { checkpoint } : {}),
     });
     return { rows, count: options?.keep === false ? count : rows.length, summary };
   };
@@ -60,10 +64,10 @@ if (mode === "inmem") {
   }
   out({ ms, rows: rows.length, digest: digest(rows) });
 } else if (mode === "nexmark") {
-  const f = await flowc(a, { keep: false, baseDir: join(here, "../examples/nexmark") });
+  const f = await flowc(a, { keep: false, baseDir: join(here, "../examples/nexmark"), checkpointDir: c, everyMs: Number(d) });
   const t0 = performance.now();
   const r = await f();
-  out({ ms: [performance.now() - t0], rows: r.count, totalIn: r.summary.totalIn });
+  out({ ms: [performance.now() - t0], rows: r.count, totalIn: r.summary.totalIn, checkpoints: r.summary.checkpoint?.written });
 } else if (mode === "memory") {
   const [n, keys] = [Number(b), Number(c)];
   const f = await flowc(a, { keep: false });

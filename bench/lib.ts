@@ -37,3 +37,5 @@ export async function nodeEnv() {
   await loadNodeModules();
   return createNodeEnv();
 }
+
+export { fileCheckpointStorage } from "../runtime/src/checkpoint/node-storage.js";

@@ -39,6 +39,8 @@ emit per_10s = rs | window tumbling(10s) | group by k | agg n = count()
     expect(m.body).toContain('flowc_late_records_total{operator="p.flow:3 window agg"} 1');
     expect(m.body).toContain('flowc_watermark_seconds{source="rs"} 21');
     expect(m.body).toMatch(/flowc_output_rows_total\{output="per_10s"\} [12]/);
+    // One key in the one window still open ([20s, 30s)).
+    expect(m.body).toContain('flowc_state_entries{operator="p.flow:3 windowAgg"} 1');
     expect(m.body).toContain("# TYPE flowc_source_records_total counter");
     const h = await get(port, "/healthz");
     expect([h.status, JSON.parse(h.body)]).toEqual([200, { status: "ok" }]);

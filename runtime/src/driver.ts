@@ -30,6 +30,7 @@ import { UsageError } from "./run/errors.js";
 import { loadTables, openSources, type Opening, type SourceState } from "./run/inputs.js";
 import { abortableReads, dispatch, Reader } from "./run/loops.js";
 import { runProbe } from "./run/metrics.js";
+import { stateEntries } from "./run/state-size.js";
 import type { RunOptions, RunSummary } from "./run/options.js";
 import { ConnectionBoard } from "./run/network.js";
 import { checkNames, checkOutputPaths, Outputs } from "./run/outputs.js";
@@ -150,7 +151,8 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     const graph = program.create(ctx);
     await openSources(at, program, sources);
     const timing = ck === undefined ? undefined : () => ({ ...ck.timing, bounds: CHECKPOINT_BUCKETS_S });
-    options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board, timing));
+    const state = () => stateEntries(program.file, program.state ?? [], graph);
+    options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board, timing, state));
     const reader = new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch);
     ck?.attach(graph, sources, outputs, bad, reader);
     await dispatch(reader, sources);
@@ -188,7 +190,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   summary.eventsPerSec = summary.totalIn / Math.max(elapsedMs / 1000, 1e-3);
   if (interrupted()) summary.interrupted = true;
   if (down.length > 0) summary.connectionsDown = down;
-  if (ck !== undefined) summary.checkpoint = { where: options.checkpoint!.storage.where, written: ck.written, restored: ck.restored !== undefined, suspended: ck.suspended };
+  if (ck !== undefined) {
+    summary.checkpoint = { where: options.checkpoint!.storage.where, written: ck.written, restored: ck.restored !== undefined, suspended: ck.suspended };
+    if (ck.written > 0) Object.assign(summary.checkpoint, { lastMs: ck.lastMs, lastBytes: ck.lastBytes });
+    if (ck.restored !== undefined) summary.checkpoint.restoreMs = ck.restoreMs;
+  }
   const more = bad.more();
   if (more !== undefined) env.stderr(more + "\n");
   if (showSummary) {

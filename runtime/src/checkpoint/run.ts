@@ -267,6 +267,11 @@ export class CheckpointRun implements ReadHooks {
   private readonly classes: ClassTable;
   /** Checkpoints written by this process. */
   written = 0;
+  /** The last checkpoint written: how long it took (ms) and its length (characters). */
+  lastMs = 0;
+  lastBytes = 0;
+  /** The restore: reading and checking the checkpoint, then putting back the state (ms). */
+  restoreMs = 0;
   /** For `--metrics` (§10): how long each checkpoint took, and when the last one was written. */
   readonly timing = { buckets: CHECKPOINT_BUCKETS_S.map(() => 0), sumS: 0, count: 0, lastSuccessS: NaN };
 
@@ -304,6 +309,7 @@ export class CheckpointRun implements ReadHooks {
    * their saved length.
    */
   static async open(program: Program, options: CheckpointOptions, env: Env, signal?: AbortSignal): Promise<CheckpointRun> {
+    const opened = env.now();
     const where = options.storage.where;
     if (program.state === undefined) throw new CheckpointError(`${program.file} was built without checkpoint support: build it again with this flowc`);
     let text: string | undefined;
@@ -326,7 +332,9 @@ export class CheckpointRun implements ReadHooks {
         }
       }
     }
-    return new CheckpointRun(program, options, env, signal, doc);
+    const run = new CheckpointRun(program, options, env, signal, doc);
+    run.restoreMs = env.now() - opened;
+    return run;
   }
 
   /** The checkpoint is of a run that completed: nothing to do. */
@@ -391,6 +399,7 @@ export class CheckpointRun implements ReadHooks {
     }
     const doc = this.saved;
     if (doc !== undefined) {
+      const restoring = this.base.now();
       try {
         this.restoreState(doc.state);
       } catch (e) {
@@ -398,6 +407,7 @@ export class CheckpointRun implements ReadHooks {
         if ((e as Error)?.name !== "CheckpointFormatError") throw e;
         throw new CheckpointError(`the checkpoint in ${this.options.storage.where} cannot be read back: ${(e as Error).message}`);
       }
+      this.restoreMs += this.base.now() - restoring;
       for (const s of sources) {
         const saved = this.savedSource(s.name);
         if (saved === undefined) continue;
@@ -550,13 +560,16 @@ export class CheckpointRun implements ReadHooks {
       },
       state: this.snapshotState(),
     };
+    const text = serializeCheckpoint(doc);
+    this.lastBytes = text.length;
     try {
-      await this.options.storage.write(serializeCheckpoint(doc));
+      await this.options.storage.write(text);
     } catch (e) {
       throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
     }
     this.written++;
-    const took = (this.base.now() - started) / 1000;
+    this.lastMs = this.base.now() - started;
+    const took = this.lastMs / 1000;
     const t = this.timing;
     CHECKPOINT_BUCKETS_S.forEach((le, i) => {
       if (took <= le) t.buckets[i]!++;

@@ -29,7 +29,16 @@ export interface CheckpointTiming {
   lastSuccessS: number;
 }
 
-export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyMap<string, number>, outputs: Outputs, outputNames: readonly string[], board: ConnectionBoard, checkpoint?: () => CheckpointTiming): MetricsProbe {
+export function runProbe(
+  sources: readonly SourceState[],
+  badBySource: ReadonlyMap<string, number>,
+  outputs: Outputs,
+  outputNames: readonly string[],
+  board: ConnectionBoard,
+  checkpoint?: () => CheckpointTiming,
+  /** `[operator, entries]` of each stateful operator (state-size.ts), read at each scrape. */
+  state?: () => [string, number][],
+): MetricsProbe {
   return {
     text() {
       const out: string[] = [];
@@ -51,6 +60,10 @@ export function runProbe(sources: readonly SourceState[], badBySource: ReadonlyM
       if (lags.length > 0) family("flowc_source_lag", "gauge", "Records behind the broker's end of a partition, as of its last batch.", lags);
       family("flowc_late_records_total", "counter", "Records dropped as late, per operator (file:line stage).", [...outputs.lateByOperator].map(([op, n]) => [`{operator="${labelValue(op)}"}`, n]));
       family("flowc_output_rows_total", "counter", "Rows written to an output.", outputNames.map((name, k) => [`{output="${labelValue(name)}"}`, outputs.counts[k] ?? 0]));
+      const st = state?.();
+      if (st !== undefined && st.length > 0) {
+        family("flowc_state_entries", "gauge", "Entries of state an operator holds (keys × open windows; estimated from a sample for large structures).", st.map(([op, n]) => [`{operator="${labelValue(op)}"}`, n]));
+      }
       const ck = checkpoint?.();
       if (ck !== undefined) {
         // A histogram: cumulative buckets, then +Inf, sum and count (the text format's layout).

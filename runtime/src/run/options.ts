@@ -92,8 +92,10 @@ export interface RunSummary {
   /** Network connections that were down when the run ended: `label (reason)` (§10). */
   connectionsDown?: string[];
   /** With `checkpoint`: where, how many were written, whether the run continued one, stopped at
-   *  one (suspended), or found its lineage finished (nothing was done). */
-  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean };
+   *  one (suspended), or found its lineage finished (nothing was done); how long the last one
+   *  took to write (`lastMs`: the record loop waits that long) and its size, and how long the
+   *  restore took (reading, checking and putting back the state). */
+  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean; lastMs?: number; lastBytes?: number; restoreMs?: number };
 }
 
 /** What a metrics server reads, at any moment of a run (run/metrics.ts makes it). */
