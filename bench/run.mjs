@@ -4,7 +4,8 @@
 //
 // Sections: inmem (flowc vs a hand loop, RxJS, @most/core), files (JSONL and CSV: flowc vs a hand
 // script, jq, Miller, DuckDB), nexmark (examples/nexmark/q*.flow on the generator), memory,
-// compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
+// compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second),
+// checkpoint (bench/checkpoint.mjs: 1M keys written and restored, q5/q8 overhead). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
 // one at a time. Each program's rows are checked against the hand-written version's (a mismatch
 // fails the run). --quick uses smaller inputs (for trying the harness, not for numbers).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -27,7 +28,7 @@ const value = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const quick = flag("--quick");
-const only = value("--only", "inmem,files,nexmark,memory,compile,latency").split(",");
+const only = value("--only", "inmem,files,nexmark,memory,compile,latency,checkpoint").split(",");
 const RUNS = Number(value("--runs", quick ? 2 : 5));
 const N_MEM = quick ? 1_000_000 : 10_000_000;
 const N_BIDS = quick ? 100_000 : 1_000_000;
@@ -352,6 +353,21 @@ if (only.includes("latency")) {
       flowc: `${x.passP50.toFixed(1)} / ${x.passP99.toFixed(1)} ms`, hand: "", ratio: "", others: `window rows ${x.windowP50.toFixed(1)} / ${x.windowP99.toFixed(1)} ms`,
       target: x.rate === 10000 ? "p99 ≤ 10 ms" : "", met: x.rate === 10000 ? ok : undefined,
     });
+  }
+}
+
+if (only.includes("checkpoint")) {
+  log("bench: checkpoints (bench/checkpoint.mjs)");
+  const out = join(build, "checkpoint.json");
+  const r = spawnSync(node, [join(here, "checkpoint.mjs"), "--json", out, ...(quick ? ["--quick"] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) throw new Error("bench/checkpoint.mjs failed");
+  const x = JSON.parse(readFileSync(out, "utf8"));
+  const keys = `${x.keys.toLocaleString("en")} keys of count/sum/avg`;
+  rows.push({ section: "checkpoint", workload: `${keys}: written (the record loop waits as long)`, events: "", flowc: fmtMs(x.writeMs), hand: "", ratio: "", others: "", target: "< 500 ms; stall ≤ 50 ms", met: x.writeMs < 500 && x.writeMs <= 50 });
+  rows.push({ section: "checkpoint", workload: `${keys}: restored`, events: "", flowc: fmtMs(x.restoreMs), hand: "", ratio: "", others: "", target: "< 500 ms", met: x.restoreMs < 500 });
+  rows.push({ section: "checkpoint", workload: `${keys}: size`, events: "", flowc: `${x.bytesPerKey.toFixed(1)} bytes a key`, hand: "", ratio: "", others: "", target: "≤ 40 bytes", met: x.bytesPerKey <= 40 });
+  for (const o of x.overhead) {
+    rows.push({ section: "checkpoint", workload: `${o.query} with --checkpoint-every 1s (${o.checkpoints} checkpoints) ÷ without`, events: "", flowc: `${fmtMs(o.checkpointMs)} vs ${fmtMs(o.plainMs)}`, hand: "", ratio: `${(o.ratio * 100).toFixed(1)}% of the throughput`, others: "", target: "≥ 95%", met: o.ratio >= 0.95 });
   }
 }
 
