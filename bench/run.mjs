@@ -5,7 +5,9 @@
 // Sections: inmem (flowc vs a hand loop, RxJS, @most/core), files (JSONL and CSV: flowc vs a hand
 // script, jq, Miller, DuckDB), nexmark (examples/nexmark/q*.flow on the generator), memory,
 // compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second),
-// checkpoint (bench/checkpoint.mjs: 1M keys written and restored, q5/q8 overhead). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
+// checkpoint (bench/checkpoint.mjs: 1M keys written and restored, q5/q8 overhead), kafka
+// (bench/kafka.mjs: q1 over a topic vs a bare consumer) and backpressure (bench/backpressure.ts:
+// Kafka → a slow Postgres table, peak RSS) — these two need kcat and Postgres 15 (.ci/run). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
 // one at a time. Each program's rows are checked against the hand-written version's (a mismatch
 // fails the run). --quick uses smaller inputs (for trying the harness, not for numbers).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -28,7 +30,7 @@ const value = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const quick = flag("--quick");
-const only = value("--only", "inmem,files,nexmark,memory,compile,latency,checkpoint").split(",");
+const only = value("--only", "inmem,files,nexmark,memory,compile,latency,checkpoint,kafka,backpressure").split(",");
 const RUNS = Number(value("--runs", quick ? 2 : 5));
 const N_MEM = quick ? 1_000_000 : 10_000_000;
 const N_BIDS = quick ? 100_000 : 1_000_000;
@@ -41,8 +43,8 @@ const node = process.execPath;
 // ---------------------------------------------------------------------------------------------
 // Build: the bench helpers, the programs, the data.
 
-function esbuild(entry, outfile) {
-  execFileSync(join(root, "node_modules/.bin/esbuild"), [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${outfile}`, "--log-level=warning"], { stdio: "inherit" });
+function esbuild(entry, outfile, external = false) {
+  execFileSync(join(root, "node_modules/.bin/esbuild"), [entry, "--bundle", "--platform=node", "--format=esm", `--outfile=${outfile}`, "--log-level=warning", ...(external ? ["--packages=external"] : [])], { stdio: "inherit" });
 }
 
 function flowcBuild(flowFile, outName, rewrite) {
@@ -368,6 +370,35 @@ if (only.includes("checkpoint")) {
   rows.push({ section: "checkpoint", workload: `${keys}: size`, events: "", flowc: `${x.bytesPerKey.toFixed(1)} bytes a key`, hand: "", ratio: "", others: "", target: "≤ 40 bytes", met: x.bytesPerKey <= 40 });
   for (const o of x.overhead) {
     rows.push({ section: "checkpoint", workload: `${o.query} with --checkpoint-every 1s (${o.checkpoints} checkpoints) ÷ without`, events: "", flowc: `${fmtMs(o.checkpointMs)} vs ${fmtMs(o.plainMs)}`, hand: "", ratio: `${(o.ratio * 100).toFixed(1)}% of the throughput`, others: "", target: "≥ 95%", met: o.ratio >= 0.95 });
+  }
+}
+
+const haveBinary = (bin) => spawnSync("sh", ["-c", `command -v ${bin} || test -x ${bin}`]).status === 0;
+if (only.includes("kafka")) {
+  if (!haveBinary("kcat")) problems.push("kafka: kcat is not installed (see .ci/run)");
+  else {
+    log("bench: Kafka source (bench/kafka.mjs)");
+    const out = join(build, "kafka.json");
+    const r = spawnSync(node, [join(here, "kafka.mjs"), "--json", out, ...(quick ? ["--quick"] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    if (r.status !== 0) problems.push("kafka: bench/kafka.mjs failed");
+    else {
+      const x = JSON.parse(readFileSync(out, "utf8"));
+      rows.push({ section: "kafka", workload: `q1 over a topic of ${x.messages.toLocaleString("en")} JSON bids (mock cluster), first to last row`, events: x.messages, flowc: `${fmtMs(x.flowcMs)} (${fmtRate(x.messages, x.flowcMs)})`, hand: `${fmtMs(x.bareMs)} (bare kafkajs consumer, JSON.parse only)`, ratio: `${(x.ratio * 100).toFixed(0)}% of its rate`, others: "", target: "≥ 70%", met: x.ratio >= 0.7 });
+    }
+  }
+}
+if (only.includes("backpressure")) {
+  if (!haveBinary("kcat") || !haveBinary("/usr/lib/postgresql/15/bin/postgres")) problems.push("backpressure: kcat or Postgres 15 is not installed (see .ci/run)");
+  else {
+    log("bench: backpressure (bench/backpressure.ts)");
+    esbuild(join(here, "backpressure.ts"), join(build, "backpressure.mjs"), true);
+    const out = join(build, "backpressure.json");
+    const r = spawnSync(node, [join(build, "backpressure.mjs"), "--json", out, ...(quick ? ["--quick"] : [])], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    if (r.status !== 0) problems.push("backpressure: bench/backpressure.ts failed");
+    else {
+      const x = JSON.parse(readFileSync(out, "utf8"));
+      rows.push({ section: "backpressure", workload: `${x.records.toLocaleString("en")} records Kafka → a slow Postgres table (${x.topicMb.toFixed(0)} MB topic)`, events: x.records, flowc: `peak RSS ${Math.round(x.peakRssMb)} MB`, hand: "", ratio: "", others: `${fmtMs(x.ms)} (${Math.round(x.rowsPerSec).toLocaleString("en")} rows/s, every row arrived)`, target: "bounded (≪ topic + baseline)", met: undefined });
+    }
   }
 }
 
