@@ -18,7 +18,7 @@ const graphOf = (members: Record<string, unknown>) => members as unknown as Grap
 
 describe("flowc_state_entries", () => {
   it("a windowed aggregate holds keys × open windows", () => {
-    const op = new WindowAgg({ kind: "tumbling", size: 1000, slide: 1000 }, spec, () => {}, () => {});
+    const op = new WindowAgg({ kind: "tumbling", size: 1000 }, spec, () => {}, () => {});
     // 3 open windows: 5 keys, 2 keys, 1 key.
     for (let i = 0; i < 5; i++) op.push({ k: `a${i}`, v: 1 }, 100);
     for (let i = 0; i < 2; i++) op.push({ k: `b${i}`, v: 1 }, 1100);
