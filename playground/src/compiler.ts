@@ -109,7 +109,8 @@ export function inputsOf(typed: TypedProgram | undefined): InputInfo[] {
 
 /**
  * The operators of the optimized graph the timeline draws a lane for: windowed ones (their
- * windows as bars) and interval joins (their two inputs, with the pairs they matched).
+ * windows as bars; a window join's kind when it is not inner) and interval joins (their two
+ * inputs, with the pairs they matched).
  */
 export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
   if (!g) return [];
@@ -131,6 +132,7 @@ export function windowedOps(g: Graph | undefined, source: string): OpInfo[] {
       label: nodeLabel(n, g),
       line: span ? lines.at(span.start).line : 0,
       keys: n.kind === "join" ? [] : n.keys.map((k) => k.name),
+      ...(n.kind === "join" && n.joinKind !== "inner" ? { joinKind: n.joinKind } : {}),
     });
   }
   return out;

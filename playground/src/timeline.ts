@@ -21,6 +21,8 @@ export interface WindowBar {
   rowSteps: number[];
   /** Window joins: the steps of `adds` per input side (left, right). */
   sides?: [number[], number[]];
+  /** Outer and anti window joins (§13): the steps of the rows emitted without a partner. */
+  unmatched?: number[];
   /** Session windows: the key, as text. */
   key?: string;
 }
@@ -220,6 +222,8 @@ export function buildTimeline(trace: Trace, ops: OpInfo[]): TimelineModel {
         const bar = op.kind === "distinct" ? sorted.find((b) => b.start <= e.t && e.t < b.end) : windows.get(String(e.t + 1 - window.size));
         bar?.rows.push(e.json);
         bar?.rowSteps.push(e.step);
+        // An outer window join's padded rows, an anti join's every row: as interval joins mark them.
+        if (bar && op.joinKind && releasedRows(op.joinKind, [e]).length > 0) (bar.unmatched ??= []).push(e.step);
       }
       for (const b of sorted) {
         t0 = Math.min(t0, b.start);
@@ -440,9 +444,14 @@ export function renderTimeline(m: TimelineModel, step: number, L: Layout): Rende
       parts.push(`<g class="win${isFired ? " fired" : ""}" data-hit="o${i}:${k}">`);
       parts.push(`<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="${L.barH}" rx="3" fill="${isFired ? "#dcfce7" : "#fff"}" stroke="${isFired ? "#16a34a" : "#d97706"}" stroke-width="${justFired ? 2.5 : 1.2}"${isFired ? "" : ` stroke-dasharray="4 2"`}/>`);
       parts.push(`<rect x="${(bx + 1).toFixed(1)}" y="${(by + L.barH - 1 - fh).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${fh.toFixed(1)}" rx="2" fill="${isFired ? "#22c55e" : "#f59e0b"}" opacity="${isFired ? 0.75 : 0.55}"/>`);
-      const label = barLabel(w, step, isFired);
+      const label = barLabel(w, step, isFired, o.op.joinKind);
       if (bw > label.length * 6 + 8) parts.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${by + L.barH - 5}" text-anchor="middle" font-size="10.5" fill="${isFired ? "#14532d" : "#78350f"}" font-weight="600">${esc(label)}</text>`);
       else if (bw > 26) parts.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${by + L.barH - 5}" text-anchor="middle" font-size="10.5" fill="${isFired ? "#14532d" : "#78350f"}" font-weight="600">${isFired ? "✓ " : ""}${count}</text>`);
+      // Rows emitted without a partner: a hollow square at the window's end, as on an interval join's lane.
+      if (isFired && (w.unmatched ?? []).some((s) => s <= step)) {
+        const color = o.op.joinKind === "anti" ? "#dc2626" : "#9333ea";
+        parts.push(`<rect class="released ${o.op.joinKind === "anti" ? "absent" : "unmatched"}" x="${(bx + bw - 9).toFixed(1)}" y="${by + 2}" width="7" height="7" fill="#fff" stroke="${color}" stroke-width="1.5" stroke-dasharray="2 1.5"/>`);
+      }
       parts.push(`<title>${esc(label)}</title>`);
       parts.push(`</g>`);
     });
@@ -469,13 +478,15 @@ export function intervalLabel(iv: NonNullable<OpInfo["interval"]>): string {
 
 /**
  * What a window's bar says at `step`: its records so far (a window join's per side, "L 3 · R 2",
- * and once fired the rows it joined); a session's key first.
+ * and once fired the rows it joined, those without a partner said apart); a session's key first.
  */
-export function barLabel(w: WindowBar, step: number, fired: boolean): string {
+export function barLabel(w: WindowBar, step: number, fired: boolean, joinKind?: OpInfo["joinKind"]): string {
   const count = upperBound(w.adds, step);
   const rowsOut = fired ? w.rowSteps.filter((s) => s <= step).length : 0;
+  const alone = fired ? (w.unmatched ?? []).filter((s) => s <= step).length : 0;
+  const aloneText = alone === 0 ? "" : joinKind === "anti" ? " without a match" : `, ${alone} unmatched`;
   const body = w.sides
-    ? `L ${upperBound(w.sides[0], step)} · R ${upperBound(w.sides[1], step)}${fired ? ` → ${rowsOut} row${rowsOut === 1 ? "" : "s"}` : ""}`
+    ? `L ${upperBound(w.sides[0], step)} · R ${upperBound(w.sides[1], step)}${fired ? ` → ${rowsOut} row${rowsOut === 1 ? "" : "s"}${aloneText}` : ""}`
     : `${fired ? "✓ " : ""}${count}`;
   return w.key ? `${w.key} · ${body}` : body;
 }
@@ -599,7 +610,9 @@ export function describeHit(m: TimelineModel, hit: string, step: number): { titl
   // Only the rows emitted by this point: a window that has not fired yet shows none.
   const shown = w.rows.filter((_, r) => w.rowSteps[r]! <= step);
   const rows = shown.slice(0, 6).map(prettyOne).join("\n");
-  const sides = w.sides ? `\nleft ${upperBound(w.sides[0], step)}, right ${upperBound(w.sides[1], step)}` : "";
+  const alone = fired ? (w.unmatched ?? []).filter((s) => s <= step).length : 0;
+  const aloneText = alone === 0 ? "" : o.op.joinKind === "anti" ? `\n${alone} row${alone === 1 ? "" : "s"} without a match in the window: the anti join emits ${alone === 1 ? "it" : "them"}` : `\n${alone} row${alone === 1 ? "" : "s"} without a partner in the window: emitted with the other side null`;
+  const sides = w.sides ? `\nleft ${upperBound(w.sides[0], step)}, right ${upperBound(w.sides[1], step)}${aloneText}` : "";
   return {
     title: `window [${timeLabel(w.start)}, ${timeLabel(w.end)})${w.key ? ` · ${w.key}` : ""}`,
     body: `${count} record${count === 1 ? "" : "s"} so far of ${w.adds.length}${sides}\n${fired ? `fired after record ${w.fireStep} (watermark ≥ ${timeLabel(w.end)})` : w.fireStep !== undefined ? `fires after record ${w.fireStep}` : "never fired"}${shown.length ? `\n\nrows (${shown.length}):\n${rows}${shown.length > 6 ? "\n…" : ""}` : ""}`,

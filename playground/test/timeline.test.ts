@@ -167,6 +167,25 @@ describe("timeline: outer and anti joins (§13)", () => {
     expect(describeHit(m, `r${m.ops.indexOf(lane)}:0`, m.steps)!.body).toContain("emitted with the right side null");
   });
 
+  it("a left window join's bars say how many rows had no partner, and mark them (c34)", async () => {
+    const ex = example("c34_window_left_join");
+    const { c, r } = await runSource(ex.program, ex.files);
+    expect(c.ops.map((o) => o.joinKind)).toEqual(["left"]);
+    const m = buildTimeline(r.trace, c.ops);
+    const lane = m.ops[0]!;
+    const nullRows = r.outputs[0]!.rows.filter((x) => JSON.parse(x).reserve === null).length;
+    expect(nullRows).toBeGreaterThan(0);
+    expect(lane.windows.reduce((a, w) => a + (w.unmatched?.length ?? 0), 0)).toBe(nullRows);
+    const k = lane.windows.findIndex((w) => (w.unmatched?.length ?? 0) > 0);
+    const w = lane.windows[k]!;
+    expect(barLabel(w, m.steps, true, "left")).toBe(`L ${w.sides![0].length} · R ${w.sides![1].length} → ${w.rows.length} row${w.rows.length === 1 ? "" : "s"}, ${w.unmatched!.length} unmatched`);
+    expect(barLabel(w, w.fireStep! - 1, false, "left")).not.toContain("unmatched");
+    const svg = renderTimeline(m, m.steps, defaultLayout(1400)).svg;
+    expect(svg.match(/class="released unmatched"/g)!.length).toBe(lane.windows.filter((x) => x.unmatched).length);
+    expect(renderTimeline(m, 0, defaultLayout(1400)).svg).not.toContain("released");
+    expect(describeHit(m, `o0:${k}`, m.steps)!.body).toContain("without a partner in the window: emitted with the other side null");
+  });
+
   it("marks every row of an anti join as absent (c32)", async () => {
     const ex = example("c32_anti_join_unpaid");
     const { c, r } = await runSource(ex.program, ex.files);
