@@ -722,10 +722,12 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
     const got = wake === Infinity ? await arrival : await Promise.race([arrival, run.sleep(Math.max(1, wake - before)).then(() => undefined)]);
     if (run.stopped()) break;
     const now = run.arrival();
+    // Each step is logged and handed to the OS before it goes into the graph: no row it
+    // produces reaches a sink (not even a full output buffer written mid-batch) before it.
     if (got === undefined) {
       log.record({ k: "t", t: now });
-      run.idleTick(live, ended, now);
       log.flush();
+      run.idleTick(live, ended, now);
       await run.afterBatch();
       continue;
     }
@@ -734,6 +736,7 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
     if (got.error !== undefined) throw got.error;
     if (got.r!.done) {
       log.record({ k: "e", s: s.index });
+      log.flush();
       ended.add(s.index);
       run.end(s);
       continue;
@@ -746,8 +749,8 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
     if (b.to !== undefined) step.to = b.to;
     if (parts !== undefined) step.parts = [...parts];
     log.record(step);
-    run.applyBatch(s, b, now, parts);
     log.flush();
+    run.applyBatch(s, b, now, parts);
     await run.afterBatch();
     read(s);
   }
