@@ -251,3 +251,30 @@ describe("a restored run replays the read log", () => {
     expect(third.filter((l) => l.startsWith("push"))).toEqual([]);
   });
 });
+
+describe("a source that cannot replay", () => {
+  it("a restore says how many records arrived after the checkpoint and were lost", async () => {
+    const storage = memoryCheckpointStorage();
+    registerNetwork(fakeBroker(3, []));
+    const m = (onPush: (n: number) => void): Program => {
+      const p = program([], onPush);
+      return { ...p, sources: [{ ...p.sources[1]!, name: "b", connector: { kind: "mqtt", topic: "x/#", url: "mqtt://h:1", qos: 1, format: "jsonl" } }] };
+    };
+    await expect(
+      runProgram(
+        m((n) => {
+          if (n === 20) throw new Error("crash");
+        }),
+        { env: createMemoryEnv({}), summary: false, checkpoint: { storage, everyMs: 3_600_000 } },
+      ),
+    ).rejects.toThrow("crash");
+    const logged = parseReadLog(storage.readLog.text!)!.steps.reduce((a, s) => a + (s.k === "b" ? s.n : 0), 0);
+    expect(logged).toBeGreaterThanOrEqual(20);
+    const env = createMemoryEnv({});
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 50);
+    const pushed: number[] = [];
+    await runProgram(m((n) => void pushed.push(n)), { env, summary: false, signal: stop.signal, checkpoint: { storage, everyMs: 3_600_000 } });
+    expect(env.stderrText()).toContain(`flowc: source b (fake b): ${logged} records that arrived after the last checkpoint were lost (the source cannot replay)\n`);
+  });
+});
