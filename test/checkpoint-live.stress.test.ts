@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, FLOWC, testDir } from "./helpers";
-import { haveServer, sleep, startKafka, startNats, startRedis, waitFor, type TestServer } from "./servers";
+import { freePort, haveServer, sleep, startKafka, startNats, startRedis, waitFor, type TestServer } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -30,8 +30,9 @@ afterAll(() => {
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const END = T0 + 3_600_000;
 const PARTITIONS = 4;
-const PER_PARTITION = 150;
-const PER_STREAM = 300;
+const PER_PARTITION = 400;
+const PER_STREAM = 800;
+const CHUNKS = 50;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const rec = (k: string, v: number, t: number) => JSON.stringify({ k, v, t: iso(t) });
@@ -46,37 +47,50 @@ describe.skipIf(!haveServer("kafka") || !haveServer("nats") || !haveServer("redi
   let kafka: TestServer;
   let nats: TestServer;
   let redis: TestServer;
+  let producer: import("kafkajs").Producer;
+  let nc: import("nats").NatsConnection;
+  let rc: { sendCommand(a: string[]): Promise<unknown>; close(): Promise<unknown> };
+  /**
+   * Writes chunk `c` of the input (CHUNKS in all, then each partition's last record): per
+   * Kafka partition PER_PARTITION / CHUNKS records, to NATS and Redis PER_STREAM / CHUNKS.
+   * Times rise within each partition.
+   */
+  const feed = async (c: number) => {
+    const kn = PER_PARTITION / CHUNKS;
+    const sn = PER_STREAM / CHUNKS;
+    const messages = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      for (let i = c * kn; i < (c + 1) * kn; i++) messages.push({ partition: p, value: rec(`k${i % 3}`, i * 10 + p, T0 + i * 100 + p * 7) });
+      if (c === CHUNKS - 1) messages.push({ partition: p, value: rec("end", 0, END) });
+    }
+    await producer.send({ topic: "ck-ev", messages });
+    const js = nc.jetstream();
+    for (let i = c * sn; i < (c + 1) * sn; i++) await js.publish("ckev.x", rec(`k${i % 3}`, i, T0 + i * 50 + 3));
+    for (let i = c * sn; i < (c + 1) * sn; i++) await rc.sendCommand(["XADD", "ckev", "*", "k", `k${i % 3}`, "v", String(i), "t", iso(T0 + i * 50 + 5)]);
+    if (c === CHUNKS - 1) {
+      await js.publish("ckev.x", rec("end", 0, END));
+      await rc.sendCommand(["XADD", "ckev", "*", "k", "end", "v", "0", "t", iso(END)]);
+    }
+  };
   beforeAll(async () => {
     [kafka, nats, redis] = await Promise.all([startKafka(), startNats(), startRedis()]);
-    // Kafka: per partition, times rising; the last record far ahead.
     const k = (await import("kafkajs")).default;
-    const client = new k.Kafka({ clientId: "test", brokers: kafka.url.split(","), logLevel: k.logLevel.NOTHING });
-    const producer = client.producer();
+    producer = new k.Kafka({ clientId: "test", brokers: kafka.url.split(","), logLevel: k.logLevel.NOTHING }).producer();
     await producer.connect();
-    for (let p = 0; p < PARTITIONS; p++) {
-      const messages = Array.from({ length: PER_PARTITION }, (_, i) => ({ partition: p, value: rec(`k${i % 3}`, i * 10 + p, T0 + i * 100 + p * 7) }));
-      messages.push({ partition: p, value: rec("end", 0, END) });
-      await producer.send({ topic: "ck-ev", messages });
-    }
-    await producer.disconnect();
-    // NATS JetStream.
     const n = await import("nats");
-    const nc = await n.connect({ servers: nats.url });
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: "CKEV", subjects: ["ckev.>"] });
-    const js = nc.jetstream();
-    for (let i = 0; i < PER_STREAM; i++) await js.publish("ckev.x", rec(`k${i % 3}`, i, T0 + i * 50 + 3));
-    await js.publish("ckev.x", rec("end", 0, END));
-    await nc.close();
-    // Redis stream.
+    nc = await n.connect({ servers: nats.url });
+    await (await nc.jetstreamManager()).streams.add({ name: "CKEV", subjects: ["ckev.>"] });
     const r = await import("redis");
     const c = r.createClient({ url: redis.url, RESP: 2 });
     await c.connect();
-    for (let i = 0; i < PER_STREAM; i++) await c.sendCommand(["XADD", "ckev", "*", "k", `k${i % 3}`, "v", String(i), "t", iso(T0 + i * 50 + 5)]);
-    await c.sendCommand(["XADD", "ckev", "*", "k", "end", "v", "0", "t", iso(END)]);
-    await c.close();
+    rc = c as unknown as typeof rc;
+    // A fifth of the input is there before the first run; the rest comes while runs are killed.
+    for (let c = 0; c < CHUNKS / 5; c++) await feed(c);
   }, 120_000);
   afterAll(async () => {
+    await producer?.disconnect().catch(() => {});
+    await nc?.close().catch(() => {});
+    await rc?.close().catch(() => {});
     await Promise.all([kafka?.stop(), nats?.stop(), redis?.stop()]);
   });
 
@@ -87,15 +101,31 @@ source re: E = redis("ckev", url: "${redis.url}") event time t watermark 500ms
 emit w = union(ka, na, re) | window tumbling(2s) | agg n = count(), s = sum(v) -> file("out/w.jsonl")
 emit j = ka as a | join na as b on a.k == b.k within -100ms .. 100ms | select k = a.k, av = a.v, bv = b.v -> file("out/j.jsonl")
 `;
-  /** The last real window ([14 s, 16 s)): written once every partition's last record was read. */
-  const LAST_WINDOW = `"window_start":"${iso(T0 + 14_000)}"`;
+  /** The last real window ([38 s, 40 s)): written once every partition's last record was read. */
+  const LAST_WINDOW = `"window_start":"${iso(T0 + 38_000)}"`;
   const read = (dir: string, f: string) => (existsSync(join(dir, "out", f)) ? readFileSync(join(dir, "out", f), "utf8") : "");
   const complete = (dir: string) => read(dir, "w.jsonl").includes(LAST_WINDOW);
   const sorted = (text: string) => text.split("\n").filter((l) => l !== "").sort();
 
-  /** One `flowc run --checkpoint`: SIGKILLed after `killMs`, or (undefined) SIGINTed once its output is complete. */
-  async function oneRun(dir: string, killMs: number | undefined): Promise<{ code: number | "killed"; stderr: string; j: string }> {
-    const child = spawn(FLOWC, ["run", "p.flow", "--checkpoint", "ck", "--checkpoint-every", "100ms"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  /** The Kafka records the checkpoint in `dir` counts as read (0: no checkpoint). */
+  const kafkaRead = (dir: string): number => {
+    try {
+      const text = readFileSync(join(dir, "ck", "checkpoint"), "utf8");
+      return (JSON.parse(text.slice(text.indexOf("\n") + 1)) as { sources: { count: number }[] }).sources[0]!.count;
+    } catch {
+      return 0;
+    }
+  };
+
+  /**
+   * One `flowc run --checkpoint`: SIGKILLed after `kill.ms` — counted from its start, or (`busy`)
+   * from when a checkpoint of its own counts more Kafka records (the group has let it in: it is
+   * reading all sources) — or (undefined) SIGINTed once its output is complete.
+   */
+  async function oneRun(dir: string, kill: { ms: number; busy: boolean } | undefined): Promise<{ code: number | "killed"; stderr: string; j: string }> {
+    const read0 = kafkaRead(dir);
+    const port = await freePort();
+    const child = spawn(FLOWC, ["run", "p.flow", "--checkpoint", "ck", "--checkpoint-every", "50ms", "--metrics", `127.0.0.1:${port}`], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     let exited = false;
@@ -105,30 +135,35 @@ emit j = ka as a | join na as b on a.k == b.k within -100ms .. 100ms | select k 
         resolve(signal === "SIGKILL" ? "killed" : (code ?? -1));
       }),
     );
-    if (killMs !== undefined) {
-      await Promise.race([sleep(killMs), exit]);
+    if (kill !== undefined) {
+      // (A run with nothing left to read counts no more: it is killed after 60 s.)
+      if (kill.busy) await waitFor("the run reading", () => exited || kafkaRead(dir) > read0, 60_000).catch(() => {});
+      await Promise.race([sleep(kill.ms), exit]);
       // What the run had written when it died: a restored run must write the same again.
       const j = read(dir, "j.jsonl");
       if (!exited) child.kill("SIGKILL");
       return { code: await exit, stderr, j };
     }
+    // The output files hold what a killed run wrote until this run has opened them (truncated to
+    // the checkpoint): its metrics list the sources once it has.
+    const running = async () => {
+      const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+      return body.includes("flowc_source_records_total");
+    };
+    await waitFor("the run started", async () => exited || (await running()), 60_000);
     await waitFor("the whole input read", () => exited || complete(dir), 120_000);
     child.kill("SIGINT");
     return { code: await exit, stderr, j: read(dir, "j.jsonl") };
   }
 
   it("kafka (4 partitions), nats and redis with a window and an interval join: killed runs restarted write one run's output", async () => {
-    // The uninterrupted run (stopped at a checkpoint too, so open windows stay open alike).
-    const ref = testDir("ck-live-ref-");
-    dirs.push(ref);
-    writeFileSync(join(ref, "p.flow"), programText("g-ref"));
-    const plain = await oneRun(ref, undefined);
-    expect(plain.code, plain.stderr).toBe(0);
-    const expectedW = read(ref, "w.jsonl");
-    const expectedJ = read(ref, "j.jsonl");
-    expect(expectedW.split("\n").filter((l) => l !== "").length).toBe(8);
-    expect(sorted(expectedJ).length).toBeGreaterThan(100);
-
+    // The rest of the input arrives over some 40 s, while runs are killed and restarted.
+    const feeding = (async () => {
+      for (let c = CHUNKS / 5; c < CHUNKS; c++) {
+        await sleep(1000);
+        await feed(c);
+      }
+    })();
     const dir = testDir("ck-live-");
     dirs.push(dir);
     writeFileSync(join(dir, "p.flow"), programText("g-killed"));
@@ -137,18 +172,34 @@ emit j = ka as a | join na as b on a.k == b.k within -100ms .. 100ms | select k 
     let killed = 0;
     let last: Awaited<ReturnType<typeof oneRun>> | undefined;
     for (let attempt = 0; attempt < 12 && last === undefined; attempt++) {
-      // Random moments: startup, restore and replay, group joins, mid-input.
-      const r = await oneRun(dir, killed < 4 ? 300 + (next() % 2700) : undefined);
+      // Random moments: startup, restore and replay, group joins (from the start); mid-input
+      // (once the run reads: its rows after its last checkpoint are then written again).
+      const busy = killed % 3 !== 0;
+      const r = await oneRun(dir, killed < 5 ? { ms: busy ? next() % 300 : 300 + (next() % 2700), busy } : undefined);
       if (r.code === "killed") {
         killed++;
+        console.log(`run ${attempt + 1} killed (${busy ? "reading" : "from its start"}): ${kafkaRead(dir)} kafka records checkpointed, ${r.j.length} bytes of join rows`);
         killedOutputs.push(r.j);
         continue;
       }
       expect(r.code, r.stderr).toBe(0);
       last = r;
     }
+    console.log("killed outputs", killedOutputs.map((x) => x.length), "final", read(dir, "j.jsonl").length);
     expect(last, "the run never completed").toBeDefined();
-    expect(killed).toBe(4);
+    await feeding;
+    // The uninterrupted run, over the same input (stopped at a checkpoint too, so open windows
+    // stay open alike).
+    const ref = testDir("ck-live-ref-");
+    dirs.push(ref);
+    writeFileSync(join(ref, "p.flow"), programText("g-ref"));
+    const plain = await oneRun(ref, undefined);
+    expect(plain.code, plain.stderr).toBe(0);
+    const expectedW = read(ref, "w.jsonl");
+    const expectedJ = read(ref, "j.jsonl");
+    expect(expectedW.split("\n").filter((l) => l !== "").length).toBe(20);
+    expect(sorted(expectedJ).length).toBeGreaterThan(100);
+    expect(killed).toBe(5);
     expect(last!.stderr).toMatch(/^flowc: interrupted, resumed, checkpoint written, /m);
     expect(last!.stderr).not.toContain("lost");
     // Byte for byte the uninterrupted run's windows.
@@ -162,8 +213,9 @@ emit j = ka as a | join na as b on a.k == b.k within -100ms .. 100ms | select k 
     let text = "";
     inspect.stdout!.on("data", (d: Buffer) => (text += d.toString()));
     await new Promise((r) => inspect.on("exit", r));
-    expect(text).toMatch(/ka\s+kafka: partition 0 after offset 150, partition 1 after offset 150, partition 2 after offset 150, partition 3 after offset 150/);
-    expect(text).toMatch(/na\s+nats: after stream sequence 301/);
+    const o = PER_PARTITION;
+    expect(text).toContain(`ka  kafka: partition 0 after offset ${o}, partition 1 after offset ${o}, partition 2 after offset ${o}, partition 3 after offset ${o}`);
+    expect(text).toMatch(new RegExp(`na\\s+nats: after stream sequence ${PER_STREAM + 1}\\s`));
     expect(text).toMatch(/re\s+redis: after entry \d+-\d+/);
   }, 600_000);
 });

@@ -77,8 +77,7 @@ export interface Decoded {
   bad: BadRecord[] | undefined;
 }
 
-/** A message's place in its partition: Kafka offset, NATS stream sequence, Redis entry id. */
-export type Position = number | string;
+import type { Position } from "../checkpoint/read-log.js";
 
 /** The places of the first and last message of some records (ReadBatch.from / to). */
 export interface Span {

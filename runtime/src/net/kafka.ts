@@ -8,6 +8,9 @@
 // group has no committed position. Batches are per partition, so the driver keeps a watermark
 // per partition (§10: the source's watermark is the smallest over its partitions). A lost broker
 // is retried with backoff (100 ms … 10 s) and consuming resumes from the committed offsets.
+// With --checkpoint (§12) a restored run seeks each partition to its checkpoint's offset when the
+// group first assigns it (offsets are still committed, for monitoring), each batch carries its
+// first and last offset, and a rebalance that takes partitions away stops the run (exit 75).
 //
 // Sink: each row one message; `key:` names the field whose value is the message key (and so
 // decides the partition).

@@ -5,7 +5,9 @@
 // once the driver has processed it, and a restarted run resumes at the consumer's position.
 // Without it, an ephemeral consumer that this run recreates after a lost connection at the
 // stream sequence after the last one it received — so a reconnect loses and repeats nothing.
-// Messages are pulled in batches (`fetch`), and not pulled while the inbox is full.
+// Messages are pulled in batches (`fetch`), and not pulled while the inbox is full. With
+// --checkpoint (§12) a restored run reads from the stream sequence after its checkpoint's (a
+// durable consumer is created again there); each batch carries its first and last sequence.
 //
 // Sink: JetStream publish, each message acknowledged by the server, with a `Nats-Msg-Id` of
 // this run's id and the row number (the stream drops a message sent twice by a retry).

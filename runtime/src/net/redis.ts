@@ -5,7 +5,9 @@
 // consumer group member (XREADGROUP; its own pending entries first, then new ones; XACK once
 // the driver has processed them, so a restarted run resumes at the group's position). An
 // entry's fields are the record's fields, converted like CSV cells (`_id` is the entry id);
-// `json: "FIELD"` decodes that field as the whole JSON record instead.
+// `json: "FIELD"` decodes that field as the whole JSON record instead. With --checkpoint (§12) a
+// restored run reads after its checkpoint's entry id (a group is set there: XGROUP SETID); each
+// batch carries its first and last entry id.
 //
 // Sink: XADD KEY * data ROW_JSON per row (pipelined on one connection, in order).
 //
