@@ -31,6 +31,8 @@
 //
 // Browser-safe: storage goes through ReadLogStorage (node-storage.ts: a file; memory here).
 
+import { RunError } from "../run/errors.js";
+
 /** A message's place in its partition: Kafka offset, NATS stream sequence, Redis entry id. */
 export type Position = number | string;
 
@@ -224,9 +226,15 @@ interface Pending {
 
 type ReadBatch = import("../io/batch.js").ReadBatch;
 
-/** The records read again do not fit the read log (the source changed what it holds). */
-export class ReplayError extends Error {
+/**
+ * The records read again do not fit the read log (the source no longer holds what it held: a
+ * trimmed stream, a deleted topic): the checkpoint cannot be continued (exit 2).
+ */
+export class ReplayError extends RunError {
   override name = "ReplayError";
+  constructor(message: string) {
+    super(`${message}; --checkpoint-reset starts over`, 2);
+  }
 }
 
 /**
