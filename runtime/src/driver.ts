@@ -140,7 +140,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const onlyStdout = outputs.onlyStdout;
   const interrupted = (): boolean => options.signal?.aborted === true;
   const stopped = (): boolean => interrupted() || (onlyStdout && env.stdout.broken === true);
-  const at: Opening = ck === undefined ? { env, baseDir, options, board } : { env, baseDir, options, board, openSourceFile: ck.openSourceFile };
+  const at: Opening = ck === undefined ? { env, baseDir, options, board } : { env, baseDir, options, board, openSourceFile: ck.openSourceFile, startOf: ck.startOf };
   let down: string[] = [];
 
   try {

@@ -99,6 +99,37 @@ export class PartitionedClock extends SourceClock {
     return this.raise();
   }
 
+  /**
+   * The wall time at which the next partition would go idle (`markIdle`), Infinity when none
+   * would: the run loop wakes up then.
+   */
+  nextIdleAt(idleMs: number): number {
+    let at = Infinity;
+    for (const [p, seen] of this.lastSeen) if (p !== this.current && !this.idle.has(p) && seen + idleMs < at) at = seen + idleMs;
+    return at;
+  }
+
+  /** The per-partition state a checkpoint keeps (§12: each source's watermark and idle state). */
+  snapshot(): PartitionsSnapshot {
+    return {
+      current: this.current,
+      partitions: [...this.largest].map(([p, t]) => ({ p, largest: Number.isFinite(t) ? t : null, seen: this.lastSeen.get(p) ?? null, idle: this.idle.has(p) })),
+    };
+  }
+
+  /** Puts back a `snapshot` (a restored run). */
+  restore(s: PartitionsSnapshot): void {
+    this.largest.clear();
+    this.lastSeen.clear();
+    this.idle.clear();
+    this.current = s.current;
+    for (const x of s.partitions) {
+      this.largest.set(x.p, x.largest ?? -Infinity);
+      if (x.seen !== null) this.lastSeen.set(x.p, x.seen);
+      if (x.idle) this.idle.add(x.p);
+    }
+  }
+
   override observe(t: number): boolean {
     if (!(t > (this.largest.get(this.current) ?? -Infinity))) return false;
     this.largest.set(this.current, t);
@@ -121,4 +152,10 @@ export class PartitionedClock extends SourceClock {
     }
     return false;
   }
+}
+
+/** PartitionedClock's state in a checkpoint (times: epoch ms; null: −∞ / none). */
+export interface PartitionsSnapshot {
+  current: number;
+  partitions: { p: number; largest: number | null; seen: number | null; idle: boolean }[];
 }

@@ -1,8 +1,8 @@
 // `flowc checkpoint inspect DIR` (LANGUAGE.md §12): what a checkpoint holds, as text — when it
-// was taken, the sources and their positions and watermarks, the outputs' lengths, the counters
+// was taken, the sources and their positions (broker sources: per partition) and watermarks, the outputs' lengths, the counters
 // and each stateful operator's state size (bytes of its part of the encoded state).
 
-import type { CheckpointDoc } from "./run.js";
+import type { CheckpointDoc, SavedSource } from "./run.js";
 
 const iso = (ms: number | null): string => {
   if (ms === null) return "none yet";
@@ -21,6 +21,25 @@ const table = (rows: string[][]): string[] => {
   return rows.map((r) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd());
 };
 
+/** Where a source is: a file's byte, the next item, a broker's places per partition. */
+function place(s: SavedSource, print: string): string {
+  switch (s.kind) {
+    case "file":
+      return `byte ${s.offset} (line ${(s.line ?? 0) + 1})${s.skip > 0 ? ` + ${s.skip} record${s.skip === 1 ? "" : "s"}` : ""}`;
+    case "items":
+      return `next item ${s.skip}`;
+    case "live":
+      return "live (cannot replay: read on from what comes next)";
+    case "broker": {
+      // The connector's kind, from the fingerprint's `source NAME = KIND …`.
+      const kind = /^source \S+ = (\w+)/.exec(print)?.[1] ?? "broker";
+      const what = kind === "kafka" ? "offset" : kind === "nats" ? "stream sequence" : kind === "redis" ? "entry" : "message";
+      const parts = (s.partitions ?? []).map((x) => `${x.p >= 0 ? `partition ${x.p} ` : ""}${x.after !== undefined ? `after ${what} ${x.after}` : `at ${what} ${x.at}`}`);
+      return `${kind}: ${parts.length > 0 ? parts.join(", ") : "nothing read yet"}`;
+    }
+  }
+}
+
 /** The text `flowc checkpoint inspect` prints for checkpoint `doc` found in `where`. */
 export function describeCheckpoint(doc: CheckpointDoc, where: string): string {
   const out: string[] = [];
@@ -28,11 +47,11 @@ export function describeCheckpoint(doc: CheckpointDoc, where: string): string {
   out.push("sources:");
   out.push(
     ...table(
-      doc.sources.map((s) => [
+      doc.sources.map((s, i) => [
         s.name,
-        s.kind === "file" ? `byte ${s.offset} (line ${(s.line ?? 0) + 1})${s.skip > 0 ? ` + ${s.skip} record${s.skip === 1 ? "" : "s"}` : ""}` : `next item ${s.skip}`,
+        place(s, doc.fingerprint.sources[i] ?? ""),
         `${s.count} read`,
-        `watermark ${s.ended ? "+∞ (input ended)" : iso(s.watermark)}`,
+        `watermark ${s.ended ? "+∞ (input ended)" : iso(s.watermark)}${s.idle?.since != null ? ` (idle since ${iso(s.idle.since)})` : ""}`,
       ]),
     ),
   );

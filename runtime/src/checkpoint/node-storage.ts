@@ -4,6 +4,7 @@
 // new one, never a torn file. node: modules are imported dynamically, as in node.ts, so a
 // bundle holding this file still loads in a browser.
 
+import type { ReadLogStorage } from "./read-log.js";
 import type { CheckpointStorage } from "./storage.js";
 
 const NAME = "checkpoint";
@@ -54,6 +55,58 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
     async remove() {
       const { fsp, path } = await nodeFs();
       await fsp.rm(path.join(path.resolve(dir), NAME), { force: true });
+    },
+    readLog: fileReadLogStorage(dir),
+  };
+}
+
+const LOG = "readlog";
+
+/**
+ * The read log of folder `dir` (DIR/readlog, read-log.ts): appended with synchronous writes —
+ * a step is with the OS before the run goes on (no fsync: a crash of the machine, not of the
+ * run, may lose the tail, as it may lose output not yet synced) — and replaced like the
+ * checkpoint (temporary file, rename) when a checkpoint starts it anew.
+ */
+export function fileReadLogStorage(dir: string): ReadLogStorage {
+  let fs: typeof import("node:fs") | undefined;
+  let fd: number | undefined;
+  let file = "";
+  const closeFd = () => {
+    if (fd !== undefined && fs !== undefined) fs.closeSync(fd);
+    fd = undefined;
+  };
+  return {
+    where: dir,
+    async read() {
+      const { fsp, path } = await nodeFs();
+      try {
+        return await fsp.readFile(path.join(path.resolve(dir), LOG), "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    async reset(text) {
+      const { fsp, path } = await nodeFs();
+      fs ??= await import("node:fs");
+      const folder = path.resolve(dir);
+      await fsp.mkdir(folder, { recursive: true });
+      file = path.join(folder, LOG);
+      const tmp = `${file}.tmp`;
+      await fsp.writeFile(tmp, text, "utf8");
+      closeFd();
+      await fsp.rename(tmp, file);
+      fd = fs.openSync(file, "a");
+    },
+    append(text) {
+      if (fd === undefined || fs === undefined) throw new Error(`the read log in ${dir} is not open`);
+      fs.writeSync(fd, text);
+    },
+    async remove() {
+      const { fsp, path } = await nodeFs();
+      closeFd();
+      await fsp.rm(path.join(path.resolve(dir), LOG), { force: true });
     },
   };
 }

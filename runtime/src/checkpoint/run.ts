@@ -16,8 +16,14 @@
 //
 // A checkpoint is taken between two batches (or, at a stop, between two records): the runtime
 // is single-threaded, so the graph's state, the sources' positions and the outputs' lengths are
-// one consistent cut. Sources of other kinds (network connectors) add their own kind of
-// `SavedSource` position; the read log of live sources is not here yet.
+// one consistent cut.
+//
+// Live sources (network connectors, stdin; §12 "The read log"): a broker source (Kafka, NATS,
+// Redis) is saved as the place of the last message processed in each partition (kind
+// "broker"), which `startOf` hands to the connector on restore, instead of the group's
+// committed offsets; with its idle state (§10). The choices of the live run between two
+// checkpoints go to the read log (read-log.ts) through `logHooks`, which the run loop
+// (run/loops.ts runLogged) uses to log and, on restore, to replay them.
 
 import type { Format, GraphInstance, Program, SourceSpec } from "../contract.js";
 import type { ByteSource, Env, OutputSink } from "../env.js";
@@ -28,6 +34,10 @@ import type { SourceState } from "../run/inputs.js";
 import type { ReadHooks, Reader } from "../run/loops.js";
 import type { Outputs } from "../run/outputs.js";
 import { ClassTable, checksum, decode, encode } from "./codec.js";
+import { memoryReadLogStorage, parseReadLog, ReadLog, type LogStep, type Position } from "./read-log.js";
+import type { ReadLogHooks } from "../run/loops.js";
+import type { StartAt } from "../run/network.js";
+import { PartitionedClock, type PartitionsSnapshot } from "../source-clock.js";
 import type { CheckpointOptions, CheckpointStorage } from "./storage.js";
 
 
@@ -38,7 +48,7 @@ export type { CheckpointOptions, CheckpointStorage } from "./storage.js";
 import { openTracked, type ChunkTracker, type FilePoint } from "./files.js";
 
 /** A checkpoint in memory (tests, browsers, embedders that keep the text elsewhere). */
-export function memoryCheckpointStorage(where = "<memory>"): CheckpointStorage & { text: string | undefined; writes: number } {
+export function memoryCheckpointStorage(where = "<memory>"): CheckpointStorage & { text: string | undefined; writes: number; readLog: ReturnType<typeof memoryReadLogStorage> } {
   return {
     where,
     text: undefined,
@@ -53,6 +63,7 @@ export function memoryCheckpointStorage(where = "<memory>"): CheckpointStorage &
     async remove() {
       this.text = undefined;
     },
+    readLog: memoryReadLogStorage(where),
   };
 }
 
@@ -67,8 +78,22 @@ export class CheckpointError extends RunError {
 /** A source's position: a file's (the start of a chunk and records into it) or a count of items. */
 export interface SavedSource {
   name: string;
-  /** `live`: stdin or a pipe, which cannot replay: a restore reads on from what comes next. */
-  kind: "file" | "items" | "live";
+  /**
+   * `live`: stdin, a pipe, mqtt, websocket, http, which cannot replay: a restore reads on from
+   * what comes next. `broker`: Kafka, NATS, Redis, read on from `partitions`.
+   */
+  kind: "file" | "items" | "live" | "broker";
+  /**
+   * broker: per partition (-1: a source without partitions), the place of the last message
+   * processed (`after`) — or, when none was, of the first one read (`at`).
+   */
+  partitions?: { p: number; after?: Position; at?: Position }[];
+  /** A live source with `idle` (§10): its idle state (wall times, epoch ms; null: none, −∞). */
+  idle?: { lastArrival: number; since: number | null; from: number | null; given: number | null };
+  /** A source with partitions: each partition's largest time, last batch and idle state. */
+  clock?: PartitionsSnapshot;
+  /** Live sources: the run had begun reading them (its idle state is saved above). */
+  started?: boolean;
   /** file: byte offset and line breaks before it, of the chunk the position is in. */
   offset?: number;
   line?: number;
@@ -87,7 +112,8 @@ export interface SavedSource {
 
 export interface CheckpointDoc {
   format: "flowc-checkpoint";
-  version: 1;
+  /** 2: sources of kind "broker" (a version 1 document is read as ever). */
+  version: 1 | 2;
   /** The run lineage (a new one after --checkpoint-reset). */
   runId: string;
   /** Checkpoints written in this lineage. */
@@ -111,7 +137,7 @@ const MAGIC = "flowc-checkpoint";
 /** A checkpoint document as text: a header line with its checksum, then the JSON. */
 export function serializeCheckpoint(doc: CheckpointDoc): string {
   const body = JSON.stringify(doc);
-  return `${MAGIC} 1 ${checksum(body)}\n${body}\n`;
+  return `${MAGIC} ${doc.version} ${checksum(body)}\n${body}\n`;
 }
 
 /** Reads a checkpoint's text back; a damaged one (checksum, format) is a CheckpointError. */
@@ -119,7 +145,7 @@ export function parseCheckpoint(text: string, where: string): CheckpointDoc {
   const nl = text.indexOf("\n");
   const head = (nl < 0 ? text : text.slice(0, nl)).split(" ");
   if (head[0] !== MAGIC || head.length !== 3) throw new CheckpointError(`${where} does not hold a flowc checkpoint`);
-  if (head[1] !== "1") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads version 1`);
+  if (head[1] !== "1" && head[1] !== "2") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads versions 1 and 2`);
   const body = text.slice(nl + 1).replace(/\n$/, "");
   if (checksum(body) !== head[2]) throw new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`);
   try {
@@ -241,7 +267,14 @@ interface Track {
   /** Records still to drop (a restore). */
   pendingSkip: number;
   badThrough: number;
+  /** A broker source: per partition, where it is (SavedSource.partitions). */
+  broker?: Map<number, { after?: Position; at?: Position }>;
 }
+
+/** Connectors whose messages a restore can read again from a saved place (§12). */
+const BROKERS: ReadonlySet<string> = new Set(["kafka", "nats", "redis"]);
+/** Connectors that wait for input: with them the run keeps a read log. */
+const LIVE: ReadonlySet<string> = new Set(["kafka", "nats", "redis", "mqtt", "websocket", "http", "stdin"]);
 
 const newRunId = (): string => {
   const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
@@ -281,9 +314,12 @@ export class CheckpointRun implements ReadHooks {
     private readonly base: Env,
     private readonly signal: AbortSignal | undefined,
     saved: CheckpointDoc | undefined,
+    logged?: { run: string; steps: LogStep[] },
   ) {
     this.saved = saved;
-    this.runId = saved?.runId ?? newRunId();
+    // A run killed before its first checkpoint: its read log continues its lineage.
+    this.runId = saved?.runId ?? logged?.run ?? newRunId();
+    this.logged = logged?.steps ?? [];
     this.seq = saved?.seq ?? 0;
     this.everyMs = options.everyMs ?? 10_000;
     this.next = base.now() + this.everyMs;
@@ -332,10 +368,89 @@ export class CheckpointRun implements ReadHooks {
         }
       }
     }
-    const run = new CheckpointRun(program, options, env, signal, doc);
+    const logged = doc?.finished === true ? undefined : await CheckpointRun.readLog(program, options, doc);
+    const run = new CheckpointRun(program, options, env, signal, doc, logged);
     run.restoreMs = env.now() - opened;
+    await run.startLog();
     return run;
   }
+
+  /**
+   * The steps of the read log that follow the checkpoint `doc` (none: a log of another run or of
+   * an earlier checkpoint — a crash came between the checkpoint and the log's rotation).
+   */
+  private static async readLog(program: Program, options: CheckpointOptions, doc: CheckpointDoc | undefined): Promise<{ run: string; steps: LogStep[] } | undefined> {
+    const storage = options.storage.readLog;
+    if (storage === undefined || !program.sources.some((s) => LIVE.has(s.connector.kind))) return undefined;
+    let text: string | undefined;
+    try {
+      if (options.reset === true) await storage.remove();
+      text = await storage.read();
+    } catch (e) {
+      throw new CheckpointError(`cannot read the read log in ${storage.where}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    const log = text === undefined ? undefined : parseReadLog(text);
+    if (log === undefined) return undefined;
+    if (doc === undefined ? log.header.after !== 0 : log.header.run !== doc.runId || log.header.after !== doc.seq) return undefined;
+    return { run: log.header.run, steps: log.steps };
+  }
+
+  /** The steps a restore replays (read-log.ts); then the steps of this run. */
+  private readonly logged: LogStep[];
+  private readLog: ReadLog | undefined;
+  /** The run loop's view of the read log (undefined: no live source, no log). */
+  private logHooks: ReadLogHooks | undefined;
+  /** A live source was read (the live phase has begun): its idle state is saved. */
+  private liveStarted = false;
+
+  /** Opens the read log: rewritten from its complete steps (a torn tail goes) before any append. */
+  private async startLog(): Promise<void> {
+    const storage = this.options.storage.readLog;
+    if (storage === undefined || this.finished || !this.program.sources.some((s) => LIVE.has(s.connector.kind))) return;
+    const log = new ReadLog(storage, this.runId, this.logged);
+    try {
+      await log.start(this.saved?.seq ?? 0);
+    } catch (e) {
+      throw new CheckpointError(`cannot write the read log in ${storage.where}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    this.readLog = log;
+    this.liveStarted = this.saved?.sources.some((s) => s.started === true) === true;
+    const fresh = !this.liveStarted && this.logged.length === 0;
+    const kinds = this.program.sources.map((s) => s.connector.kind);
+    this.logHooks = {
+      fresh,
+      next: () => log.next(),
+      record: (step) => {
+        this.liveStarted = true;
+        log.record(step);
+      },
+      flush: () => log.flush(),
+      replayable: (s) => BROKERS.has(kinds[s.index]!),
+      seen: (s, b) => {
+        const broker = this.tracks[s.index]?.broker;
+        const p = b.partition ?? -1;
+        if (broker === undefined || broker.has(p) || b.from === undefined) return;
+        broker.set(p, { at: b.from });
+        log.record({ k: "f", s: s.index, p, at: b.from });
+      },
+    };
+  }
+
+  /**
+   * Where broker source `name` reads each partition from (Opening.startOf): its saved places,
+   * and for partitions the checkpoint has none of, the first place the read log names.
+   */
+  readonly startOf = (name: string): ReadonlyMap<number, StartAt> | undefined => {
+    const i = this.program.sources.findIndex((s) => s.name === name);
+    if (i < 0 || !BROKERS.has(this.program.sources[i]!.connector.kind)) return undefined;
+    const out = new Map<number, StartAt>();
+    for (const x of this.savedSource(name)?.partitions ?? []) out.set(x.p, x.after !== undefined ? { after: x.after } : { at: x.at! });
+    for (const step of this.logged) {
+      if (step.k === "b" && step.s === i && step.from !== undefined && !out.has(step.p ?? -1)) out.set(step.p ?? -1, { at: step.from });
+      if (step.k === "f" && step.s === i && !out.has(step.p)) out.set(step.p, { at: step.at });
+    }
+    return out.size > 0 ? out : undefined;
+  };
 
   /** The checkpoint is of a run that completed: nothing to do. */
   get finished(): boolean {
@@ -393,6 +508,12 @@ export class CheckpointRun implements ReadHooks {
     this.outputs = outputs;
     this.bad = bad;
     this.tracks = sources.map((s) => this.byName.get(s.name) ?? this.newTrack(s.name));
+    sources.forEach((s, i) => {
+      if (s.live === true && BROKERS.has(this.program.sources[i]!.connector.kind)) {
+        const saved = this.savedSource(s.name)?.partitions ?? [];
+        this.tracks[i]!.broker = new Map(saved.map((x) => [x.p, x.after !== undefined ? { after: x.after } : { at: x.at! }]));
+      }
+    });
     for (const s of sources) {
       // Positions are counted per batch: a generated pull loop takes items past any batch.
       delete s.items;
@@ -413,6 +534,7 @@ export class CheckpointRun implements ReadHooks {
         if (saved === undefined) continue;
         s.count = saved.count;
         s.clock.maxTime = saved.maxTime ?? -Infinity;
+        this.restoreLive(s, saved, graph);
         // One range source runs without batches: it starts at its next integer instead.
         if (sources.length === 1 && s.range !== undefined) {
           s.range = { from: s.range.from + saved.skip, to: s.range.to };
@@ -425,7 +547,45 @@ export class CheckpointRun implements ReadHooks {
       const out = doc.counters.out;
       this.program.outputs.forEach((o, k) => (outputs.counts[k] = Object.prototype.hasOwnProperty.call(out, o.name) ? out[o.name]! : 0));
     }
+    this.reportLost(sources);
     reader.hooks = this;
+  }
+
+  /** ReadHooks.log: the read log, when the program has live sources. */
+  get log(): ReadLogHooks | undefined {
+    return this.logHooks;
+  }
+
+  /** A live source's idle state and per-partition clock, as saved. */
+  private restoreLive(s: SourceState, saved: SavedSource, graph: GraphInstance): void {
+    if (saved.clock !== undefined && s.clock instanceof PartitionedClock) s.clock.restore(saved.clock);
+    const idle = s.idle;
+    if (saved.idle === undefined || idle === undefined) return;
+    idle.lastArrival = saved.idle.lastArrival;
+    idle.from = saved.idle.from ?? -Infinity;
+    idle.given = saved.idle.given ?? -Infinity;
+    if (saved.idle.since !== null) {
+      idle.since = saved.idle.since;
+      // The graph's unions and joins stop waiting for it again (§10).
+      graph.idle?.(s.index, true);
+    } else delete idle.since;
+  }
+
+  /**
+   * Sources that cannot replay lost the records the read log shows arrived after the
+   * checkpoint (§12): the restore says how many.
+   */
+  private reportLost(sources: SourceState[]): void {
+    const lost = new Map<number, number>();
+    for (const step of this.logged) {
+      if (step.k !== "b" || BROKERS.has(this.program.sources[step.s]?.connector.kind ?? "")) continue;
+      lost.set(step.s, (lost.get(step.s) ?? 0) + step.n + step.bad);
+    }
+    for (const [i, n] of lost) {
+      const s = sources[i];
+      if (s === undefined || n === 0) continue;
+      this.base.stderr(`flowc: source ${s.name} (${s.label}): ${n} record${n === 1 ? "" : "s"} that arrived after the last checkpoint ${n === 1 ? "was" : "were"} lost (the source cannot replay)\n`);
+    }
   }
 
   private restoreState(data: unknown): void {
@@ -474,6 +634,12 @@ export class CheckpointRun implements ReadHooks {
   /** ReadHooks.batch: see the file comment. */
   batch(s: SourceState, b: ReadBatch): ReadBatch {
     const t = this.tracks[s.index]!;
+    if (s.live === true) {
+      // A live source: no records to drop, bad records keep their message's place; a broker
+      // source is now after the batch's last message.
+      if (t.broker !== undefined && b.to !== undefined) t.broker.set(b.partition ?? -1, { after: b.to });
+      return b;
+    }
     if (t.file !== undefined) {
       const id = t.file.tracker.id;
       if (id !== t.chunkId) {
@@ -524,11 +690,25 @@ export class CheckpointRun implements ReadHooks {
       watermark: Number.isFinite(s.clock.watermark) ? s.clock.watermark : null,
       ended: s.clock.watermark === Infinity,
     };
-    if (s.live === true) return { ...common, kind: "live", skip: 0, badThrough: 0 };
+    if (s.live === true) return this.livePosition(s, t, common);
     if (t.file === undefined) return { ...common, kind: "items", skip: s.count };
     if (!t.seenBatch) return { ...common, kind: "file", offset: t.file.opened.offset, line: t.file.opened.line, skip: t.file.openedSkip };
     const consumed = Math.min(s.pos, s.recs.length);
     return { ...common, kind: "file", offset: t.chunkStart.offset, line: t.chunkStart.line, skip: t.before + t.dropped + consumed + t.pendingSkip };
+  }
+
+  /** A live source's SavedSource: its partitions' places (broker), idle state and clock. */
+  private livePosition(s: SourceState, t: Track, common: Omit<SavedSource, "kind" | "skip">): SavedSource {
+    const out: SavedSource = { ...common, kind: t.broker !== undefined ? "broker" : "live", skip: 0, badThrough: 0 };
+    if (t.broker !== undefined) out.partitions = [...t.broker].sort((a, b) => a[0] - b[0]).map(([p, x]) => ({ p, ...x }));
+    if (this.liveStarted) {
+      out.started = true;
+      const idle = s.idle;
+      const num = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+      if (idle !== undefined) out.idle = { lastArrival: idle.lastArrival, since: num(idle.since), from: num(idle.from), given: num(idle.given) };
+      if (s.clock instanceof PartitionedClock) out.clock = s.clock.snapshot();
+    }
+    return out;
   }
 
   /**
@@ -538,13 +718,15 @@ export class CheckpointRun implements ReadHooks {
   async take(finished: boolean): Promise<void> {
     const started = this.base.now();
     const outputs = this.outputs!;
+    // The rows about to reach the sinks depend on the steps logged so far.
+    this.readLog?.flush();
     if (!finished) {
       await outputs.flushAndDrain();
       for (const sink of this.sinks.values()) await sink.settled();
     }
     const doc: CheckpointDoc = {
       format: "flowc-checkpoint",
-      version: 1,
+      version: this.readLog !== undefined ? 2 : 1,
       runId: this.runId,
       seq: ++this.seq,
       time: this.base.wallClock !== undefined ? this.base.wallClock() : Date.now(),
@@ -566,6 +748,13 @@ export class CheckpointRun implements ReadHooks {
       await this.options.storage.write(text);
     } catch (e) {
       throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
+    }
+    // The read log starts anew after this checkpoint (a run that completed needs none).
+    try {
+      if (finished) await this.options.storage.readLog?.remove();
+      else await this.readLog?.rotate(doc.seq);
+    } catch (e) {
+      throw new OutputError(`cannot write the read log in ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
     }
     this.written++;
     this.lastMs = this.base.now() - started;

@@ -1,6 +1,8 @@
 // Where checkpoints are kept, and the run option that asks for them (LANGUAGE.md §12). Types
 // only: a leaf that run/options.ts can import without a cycle.
 
+import type { ReadLogStorage } from "./read-log.js";
+
 /**
  * Where checkpoints are kept: one document, replaced atomically. The Node implementation
  * (node.ts `fileCheckpointStorage`) writes a temporary file, fsyncs it and renames it over the
@@ -15,6 +17,8 @@ export interface CheckpointStorage {
   write(text: string): Promise<void>;
   /** Discards the checkpoint (`--checkpoint-reset`). */
   remove(): Promise<void>;
+  /** Where the read log of live sources is kept beside the checkpoint (read-log.ts). */
+  readonly readLog?: ReadLogStorage;
 }
 
 /** RunOptions.checkpoint. */

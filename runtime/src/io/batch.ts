@@ -30,4 +30,10 @@ export interface ReadBatch {
   bytes: number;
   /** The partition all these records come from (Kafka): the source keeps a watermark per partition. */
   partition?: number;
+  /**
+   * Broker sources (Kafka, NATS, Redis): the place of the batch's first and last message — an
+   * offset, a stream sequence, an entry id — so a checkpoint can say where to read on (§12).
+   */
+  from?: number | string;
+  to?: number | string;
 }

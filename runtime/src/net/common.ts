@@ -77,6 +77,14 @@ export interface Decoded {
   bad: BadRecord[] | undefined;
 }
 
+import type { Position } from "../checkpoint/read-log.js";
+
+/** The places of the first and last message of some records (ReadBatch.from / to). */
+export interface Span {
+  from: Position;
+  to: Position;
+}
+
 /** Records handed to the driver at most in one batch. */
 const INBOX_BATCH = 4096;
 
@@ -89,7 +97,8 @@ const INBOX_BATCH = 4096;
  * batch's records have gone through the program.
  */
 export class Inbox implements AsyncIterator<ReadBatch> {
-  private entries: { records: unknown[]; bad: BadRecord[] | undefined; done: (() => void) | undefined; partition: number | undefined }[] = [];
+  private entries: { records: unknown[]; bad: BadRecord[] | undefined; done: (() => void) | undefined; partition: number | undefined; span: Span | undefined }[] = [];
+  private failure: { e: unknown } | undefined;
   private queued = 0;
   private waiter: ((r: IteratorResult<ReadBatch>) => void) | undefined;
   private taken: (() => void)[] = [];
@@ -110,18 +119,22 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     return this.closed;
   }
 
-  /** Records of some messages; `partition`: they all come from that partition (Kafka). */
-  put(d: Decoded, done?: () => void, partition?: number): void {
+  /**
+   * Records of some messages; `partition`: they all come from that partition (Kafka); `span`:
+   * the places of the first and last of those messages (broker sources, for checkpoints).
+   */
+  put(d: Decoded, done?: () => void, partition?: number, span?: Span): void {
     if (this.closed) return;
     if (d.records.length === 0 && d.bad === undefined) {
       done?.();
       return;
     }
-    this.entries.push({ records: d.records, bad: d.bad, done, partition });
+    this.entries.push({ records: d.records, bad: d.bad, done, partition, span });
     this.queued += d.records.length + (d.bad?.length ?? 0);
     const w = this.waiter;
     if (w !== undefined) {
       this.waiter = undefined;
+      this.rejecter = undefined;
       w({ done: false, value: this.take() });
     }
     if (this.queued >= this.capacity && !this.paused) {
@@ -135,9 +148,28 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     const taken = this.taken;
     this.taken = [];
     for (const f of taken) f();
+    if (this.failure !== undefined) return Promise.reject(this.failure.e);
     if (this.closed) return Promise.resolve({ done: true, value: undefined });
     if (this.entries.length > 0) return Promise.resolve({ done: false, value: this.take() });
-    return new Promise((resolve) => (this.waiter = resolve));
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.rejecter = reject;
+    });
+  }
+
+  private rejecter: ((e: unknown) => void) | undefined;
+
+  /**
+   * The source cannot go on (a Kafka rebalance took partitions from a checkpointed run): the
+   * driver's pending and next reads fail with `e`, which stops the run.
+   */
+  fail(e: unknown): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.failure = { e };
+    const r = this.rejecter;
+    this.waiter = undefined;
+    this.rejecter = undefined;
+    r?.(e);
   }
 
   private take(): ReadBatch {
@@ -146,12 +178,15 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     let n = 0;
     // A batch holds one partition's records: the driver keeps a watermark per partition.
     const partition = this.entries[0]!.partition;
+    const from = this.entries[0]!.span?.from;
+    let to: Position | undefined;
     while (this.entries.length > 0 && this.entries[0]!.partition === partition && (n === 0 || records.length + this.entries[0]!.records.length <= INBOX_BATCH)) {
       const e = this.entries.shift()!;
       if (e.bad !== undefined) for (const b of e.bad) (bad ??= []).push({ ...b, index: b.index + records.length });
       for (const r of e.records) records.push(r);
       n += e.records.length + (e.bad?.length ?? 0);
       if (e.done !== undefined) this.taken.push(e.done);
+      if (e.span !== undefined) to = e.span.to;
     }
     this.queued -= n;
     if (this.paused && this.queued <= this.capacity / 2) {
@@ -160,6 +195,8 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     }
     const batch: ReadBatch = bad === undefined ? { records, bytes: 0 } : { records, bad, bytes: 0 };
     if (partition !== undefined) batch.partition = partition;
+    if (from !== undefined) batch.from = from;
+    if (to !== undefined) batch.to = to;
     return batch;
   }
 
@@ -176,6 +213,7 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     if (processed) for (const f of taken) f();
     const w = this.waiter;
     this.waiter = undefined;
+    this.rejecter = undefined;
     w?.({ done: true, value: undefined });
     this.onClose();
   }

@@ -8,12 +8,16 @@
 // group has no committed position. Batches are per partition, so the driver keeps a watermark
 // per partition (§10: the source's watermark is the smallest over its partitions). A lost broker
 // is retried with backoff (100 ms … 10 s) and consuming resumes from the committed offsets.
+// With --checkpoint (§12) a restored run seeks each partition to its checkpoint's offset when the
+// group first assigns it (offsets are still committed, for monitoring), each batch carries its
+// first and last offset, and a rebalance that takes partitions away stops the run (exit 75).
 //
 // Sink: each row one message; `key:` names the field whose value is the message key (and so
 // decides the partition).
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import type { MessageSink, NetInput, NetSinkOpening, NetSourceOpening, SinkChange } from "../run/network.js";
+import { RunError } from "../run/errors.js";
 import { Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, sleep, text, type Decoded } from "./common.js";
 
 /** One message read from a partition. */
@@ -47,6 +51,11 @@ export interface KafkaClient {
     /** The group gave this member these partitions of the topic. */
     onAssign(partitions: number[]): void;
   }): Promise<void>;
+  /**
+   * Reads `partition` of `topic` from `offset` on (a checkpoint's position, §12). Called from
+   * `onAssign`, before the partition's first fetch.
+   */
+  seek(topic: string, partition: number, offset: number): void;
   /** Sends messages and waits for the brokers' acknowledgement. */
   produce(topic: string, messages: { key: string | null; value: string }[]): Promise<void>;
   close(): Promise<void>;
@@ -109,6 +118,9 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
         },
       });
     },
+    seek(topic, partition, offset) {
+      consumer?.seek({ topic, partition, offset: String(offset) });
+    },
     async produce(topic, messages) {
       if (producer === undefined) {
         const p = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100 } });
@@ -130,9 +142,9 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
   };
 }
 
-export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
+export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient): Promise<NetInput> {
   const spec = o.spec as Extract<NetworkSourceSpec, { kind: "kafka" }>;
-  const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()));
+  const client = given ?? (await kafkajsClient(spec.brokers.split(",").map((b) => b.trim())));
   const label = `kafka topic ${spec.topic}`;
   const conn = new Connection(o, `source ${o.name} (${label})`);
   const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.kafka!, o.timeOf, o.changes);
@@ -141,8 +153,33 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
   let assigned: number[] = [];
   /** Records behind the broker's end, per partition, as of each partition's last batch (§10). */
   const lag = new Map<number, number>();
+  // A checkpoint's positions (§12) win over the group's committed offsets: each partition is
+  // sought once, when the group first assigns it.
+  const seek = new Map(o.start ?? []);
+  const onAssign = (partitions: number[]) => {
+    const lost = assigned.filter((p) => !partitions.includes(p));
+    assigned = partitions;
+    if (lost.length > 0 && o.checkpointed === true) {
+      // A rebalance took partitions away: their records would go to another member while this
+      // run's checkpoint holds their state. Stop (exit 75) so a restart resumes from it (§12).
+      inbox.fail(
+        new RunError(
+          `source ${o.name} (${label}): a rebalance of group ${spec.group} took partition${lost.length > 1 ? "s" : ""} ${lost.join(", ")} from this run; it stops so that a restart resumes from its checkpoint (several instances per group are not supported with --checkpoint)`,
+          75,
+        ),
+      );
+      return;
+    }
+    for (const p of partitions) {
+      const at = seek.get(p);
+      if (at === undefined) continue;
+      seek.delete(p);
+      const offset = at.after !== undefined ? Number(at.after) + 1 : Number(at.at);
+      if (Number.isFinite(offset)) client.seek(spec.topic, p, offset);
+    }
+  };
   const consuming = client.consume({
-    onAssign: (partitions) => (assigned = partitions),
+    onAssign,
     topic: spec.topic,
     group: spec.group,
     fromBeginning: spec.start === "earliest",
@@ -164,7 +201,8 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
       // Offsets are committed once the driver has taken the batch and processed it; a batch
       // the run did not get to is not committed (a later run reads it).
       if (inbox.isClosed) return false;
-      return Promise.race([new Promise<boolean>((processed) => inbox.put(out, () => processed(true), b.partition)), inbox.closing.then(() => false)]);
+      const span = { from: b.messages[0]!.offset, to: b.messages.at(-1)!.offset };
+      return Promise.race([new Promise<boolean>((processed) => inbox.put(out, () => processed(true), b.partition, span)), inbox.closing.then(() => false)]);
     },
   });
   consuming.catch((e) => conn.lost(e));

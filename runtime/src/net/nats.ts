@@ -5,7 +5,9 @@
 // once the driver has processed it, and a restarted run resumes at the consumer's position.
 // Without it, an ephemeral consumer that this run recreates after a lost connection at the
 // stream sequence after the last one it received — so a reconnect loses and repeats nothing.
-// Messages are pulled in batches (`fetch`), and not pulled while the inbox is full.
+// Messages are pulled in batches (`fetch`), and not pulled while the inbox is full. With
+// --checkpoint (§12) a restored run reads from the stream sequence after its checkpoint's (a
+// durable consumer is created again there); each batch carries its first and last sequence.
 //
 // Sink: JetStream publish, each message acknowledged by the server, with a `Nats-Msg-Id` of
 // this run's id and the row number (the stream drops a message sent twice by a retry).
@@ -77,7 +79,13 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
     nc = await connectNats(nats, spec.url, conn, stopped);
     if (nc === undefined) return;
     const backoff = new Backoff();
-    let lastSeq = 0; // the last stream sequence received (ephemeral consumers restart after it)
+    // A checkpoint's position (§12): the stream sequence to read from, instead of the durable
+    // consumer's position or `start`.
+    const from = o.start?.get(-1);
+    const fromSeq = from === undefined ? undefined : from.after !== undefined ? Number(from.after) + 1 : Number(from.at);
+    // The sequence to read from next (ephemeral consumers restart there after a lost connection).
+    let nextSeq = fromSeq !== undefined && Number.isFinite(fromSeq) ? fromSeq : undefined;
+    let sought = nextSeq === undefined;
     while (!stopped()) {
       try {
         await ensureStream(nc, spec.stream, spec.subject);
@@ -86,20 +94,28 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
         let name: string;
         if (spec.durable !== undefined) {
           name = spec.durable;
-          try {
-            await jsm.consumers.info(spec.stream, name);
-          } catch {
-            await jsm.consumers.add(spec.stream, {
-              durable_name: name,
-              ack_policy: nats.AckPolicy.Explicit,
-              deliver_policy: spec.start === "latest" ? nats.DeliverPolicy.New : nats.DeliverPolicy.All,
-              filter_subject: spec.subject,
-            });
+          const config = {
+            durable_name: name,
+            ack_policy: nats.AckPolicy.Explicit,
+            filter_subject: spec.subject,
+          };
+          if (!sought) {
+            // The checkpoint's position wins: the durable consumer starts again there (its acks
+            // go on, for monitoring).
+            await jsm.consumers.delete(spec.stream, name).catch(() => {});
+            await jsm.consumers.add(spec.stream, { ...config, deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: nextSeq! });
+            sought = true;
+          } else {
+            try {
+              await jsm.consumers.info(spec.stream, name);
+            } catch {
+              await jsm.consumers.add(spec.stream, { ...config, deliver_policy: spec.start === "latest" ? nats.DeliverPolicy.New : nats.DeliverPolicy.All });
+            }
           }
         } else {
           const start =
-            lastSeq > 0
-              ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+            nextSeq !== undefined
+              ? { deliver_policy: nats.DeliverPolicy.StartSequence, opt_start_seq: nextSeq }
               : { deliver_policy: spec.start === "latest" ? nats.DeliverPolicy.New : nats.DeliverPolicy.All };
           const info = await jsm.consumers.add(spec.stream, {
             ...start,
@@ -122,21 +138,27 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
           fetching = batch;
           const out: Decoded = { records: [], bad: undefined };
           const acks: (() => void)[] = [];
+          let first: number | undefined;
+          let last = 0;
           for await (const m of batch) {
             const seq = m.seq;
-            lastSeq = Math.max(lastSeq, seq);
+            nextSeq = Math.max(nextSeq ?? 0, seq + 1);
+            first ??= seq;
+            last = seq;
             const ts = Math.floor(m.info.timestampNanos / 1e6);
             decode(text(m.data), { where: `${label} seq ${seq}`, position: { subject: m.subject, seq }, meta: { _subject: m.subject, _seq: seq, _timestamp: ts } }, out);
             if (spec.durable !== undefined) acks.push(() => m.ack());
             // Hand messages on as they come rather than at the end of the fetch (latency, §10).
             if (batch.getPending() === 0 || out.records.length >= 500) {
               const done = acks.splice(0);
-              inbox.put({ records: out.records.splice(0), bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined);
+              inbox.put({ records: out.records.splice(0), bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined, undefined, { from: first, to: last });
               out.bad = undefined;
+              first = undefined;
             }
           }
           const done = acks.splice(0);
-          inbox.put({ records: out.records, bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined);
+          if (first !== undefined) inbox.put({ records: out.records, bad: out.bad }, done.length ? () => done.forEach((f) => f()) : undefined, undefined, { from: first, to: last });
+          else done.forEach((f) => f());
         }
       } catch (e) {
         if (stopped()) break;

@@ -5,7 +5,9 @@
 // consumer group member (XREADGROUP; its own pending entries first, then new ones; XACK once
 // the driver has processed them, so a restarted run resumes at the group's position). An
 // entry's fields are the record's fields, converted like CSV cells (`_id` is the entry id);
-// `json: "FIELD"` decodes that field as the whole JSON record instead.
+// `json: "FIELD"` decodes that field as the whole JSON record instead. With --checkpoint (§12) a
+// restored run reads after its checkpoint's entry id (a group is set there: XGROUP SETID); each
+// batch carries its first and last entry id.
 //
 // Sink: XADD KEY * data ROW_JSON per row (pipelined on one connection, in order).
 //
@@ -52,6 +54,19 @@ async function ready(c: Client): Promise<void> {
     if (waited >= 2000) throw new Error("not connected");
     await sleep(50);
   }
+}
+
+/**
+ * The id just before entry id `id` ("ms-seq"): XREAD reads the entries after an id, so this
+ * reads from `id` on.
+ */
+export function entryBefore(id: string): string {
+  const m = /^(\d+)-(\d+)$/.exec(id);
+  if (m === null) return "0-0";
+  const ms = BigInt(m[1]!);
+  const seq = BigInt(m[2]!);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  return ms > 0n ? `${ms - 1n}-18446744073709551615` : "0-0";
 }
 
 type Entry = [id: string, fields: string[]];
@@ -119,9 +134,16 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
 
   const run = async () => {
     const backoff = new Backoff();
-    let lastId: string | undefined = spec.start === "earliest" ? "0-0" : undefined;
-    let pendingFirst = true; // a group member reads its own unacknowledged entries first
+    // A checkpoint's position (§12): read after that entry id, instead of `start` or the group's
+    // position.
+    const from = o.start?.get(-1);
+    const fromId = from === undefined ? undefined : from.after !== undefined ? String(from.after) : entryBefore(String(from.at));
+    let lastId: string | undefined = fromId ?? (spec.start === "earliest" ? "0-0" : undefined);
+    // A group member reads its own unacknowledged entries first — not when a checkpoint says
+    // where to read (the group is set there).
+    let pendingFirst = fromId === undefined;
     let groupReady = false;
+    let groupSet = fromId === undefined;
     while (!stopped()) {
       try {
         if (!c.isReady) {
@@ -141,6 +163,10 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
               await c.sendCommand(["XGROUP", "CREATE", spec.key, spec.group, spec.start === "latest" ? "$" : "0", "MKSTREAM"]);
             } catch (e) {
               if (!replyText(e).includes("BUSYGROUP")) throw e;
+            }
+            if (!groupSet) {
+              await c.sendCommand(["XGROUP", "SETID", spec.key, spec.group, fromId!]);
+              groupSet = true;
             }
             groupReady = true;
           }
@@ -167,7 +193,7 @@ export async function openRedisSource(o: NetSourceOpening): Promise<NetInput> {
           lastId = id;
         }
         const group = spec.group;
-        inbox.put(out, group === undefined ? undefined : () => void c.sendCommand(["XACK", spec.key, group, ...ids]).catch(() => {}));
+        inbox.put(out, group === undefined ? undefined : () => void c.sendCommand(["XACK", spec.key, group, ...ids]).catch(() => {}), undefined, { from: ids[0]!, to: ids.at(-1)! });
       } catch (e) {
         if (stopped()) break;
         conn.lost(e);

@@ -91,3 +91,32 @@ describe("SourceClock", () => {
     expect(c.watermark).toBe(Infinity);
   });
 });
+
+describe("PartitionedClock in a checkpoint", () => {
+  it("snapshot and restore keep each partition's largest time, last batch and idle state", async () => {
+    const { PartitionedClock } = await import("../source-clock.js");
+    const a = new PartitionedClock(10);
+    a.assign([0, 1, 2], 1000);
+    a.select(0, 1000);
+    a.observe(500);
+    a.select(1, 1005);
+    a.observe(700);
+    // Partitions 0 and 2 go idle (1 is current): the source's watermark is partition 1's.
+    expect(a.markIdle(1100, 50)).toBe(true);
+    expect(a.maxTime).toBe(700);
+    expect(a.nextIdleAt(50)).toBe(Infinity);
+    const saved = JSON.parse(JSON.stringify(a.snapshot()));
+    const b = new PartitionedClock(10);
+    b.restore(saved);
+    b.maxTime = a.maxTime;
+    expect(b.snapshot()).toEqual(a.snapshot());
+    // Both go on alike: partition 2 speaks (−∞ → 600), the idle ones do not hold the source back.
+    for (const c of [a, b]) {
+      c.select(2, 1200);
+      c.observe(600);
+    }
+    expect(b.maxTime).toBe(a.maxTime);
+    expect(b.nextIdleAt(50)).toBe(a.nextIdleAt(50));
+    expect(b.nextIdleAt(50)).toBe(1055); // partition 1, seen at 1005
+  });
+});

@@ -14,7 +14,7 @@ import { readLines } from "../io/lines.js";
 import { PartitionedClock, SourceClock } from "../source-clock.js";
 import { rawText, type BadRecords } from "./diagnostics.js";
 import { InputError, InputFormatError, StrictInputError } from "./errors.js";
-import { ConnectionBoard, openNetworkSource } from "./network.js";
+import { ConnectionBoard, openNetworkSource, type StartAt } from "./network.js";
 import type { NexmarkFactory, NexmarkProvider, RunOptions } from "./options.js";
 import { own } from "./outputs.js";
 
@@ -40,6 +40,12 @@ export interface Opening {
    * position, its bytes counted. undefined for tables and without --checkpoint.
    */
   openSourceFile?: (name: string, path: string, format: Format) => Promise<ByteSource | undefined>;
+  /**
+   * A checkpointed run: where broker source `name` reads each partition from (its saved
+   * places, §12); undefined without --checkpoint. Its presence also tells a Kafka source that a
+   * rebalance taking partitions away stops the run (exit 75).
+   */
+  startOf?: (name: string) => ReadonlyMap<number, StartAt> | undefined;
 }
 
 /** An opened connector: its batches of decoded records and what the run loops need to know. */
@@ -325,7 +331,19 @@ export async function openConnector(
     case "websocket":
     case "http": {
       // Network sources (§11, runtime/src/net/ on Node): they wait for messages.
-      const net = await openNetworkSource({ name, schema, spec: connector, keep, timeOf, ...(changes && { changes }), env, board: at.board ?? new ConnectionBoard() });
+      const start = at.startOf?.(name);
+      const net = await openNetworkSource({
+        name,
+        schema,
+        spec: connector,
+        keep,
+        timeOf,
+        ...(changes && { changes }),
+        env,
+        board: at.board ?? new ConnectionBoard(),
+        ...(start !== undefined && { start }),
+        ...(at.startOf !== undefined && { checkpointed: true }),
+      });
       return { label: net.label, batches: net.batches, live: true, close: net.close, ...(net.partitions && { partitions: net.partitions }), ...(net.lag && { lag: net.lag }) };
     }
   }

@@ -13,6 +13,7 @@ import { StrictInputError } from "./errors.js";
 import type { IdleState, SourceState } from "./inputs.js";
 import type { Outputs } from "./outputs.js";
 import { PartitionedClock } from "../source-clock.js";
+import { ReplayBuffer, ReplayError, type LogStep } from "../checkpoint/read-log.js";
 
 /** How long a run may go on without letting the event loop run other tasks (see afterBatch). */
 const YIELD_MS = 20;
@@ -73,6 +74,27 @@ export interface ReadHooks {
   between(): Promise<void>;
   /** The run stops to resume from its checkpoint: the end of a source does not fire windows. */
   readonly suspended: boolean;
+  /** The read log of live sources (§12 "The read log"): the loops then run `runLogged`. */
+  readonly log?: ReadLogHooks;
+}
+
+/**
+ * What `runLogged` needs of a checkpointed run's read log (checkpoint/read-log.ts, kept by
+ * checkpoint/run.ts).
+ */
+export interface ReadLogHooks {
+  /** The live phase starts without saved idle state: it logs (and replays) its start time. */
+  readonly fresh: boolean;
+  /** The next step logged after the checkpoint to replay, or undefined when none is left. */
+  next(): LogStep | undefined;
+  /** A step of this run (buffered). */
+  record(step: LogStep): void;
+  /** The steps recorded go to the OS: before anything they produced can reach a sink. */
+  flush(): void;
+  /** The source's records can be read again (Kafka, NATS, Redis): its logged batches replay. */
+  replayable(s: SourceState): boolean;
+  /** A batch was read ahead while replaying (a partition's first place may need logging). */
+  seen(s: SourceState, b: ReadBatch): void;
 }
 
 /** What the run loops use besides the graph and the sources. */
@@ -147,21 +169,7 @@ export class Reader {
       const r = s.idle === undefined ? await read : await this.waitIdle(s, s.idle, read);
       if (r.done) return false;
       const b = this.hooks === undefined ? r.value : this.hooks.batch(s, r.value);
-      s.bytes = b.bytes;
-      let recs = b.records;
-      if (b.bad !== undefined) {
-        if (this.strict) {
-          // Push the good records before the first bad one, then stop at the next refill.
-          const first = b.bad[0]!;
-          this.bad.input(s.name, s.label, first);
-          recs = recs.slice(0, first.index);
-          s.failAfter = first;
-        } else {
-          for (const bad of b.bad) this.bad.input(s.name, s.label, bad);
-        }
-      }
-      s.recs = recs;
-      s.pos = 0;
+      this.accept(s, b);
       // A partitioned source (Kafka): this batch's records raise their partition's watermark.
       if (b.partition !== undefined && s.clock instanceof PartitionedClock) {
         const now = this.arrival();
@@ -171,8 +179,119 @@ export class Reader {
         if (s.idle !== undefined && s.clock.markIdle(now, s.idle.ms)) this.graph.advance(s.index, s.clock.watermark);
       }
       if (s.field === undefined && s.timeOf === undefined) s.batchTime = this.arrival();
-      if (recs.length > 0) return true;
+      if (s.recs.length > 0) return true;
     }
+  }
+
+  /**
+   * A batch of `s` becomes its current one (`recs`): its bad records reported — under `strict`
+   * only the records before the first bad one are kept, and the next read stops the run.
+   */
+  private accept(s: SourceState, b: ReadBatch): void {
+    s.bytes = b.bytes;
+    let recs = b.records;
+    if (b.bad !== undefined) {
+      if (this.strict) {
+        // Push the good records before the first bad one, then stop at the next refill.
+        const first = b.bad[0]!;
+        this.bad.input(s.name, s.label, first);
+        recs = recs.slice(0, first.index);
+        s.failAfter = first;
+      } else {
+        for (const bad of b.bad) this.bad.input(s.name, s.label, bad);
+      }
+    }
+    s.recs = recs;
+    s.pos = 0;
+  }
+
+  /** The next batch of `s` as it comes (no hooks, no idle): runLogged's reads. */
+  read(s: SourceState): Promise<IteratorResult<ReadBatch>> {
+    if (s.failAfter !== undefined) return Promise.reject(new StrictInputError(s.name, s.label, s.failAfter.line, s.failAfter.error));
+    return this.outputs.raceSinks(this.nextBatch(s.batches));
+  }
+
+  /**
+   * runLogged: batch `b` of live source `s`, which arrived at wall time `now`, goes into the
+   * graph — the same steps whether the batch is live or replayed from the read log, so a replay
+   * computes what the logged run did. `parts`: the partitions assigned then (Kafka).
+   */
+  applyBatch(s: SourceState, b: ReadBatch, now: number, parts: readonly number[] | undefined): void {
+    const graph = this.graph;
+    const i = s.index;
+    this.accept(s, this.hooks === undefined ? b : this.hooks.batch(s, b));
+    const idle = s.idle;
+    if (idle !== undefined) {
+      idle.lastArrival = now;
+      if (idle.since !== undefined) {
+        idle.since = undefined;
+        // The source speaks again: it is counted again, from the watermark it reached while idle.
+        if (idle.given > s.clock.watermark) s.clock.maxTime = idle.given + s.clock.delay;
+        graph.idle?.(i, false);
+      }
+    }
+    const clock = s.clock;
+    if (b.partition !== undefined && clock instanceof PartitionedClock) {
+      if (parts !== undefined) clock.assign(parts, now);
+      clock.select(b.partition, now);
+      if (idle !== undefined && clock.markIdle(now, idle.ms)) graph.advance(i, clock.watermark);
+    }
+    if (s.field === undefined && s.timeOf === undefined) s.batchTime = now;
+    const recs = s.recs;
+    const n = recs.length;
+    const push = graph.push[i]!;
+    const field = s.field;
+    const timeOf = s.timeOf;
+    for (let j = 0; j < n; j++) {
+      const r = recs[j];
+      const t: number = field !== undefined ? r[field] : timeOf !== undefined ? timeOf(r) : s.batchTime;
+      try {
+        push(r, t);
+      } catch (e) {
+        this.failed(s, s.count + j + 1, r, e);
+      }
+      if (clock.observe(t)) graph.advance(i, clock.watermark);
+    }
+    s.count += n;
+    s.pos = n;
+  }
+
+  /**
+   * runLogged: `idle` (§10) at wall time `now` for the live sources not ended — the rules of
+   * waitIdle, as one step that a replay repeats with the logged time.
+   */
+  idleTick(live: readonly SourceState[], ended: ReadonlySet<number>, now: number): void {
+    const graph = this.graph;
+    for (const s of live) {
+      const idle = s.idle;
+      if (idle === undefined || ended.has(s.index)) continue;
+      if (s.clock instanceof PartitionedClock && s.clock.markIdle(now, idle.ms)) graph.advance(s.index, s.clock.watermark);
+      if (idle.since === undefined && now - idle.lastArrival >= idle.ms) {
+        idle.since = now;
+        idle.from = s.clock.watermark;
+        graph.idle?.(s.index, true);
+      }
+      if (idle.since !== undefined && idle.from > -Infinity) {
+        const wm = idle.from + (now - idle.since);
+        if (wm > idle.given) {
+          idle.given = wm;
+          graph.advance(s.index, wm);
+        }
+      }
+    }
+  }
+
+  /** runLogged: the wall time of the next idle step to take (Infinity: none is due). */
+  nextIdle(live: readonly SourceState[], ended: ReadonlySet<number>, now: number): number {
+    let at = Infinity;
+    for (const s of live) {
+      const idle = s.idle;
+      if (idle === undefined || ended.has(s.index)) continue;
+      if (idle.since === undefined) at = Math.min(at, idle.lastArrival + idle.ms);
+      else if (idle.from > -Infinity) at = Math.min(at, now + IDLE_TICK_MS);
+      if (s.clock instanceof PartitionedClock) at = Math.min(at, s.clock.nextIdleAt(idle.ms));
+    }
+    return at;
   }
 
   /**
@@ -224,7 +343,7 @@ export class Reader {
   }
 
   /** Resolves after `ms` of the environment's time (tests drive it; Node: a timer). */
-  private sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     return this.env.sleep !== undefined ? this.env.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
@@ -246,6 +365,8 @@ export class Reader {
 
 /** Reads every source to its end (or a stop) into the graph: the loop that fits the sources. */
 export async function dispatch(run: Reader, sources: SourceState[]): Promise<void> {
+  const log = run.hooks?.log;
+  if (log !== undefined && sources.some((s) => s.live === true)) return runLogged(run, sources, log);
   const only = sources.length === 1 ? sources[0]! : undefined;
   if (only !== undefined && only.range !== undefined) await runRange(run, only);
   else if (only !== undefined && only.items !== undefined && hasLoop(run, "pull", only.index)) await runPull(run, only);
@@ -487,4 +608,151 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
       await run.afterBatch();
     }
   }
+}
+
+/** A live source's read that settled: its batch, its end (`done`), or why it failed. */
+interface Arrival {
+  s: SourceState;
+  r?: IteratorResult<ReadBatch>;
+  error?: unknown;
+}
+
+/**
+ * A checkpointed run with live sources (§12 "The read log"). Sources that never wait (files,
+ * range, nexmark) are read first, merged by event time as ever (runMerged reads a mixture in
+ * that order too: live batches only once the others have ended). Then the live sources, one
+ * step at a time: a batch of whichever source delivers first (processed whole), an idle tick,
+ * the end of a source — each step logged (and flushed to the OS) as it goes into the graph.
+ * A restored run first replays the steps logged after its checkpoint: each logged batch cut
+ * from the records its source delivers again, with its logged arrival time; idle ticks at their
+ * logged times. Then it goes on live, with what it read ahead while replaying first.
+ */
+async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks): Promise<void> {
+  const fixed = sources.filter((s) => s.live !== true);
+  const live = sources.filter((s) => s.live === true);
+  if (fixed.length > 0) {
+    await runMerged(run, fixed);
+    if (run.stopped()) return;
+  }
+  const ended = new Set<number>();
+  const startIdle = (t: number) => {
+    for (const s of live) if (s.idle !== undefined) s.idle.lastArrival = t;
+  };
+  if (log.fresh) {
+    const t = run.arrival();
+    log.record({ k: "s", t });
+    startIdle(t);
+  }
+
+  // The replay of the steps logged after the checkpoint.
+  const buffers = new Map<SourceState, ReplayBuffer>();
+  const replaying = new Map(sources.map((s) => [s.index, s]));
+  while (!run.stopped()) {
+    const step = log.next();
+    if (step === undefined) break;
+    switch (step.k) {
+      case "s":
+        startIdle(step.t);
+        break;
+      case "t":
+        run.idleTick(live, ended, step.t);
+        await run.afterBatch();
+        break;
+      case "e": {
+        const s = replaying.get(step.s);
+        if (s === undefined) break;
+        ended.add(s.index);
+        run.end(s);
+        break;
+      }
+      case "f":
+        break; // a position, read by the checkpoint
+      case "b": {
+        const s = replaying.get(step.s);
+        // A source that cannot replay lost these records (the restore said how many).
+        if (s === undefined || !log.replayable(s)) break;
+        let buf = buffers.get(s);
+        if (buf === undefined) buffers.set(s, (buf = new ReplayBuffer()));
+        let b: ReadBatch | undefined;
+        while ((b = buf.take(step.p ?? -1, step.n, step.bad)) === undefined) {
+          log.flush(); // what `seen` logged goes out before the read acknowledges the last batch
+          const r = await run.read(s);
+          if (r.done) {
+            if (run.stopped()) return;
+            throw new ReplayError(`${s.label} ended while its records after the checkpoint were read again`);
+          }
+          log.seen(s, r.value);
+          buf.add(r.value);
+        }
+        if (step.from !== undefined) b.from = step.from;
+        if (step.to !== undefined) b.to = step.to;
+        run.applyBatch(s, b, step.t, step.parts);
+        if (s.failAfter !== undefined) await run.read(s); // strict: stops the run
+        await run.afterBatch();
+        break;
+      }
+    }
+  }
+  if (run.stopped()) return;
+  // What was read ahead goes on first.
+  for (const [s, buf] of buffers) {
+    const ahead = buf.leftovers();
+    if (ahead.length === 0) continue;
+    const inner = s.batches;
+    s.batches = {
+      next: () => (ahead.length > 0 ? Promise.resolve({ done: false, value: ahead.shift()! }) : inner.next()),
+      return: (v?: unknown) => inner.return?.(v) ?? Promise.resolve({ done: true, value: undefined }),
+    };
+  }
+
+  // Live.
+  const pending = new Map<SourceState, Promise<Arrival>>();
+  const read = (s: SourceState) => {
+    log.flush(); // the read acknowledges the last batch (a Kafka commit): the log goes first
+    pending.set(s, run.read(s).then((r) => ({ s, r }), (error: unknown) => ({ s, error })));
+  };
+  for (const s of live) if (!ended.has(s.index)) read(s);
+  while (pending.size > 0 && !run.stopped()) {
+    log.flush();
+    // About to wait for input: what the records so far produced goes out now (§10).
+    await run.flushOutputs();
+    const before = run.arrival();
+    const wake = run.nextIdle(live, ended, before);
+    const arrival = Promise.race(pending.values());
+    const got = wake === Infinity ? await arrival : await Promise.race([arrival, run.sleep(Math.max(1, wake - before)).then(() => undefined)]);
+    if (run.stopped()) break;
+    const now = run.arrival();
+    // Each step is logged and handed to the OS before it goes into the graph: no row it
+    // produces reaches a sink (not even a full output buffer written mid-batch) before it.
+    if (got === undefined) {
+      log.record({ k: "t", t: now });
+      log.flush();
+      run.idleTick(live, ended, now);
+      await run.afterBatch();
+      continue;
+    }
+    const s = got.s;
+    pending.delete(s);
+    if (got.error !== undefined) throw got.error;
+    if (got.r!.done) {
+      log.record({ k: "e", s: s.index });
+      log.flush();
+      ended.add(s.index);
+      run.end(s);
+      continue;
+    }
+    const b = got.r!.value;
+    const parts = s.partitions?.();
+    const step: LogStep = { k: "b", s: s.index, n: b.records.length, bad: b.bad?.length ?? 0, t: now };
+    if (b.partition !== undefined) step.p = b.partition;
+    if (b.from !== undefined) step.from = b.from;
+    if (b.to !== undefined) step.to = b.to;
+    if (parts !== undefined) step.parts = [...parts];
+    log.record(step);
+    log.flush();
+    run.applyBatch(s, b, now, parts);
+    await run.afterBatch();
+    read(s);
+  }
+  for (const s of live) if (!ended.has(s.index)) run.end(s);
 }

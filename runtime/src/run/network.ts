@@ -82,6 +82,20 @@ export interface NetSourceOpening {
   env: Env;
   /** Where the source says whether its connection is up. */
   board: ConnectionBoard;
+  /**
+   * A checkpointed run (§12): where to read each partition (-1: a source without partitions)
+   * from — after the message at `after` (the last one processed), or at `at` — instead of the
+   * group's or durable consumer's position. Partitions not listed start as without a checkpoint.
+   */
+  start?: ReadonlyMap<number, StartAt>;
+  /** The run is checkpointed: a Kafka rebalance that takes partitions away stops it (exit 75). */
+  checkpointed?: boolean;
+}
+
+/** Where a broker source reads a partition from (NetSourceOpening.start). */
+export interface StartAt {
+  after?: number | string;
+  at?: number | string;
 }
 
 /** What opening a network sink is given. */
