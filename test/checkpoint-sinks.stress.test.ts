@@ -240,5 +240,24 @@ emit tp = e | window tumbling(400ms) | group by k | agg n = count(), s = sum(v) 
       expect(beyond.code, beyond.stderr).toBe(73);
       expect(beyond.stderr).toMatch(/output out1 \(redis stream rf_gap\): it holds row 99999999 of this run, but the run produced 3\d{5} rows/);
     }, 180_000);
+
+    it("postgres: an existing table without _flowc_row; nats: a subject no stream captures", async () => {
+      const dir = testDir("ck-refuse-tables-");
+      writeCheckpointData(dir, 1000);
+      pg.psql(`CREATE TABLE old_rows (k text, v bigint)`);
+      writeFileSync(join(dir, "pg.flow"), `type E = { k: string, u: int, v: int, note: string?, t: time }\nsource e: E = file("e.jsonl") event time t watermark 1s\nemit e | select k, v -> postgres("old_rows", url: "${pg.url}")\n`);
+      const old = await flowc(["run", "pg.flow", "--checkpoint", "ck-pg"], { cwd: dir });
+      expect(old.code, old.stderr).toBe(73);
+      expect(old.stderr).toContain(`output out1 (postgres table old_rows): the table exists without a _flowc_row column, which --checkpoint needs to write each row once`);
+      expect(pg.psql(`SELECT count(*) FROM old_rows`).trim()).toBe("0");
+      // Without --checkpoint the same table takes the rows (at least once).
+      expect((await flowc(["run", "pg.flow"], { cwd: dir })).code).toBe(0);
+      expect(Number(pg.psql(`SELECT count(*) FROM old_rows`).trim())).toBeGreaterThan(900);
+
+      writeFileSync(join(dir, "nats.flow"), `type E = { k: string, u: int, v: int, note: string?, t: time }\nsource e: E = file("e.jsonl") event time t watermark 1s\nemit e | select k, v -> nats("nowhere.x", url: "${nats.url}")\n`);
+      const nowhere = await flowc(["run", "nats.flow", "--checkpoint", "ck-nats", "--sink-retry", "1s"], { cwd: dir });
+      expect(nowhere.code, nowhere.stderr).toBe(73);
+      expect(nowhere.stderr).toMatch(/cannot deliver to output out1 \(nats subject nowhere\.x\) \(retried for \d+ s\): no stream captures subject nowhere\.x \(503 no responders\)/);
+    }, 120_000);
   });
 });

@@ -13,8 +13,9 @@
 // `flowc-run` and `flowc-row` carry it and the row number; on restore the sink reads the last
 // message on the subject in its stream and skips the replayed rows up to it (RowMarks,
 // run/network.ts). A subject no stream captures (and no `stream:` to create one) cannot be
-// published to: each delivery fails ("no stream matches subject" with --checkpoint, else no
-// responders) and, after --sink-retry, the run stops with exit 73 naming the sink.
+// published to: each delivery fails ("no stream captures subject", or "no stream matches
+// subject" when a restore reads back) and, after --sink-retry, the run stops with exit 73
+// naming the sink.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
@@ -230,7 +231,13 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
         acks.push(js.publish(spec.subject, payload, { msgID: `${id}-${c.seq}`, headers: h, timeout: 5000 }));
         last = c.seq;
       }
-      await Promise.all(acks);
+      try {
+        await Promise.all(acks);
+      } catch (e) {
+        // No JetStream stream listens on the subject: the server answers "no responders".
+        if ((e as { code?: unknown }).code === "503") throw new Error(`no stream captures subject ${spec.subject} (503 no responders)`);
+        throw e;
+      }
       row = k;
       if (last !== undefined) marks!.sent("", last);
     },
