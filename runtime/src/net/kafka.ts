@@ -16,7 +16,8 @@
 // or without `key:` the row number's (round robin) — so a replayed row goes where it went
 // before. On restore it reads the last message of each partition and skips the replayed rows up
 // to that partition's last one (RowMarks, run/network.ts): a batch that reached some
-// partitions and not others before a crash is completed without duplicates.
+// partitions and not others before a crash is completed without duplicates. A topic whose
+// partition count changed since the checkpoint is refused.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
@@ -272,6 +273,7 @@ export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
   const ready = async () => {
     if (marks === undefined || (partitions !== undefined && marks.resumed)) return;
     const t = await client.topic(spec.topic, !marks.resumed);
+    marks.setLayout(`${t.partitions} partitions`);
     if (!marks.resumed) {
       const last = new Map<string, LastMessage>();
       for (const [p, h] of t.last) last.set(String(p), markOfHeaders(h["flowc-run"], h["flowc-row"]) ?? { foreign: "has no flowc-run and flowc-row headers" });

@@ -135,6 +135,19 @@ describe("RowMarks: the skip rule of a restored kafka/nats/redis sink (§12)", (
     expect(fresh.skip("", 1)).toBe(false);
   });
 
+  it("a layout (Kafka: the partition count) that changed since the checkpoint is refused", () => {
+    const saved = { output: "o", places: [["0", 3]] as [string, number][], layout: "4 partitions" };
+    expect(() => new RowMarks("run1", label, saved).setLayout("6 partitions")).toThrow(/^output o \(kafka topic t\): it had 4 partitions at the checkpoint and has 6 partitions now/);
+    const same = new RowMarks("run1", label, saved);
+    same.setLayout("4 partitions");
+    same.resume(last([["0", { run: "run1", row: 3 }]]));
+    expect(same.position("o")).toEqual({ output: "o", places: [["0", 3]], layout: "4 partitions" });
+    // A new lineage takes the topic as it is.
+    const fresh = new RowMarks("run1", label, undefined);
+    fresh.setLayout("6 partitions");
+    expect(fresh.position("o").layout).toBe("6 partitions");
+  });
+
   it("marks as text and headers", () => {
     expect(markText({ run: "a-b", row: 7 })).toBe("a-b:7");
     expect(parseMark("a-b:7")).toEqual({ run: "a-b", row: 7 });

@@ -56,6 +56,8 @@ export type LastMessage = RowMark | { foreign: string };
 export interface NetSinkPosition {
   output: string;
   places: [place: string, row: number][];
+  /** What the places depend on, where it can change (Kafka: `4 partitions`). */
+  layout?: string;
 }
 
 /** The text of a mark where a single string holds it (Redis `_flowc`, Postgres `_flowc_row`). */
@@ -93,6 +95,8 @@ export class RowMarks {
   /** Per place: the last row of this lineage read back; replayed rows up to it are skipped. */
   private readonly through = new Map<string, number>();
   private readonly delivered: Map<string, number>;
+  private readonly savedLayout: string | undefined;
+  private layout: string | undefined;
   /** Read back (or nothing to read: a new lineage). */
   resumed: boolean;
 
@@ -107,7 +111,19 @@ export class RowMarks {
   ) {
     this.saved = new Map(saved?.places ?? []);
     this.delivered = new Map(this.saved);
+    this.savedLayout = saved?.layout;
+    this.layout = saved?.layout;
     this.resumed = !restoring;
+  }
+
+  /**
+   * The sink's places as they are now (Kafka: the topic's partition count). A restore refuses a
+   * layout that changed since the checkpoint: replayed rows would not go where they went.
+   */
+  setLayout(layout: string): void {
+    const was = this.savedLayout;
+    if (!this.resumed && was !== undefined && was !== layout && this.saved.size > 0) throw this.refuse(`it had ${was} at the checkpoint and has ${layout} now (rows would not go where they went)`);
+    this.layout = layout;
   }
 
   private refuse(what: string): OutputError {
@@ -150,7 +166,7 @@ export class RowMarks {
   }
 
   position(output: string): NetSinkPosition {
-    return { output, places: [...this.delivered] };
+    return this.layout === undefined ? { output, places: [...this.delivered] } : { output, places: [...this.delivered], layout: this.layout };
   }
 }
 
