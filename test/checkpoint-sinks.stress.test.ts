@@ -3,6 +3,7 @@
 // topic of several partitions — the mock cluster's 4 —, `key:`), NATS, Redis and Postgres, killed with SIGKILL at random
 // moments and restarted until it completes, leaves in each exactly the rows of one
 // uninterrupted run — each row once, none lost, row numbers 1..N with the lineage's run id.
+// A Redis server killed mid-run: the sink's retry reads back first, so no row is added twice.
 // And the refusals: a last message of another run, or without a mark, or older than the
 // checkpoint (messages lost), or beyond the rows the run produces, stops the run (exit 73)
 // naming the sink.
@@ -198,6 +199,25 @@ emit tp = e | window tumbling(400ms) | group by k | agg n = count(), s = sum(v) 
     expect(pg.psql(`SELECT indexdef FROM pg_indexes WHERE tablename = 'ck_rows'`)).toMatch(/UNIQUE INDEX .*\(_flowc_row\)/);
   }, 600_000);
 
+  it("redis killed and restarted mid-run: the retry reads back first, so each row is in the stream once", async () => {
+    const dir = testDir("ck-redis-restart-");
+    writeFileSync(join(dir, "p.flow"), `type E = { k: string, u: int, v: int, note: string?, t: time }\nsource e: E = file("e.jsonl") event time t watermark 1s\nemit rr = e | select k, u, v -> redis("rr_out", url: "${redis.url}")\n`);
+    writeCheckpointData(dir, 200_000);
+    mkdirSync(join(dir, "ref"));
+    const ref = await flowc(["run", "p.flow", "--quiet", "--out", "rr=ref/rr.jsonl"], { cwd: dir, timeoutMs: 120_000 });
+    expect(ref.code, ref.stderr).toBe(0);
+    // Every write on disk before it is acknowledged: the restarted server keeps what it said it had.
+    redisCli("CONFIG", "SET", "appendfsync", "always");
+    const run = runLive(["p.flow", "--checkpoint", "ck", "--checkpoint-every", "200ms"], dir);
+    await waitFor("rows in the stream", () => Number(redisCli("XLEN", "rr_out").trim().replace(/^\(integer\) /, "")) > 5000, 60_000);
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.restart();
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(run.stderr()).toMatch(/output rr \(redis stream rr_out\): delivery failed/);
+    expectExactly("redis", await readRedis("rr_out"), lines(readFileSync(join(dir, "ref", "rr.jsonl"), "utf8")), await runIdOf(dir));
+  }, 300_000);
+
   describe("refusals: exit 73 naming the sink", () => {
     /** A run stopped by SIGINT at a checkpoint once its Redis stream holds rows (§10 "Stopping"). */
     const stoppedRun = async (key: string): Promise<{ dir: string; args: string[] }> => {
@@ -233,7 +253,7 @@ emit tp = e | window tumbling(400ms) | group by k | agg n = count(), s = sum(v) 
       redisCli("XDEL", "rf_gap", last);
       const lost = await flowc(["run", ...args], { cwd: dir });
       expect(lost.code, lost.stderr).toBe(73);
-      expect(lost.stderr).toMatch(/output out1 \(redis stream rf_gap\): the last message in stream rf_gap is row \d+, but the checkpoint had delivered rows up to row \d+ there \(messages were lost\)/);
+      expect(lost.stderr).toMatch(/output out1 \(redis stream rf_gap\): the last message in stream rf_gap is row \d+, but rows up to row \d+ had been delivered there \(messages were lost\)/);
       // A row of this run far beyond the input's: skipped up to it, then refused at the end.
       redisCli("XADD", "rf_gap", "*", "data", "{}", "_flowc", `${runId}:99999999`);
       const beyond = await flowc(["run", ...args], { cwd: dir, timeoutMs: 120_000 });

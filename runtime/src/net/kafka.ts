@@ -16,8 +16,9 @@
 // or without `key:` the row number's (round robin) — so a replayed row goes where it went
 // before. On restore it reads the last message of each partition and skips the replayed rows up
 // to that partition's last one (RowMarks, run/network.ts): a batch that reached some
-// partitions and not others before a crash is completed without duplicates. A topic whose
-// partition count changed since the checkpoint is refused.
+// partitions and not others before a crash is completed without duplicates; a retry after a
+// failed send reads back first too (and kafkajs does not retry a send itself then). A topic
+// whose partition count changed since the checkpoint is refused.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
@@ -76,8 +77,12 @@ export interface KafkaClient {
 
 type KafkaJs = typeof import("kafkajs");
 
-/** The KafkaClient of kafkajs. */
-export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
+/**
+ * The KafkaClient of kafkajs. `sendRetries`: how often kafkajs retries a failed send itself
+ * (default 2); a checkpointed sink sets 0 and reads back before its own retry (§12), since a
+ * send retried blindly may store its messages twice.
+ */
+export async function kafkajsClient(brokers: string[], o: { sendRetries?: number } = {}): Promise<KafkaClient> {
   const k = await loadClient<KafkaJs>("kafkajs", async () => {
     const m = (await import("kafkajs")) as KafkaJs & { default?: KafkaJs };
     return m.default ?? m;
@@ -134,7 +139,7 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
     },
     async produce(topic, messages) {
       if (producer === undefined) {
-        const p = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100 } });
+        const p = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: o.sendRetries ?? 2, initialRetryTime: 100 } });
         producing ??= p.connect();
         try {
           await producing;
@@ -259,7 +264,7 @@ export async function openKafkaSource(o: NetSourceOpening): Promise<NetInput> {
 
 export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "kafka" }>;
-  const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()));
+  const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()), o.marks === undefined ? {} : { sendRetries: 0 });
   const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const key = spec.key;
   const keyText = (row: unknown): string | null => {
@@ -301,7 +306,13 @@ export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
         messages.push({ key: k, value, partition, headers: { "flowc-run": marks.runId, "flowc-row": String(c.seq) } });
         sent.push([String(partition), c.seq]);
       }
-      if (messages.length > 0) await client.produce(spec.topic, messages);
+      try {
+        if (messages.length > 0) await client.produce(spec.topic, messages);
+      } catch (e) {
+        // Some partitions may have stored their messages: the retry reads back first.
+        marks?.unsure();
+        throw e;
+      }
       for (const [p, n] of sent) marks!.sent(p, n);
     },
     async complete(rows: number) {

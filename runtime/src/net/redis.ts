@@ -10,7 +10,8 @@
 // Sink: XADD KEY * data ROW_JSON per row (pipelined on one connection, in order). With
 // `--checkpoint` (§12) each entry has a second field `_flowc` = `RUN:ROW` (the lineage's run id
 // and the row number); on restore the sink reads the stream's last entry (XREVRANGE … COUNT 1)
-// and skips the replayed rows up to it (RowMarks, run/network.ts).
+// and skips the replayed rows up to it (RowMarks, run/network.ts) — and so does a retry after a
+// failed delivery, so a batch half added is not added twice.
 //
 // Commands are refused at once while the connection is down (no offline queue): the source
 // backs off and reads again, the sink's writer retries.
@@ -230,7 +231,13 @@ export async function openRedisSink(o: NetSinkOpening): Promise<MessageSink> {
         sends.push(cl.sendCommand(["XADD", spec.key, "*", "data", data, "_flowc", markText({ run: marks.runId, row: ch.seq })]));
         last = ch.seq;
       }
-      await Promise.all(sends);
+      try {
+        await Promise.all(sends);
+      } catch (e) {
+        // Some entries may have been added: the retry reads the last one back first.
+        marks?.unsure();
+        throw e;
+      }
       if (last !== undefined) marks!.sent("", last);
     },
     async complete(rows: number) {

@@ -125,8 +125,8 @@ describe("RowMarks: the skip rule of a restored kafka/nats/redis sink (§12)", (
     };
     expect(refused([["", { run: "run2", row: 12 }]])).toMatch(/^output o \(kafka topic t\): the last message in stream s is of another run \(run2 row 12\), not of this run \(run1\); refusing/);
     expect(refused([["", { foreign: "has no _flowc field" }]])).toMatch(/the last message in stream s has no _flowc field; refusing/);
-    expect(refused([["", { run: "run1", row: 9 }]])).toMatch(/the last message in stream s is row 9, but the checkpoint had delivered rows up to row 10 there \(messages were lost\)/);
-    expect(refused([])).toMatch(/stream s is empty, but the checkpoint had delivered rows up to row 10 there/);
+    expect(refused([["", { run: "run1", row: 9 }]])).toMatch(/the last message in stream s is row 9, but rows up to row 10 had been delivered there \(messages were lost\)/);
+    expect(refused([])).toMatch(/stream s is empty, but rows up to row 10 had been delivered there/);
     expect(refused([["", { run: "run1", row: 10 }]])).toBe("accepted");
     // Nothing delivered at the checkpoint: whatever is there is an earlier lineage's.
     const fresh = new RowMarks("run1", label, undefined, true);
@@ -146,6 +146,22 @@ describe("RowMarks: the skip rule of a restored kafka/nats/redis sink (§12)", (
     const fresh = new RowMarks("run1", label, undefined);
     fresh.setLayout("6 partitions");
     expect(fresh.position("o").layout).toBe("6 partitions");
+  });
+
+  it("after a failed delivery the next try reads back again, checked against what was delivered", () => {
+    const m = new RowMarks("run1", label, undefined);
+    m.sent("", 5);
+    m.unsure();
+    expect(m.resumed).toBe(false);
+    // Rows 6..8 of the failed batch got there: a retry skips them.
+    m.resume(last([["", { run: "run1", row: 8 }]]));
+    expect([8, 9].map((n) => m.skip("", n))).toEqual([true, false]);
+    m.unsure();
+    expect(() => m.resume(last([["", { run: "run1", row: 7 }]]))).toThrow(/is row 7, but rows up to row 8 had been delivered there/);
+    // Not resumed yet (a restore that has not read back): nothing to forget.
+    const restoring = new RowMarks("run1", label, { output: "o", places: [["", 3]] });
+    restoring.unsure();
+    expect(() => restoring.resume(last([]))).toThrow(/is empty, but rows up to row 3 had been delivered/);
   });
 
   it("marks as text and headers", () => {

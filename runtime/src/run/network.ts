@@ -91,7 +91,8 @@ export function markOfHeaders(run: string | undefined, row: string | undefined):
  * Pure: the sinks read back and deliver, this decides.
  */
 export class RowMarks {
-  private readonly saved: Map<string, number>;
+  /** Per place: the rows known to be in the sink (the checkpoint's, or delivered since). */
+  private saved: Map<string, number>;
   /** Per place: the last row of this lineage read back; replayed rows up to it are skipped. */
   private readonly through = new Map<string, number>();
   private readonly delivered: Map<string, number>;
@@ -133,7 +134,7 @@ export class RowMarks {
   /** The messages read back: the last one per place (a place absent is empty). */
   resume(last: ReadonlyMap<string, LastMessage>, where: (place: string) => string = () => "the sink"): void {
     for (const [place, row] of this.saved) {
-      if (row > 0 && !last.has(place)) throw this.refuse(`${where(place)} is empty, but the checkpoint had delivered rows up to row ${row} there (messages were lost)`);
+      if (row > 0 && !last.has(place)) throw this.refuse(`${where(place)} is empty, but rows up to row ${row} had been delivered there (messages were lost)`);
     }
     for (const [place, m] of last) {
       const saved = this.saved.get(place) ?? 0;
@@ -141,11 +142,23 @@ export class RowMarks {
         if (saved > 0) throw this.refuse(`the last message in ${where(place)} ${"foreign" in m ? m.foreign : `is of another run (${m.run} row ${m.row}), not of this run (${this.runId})`}`);
         continue; // an earlier lineage's rows: this one wrote nothing there yet
       }
-      if (m.row < saved) throw this.refuse(`the last message in ${where(place)} is row ${m.row}, but the checkpoint had delivered rows up to row ${saved} there (messages were lost)`);
+      if (m.row < saved) throw this.refuse(`the last message in ${where(place)} is row ${m.row}, but rows up to row ${saved} had been delivered there (messages were lost)`);
       this.through.set(place, m.row);
       this.delivered.set(place, m.row);
     }
     this.resumed = true;
+  }
+
+  /**
+   * A delivery failed: how much of it reached the sink is unknown. The next try reads back
+   * again and skips what is there — for sinks that store a failed batch's messages as a prefix
+   * per place (Redis: one pipelined connection; Kafka: one request per partition), so that a
+   * retry does not write them twice.
+   */
+  unsure(): void {
+    if (!this.resumed) return;
+    this.saved = new Map(this.delivered);
+    this.resumed = false;
   }
 
   /** A replayed row already in the sink at `place`: not sent again. */
