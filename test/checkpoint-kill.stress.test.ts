@@ -3,12 +3,12 @@
 // output files byte-identical to one uninterrupted run — for programs that together use every
 // operator that keeps state (checkpoint-cases.ts). One more case goes through `flowc run` itself.
 
-import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CHECKPOINT_PROGRAMS, RUN_FLAGS, writeCheckpointData } from "./checkpoint-cases";
 import { FLOWC, flowc, node, testDir } from "./helpers";
+import { killUntilDone } from "./kill";
 import { writeFileSync } from "node:fs";
 
 const dirs: string[] = [];
@@ -16,52 +16,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** The stderr of the last run that was not killed. */
-let lastStderr = "";
-
-/** Runs `cmd args` in `cwd`, SIGKILLed after `killMs` (undefined: never); its exit code, or "killed". */
-function runKilled(cmd: string, args: string[], cwd: string, killMs: number | undefined): Promise<number | "killed"> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = killMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killMs);
-    child.on("exit", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (signal === "SIGKILL") resolve("killed");
-      else {
-        lastStderr = stderr;
-        if (code !== 0) process.stderr.write(stderr);
-        resolve(code ?? -1);
-      }
-    });
-  });
-}
-
 /** Every file under out/ of `dir`, by name. */
 function outputsOf(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of readdirSync(join(dir, "out")).sort()) out.set(f, readFileSync(join(dir, "out", f), "utf8"));
   return out;
-}
-
-/** Kills a checkpointed run again and again, then lets it finish; returns how many were killed. */
-async function killUntilDone(cmd: string, args: string[], cwd: string, kills: number, seed: number): Promise<number> {
-  let killed = 0;
-  let x = seed;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    // Random moments: early (startup, restore), mid-run, late (near the end, final writes).
-    const killMs = killed < kills ? 80 + (x % 900) : undefined;
-    const r = await runKilled(cmd, args, cwd, killMs);
-    if (r === "killed") {
-      killed++;
-      continue;
-    }
-    expect(r).toBe(0);
-    return killed;
-  }
-  throw new Error("the run never completed");
 }
 
 describe("checkpoints survive kill -9", () => {
@@ -87,7 +46,7 @@ describe("checkpoints survive kill -9", () => {
         cpSync(join(base, "e.jsonl"), join(dir, "e.jsonl"));
         cpSync(join(base, "r.csv"), join(dir, "r.csv"));
         const args = [join(base, "p.mjs"), "--base-dir", dir, ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"];
-        const killed = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length);
+        const { killed, stderr: lastStderr } = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length);
         // Up to 5 kills: on a fast machine a resumed run may finish before its kill comes.
         expect(killed).toBeGreaterThanOrEqual(1);
         // The run that completed continued a checkpoint of a killed one.
@@ -113,7 +72,7 @@ describe("checkpoints survive kill -9", () => {
     expect(plain.code, plain.stderr).toBe(0);
     const expected = outputsOf(dir);
     rmSync(join(dir, "out"), { recursive: true });
-    const killed = await killUntilDone(process.execPath, [FLOWC, "run", "p.flow", ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"], dir, 3, 99);
+    const { killed } = await killUntilDone(process.execPath, [FLOWC, "run", "p.flow", ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"], dir, 3, 99);
     expect(killed).toBeGreaterThanOrEqual(1); // up to 3: a resumed run may finish before its kill
     expect(outputsOf(dir)).toEqual(expected);
   });

@@ -129,7 +129,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   const ck = options.checkpoint !== undefined ? await CheckpointRun.open(program, options.checkpoint, env, options.signal) : undefined;
   if (ck?.finished === true) return finishedRun(program, options, env, ck, started);
   const board = new ConnectionBoard();
-  const outputs = await Outputs.open(program, options, ck?.env ?? env, baseDir, board);
+  const outputs = await Outputs.open(program, options, ck?.env ?? env, baseDir, board, ck?.sinkCheckpoint);
 
   const sources: SourceState[] = [];
   const progress = new Progress(env, options.progress ?? (showSummary && env.stderrIsTTY === true), started, sources);
@@ -155,6 +155,9 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     options.metrics?.(runProbe(sources, bad.bySource, outputs, program.outputs.map((o) => o.name), board, timing, state));
     const reader = new Reader(graph, program.loops, env, outputs, progress, bad, strict, stopped, nextBatch);
     ck?.attach(graph, sources, outputs, bad, reader);
+    // A new lineage whose network sinks mark rows with its run id (§12) keeps that id before
+    // any row goes out: a crash before the first checkpoint would otherwise restart a new one.
+    if (ck !== undefined && ck.restored === undefined && outputs.marked) await ck.take(false);
     await dispatch(reader, sources);
     // Network sources wait for messages forever: the run has ended, so their connections close
     // (which are down at this moment goes into the summary).
@@ -162,7 +165,11 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
     await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
     // Stopped with --checkpoint: a final checkpoint instead of the end of input (§10 "Stopping").
     if (ck?.suspended === true) await ck.take(false);
-    else graph.finish();
+    else {
+      graph.finish();
+      // Each network sink delivered and checked against its row count (§12: a gap is refused).
+      if (ck !== undefined) await outputs.completeSinks();
+    }
     progress.clear();
   } catch (e) {
     progress.clear();

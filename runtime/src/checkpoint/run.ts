@@ -32,7 +32,8 @@ import type { BadRecords } from "../run/diagnostics.js";
 import { OutputError, RunError } from "../run/errors.js";
 import type { SourceState } from "../run/inputs.js";
 import type { ReadHooks, Reader } from "../run/loops.js";
-import type { Outputs } from "../run/outputs.js";
+import type { NetSinkPosition } from "../run/network.js";
+import type { Outputs, SinkCheckpoint } from "../run/outputs.js";
 import { ClassTable, checksum, decode, encode } from "./codec.js";
 import { memoryReadLogStorage, parseReadLog, ReadLog, type LogStep, type Position } from "./read-log.js";
 import type { ReadLogHooks } from "../run/loops.js";
@@ -127,6 +128,8 @@ export interface CheckpointDoc {
   sources: SavedSource[];
   /** Each output file (outputs, dead letters, late records): its length in bytes. */
   sinks: { path: string; bytes: number }[];
+  /** Each kafka/nats/redis/postgres/http output: the highest row delivered per place (§12). */
+  network?: NetSinkPosition[];
   counters: { out: Record<string, number>; late: number; bad: number };
   /** codec.ts encoding of [state of each Program.state entry, watermark members]. */
   state: unknown;
@@ -286,7 +289,8 @@ export class CheckpointRun implements ReadHooks {
   /** The run's Env: output files counted (and resumed on restore). */
   readonly env: Env;
   private readonly saved: CheckpointDoc | undefined;
-  private readonly runId: string;
+  /** The lineage's run id: network sinks mark their rows with it (§12). */
+  readonly runId: string;
   private seq: number;
   private readonly everyMs: number;
   private next: number;
@@ -460,6 +464,11 @@ export class CheckpointRun implements ReadHooks {
   /** The checkpoint this run continues, if any. */
   get restored(): CheckpointDoc | undefined {
     return this.saved;
+  }
+
+  /** What the network sinks need (§12): the run id and, on restore, their saved positions. */
+  get sinkCheckpoint(): SinkCheckpoint {
+    return this.saved === undefined ? { runId: this.runId } : { runId: this.runId, restored: this.saved.network ?? [] };
   }
 
   /** Stopped by a signal: the run ends at a checkpoint instead of the end of its input. */
@@ -723,6 +732,8 @@ export class CheckpointRun implements ReadHooks {
     if (!finished) {
       await outputs.flushAndDrain();
       for (const sink of this.sinks.values()) await sink.settled();
+      // Rows a network sink has in flight are delivered before the checkpoint counts them.
+      await outputs.settleSinks();
     }
     const doc: CheckpointDoc = {
       format: "flowc-checkpoint",
@@ -735,6 +746,7 @@ export class CheckpointRun implements ReadHooks {
       fingerprint: fingerprintOf(this.program),
       sources: this.sources.map((s) => this.position(s)),
       sinks: [...this.sinks].map(([path, sink]) => ({ path, bytes: sink.bytes })),
+      network: outputs.networkPositions(),
       counters: {
         out: Object.fromEntries(this.program.outputs.map((o, k) => [o.name, outputs.counts[k]!])),
         late: outputs.lateCount,

@@ -27,6 +27,13 @@ function fakeClient() {
       seeks.push([partition, offset]);
     },
     async produce() {},
+    // The sink's side of the interface: these tests read only.
+    async topic() {
+      throw new Error("the source tests produce nothing");
+    },
+    partitionOf() {
+      throw new Error("the source tests produce nothing");
+    },
     async close() {},
   };
   return {

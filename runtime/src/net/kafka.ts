@@ -13,10 +13,18 @@
 // first and last offset, and a rebalance that takes partitions away stops the run (exit 75).
 //
 // Sink: each row one message; `key:` names the field whose value is the message key (and so
-// decides the partition).
+// decides the partition). With `--checkpoint` (§12) every message carries the headers
+// `flowc-run` (the lineage's run id) and `flowc-row` (its row number in the output), and the
+// sink picks the partition itself — the key's (the default partitioner's murmur2, as Java's),
+// or without `key:` the row number's (round robin) — so a replayed row goes where it went
+// before. On restore it reads the last message of each partition and skips the replayed rows up
+// to that partition's last one (RowMarks, run/network.ts): a batch that reached some
+// partitions and not others before a crash is completed without duplicates; a retry after a
+// failed send reads back first too (and kafkajs does not retry a send itself then). A topic
+// whose partition count changed since the checkpoint is refused.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
-import type { MessageSink, NetInput, NetSinkOpening, NetSourceOpening, SinkChange } from "../run/network.js";
+import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
 import { RunError } from "../run/errors.js";
 import { Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, sleep, text, type Decoded } from "./common.js";
 
@@ -35,6 +43,14 @@ export interface KafkaBatch {
   messages: KafkaMessage[];
   /** The partition's end (the offset its next message will have), when the broker said. */
   highWatermark?: number;
+}
+
+/** A message to send: `partition` chosen by the caller (else by the key), `headers` as text. */
+export interface KafkaOutMessage {
+  key: string | null;
+  value: string;
+  partition?: number;
+  headers?: Record<string, string>;
 }
 
 /** What flowc uses of a Kafka client. */
@@ -57,14 +73,25 @@ export interface KafkaClient {
    */
   seek(topic: string, partition: number, offset: number): void;
   /** Sends messages and waits for the brokers' acknowledgement. */
-  produce(topic: string, messages: { key: string | null; value: string }[]): Promise<void>;
+  produce(topic: string, messages: KafkaOutMessage[]): Promise<void>;
+  /**
+   * The topic (created with the brokers' defaults when missing, if they allow): its partition count and, with
+   * `readLast`, the headers of the last message of each partition that holds one.
+   */
+  topic(topic: string, readLast: boolean): Promise<{ partitions: number; last: Map<number, Record<string, string>> }>;
+  /** The partition the default partitioner gives `key` among `partitions` (murmur2, as Java's). */
+  partitionOf(key: string, partitions: number): number;
   close(): Promise<void>;
 }
 
 type KafkaJs = typeof import("kafkajs");
 
-/** The KafkaClient of kafkajs. */
-export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
+/**
+ * The KafkaClient of kafkajs. `sendRetries`: how often kafkajs retries a failed send itself
+ * (default 2); a checkpointed sink sets 0 and reads back before its own retry (§12), since a
+ * send retried blindly may store its messages twice.
+ */
+export async function kafkajsClient(brokers: string[], o: { sendRetries?: number } = {}): Promise<KafkaClient> {
   const k = await loadClient<KafkaJs>("kafkajs", async () => {
     const m = (await import("kafkajs")) as KafkaJs & { default?: KafkaJs };
     return m.default ?? m;
@@ -74,6 +101,7 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
   let consumer: import("kafkajs").Consumer | undefined;
   let producer: import("kafkajs").Producer | undefined;
   let producing: Promise<void> | undefined;
+  const partitioner = k.Partitioners.DefaultPartitioner();
   return {
     async consume(o) {
       // A 10 s session: a run that stopped without leaving the group (librdkafka's mock cluster never
@@ -123,7 +151,7 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
     },
     async produce(topic, messages) {
       if (producer === undefined) {
-        const p = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 2, initialRetryTime: 100 } });
+        const p = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: o.sendRetries ?? 2, initialRetryTime: 100 } });
         producing ??= p.connect();
         try {
           await producing;
@@ -133,7 +161,60 @@ export async function kafkajsClient(brokers: string[]): Promise<KafkaClient> {
         }
         producer = p;
       }
-      await producer.send({ topic, acks: -1, timeout: 5000, messages: messages.map((m) => ({ key: m.key, value: m.value })) });
+      await producer.send({ topic, acks: -1, timeout: 5000, messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.partition !== undefined && { partition: m.partition }), ...(m.headers !== undefined && { headers: m.headers }) })) });
+    },
+    async topic(topic, readLast) {
+      const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100 } });
+      await admin.connect();
+      let offsets: { partition: number; high: string; low: string }[];
+      try {
+        // Asking for its metadata creates a missing topic where the brokers allow (as a send does).
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        offsets = await admin.fetchTopicOffsets(topic);
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+      const last = new Map<number, Record<string, string>>();
+      // The last offset of each partition that holds messages.
+      const want = new Map(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high) - 1]));
+      if (!readLast || want.size === 0) return { partitions: offsets.length, last };
+      // kafkajs reads only as a group member: a group of its own, nothing committed, left after.
+      const reader = kafka.consumer({ groupId: `flowc-readback-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, retry, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      try {
+        await reader.connect();
+        await reader.subscribe({ topic, fromBeginning: false });
+        let done!: () => void;
+        const all = new Promise<void>((r) => (done = r));
+        await reader.run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const at = want.get(partition);
+            if (at === undefined || Number(message.offset) < at) return;
+            const headers: Record<string, string> = Object.create(null);
+            for (const [h, v] of Object.entries(message.headers ?? {})) {
+              const one = Array.isArray(v) ? v[0] : v;
+              if (one !== undefined) headers[h] = one.toString();
+            }
+            last.set(partition, headers);
+            if (last.size === want.size) done();
+          },
+        });
+        for (const [partition, offset] of want) reader.seek({ topic, partition, offset: String(offset) });
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`cannot read back the last message of each partition of ${topic}`)), 20_000)));
+        try {
+          await Promise.race([all, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      } finally {
+        await reader.disconnect().catch(() => {});
+      }
+      return { partitions: offsets.length, last };
+    },
+    partitionOf(key, partitions) {
+      const metadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0] }));
+      return partitioner({ topic: "", partitionMetadata: metadata as never, message: { key, value: null } });
     },
     async close() {
       await consumer?.disconnect().catch(() => {});
@@ -221,7 +302,7 @@ export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient):
 
 export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
   const spec = o.spec as Extract<NetworkSinkSpec, { kind: "kafka" }>;
-  const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()));
+  const client = await kafkajsClient(spec.brokers.split(",").map((b) => b.trim()), o.marks === undefined ? {} : { sendRetries: 0 });
   const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const key = spec.key;
   const keyText = (row: unknown): string | null => {
@@ -229,15 +310,52 @@ export async function openKafkaSink(o: NetSinkOpening): Promise<MessageSink> {
     const v = (row as Record<string, unknown>)[key];
     return v === null || v === undefined ? null : typeof v === "string" ? v : JSON.stringify(v);
   };
+  const marks = o.marks;
+  /** With --checkpoint: the topic's partition count (the sink picks partitions itself). */
+  let partitions: number | undefined;
+  const ready = async () => {
+    if (marks === undefined || (partitions !== undefined && marks.resumed)) return;
+    const t = await client.topic(spec.topic, !marks.resumed);
+    marks.setLayout(`${t.partitions} partitions`);
+    if (!marks.resumed) {
+      const last = new Map<string, LastMessage>();
+      for (const [p, h] of t.last) last.set(String(p), markOfHeaders(h["flowc-run"], h["flowc-row"]) ?? { foreign: "has no flowc-run and flowc-row headers" });
+      marks.resume(last, (p) => `partition ${p}`);
+    }
+    partitions = t.partitions;
+  };
+  const partitionOf = (k: string | null, seq: number): number => (k !== null ? client.partitionOf(k, partitions!) : (seq - 1) % partitions!);
   return {
     async send(batch: readonly SinkChange[]) {
-      const messages: { key: string | null; value: string }[] = [];
+      await ready();
+      const messages: KafkaOutMessage[] = [];
+      const sent: [string, number][] = [];
       for (const c of batch) {
         const value = format(c);
+        if (value === undefined) continue;
         // A delete has no row: its key field is in the change's key (when the key is the stream's).
-        if (value !== undefined) messages.push({ key: keyText(c.op === "delete" ? c.key : c.row), value });
+        const k = keyText(c.op === "delete" ? c.key : c.row);
+        if (marks === undefined || c.seq === undefined) {
+          messages.push({ key: k, value });
+          continue;
+        }
+        const partition = partitionOf(k, c.seq);
+        if (marks.skip(String(partition), c.seq)) continue; // replayed: already in the partition
+        messages.push({ key: k, value, partition, headers: { "flowc-run": marks.runId, "flowc-row": String(c.seq) } });
+        sent.push([String(partition), c.seq]);
       }
-      if (messages.length > 0) await client.produce(spec.topic, messages);
+      try {
+        if (messages.length > 0) await client.produce(spec.topic, messages);
+      } catch (e) {
+        // Some partitions may have stored their messages: the retry reads back first.
+        marks?.unsure();
+        throw e;
+      }
+      for (const [p, n] of sent) marks!.sent(p, n);
+    },
+    async complete(rows: number) {
+      await ready();
+      marks?.complete(rows);
     },
     close: () => client.close(),
   };

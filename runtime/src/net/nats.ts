@@ -10,10 +10,17 @@
 // durable consumer is created again there); each batch carries its first and last sequence.
 //
 // Sink: JetStream publish, each message acknowledged by the server, with a `Nats-Msg-Id` of
-// this run's id and the row number (the stream drops a message sent twice by a retry).
+// this run's id and the row number (the stream drops a message sent twice by a retry within its
+// duplicate window). With `--checkpoint` (§12) the id is the lineage's run id, and the headers
+// `flowc-run` and `flowc-row` carry it and the row number; on restore the sink reads the last
+// message on the subject in its stream and skips the replayed rows up to it (RowMarks,
+// run/network.ts). A subject no stream captures (and no `stream:` to create one) cannot be
+// published to: each delivery fails ("no stream captures subject", or "no stream matches
+// subject" when a restore reads back) and, after --sink-retry, the run stops with exit 73
+// naming the sink.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
-import type { MessageSink, NetInput, NetSinkOpening, NetSourceOpening, SinkChange } from "../run/network.js";
+import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
 import { Backoff, Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, runId, sleep, text, type Decoded } from "./common.js";
 
 type Nats = typeof import("nats");
@@ -186,40 +193,80 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
   const nats = await load();
   const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const conn = new Connection(o, o.label);
-  const id = runId();
+  const marks = o.marks;
+  const id = marks?.runId ?? runId();
   let row = 0;
   let nc: NatsConnection | undefined;
   let closed = false;
   let streamReady = spec.stream === undefined;
+  const connect = async (): Promise<NatsConnection> => {
+    if (nc === undefined) {
+      // One try per delivery: the writer retries with backoff and gives up after --sink-retry.
+      try {
+        nc = await nats.connect({ servers: spec.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 2000 });
+        conn.connected();
+      } catch (e) {
+        conn.lost(e);
+        throw e;
+      }
+    }
+    if (closed) throw new Error("closed");
+    if (!streamReady) {
+      await ensureStream(nc, spec.stream!, spec.subject);
+      streamReady = true;
+    }
+    if (marks !== undefined && !marks.resumed) {
+      // The last message on the subject in the stream that captures it (§12).
+      const jsm = await nc.jetstreamManager();
+      const stream = await jsm.streams.find(spec.subject);
+      const last = new Map<string, LastMessage>();
+      try {
+        const m = await jsm.streams.getMessage(stream, { last_by_subj: spec.subject });
+        last.set("", markOfHeaders(m.header?.get("flowc-run") || undefined, m.header?.get("flowc-row") || undefined) ?? { foreign: "has no flowc-run and flowc-row headers" });
+      } catch (e) {
+        // 404: the subject has no message in the stream.
+        if ((e as { code?: unknown }).code !== "404" && !/no message found/i.test(String((e as Error)?.message))) throw e;
+      }
+      marks.resume(last, () => `stream ${stream} (subject ${spec.subject})`);
+    }
+    return nc;
+  };
   return {
     async send(batch: readonly SinkChange[]) {
-      if (nc === undefined) {
-        // One try per delivery: the writer retries with backoff and gives up after --sink-retry.
-        try {
-          nc = await nats.connect({ servers: spec.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 2000 });
-          conn.connected();
-        } catch (e) {
-          conn.lost(e);
-          throw e;
-        }
-      }
-      if (closed) throw new Error("closed");
-      if (!streamReady) {
-        await ensureStream(nc, spec.stream!, spec.subject);
-        streamReady = true;
-      }
-      const js = nc.jetstream();
+      const js = (await connect()).jetstream();
       const first = row;
       const acks: Promise<unknown>[] = [];
       let k = first;
+      let last: number | undefined;
       for (const c of batch) {
         const payload = format(c);
         if (payload === undefined) continue;
         k++;
-        acks.push(js.publish(spec.subject, payload, { msgID: `${id}-${k}`, timeout: 5000 }));
+        if (marks === undefined || c.seq === undefined) {
+          acks.push(js.publish(spec.subject, payload, { msgID: `${id}-${k}`, timeout: 5000 }));
+          continue;
+        }
+        if (marks.skip("", c.seq)) continue; // replayed: already in the stream
+        const h = nats.headers();
+        h.set("flowc-run", id);
+        h.set("flowc-row", String(c.seq));
+        acks.push(js.publish(spec.subject, payload, { msgID: `${id}-${c.seq}`, headers: h, timeout: 5000 }));
+        last = c.seq;
       }
-      await Promise.all(acks);
+      try {
+        await Promise.all(acks);
+      } catch (e) {
+        // No JetStream stream listens on the subject: the server answers "no responders".
+        if ((e as { code?: unknown }).code === "503") throw new Error(`no stream captures subject ${spec.subject} (503 no responders)`);
+        throw e;
+      }
       row = k;
+      if (last !== undefined) marks!.sent("", last);
+    },
+    async complete(rows: number) {
+      if (marks === undefined) return;
+      await connect();
+      marks.complete(rows);
     },
     async close() {
       closed = true;

@@ -7,10 +7,18 @@
 // updating stream (§13) are applied by key: an upsert is INSERT … ON CONFLICT (key) DO UPDATE,
 // a delete is DELETE … WHERE key; a table this sink creates for such a stream gets the key as
 // its primary key. A lost connection is reopened on the next try (the writer retries).
+//
+// With `--checkpoint` (§12) an append stream's table has one more column, `_flowc_row` (text
+// `RUN:ROW`: the lineage's run id and the row's number in the output) with a unique index, and
+// rows are inserted with ON CONFLICT DO NOTHING: rows replayed after a restore are already
+// there and are not inserted twice. A table that exists without the column is refused (exit 73).
+// An updating stream's upserts and deletes by key are idempotent as they are; its `emit final`
+// rows are upserts by key too.
 
 import type { NetworkSinkSpec, RecordSchema, Schema } from "../contract.js";
 import { makeFormatter } from "../format.js";
-import type { MessageSink, NetSinkOpening, SinkChange } from "../run/network.js";
+import { OutputError } from "../run/errors.js";
+import { markText, type MessageSink, type NetSinkOpening, type SinkChange } from "../run/network.js";
 import { Connection, loadClient } from "./common.js";
 
 type Pg = typeof import("pg");
@@ -73,6 +81,10 @@ export async function openPostgresSink(o: NetSinkOpening): Promise<MessageSink> 
   const conn = new Connection(o, o.label);
   let client: PgClient | undefined;
   let created = false;
+  const runId = o.marks?.runId;
+  /** An append stream with --checkpoint: rows carry `_flowc_row` (§12). */
+  const marked = runId !== undefined && o.output.key === undefined;
+  const columns = marked ? [...names, "_flowc_row"] : names;
 
   const connect = async (): Promise<PgClient> => {
     if (client !== undefined) return client;
@@ -96,24 +108,40 @@ export async function openPostgresSink(o: NetSinkOpening): Promise<MessageSink> 
 
   const createTable = async (c: PgClient, key: readonly string[] | undefined) => {
     const cols = fields.map((f) => `${ident(f.name)} ${columnType(f.type)}`);
+    if (marked) cols.push(`"_flowc_row" text NOT NULL`);
     if (key !== undefined && key.length > 0) cols.push(`PRIMARY KEY (${key.map(ident).join(", ")})`);
     await c.query(`CREATE TABLE IF NOT EXISTS ${table} (${cols.join(", ")})`);
+    if (!marked) return;
+    try {
+      await c.query(`SELECT "_flowc_row" FROM ${table} LIMIT 0`);
+    } catch (e) {
+      // 42703 undefined_column: a table made before, without the column.
+      if ((e as { code?: unknown }).code !== "42703") throw e;
+      throw new OutputError(`${o.label}: the table exists without a _flowc_row column, which --checkpoint needs to write each row once (§12): add it (ALTER TABLE ${table} ADD COLUMN "_flowc_row" text, with a unique index on it) or write to a new table`);
+    }
+    const last = spec.table.split(".").at(-1)!;
+    await c.query(`CREATE UNIQUE INDEX IF NOT EXISTS ${ident(`${last}_flowc_row`)} ON ${table} ("_flowc_row")`);
   };
 
-  const insert = async (c: PgClient, rows: unknown[]) => {
-    const per = maxRows(names.length);
+  const insert = async (c: PgClient, rows: { row: unknown; seq: number | undefined }[]) => {
+    const per = maxRows(columns.length);
     for (let a = 0; a < rows.length; a += per) {
       const chunk = rows.slice(a, a + per);
       const params: unknown[] = [];
-      const tuples = chunk.map((r) => {
+      const tuples = chunk.map(({ row: r, seq }) => {
         const row = r as Record<string, unknown>;
         const ps = names.map((n, i) => {
           params.push(values[i]!(row[n]));
           return `$${params.length}`;
         });
+        if (marked) {
+          params.push(markText({ run: runId!, row: seq ?? 0 }));
+          ps.push(`$${params.length}`);
+        }
         return `(${ps.join(", ")})`;
       });
-      await c.query(`INSERT INTO ${table} (${names.map(ident).join(", ")}) VALUES ${tuples.join(", ")}`, params);
+      // A replayed row (the same run id and row number) is there already: not inserted twice.
+      await c.query(`INSERT INTO ${table} (${columns.map(ident).join(", ")}) VALUES ${tuples.join(", ")}${marked ? " ON CONFLICT DO NOTHING" : ""}`, params);
     }
   };
 
@@ -150,15 +178,16 @@ export async function openPostgresSink(o: NetSinkOpening): Promise<MessageSink> 
           created = true;
         }
         await c.query("BEGIN");
-        let inserts: unknown[] = [];
+        let inserts: { row: unknown; seq: number | undefined }[] = [];
         for (const ch of batch) {
-          if (ch.op === "insert") {
-            inserts.push(ch.row);
+          if (ch.op === "insert" && (o.output.key === undefined || runId === undefined)) {
+            inserts.push({ row: ch.row, seq: ch.seq });
             continue;
           }
           if (inserts.length > 0) await insert(c, inserts);
           inserts = [];
-          await apply(c, ch);
+          // An `emit final` row of a keyed table with --checkpoint: an upsert (a replay repeats it).
+          await apply(c, ch.op === "insert" ? { op: "upsert", key: Object.fromEntries((o.output.key ?? []).map((k) => [k, (ch.row as Record<string, unknown>)[k]])), row: ch.row } : ch);
         }
         if (inserts.length > 0) await insert(c, inserts);
         await c.query("COMMIT");

@@ -9,14 +9,18 @@
 // restored run reads after its checkpoint's entry id (a group is set there: XGROUP SETID); each
 // batch carries its first and last entry id.
 //
-// Sink: XADD KEY * data ROW_JSON per row (pipelined on one connection, in order).
+// Sink: XADD KEY * data ROW_JSON per row (pipelined on one connection, in order). With
+// `--checkpoint` (§12) each entry has a second field `_flowc` = `RUN:ROW` (the lineage's run id
+// and the row number); on restore the sink reads the stream's last entry (XREVRANGE … COUNT 1)
+// and skips the replayed rows up to it (RowMarks, run/network.ts) — and so does a retry after a
+// failed delivery, so a batch half added is not added twice.
 //
 // Commands are refused at once while the connection is down (no offline queue): the source
 // backs off and reads again, the sink's writer retries.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { DecodeError, makeCsvDecoder } from "../decode.js";
-import type { MessageSink, NetInput, NetSinkOpening, NetSourceOpening, SinkChange } from "../run/network.js";
+import { markText, parseMark, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
 import { Backoff, Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, sleep, type Decoded } from "./common.js";
 
 type RedisModule = typeof import("redis");
@@ -220,17 +224,52 @@ export async function openRedisSink(o: NetSinkOpening): Promise<MessageSink> {
   const redis = await load();
   const format = changeText(o.output.schema, spec, o.output.key ?? []);
   const conn = new Connection(o, o.label);
+  const marks = o.marks;
   let c: Client | undefined;
+  const connect = async (): Promise<Client> => {
+    c ??= client(redis, spec.url, conn);
+    await ready(c);
+    if (marks !== undefined && !marks.resumed) {
+      const last = new Map<string, LastMessage>();
+      const entries = (await c.sendCommand(["XREVRANGE", spec.key, "+", "-", "COUNT", "1"])) as Entry[];
+      const flat = entries[0]?.[1];
+      if (flat !== undefined) {
+        const k = flat.findIndex((v, i) => i % 2 === 0 && v === "_flowc");
+        last.set("", (k < 0 ? undefined : parseMark(flat[k + 1])) ?? { foreign: `(id ${entries[0]![0]}) has no _flowc field` });
+      }
+      marks.resume(last, () => `stream ${spec.key}`);
+    }
+    return c;
+  };
   return {
     async send(batch: readonly SinkChange[]) {
-      c ??= client(redis, spec.url, conn);
-      await ready(c);
+      const cl = await connect();
       const sends: Promise<unknown>[] = [];
+      let last: number | undefined;
       for (const ch of batch) {
         const data = format(ch);
-        if (data !== undefined) sends.push(c.sendCommand(["XADD", spec.key, "*", "data", data]));
+        if (data === undefined) continue;
+        if (marks === undefined || ch.seq === undefined) {
+          sends.push(cl.sendCommand(["XADD", spec.key, "*", "data", data]));
+          continue;
+        }
+        if (marks.skip("", ch.seq)) continue; // replayed: already in the stream
+        sends.push(cl.sendCommand(["XADD", spec.key, "*", "data", data, "_flowc", markText({ run: marks.runId, row: ch.seq })]));
+        last = ch.seq;
       }
-      await Promise.all(sends);
+      try {
+        await Promise.all(sends);
+      } catch (e) {
+        // Some entries may have been added: the retry reads the last one back first.
+        marks?.unsure();
+        throw e;
+      }
+      if (last !== undefined) marks!.sent("", last);
+    },
+    async complete(rows: number) {
+      if (marks === undefined) return;
+      await connect();
+      marks.complete(rows);
     },
     async close() {
       if (c === undefined) return;

@@ -8,7 +8,7 @@ import { runProgram, summaryLine } from "../driver.js";
 import { createMemoryEnv } from "../env.js";
 import { Inbox } from "../net/common.js";
 import { OutputError } from "./errors.js";
-import { ConnectionBoard, registerNetwork, SinkWriter, type MessageSink, type SinkChange } from "./network.js";
+import { ConnectionBoard, markOfHeaders, markText, parseMark, registerNetwork, RowMarks, SinkWriter, type LastMessage, type MessageSink, type SinkChange } from "./network.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -80,6 +80,114 @@ describe("SinkWriter", () => {
     expect(sink.batches).toEqual([]);
     await w.close();
     expect(sink.batches.map((b) => b.length)).toEqual([1500]);
+  });
+});
+
+describe("RowMarks: the skip rule of a restored kafka/nats/redis sink (§12)", () => {
+  const label = "output o (kafka topic t)";
+  const last = (entries: [string, LastMessage][]) => new Map(entries);
+
+  it("a new lineage reads nothing back and skips nothing; its position is what it sent", () => {
+    const m = new RowMarks("run1", label, undefined);
+    expect(m.resumed).toBe(true);
+    expect(m.skip("0", 1)).toBe(false);
+    m.sent("0", 3);
+    m.sent("1", 2);
+    m.sent("0", 1);
+    expect(m.position("o")).toEqual({ output: "o", places: [["0", 3], ["1", 2]] });
+  });
+
+  it("restored: replayed rows up to the last one read back are skipped, per place", () => {
+    const m = new RowMarks("run1", label, { output: "o", places: [["0", 10], ["1", 4]] });
+    expect(m.resumed).toBe(false);
+    // Partition 0 got rows up to 17 after the checkpoint, partition 1 none; partition 2 holds an older lineage's.
+    m.resume(last([["0", { run: "run1", row: 17 }], ["1", { run: "run1", row: 4 }], ["2", { run: "old", row: 99 }]]), (p) => `partition ${p}`);
+    expect(m.resumed).toBe(true);
+    expect([16, 17, 18].map((n) => m.skip("0", n))).toEqual([true, true, false]);
+    expect([4, 5].map((n) => m.skip("1", n))).toEqual([true, false]);
+    expect(m.skip("2", 1)).toBe(false);
+    expect(m.position("o").places).toEqual([["0", 17], ["1", 4]]);
+    m.complete(20);
+    expect(() => m.complete(16)).toThrow(/^output o \(kafka topic t\): it holds row 17 of this run \(at 0\), but the run produced 16 rows/);
+  });
+
+  it("refuses another run's message, an unmarked one, lost messages, an emptied place", () => {
+    const saved = { output: "o", places: [["", 10]] as [string, number][] };
+    const refused = (l: [string, LastMessage][]) => {
+      try {
+        new RowMarks("run1", label, saved).resume(last(l), () => "stream s");
+      } catch (e) {
+        expect(e).toBeInstanceOf(OutputError);
+        expect((e as OutputError).exitCode).toBe(73);
+        return (e as Error).message;
+      }
+      return "accepted";
+    };
+    expect(refused([["", { run: "run2", row: 12 }]])).toMatch(/^output o \(kafka topic t\): the last message in stream s is of another run \(run2 row 12\), not of this run \(run1\); refusing/);
+    expect(refused([["", { foreign: "has no _flowc field" }]])).toMatch(/the last message in stream s has no _flowc field; refusing/);
+    expect(refused([["", { run: "run1", row: 9 }]])).toMatch(/the last message in stream s is row 9, but rows up to row 10 had been delivered there \(messages were lost\)/);
+    expect(refused([])).toMatch(/stream s is empty, but rows up to row 10 had been delivered there/);
+    expect(refused([["", { run: "run1", row: 10 }]])).toBe("accepted");
+    // Nothing delivered at the checkpoint: whatever is there is an earlier lineage's.
+    const fresh = new RowMarks("run1", label, undefined, true);
+    expect(fresh.resumed).toBe(false);
+    fresh.resume(last([["", { run: "run0", row: 5 }]]));
+    expect(fresh.skip("", 1)).toBe(false);
+  });
+
+  it("a layout (Kafka: the partition count) that changed since the checkpoint is refused", () => {
+    const saved = { output: "o", places: [["0", 3]] as [string, number][], layout: "4 partitions" };
+    expect(() => new RowMarks("run1", label, saved).setLayout("6 partitions")).toThrow(/^output o \(kafka topic t\): it had 4 partitions at the checkpoint and has 6 partitions now/);
+    const same = new RowMarks("run1", label, saved);
+    same.setLayout("4 partitions");
+    same.resume(last([["0", { run: "run1", row: 3 }]]));
+    expect(same.position("o")).toEqual({ output: "o", places: [["0", 3]], layout: "4 partitions" });
+    // A new lineage takes the topic as it is.
+    const fresh = new RowMarks("run1", label, undefined);
+    fresh.setLayout("6 partitions");
+    expect(fresh.position("o").layout).toBe("6 partitions");
+  });
+
+  it("after a failed delivery the next try reads back again, checked against what was delivered", () => {
+    const m = new RowMarks("run1", label, undefined);
+    m.sent("", 5);
+    m.unsure();
+    expect(m.resumed).toBe(false);
+    // Rows 6..8 of the failed batch got there: a retry skips them.
+    m.resume(last([["", { run: "run1", row: 8 }]]));
+    expect([8, 9].map((n) => m.skip("", n))).toEqual([true, false]);
+    m.unsure();
+    expect(() => m.resume(last([["", { run: "run1", row: 7 }]]))).toThrow(/is row 7, but rows up to row 8 had been delivered there/);
+    // Not resumed yet (a restore that has not read back): nothing to forget.
+    const restoring = new RowMarks("run1", label, { output: "o", places: [["", 3]] });
+    restoring.unsure();
+    expect(() => restoring.resume(last([]))).toThrow(/is empty, but rows up to row 3 had been delivered/);
+  });
+
+  it("marks as text and headers", () => {
+    expect(markText({ run: "a-b", row: 7 })).toBe("a-b:7");
+    expect(parseMark("a-b:7")).toEqual({ run: "a-b", row: 7 });
+    for (const bad of ["a-b", ":7", "a:0", "a:x", "a:-1", null, undefined]) expect(parseMark(bad)).toBeUndefined();
+    expect(markOfHeaders("r", "12")).toEqual({ run: "r", row: 12 });
+    expect(markOfHeaders("r", "012")).toBeUndefined();
+    expect(markOfHeaders(undefined, "1")).toBeUndefined();
+  });
+
+  it("SinkWriter: a refusal (OutputError) from the sink is not retried", async () => {
+    const env = createMemoryEnv();
+    let tries = 0;
+    const sink: MessageSink = {
+      async send() {
+        tries++;
+        throw new OutputError("output o (test): refused");
+      },
+      async close() {},
+    };
+    const w = new SinkWriter("output o (test)", sink, env, 60_000);
+    w.write({ op: "insert", row: 1, seq: 1 });
+    w.flush();
+    expect((await w.failed).message).toBe("output o (test): refused");
+    expect(tries).toBe(1);
   });
 });
 

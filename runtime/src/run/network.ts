@@ -15,19 +15,172 @@ import type { ReadBatch } from "../io/batch.js";
  * `upsert`s (the row of its key, `key` its key fields) and `delete`s (only the key): the sinks
  * that apply them (postgres) read `key`; the message sinks print them per `format`.
  */
-export type SinkChange =
+export type SinkChange = (
   | { op: "insert"; row: unknown }
   /** An updating stream's change (§13): the key's fields, and the row it replaces (`before`). */
   | { op: "upsert"; key: Record<string, unknown>; row: unknown; before?: unknown }
-  | { op: "delete"; key: Record<string, unknown>; before?: unknown };
+  | { op: "delete"; key: Record<string, unknown>; before?: unknown }
+) & {
+  /** Its row number in the output (1-based; a checkpoint restores the count, so a replayed row
+   *  gets the number it had: §12). Every change counts, a delete that sends nothing too. */
+  seq?: number;
+};
 
 /** A network sink: delivers batches of changes, in order; connects (again) as it needs to. */
 export interface MessageSink {
   /** Delivers every change of `batch` (all or nothing as far as the caller knows: on a
-   *  rejection the same batch is sent again, so a sink may deliver a message twice). */
+   *  rejection the same batch is sent again, so a sink may deliver a message twice). A sink
+   *  that cannot go on at all (a refusal, §12) throws an OutputError: it is not retried. */
   send(batch: readonly SinkChange[]): Promise<void>;
+  /** The run completed having produced `rows` rows in this output: a sink that read back its
+   *  last message (§12) refuses (OutputError) when that message is beyond them. */
+  complete?(rows: number): Promise<void>;
   /** Closes the connection (after the last send). */
   close(): Promise<void>;
+}
+
+/** A message's mark with `--checkpoint` (§12): the run lineage and the row's number in its output. */
+export interface RowMark {
+  run: string;
+  row: number;
+}
+
+/**
+ * The last message a sink holds at one place — a Kafka partition, or `""` for the one NATS
+ * subject or Redis stream: this lineage's or another run's mark, or `foreign` saying why it has
+ * none that fits (`has no flowc mark`).
+ */
+export type LastMessage = RowMark | { foreign: string };
+
+/** A network output's position in a checkpoint: the highest row delivered at each place. */
+export interface NetSinkPosition {
+  output: string;
+  places: [place: string, row: number][];
+  /** What the places depend on, where it can change (Kafka: `4 partitions`). */
+  layout?: string;
+}
+
+/** The text of a mark where a single string holds it (Redis `_flowc`, Postgres `_flowc_row`). */
+export const markText = (m: RowMark): string => `${m.run}:${m.row}`;
+
+/** A mark's text read back; undefined when it is not one (a run id never holds a colon). */
+export function parseMark(text: string | null | undefined): RowMark | undefined {
+  if (typeof text !== "string") return undefined;
+  const k = text.lastIndexOf(":");
+  if (k <= 0) return undefined;
+  const row = Number(text.slice(k + 1));
+  return Number.isSafeInteger(row) && row > 0 ? { run: text.slice(0, k), row } : undefined;
+}
+
+/** The mark from a message's `flowc-run` and `flowc-row` headers (Kafka, NATS). */
+export function markOfHeaders(run: string | undefined, row: string | undefined): RowMark | undefined {
+  if (run === undefined || run === "" || row === undefined || !/^[1-9][0-9]*$/.test(row)) return undefined;
+  const n = Number(row);
+  return Number.isSafeInteger(n) ? { run, row: n } : undefined;
+}
+
+/**
+ * The exactly-once rule of a `kafka`, `nats` or `redis` sink with `--checkpoint` (§12): every
+ * message carries the lineage's run id and its row number; on restore the sink reads back the
+ * last message at each place and skips the replayed rows up to it. Refused (OutputError, exit
+ * 73, naming the sink): a place where the checkpoint had delivered rows whose last message is
+ * another run's or has no mark (someone else writes there), or is older than what the
+ * checkpoint had delivered, or is missing (messages were lost); and, when the run completes,
+ * a last message beyond the rows the run produced (it was written by a run that read other
+ * input). A place the checkpoint knows no row of may hold anything (an earlier lineage's rows).
+ * Pure: the sinks read back and deliver, this decides.
+ */
+export class RowMarks {
+  /** Per place: the rows known to be in the sink (the checkpoint's, or delivered since). */
+  private saved: Map<string, number>;
+  /** Per place: the last row of this lineage read back; replayed rows up to it are skipped. */
+  private readonly through = new Map<string, number>();
+  private readonly delivered: Map<string, number>;
+  private readonly savedLayout: string | undefined;
+  private layout: string | undefined;
+  /** Read back (or nothing to read: a new lineage). */
+  resumed: boolean;
+
+  constructor(
+    readonly runId: string,
+    /** How messages name the sink: `output o (kafka topic t)`. */
+    readonly label: string,
+    /** The checkpoint's position of this output; undefined: a new lineage, nothing to read back. */
+    saved: NetSinkPosition | undefined,
+    /** Restoring a checkpoint (saved undefined then means: no row was delivered). */
+    restoring = saved !== undefined,
+  ) {
+    this.saved = new Map(saved?.places ?? []);
+    this.delivered = new Map(this.saved);
+    this.savedLayout = saved?.layout;
+    this.layout = saved?.layout;
+    this.resumed = !restoring;
+  }
+
+  /**
+   * The sink's places as they are now (Kafka: the topic's partition count). A restore refuses a
+   * layout that changed since the checkpoint: replayed rows would not go where they went.
+   */
+  setLayout(layout: string): void {
+    const was = this.savedLayout;
+    if (!this.resumed && was !== undefined && was !== layout && this.saved.size > 0) throw this.refuse(`it had ${was} at the checkpoint and has ${layout} now (rows would not go where they went)`);
+    this.layout = layout;
+  }
+
+  private refuse(what: string): OutputError {
+    return new OutputError(`${this.label}: ${what}; refusing to write (§12: the run writes this sink alone; --checkpoint-reset starts a new run)`);
+  }
+
+  /** The messages read back: the last one per place (a place absent is empty). */
+  resume(last: ReadonlyMap<string, LastMessage>, where: (place: string) => string = () => "the sink"): void {
+    for (const [place, row] of this.saved) {
+      if (row > 0 && !last.has(place)) throw this.refuse(`${where(place)} is empty, but rows up to row ${row} had been delivered there (messages were lost)`);
+    }
+    for (const [place, m] of last) {
+      const saved = this.saved.get(place) ?? 0;
+      if ("foreign" in m || m.run !== this.runId) {
+        if (saved > 0) throw this.refuse(`the last message in ${where(place)} ${"foreign" in m ? m.foreign : `is of another run (${m.run} row ${m.row}), not of this run (${this.runId})`}`);
+        continue; // an earlier lineage's rows: this one wrote nothing there yet
+      }
+      if (m.row < saved) throw this.refuse(`the last message in ${where(place)} is row ${m.row}, but rows up to row ${saved} had been delivered there (messages were lost)`);
+      this.through.set(place, m.row);
+      this.delivered.set(place, m.row);
+    }
+    this.resumed = true;
+  }
+
+  /**
+   * A delivery failed: how much of it reached the sink is unknown. The next try reads back
+   * again and skips what is there — for sinks that store a failed batch's messages as a prefix
+   * per place (Redis: one pipelined connection; Kafka: one request per partition), so that a
+   * retry does not write them twice.
+   */
+  unsure(): void {
+    if (!this.resumed) return;
+    this.saved = new Map(this.delivered);
+    this.resumed = false;
+  }
+
+  /** A replayed row already in the sink at `place`: not sent again. */
+  skip(place: string, row: number | undefined): boolean {
+    return row !== undefined && row <= (this.through.get(place) ?? 0);
+  }
+
+  /** Rows delivered at `place` up to `row`. */
+  sent(place: string, row: number | undefined): void {
+    if (row !== undefined && row > (this.delivered.get(place) ?? 0)) this.delivered.set(place, row);
+  }
+
+  /** The run completed with `rows` rows in the output: a row read back beyond them is a gap. */
+  complete(rows: number): void {
+    for (const [place, row] of this.through) {
+      if (row > rows) throw this.refuse(`it holds row ${row} of this run${place === "" ? "" : ` (at ${place})`}, but the run produced ${rows} rows (its input changed since?)`);
+    }
+  }
+
+  position(output: string): NetSinkPosition {
+    return this.layout === undefined ? { output, places: [...this.delivered] } : { output, places: [...this.delivered], layout: this.layout };
+  }
 }
 
 /** A short reason: a Node error's code as well (`connect ECONNREFUSED 127.0.0.1:4222`). */
@@ -106,6 +259,8 @@ export interface NetSinkOpening {
   label: string;
   env: Env;
   board: ConnectionBoard;
+  /** With `--checkpoint` (§12): the lineage's run id, and what a restore must read back. */
+  marks?: RowMarks;
 }
 
 export interface NetworkConnectors {
@@ -230,15 +385,22 @@ export class SinkWriter {
     );
   }
 
-  private async deliver(batch: SinkChange[]): Promise<void> {
+  private deliver(batch: SinkChange[]): Promise<void> {
+    return this.retrying(() => this.sink.send(batch));
+  }
+
+  /** `attempt`, retried with backoff for up to retryMs; a refusal (an OutputError) is not retried. */
+  private async retrying(attempt: () => Promise<void>): Promise<void> {
     let delay = 100;
     let firstFailure: number | undefined;
     for (;;) {
       try {
-        await this.sink.send(batch);
+        await attempt();
         if (firstFailure !== undefined) this.env.stderr(`flowc: ${this.label}: delivered again\n`);
         return;
       } catch (e) {
+        // By name: a sink module may hold another bundled copy of the runtime's errors.
+        if ((e as Error)?.name === "OutputError" && e instanceof Error) throw e instanceof OutputError ? e : new OutputError(e.message);
         const now = this.env.now();
         if (firstFailure === undefined) {
           firstFailure = now;
@@ -263,6 +425,20 @@ export class SinkWriter {
       else break;
     }
     this.check();
+  }
+
+  /**
+   * The run completed with `rows` rows in this output: everything is delivered, and a sink that
+   * read back its last message checks it is not beyond them (§12). Fails like a delivery.
+   */
+  async complete(rows: number): Promise<void> {
+    await this.drain();
+    const sink = this.sink;
+    if (sink.complete === undefined) return;
+    await this.retrying(() => sink.complete!(rows)).catch((e: OutputError) => {
+      this.error = e;
+      throw e;
+    });
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import type { NetworkSinkSpec, OutputFormat, OutputSpec, Program, Schema } from 
 import type { Env, OutputSink } from "../env.js";
 import { makeChangeFormatter, makeCsvFormatter, makeFormatter, makeLineFormatter, PresentRows } from "../format.js";
 import { OutputError, RunError, UsageError } from "./errors.js";
-import { ConnectionBoard, openNetworkSink, SINK_RETRY_MS, sinkLabel, SinkWriter } from "./network.js";
+import { ConnectionBoard, openNetworkSink, RowMarks, SINK_RETRY_MS, sinkLabel, SinkWriter, type NetSinkPosition } from "./network.js";
 import type { RunOptions } from "./options.js";
 
 /** A Node error as a short phrase: `no space left on device (ENOSPC)`. */
@@ -103,15 +103,15 @@ export class BufferedWriter {
  * fields and the row they replace, against the rows present (kept here); a delete of a key
  * that is not present sends nothing.
  */
-function networkChanges(o: OutputSpec, sw: SinkWriter, count: () => void): (key: unknown, row: unknown) => void {
+function networkChanges(o: OutputSpec, sw: SinkWriter, count: () => number): (key: unknown, row: unknown) => void {
   const fields = o.key ?? [];
   const present = new PresentRows();
   const keyOf = (row: unknown): Record<string, unknown> => Object.fromEntries(fields.map((f) => [f, (row as Record<string, unknown>)[f]]));
   return (key, row) => {
     const c = present.change(key, row);
     if (c === undefined) return;
-    count();
-    sw.write(c.op === "delete" ? { op: "delete", key: keyOf(c.before), before: c.before } : { op: "upsert", key: keyOf(c.row), row: c.row, ...(c.before !== undefined && { before: c.before }) });
+    const seq = count();
+    sw.write(c.op === "delete" ? { op: "delete", key: keyOf(c.before), before: c.before, seq } : { op: "upsert", key: keyOf(c.row), row: c.row, ...(c.before !== undefined && { before: c.before }), seq });
   };
 }
 
@@ -218,6 +218,13 @@ type Target =
   | { kind: "file"; path: string; format: OutputFormat }
   | { kind: "network"; spec: NetworkSinkSpec };
 
+/** What a checkpointed run tells the network sinks (§12): the lineage, and where a restore is. */
+export interface SinkCheckpoint {
+  runId: string;
+  /** Restoring a checkpoint: each network output's saved position (none: nothing delivered). */
+  restored?: readonly NetSinkPosition[];
+}
+
 /**
  * Every writer of a run, opened (in this order: the program's outputs, the dead-letter file, the
  * late-record file) by `Outputs.open`; a file named twice gets one writer. When one cannot be
@@ -227,6 +234,8 @@ export class Outputs {
   readonly writers: Writer[] = [];
   /** The network outputs' writers (their failures stop a run that waits for input). */
   private readonly sinkWriters: SinkWriter[] = [];
+  /** With --checkpoint: each network output's marks (by output index), for its position. */
+  private readonly marks: (RowMarks | undefined)[] = [];
   /** One function per program output: counts the row and writes it (or hands it to onRow). */
   readonly emit: ((row: unknown) => void)[] = [];
   /** One function per program output: a change of an updating stream (row undefined: a delete). */
@@ -250,6 +259,7 @@ export class Outputs {
     private readonly options: RunOptions,
     private readonly env: Env,
     private readonly baseDir: string,
+    private readonly checkpoint: SinkCheckpoint | undefined,
   ) {
     this.counts = program.outputs.map(() => 0);
     this.targets = program.outputs.map((o) => this.targetOf(o));
@@ -258,8 +268,8 @@ export class Outputs {
   /** The network outputs' connections (the run's board, see run/network.ts). */
   board = new ConnectionBoard();
 
-  static async open(program: Program, options: RunOptions, env: Env, baseDir: string, board?: ConnectionBoard): Promise<Outputs> {
-    const outs = new Outputs(program, options, env, baseDir);
+  static async open(program: Program, options: RunOptions, env: Env, baseDir: string, board?: ConnectionBoard, checkpoint?: SinkCheckpoint): Promise<Outputs> {
+    const outs = new Outputs(program, options, env, baseDir, checkpoint);
     if (board !== undefined) outs.board = board;
     await outs.openAll();
     return outs;
@@ -304,9 +314,47 @@ export class Outputs {
     await this.drain();
   }
 
+  /** Waits until every network output has delivered all its rows (a checkpoint counts them, §12). */
+  async settleSinks(): Promise<void> {
+    for (const sw of this.sinkWriters) await sw.drain();
+  }
+
+  /** Network outputs whose rows carry marks (§12): a new lineage checkpoints before any goes out. */
+  get marked(): boolean {
+    return this.marks.some((m) => m !== undefined);
+  }
+
+  /** Each network output's position, for a checkpoint (after flushAndDrain: nothing in flight). */
+  networkPositions(): NetSinkPosition[] {
+    const out: NetSinkPosition[] = [];
+    this.marks.forEach((m, k) => m !== undefined && out.push(m.position(this.program.outputs[k]!.name)));
+    return out;
+  }
+
+  /** The run completed: every network output delivered and checked against its row count (§12). */
+  async completeSinks(): Promise<void> {
+    for (let k = 0; k < this.program.outputs.length; k++) {
+      const sw = this.networkWriter[k];
+      if (sw !== undefined) await sw.complete(this.counts[k]!);
+    }
+  }
+
+  private readonly networkWriter: (SinkWriter | undefined)[] = [];
+
+  /** Flushes and closes every writer — all of them, even after one failed (a network sink that
+   *  refused keeps its connection open otherwise, and the process would not end); then throws
+   *  the first failure. */
   async closeAll(): Promise<void> {
-    for (const w of this.writers) w.flush();
-    await Promise.all(this.writers.map((w) => w.close()));
+    let failure: { e: unknown } | undefined;
+    for (const w of this.writers) {
+      try {
+        w.flush();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+    for (const r of await Promise.allSettled(this.writers.map((w) => w.close()))) if (r.status === "rejected") failure ??= { e: r.reason };
+    if (failure !== undefined) throw failure.e;
   }
 
   private targetOf(o: OutputSpec): Target {
@@ -358,9 +406,12 @@ export class Outputs {
       if (t.kind === "network") {
         // A network sink (§11): rows go to it as changes; it formats and delivers them.
         const label = `output ${o.name} (${sinkLabel(t.spec)})`;
+        const ck = this.checkpoint;
+        const marks = ck === undefined ? undefined : new RowMarks(ck.runId, label, ck.restored?.find((p) => p.output === o.name), ck.restored !== undefined);
+        this.marks[k] = marks;
         let sink;
         try {
-          sink = await openNetworkSink({ output: o, spec: t.spec, label, env: this.env, board: this.board });
+          sink = await openNetworkSink({ output: o, spec: t.spec, label, env: this.env, board: this.board, ...(marks !== undefined && { marks }) });
         } catch (e) {
           await this.closeAll().catch(() => {});
           throw e instanceof RunError ? e : new OutputError(`cannot open ${label}: ${errorText(e)}`);
@@ -368,11 +419,11 @@ export class Outputs {
         const sw = new SinkWriter(label, sink, this.env, options.sinkRetryMs ?? SINK_RETRY_MS, o.final);
         this.writers.push(sw);
         this.sinkWriters.push(sw);
+        this.networkWriter[k] = sw;
         emit.push((row) => {
-          counts[k]!++;
-          sw.write({ op: "insert", row });
+          sw.write({ op: "insert", row, seq: ++counts[k]! });
         });
-        change.push(networkChanges(o, sw, () => counts[k]!++));
+        change.push(networkChanges(o, sw, () => ++counts[k]!));
         continue;
       }
       let w: BufferedWriter;
