@@ -3,6 +3,7 @@
 // checkpoint-sinks.stress.test.ts (network sinks).
 
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { expect } from "vitest";
 
 /** How a run ended: its exit code and stderr, or "killed". */
@@ -11,14 +12,25 @@ export type KilledRun = { code: number; stderr: string } | "killed";
 /** A run that has not ended after this long hangs: it is killed and reported (exit code -2). */
 const HANG_MS = 180_000;
 
-/** Runs `cmd args` in `cwd`, SIGKILLed after `killMs` (undefined: never). */
-export function runKilled(cmd: string, args: string[], cwd: string, killMs: number | undefined): Promise<KilledRun> {
+/**
+ * Runs `cmd args` in `cwd`, SIGKILLed after `killMs` (undefined: never) — counted from when the
+ * file `after` exists, when given (a run's first checkpoint).
+ */
+export function runKilled(cmd: string, args: string[], cwd: string, killMs: number | undefined, after?: string): Promise<KilledRun> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     let hung = false;
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = killMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (killMs !== undefined) {
+      const arm = () => (timer = setTimeout(() => child.kill("SIGKILL"), killMs));
+      if (after === undefined) arm();
+      else {
+        const poll = () => (existsSync(after) ? arm() : (timer = setTimeout(poll, 10)));
+        poll();
+      }
+    }
     const watchdog = setTimeout(() => {
       hung = true;
       child.kill("SIGKILL");
@@ -32,10 +44,16 @@ export function runKilled(cmd: string, args: string[], cwd: string, killMs: numb
   });
 }
 
-/** Kill moments: `from` ms after the start plus up to `span` ms (defaults: 80 … 980 ms). */
+/**
+ * Kill moments: `from` ms after the start plus up to `span` ms (defaults: 80 … 980 ms). With
+ * `firstAfter` (the checkpoint file), the first kill comes within 100 ms of that file appearing: on a
+ * loaded machine every kill could otherwise come before the first checkpoint, and no restore
+ * would be tested. Later kills count from the start (startup and restore are moments too).
+ */
 export interface KillTimes {
   from: number;
   span: number;
+  firstAfter?: string;
 }
 
 /**
@@ -49,8 +67,11 @@ export async function killUntilDone(cmd: string, args: string[], cwd: string, ki
   for (let attempt = 0; attempt < 200; attempt++) {
     x = (x * 1103515245 + 12345) % 2147483648;
     // Random moments: early (startup, restore), mid-run, late (near the end, final writes).
-    const killMs = killed < kills ? times.from + (x % times.span) : undefined;
-    const r = await runKilled(cmd, args, cwd, killMs);
+    // The first kill with `firstAfter`: within 100 ms of the first checkpoint (a short run may
+    // finish soon after it).
+    const first = killed === 0 && times.firstAfter !== undefined;
+    const killMs = killed < kills ? (first ? x % 100 : times.from + (x % times.span)) : undefined;
+    const r = await runKilled(cmd, args, cwd, killMs, first ? times.firstAfter : undefined);
     if (r === "killed") {
       killed++;
       continue;
