@@ -12,6 +12,7 @@ import type { BadRecord, ReadBatch } from "../io/batch.js";
 import { parseCsv } from "../io/csv.js";
 import { jsonErrorMessage } from "../io/jsonl.js";
 import { SKIPPED, makeChangeDecoder } from "../io/changes.js";
+import { JsonCursor, type JsonlLineDecoder } from "../io/fast-jsonl.js";
 import { errorText, type ConnectionBoard, type SinkChange } from "../run/network.js";
 
 /**
@@ -345,6 +346,50 @@ export function messageDecoder(
       return;
     }
     attempt(out, place, payload, undefined, () => general(withMeta(value, place)));
+  };
+}
+
+/**
+ * `messageDecoder` for payloads that arrive as bytes (Kafka, NATS), trying the source's generated
+ * JSONL decoder first — the fast path of files (io/fast-jsonl.ts): a message it accepts becomes
+ * its record straight from the bytes, without a string or `JSON.parse`. It applies to JSON
+ * messages of plain records whose type declares no metadata field; it never decides that a
+ * message is bad: anything it does not accept (and a record whose event time fails) goes the
+ * general way, as text, which reports it.
+ */
+export function messageBytesDecoder(
+  schema: Schema,
+  keep: readonly string[] | undefined,
+  format: Format,
+  metadataOf: readonly string[],
+  timeOf: ((record: any) => number | null) | undefined,
+  changes: { format: "debezium" | "changelog"; key: readonly string[] } | undefined,
+  fast: JsonlLineDecoder | undefined,
+): (payload: Uint8Array | null, place: MessagePlace, out: Decoded) => void {
+  const general = messageDecoder(schema, keep, format, metadataOf, timeOf, changes);
+  const fields = schema.kind === "record" ? schema.fields.map((f) => f.name) : [];
+  const usable = fast !== undefined && format === "jsonl" && changes === undefined && !metadataOf.some((m) => fields.includes(m));
+  if (!usable) return (payload, place, out) => general(payload === null ? "null" : text(payload), place, out);
+  const cursor = new JsonCursor();
+  return (payload, place, out) => {
+    if (payload !== null) {
+      cursor.reset(payload, 0, payload.length);
+      const r = fast(cursor);
+      if (r !== undefined) {
+        if (timeOf === undefined) {
+          out.records.push(r);
+          return;
+        }
+        try {
+          checkEventTime(r, timeOf);
+          out.records.push(r);
+          return;
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+        }
+      }
+    }
+    general(payload === null ? "null" : text(payload), place, out);
   };
 }
 

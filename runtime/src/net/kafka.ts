@@ -26,7 +26,7 @@
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
 import { RunError } from "../run/errors.js";
-import { Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, sleep, text, type Decoded } from "./common.js";
+import { Connection, Inbox, loadClient, messageBytesDecoder, METADATA, changeText, sleep, type Decoded, type MessagePlace } from "./common.js";
 
 /** One message read from a partition. */
 export interface KafkaMessage {
@@ -223,12 +223,32 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
   };
 }
 
+/** Where a message came from; its texts are made only when asked (a bad message, metadata). */
+class KafkaPlace implements MessagePlace {
+  private metaValues: Record<string, string | number | null> | undefined;
+  constructor(
+    private readonly label: string,
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly m: KafkaMessage,
+  ) {}
+  get where(): string {
+    return `${this.label} partition ${this.partition} offset ${this.m.offset}`;
+  }
+  get position(): Record<string, string | number> {
+    return { topic: this.topic, partition: this.partition, offset: this.m.offset };
+  }
+  get meta(): Record<string, string | number | null> {
+    return (this.metaValues ??= { _key: this.m.key, _partition: this.partition, _offset: this.m.offset, _timestamp: this.m.timestamp });
+  }
+}
+
 export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient): Promise<NetInput> {
   const spec = o.spec as Extract<NetworkSourceSpec, { kind: "kafka" }>;
   const client = given ?? (await kafkajsClient(spec.brokers.split(",").map((b) => b.trim())));
   const label = `kafka topic ${spec.topic}`;
   const conn = new Connection(o, `source ${o.name} (${label})`);
-  const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.kafka!, o.timeOf, o.changes);
+  const decode = messageBytesDecoder(o.schema, o.keep, spec.format, METADATA.kafka!, o.timeOf, o.changes, o.fastJson);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
   let assigned: number[] = [];
@@ -271,14 +291,7 @@ export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient):
       // Backpressure: no new batch is accepted while the inbox is full.
       while (inbox.full && !inbox.isClosed) await new Promise<void>((r) => (resume = r));
       const out: Decoded = { records: [], bad: undefined };
-      for (const m of b.messages) {
-        const place = {
-          where: `${label} partition ${b.partition} offset ${m.offset}`,
-          position: { topic: b.topic, partition: b.partition, offset: m.offset },
-          meta: { _key: m.key, _partition: b.partition, _offset: m.offset, _timestamp: m.timestamp },
-        };
-        decode(m.value === null ? "null" : text(m.value), place, out);
-      }
+      for (const m of b.messages) decode(m.value, new KafkaPlace(label, b.topic, b.partition, m), out);
       // Offsets are committed once the driver has taken the batch and processed it; a batch
       // the run did not get to is not committed (a later run reads it).
       if (inbox.isClosed) return false;

@@ -339,6 +339,7 @@ export async function openConnector(
         keep,
         timeOf,
         ...(changes && { changes }),
+        ...(decode?.jsonl && { fastJson: decode.jsonl }),
         env,
         board: at.board ?? new ConnectionBoard(),
         ...(start !== undefined && { start }),

@@ -9,6 +9,7 @@ import type { Env } from "../env.js";
 import type { NetworkSinkSpec, NetworkSourceSpec, OutputSpec, Schema } from "../contract.js";
 import { InputError, OutputError, RunError } from "./errors.js";
 import type { ReadBatch } from "../io/batch.js";
+import type { JsonlLineDecoder } from "../io/fast-jsonl.js";
 
 /**
  * One change a sink delivers. Append streams give `insert`s. An updating stream (§13) will give
@@ -232,6 +233,8 @@ export interface NetSourceOpening {
   timeOf: ((record: any) => number | null) | undefined;
   /** A source of changes (§13: debezium / changelog messages with a `key`). */
   changes?: { format: "debezium" | "changelog"; key: readonly string[] };
+  /** The source's generated JSONL decoder (a fast path for JSON messages: common.ts messageBytesDecoder). */
+  fastJson?: JsonlLineDecoder;
   env: Env;
   /** Where the source says whether its connection is up. */
   board: ConnectionBoard;
