@@ -14,6 +14,8 @@ import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
 import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
+import * as J from "./js/ast";
+import { printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
 
 export const FLOWC_VERSION = "0.1.0";
 
@@ -50,25 +52,65 @@ export interface EmitOptions {
   instrument?: boolean;
 }
 
-/** Builds one function body: lines, indentation, fresh local names. */
+/**
+ * A statement still written as a template line (`Body.line`): see docs/architecture.md, "emit",
+ * for the list of what still prints this way. Only at a body's top level.
+ */
+interface TextLine {
+  kind: "text";
+  text: string;
+}
+
+/** Builds one function body: statements (a syntax tree), fresh local names; printed at `depth`. */
 class Body {
-  readonly lines: string[] = [];
+  private readonly items: (J.Stmt | TextLine)[] = [];
+  /** The statement list being added to: a nested loop's body while one is open. */
+  private readonly open: J.Stmt[][] = [];
   readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
-  constructor(public depth = 2) {}
+  constructor(private readonly o: PrintOptions, public depth = 2) {}
+  /** A statement written as text (being moved onto the tree). */
   line(s: string) {
-    this.lines.push("  ".repeat(this.depth) + s);
+    if (this.open.length) throw new Error("internal: a text line inside a nested statement");
+    this.items.push({ kind: "text", text: s });
   }
-  hoist = (js: string, hint: string): string => {
+  stmt(s: J.Stmt) {
+    if (this.open.length) this.open[this.open.length - 1]!.push(s);
+    else this.items.push(s);
+  }
+  /** Adds `make(body)`; statements then go into `body` until `close()`. */
+  nest(make: (body: J.Stmt[]) => J.Stmt) {
+    const inner: J.Stmt[] = [];
+    this.stmt(make(inner));
+    this.open.push(inner);
+  }
+  close() {
+    this.open.pop();
+  }
+  /** The statements (a body written entirely as a tree). */
+  get stmts(): J.Stmt[] {
+    return this.items.map((i) => {
+      if (i.kind === "text") throw new Error("internal: a text line in a syntax tree");
+      return i;
+    });
+  }
+  get size(): number {
+    return this.items.length;
+  }
+  /** An expression printed (for the statements still written as text). */
+  x(e: J.Expr): string {
+    return printExpr(e, this.o, this.depth);
+  }
+  hoist = (js: J.Expr, hint: string): J.Expr => {
     const n = localName(hint, this.taken);
-    this.line(`const ${n} = ${js};`);
-    return n;
+    this.stmt(J.constDecl(n, js));
+    return J.id(n);
   };
-  text() {
-    return this.lines.join("\n");
+  text(depth = this.depth): string {
+    return this.items.flatMap((i) => (i.kind === "text" ? ["  ".repeat(depth) + i.text] : printStmt(i, this.o, depth))).join("\n");
   }
   /** The lines one level deeper (for wrapping them in a block). */
   indented(): string {
-    return this.lines.map((l) => "  " + l).join("\n");
+    return this.text(this.depth + 1);
   }
 }
 
@@ -87,10 +129,31 @@ interface StateField {
   name: string;
   /** TypeScript type when the initial value does not say it. */
   type?: string;
-  init: string;
+  init: J.Expr;
   /** A set, sketch or list: updated in place, never reassigned. */
   byRef?: boolean;
 }
+
+/** A value held in the variable `name`. */
+const jsVar = (name: string): Value => ({ kind: "js", js: J.id(name) });
+/** A method of a generated class: parameters `[name, TypeScript type]`. */
+function method(name: string, params: [string, string][], ret: string, body: J.Stmt[], doc?: string): J.Member {
+  return { kind: "method", name, params: params.map(([n, t]) => J.param(n, t)), ret, body, ...(doc !== undefined ? { doc } : {}) };
+}
+
+/** The constructor of a spec whose results are guarded: it is given the failure report. */
+const failedCtor: J.Member = { kind: "ctor", params: [J.param("failed", "(error: unknown) => void", "private readonly")], body: [], inline: true };
+
+/** `try { body } catch (e) { this.failed(e); return undefined; }`: a failing built-in drops the row. */
+const catchFailure = (body: J.Stmt[]): J.Stmt[] => [J.tryStmt(body, "e", [J.exprStmt(J.call(J.thisMember("failed"), [J.id("e")])), J.ret(J.UNDEFINED)])];
+
+/** `k >= 0 && k < size && (k | 0) === k`: key k is a small int. */
+const smallInt = (size: number): J.Expr => J.chain("&&", [J.binary(">=", K, J.num(0)), J.binary("<", K, J.num(size)), J.binary("===", J.paren(J.binary("|", K, J.num(0))), K)]);
+
+/** `JSON.stringify(x)`. */
+const jsonStringify = (x: J.Expr): J.Expr => J.callMethod(J.id("JSON"), "stringify", [x]);
+/** The names generated methods give their parameters: record, time, key, watermark, row. */
+const R = J.id("r"), TIME = J.id("t"), K = J.id("k"), WM = J.id("wm"), ROW = J.id("row"), S = J.id("s");
 
 export function emitTypeScript(p: Plan, source: string, opts: EmitOptions = {}): string {
   return new Emitter(p, source, opts).module();
@@ -125,9 +188,23 @@ class Emitter {
     this.order = plan.order;
     this.lines = new LineIndex(source);
     this.liveSources = plan.sources;
+    this.po = { types: opts.javascript !== true };
   }
 
   // ---- helpers -------------------------------------------------------------------------------
+
+  private readonly po: PrintOptions;
+  private body(depth = 2): Body {
+    return new Body(this.po, depth);
+  }
+  /** An expression printed (for the code still written as text). */
+  private x(e: J.Expr): string {
+    return printExpr(e, this.po);
+  }
+  /** A module-level declaration printed ("" when JavaScript has nothing of it). */
+  private decl(d: J.Decl): string {
+    return printDecl(d, this.po) ?? "";
+  }
 
   private get js(): boolean {
     return this.opts.javascript === true;
@@ -178,9 +255,14 @@ class Emitter {
   }
 
   /** `// file:7  where price > 1000` — the first line of the stage's source text. */
-  private comment(span: { start: number; end: number }): string {
+  private comment(span: { start: number; end: number }): J.Stmt {
+    return J.comment(`${this.where(span)}  ${this.stageText(span)}`);
+  }
+
+  /** The first line of a stage's source text, shortened to 90 characters. */
+  private stageText(span: { start: number; end: number }): string {
     const text = this.source.slice(span.start, span.end).split(/\r\n|[\n\r\u2028\u2029]/)[0]!.trim();
-    return lineComment(`${this.where(span)}  ${text.length > 90 ? text.slice(0, 87) + "..." : text}`);
+    return text.length > 90 ? text.slice(0, 87) + "..." : text;
   }
 
   private schema(t: Type): string {
@@ -246,9 +328,22 @@ class Emitter {
 
   // ---- delivery: what a node does with each record it emits -------------------------------------
 
+  /** `this.member(args);` for member `role` of node `id`. */
+  private callSelf(id: NodeId, role: keyof typeof MEMBER_ROLES, args: J.Expr[]): J.Stmt {
+    return J.exprStmt(J.call(J.thisMember(this.m(id, role)), args));
+  }
+  /** `this.op.method(args);` on the runtime operator of node `id`. */
+  private callOp(id: NodeId, method: string, args: J.Expr[]): J.Stmt {
+    return J.exprStmt(J.callMethod(J.thisMember(this.m(id, "op")), method, args));
+  }
+  /** `this.counts[id]++;` (instrumented builds). */
+  private count(id: NodeId): J.Stmt {
+    return J.exprStmt(J.update("++", J.index(J.thisMember("counts"), J.num(id))));
+  }
+
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
-  private deliver(from: Node, row: string, t: string, body: Body, k = "k", value?: Value) {
-    if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
+  private deliver(from: Node, row: J.Expr, t: J.Expr, body: Body, k: J.Expr = K, value?: Value) {
+    if (this.opts.instrument) body.stmt(this.count(from.id));
     // A join of a stream with itself is its consumer twice (once per side); it is handed the
     // record once on each side.
     const joins = new Set<NodeId>();
@@ -258,36 +353,36 @@ class Emitter {
       joins.add(cid);
       switch (c.kind) {
         case "chain":
-          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
+          body.stmt(this.callSelf(c.id, "n", c.upsert ? [row, t, k] : [row, t]));
           break;
         case "union":
-          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${from.updating ? `, ${k}` : ""});`);
+          body.stmt(this.callSelf(c.id, "n", from.updating ? [row, t, k] : [row, t]));
           break;
         case "agg":
-          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
+          if (from.updating) body.stmt(this.callOp(c.id, "upsert", [k, row, t]));
           else if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
           // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
           // entry; instrumented builds keep `push`, which the playground's tracer wraps.
-          else if (c.window) body.line(`this.${this.m(c.id, "op")}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
-          else body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
+          else if (c.window) body.stmt(this.callOp(c.id, (c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push", [row, t]));
+          else body.stmt(this.callSelf(c.id, "n", [row, t]));
           break;
         case "top":
-          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
-          else body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
+          if (from.updating) body.stmt(this.callOp(c.id, "upsert", [k, row, t]));
+          else body.stmt(this.callOp(c.id, "push", [row, t]));
           break;
         case "distinct":
         case "rolling":
-          body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
+          body.stmt(this.callOp(c.id, "push", [row, t]));
           break;
         case "join":
-          if (c.left === from.id) body.line(`this.${this.m(c.id, "op")}.pushLeft(${row}, ${t});`);
-          if (c.right === from.id) body.line(`this.${this.m(c.id, "op")}.pushRight(${row}, ${t});`);
+          if (c.left === from.id) body.stmt(this.callOp(c.id, "pushLeft", [row, t]));
+          if (c.right === from.id) body.stmt(this.callOp(c.id, "pushRight", [row, t]));
           break;
         case "output":
-          if (this.opts.instrument) body.line(`this.counts[${c.id}]++;`);
-          if (c.decl.final) body.line(`this.${this.m(c.id, "final")}.upsert(${k}, ${row});`);
-          else if (from.updating) body.line(`this.change${c.output}(${k}, ${row});`);
-          else body.line(`this.emit${c.output}(${row});`);
+          if (this.opts.instrument) body.stmt(this.count(c.id));
+          if (c.decl.final) body.stmt(J.exprStmt(J.callMethod(J.thisMember(this.m(c.id, "final")), "upsert", [k, row])));
+          else if (from.updating) body.stmt(J.exprStmt(J.call(J.thisMember(`change${c.output}`), [k, row])));
+          else body.stmt(J.exprStmt(J.call(J.thisMember(`emit${c.output}`), [row])));
           break;
         case "source":
           break;
@@ -299,9 +394,9 @@ class Emitter {
   private deliverDelete(from: Node, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if ((c.kind === "chain" || c.kind === "union") && this.hasDeleteConsumers(c)) body.line(`this.${this.m(c.id, "d")}(k, t);`);
-      if (c.kind === "output") body.line(c.decl.final ? `this.${this.m(c.id, "final")}.remove(k);` : `this.change${c.output}(k, undefined);`);
-      if ((c.kind === "agg" || c.kind === "top") && !c.window) body.line(`this.${this.m(c.id, "op")}.remove(k, t);`);
+      if ((c.kind === "chain" || c.kind === "union") && this.hasDeleteConsumers(c)) body.stmt(this.callSelf(c.id, "d", [K, TIME]));
+      if (c.kind === "output") body.stmt(J.exprStmt(c.decl.final ? J.callMethod(J.thisMember(this.m(c.id, "final")), "remove", [K]) : J.call(J.thisMember(`change${c.output}`), [K, J.UNDEFINED])));
+      if ((c.kind === "agg" || c.kind === "top") && !c.window) body.stmt(this.callOp(c.id, "remove", [K, TIME]));
     }
   }
 
@@ -315,18 +410,18 @@ class Emitter {
   }
 
   /** Statements passing watermark `wm` from node `from` downstream. */
-  private deliverWatermark(from: Node, wm: string, body: Body) {
+  private deliverWatermark(from: Node, wm: J.Expr, body: Body) {
     const joins = new Set<NodeId>(); // a self-join: see deliver
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       if (c.kind === "output" || !this.needsWatermark(c)) continue;
       if (c.kind === "join" && joins.has(cid)) continue;
       joins.add(cid);
-      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.${this.m(c.id, "w")}(${idx}, ${wm});`));
+      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.stmt(this.callSelf(c.id, "w", [J.num(idx), wm])));
       else if (c.kind === "join") {
-        if (c.left === from.id) body.line(`this.${this.m(c.id, "w")}(0, ${wm});`);
-        if (c.right === from.id) body.line(`this.${this.m(c.id, "w")}(1, ${wm});`);
-      } else body.line(`this.${this.m(c.id, "w")}(${wm});`);
+        if (c.left === from.id) body.stmt(this.callSelf(c.id, "w", [J.num(0), wm]));
+        if (c.right === from.id) body.stmt(this.callSelf(c.id, "w", [J.num(1), wm]));
+      } else body.stmt(this.callSelf(c.id, "w", [wm]));
     }
   }
 
@@ -357,13 +452,13 @@ class Emitter {
 
   private emitSource(n: Extract<Node, { kind: "source" }>) {
     const T = this.nodeType(n);
-    const b = new Body();
+    const b = this.body();
     if (n.updating) this.changeSourceStatements(n, b);
-    this.deliver(n, "r", "t", b);
+    this.deliver(n, R, TIME, b);
     this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
     if (!this.needsWatermark(n)) return;
-    const w = new Body();
-    this.deliverWatermark(n, "wm", w);
+    const w = this.body();
+    this.deliverWatermark(n, WM, w);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
@@ -376,22 +471,20 @@ class Emitter {
     const el: TExpr = { kind: "var", name: ELEMENT_REF, type: T, span: n.decl.span };
     const parts: TExpr[] = (n.decl.key ?? []).map((f) => ({ kind: "get", object: el, field: f, type: T.fields.find((x) => x.name === f)!.type, span: n.decl.span }));
     this.ops.add("Key").add("isDelete");
-    b.line(`const k${this.ann("Key")} = ${this.keyJs(parts, b)};`);
+    b.stmt(J.constDecl("k", this.keyJs(parts, b), "Key"));
+    const isDelete = J.call(J.id("isDelete"), [R]);
     if (!this.hasDeleteConsumers(n)) {
-      b.line(`if (isDelete(r)) return; // nothing downstream keeps a table`);
+      b.stmt(J.trailing(J.ifStmt(isDelete, J.ret()), "nothing downstream keeps a table"));
       return;
     }
-    b.line(`if (isDelete(r)) {`);
-    const d = new Body(3);
+    const d = this.body(3);
     this.deliverDelete(n, d);
-    b.lines.push(...d.lines);
-    b.line(`  return;`);
-    b.line(`}`);
+    b.stmt(J.ifStmt(isDelete, J.block([...d.stmts, J.ret()])));
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
     const inT = this.nodeTypeById(n.input);
-    const b = new Body();
+    const b = this.body();
     this.chainStatements(n, b, "return");
     const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
     const lastLine = this.lines.at(n.spans[n.spans.length - 1]!.start).line;
@@ -401,13 +494,13 @@ class Emitter {
     this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert && this.hasDeleteConsumers(n)) {
-      const d = new Body();
+      const d = this.body();
       this.deliverDelete(n, d);
       this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
     }
     if (!this.needsWatermark(n)) return;
-    const w = new Body();
-    this.deliverWatermark(n, "wm", w);
+    const w = this.body();
+    this.deliverWatermark(n, WM, w);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
   }
 
@@ -416,17 +509,18 @@ class Emitter {
    * consumers; `skip` drops the element (`return` in the chain's method, `continue` in a loop).
    */
   private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue" | "break rec") {
-    const env: ExprEnv = { vars: new Map<string, Value>([[ELEMENT_REF, { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map<string, Value>([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
+    const skipStmt = (x: string): J.Stmt => (x === "return" ? J.ret() : x === "continue" ? J.continueStmt() : J.breakStmt("rec"));
     let skip: string = skipOuter;
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
     // In an upsert chain a failing `where` deletes the key from downstream tables.
-    const onReject = needsDelete ? `{ this.${this.m(n.id, "d")}(k, t); return; }` : undefined;
+    const onReject = needsDelete ? J.block([this.callSelf(n.id, "d", [K, TIME]), J.ret()], true) : undefined;
     for (const op of n.ops) {
-      b.line(this.comment(op.span));
+      b.stmt(this.comment(op.span));
       this.emitOp(op, env, b, () => {
         if (this.loop !== undefined && skip === skipOuter) this.loop.skipUsed = true;
-        return skip;
+        return skipStmt(skip);
       }, onReject);
       if (op.kind === "unnest") {
         skip = "continue";
@@ -438,11 +532,8 @@ class Emitter {
     let row = valueJs(v);
     // A record built from fields is an object literal: build it once for several consumers.
     if (consumersCount > 1 && v.kind === "fields") row = b.hoist(row, "row");
-    this.deliver(n, row, "t", b, "k", v);
-    while (loops-- > 0) {
-      b.depth--;
-      b.line("}");
-    }
+    this.deliver(n, row, TIME, b, K, v);
+    while (loops-- > 0) b.close();
   }
 
   /**
@@ -475,8 +566,8 @@ class Emitter {
    */
   private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string; skipUsed: boolean } | undefined {
     const users = this.users.get(src.id) ?? [];
-    const b = new Body(depth + 1);
-    const loop: LoopState = { before: new Body(4), after: new Body(4), skipUsed: false, taken: b.taken, aggs: new Map() };
+    const b = this.body(depth + 1);
+    const loop: LoopState = { before: this.body(4), after: this.body(4), skipUsed: false, taken: b.taken, aggs: new Map() };
     this.loop = loop;
     // Anything downstream (operator specs included) that can throw rules the fast path out:
     // everything printed so far (all nodes are printed before any loop) tells.
@@ -485,7 +576,7 @@ class Emitter {
     try {
       const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
       if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, skip);
-      else this.deliver(src, "r", "t", b);
+      else this.deliver(src, R, TIME, b);
     } finally {
       this.loop = undefined;
     }
@@ -515,27 +606,29 @@ class Emitter {
       // Sets, sketches and lists are updated in place: their state exists before the loop. Else
       // the state is made after the loop (allocating before it measurably slows V8's loop).
       const byRef = this.stateFields(id).some((f) => f.byRef);
-      loop.before.line(byRef ? `const ${state} = this.${this.m(id, "one")} ?? new Agg${id}State();` : `let ${state} = this.${this.m(id, "one")};`);
-      loop.before.line(`let ${seen} = false;`);
+      const one = J.thisMember(this.m(id, "one"));
+      loop.before.stmt(byRef ? J.constDecl(state, J.binary("??", one, J.newExpr(J.id(`Agg${id}State`)))) : J.letDecl(state, one));
+      loop.before.stmt(J.letDecl(seen, J.bool(false)));
       a = { state, seen, byRef, fields: new Map() };
       loop.aggs.set(id, a);
     }
     const agg = a;
     const inits = new Map(this.stateFields(id).map((f) => [f.name, f.init]));
-    const local = (f: string): string => {
-      if (agg.byRef) return `${agg.state}.${f}`;
+    const st = J.id(agg.state);
+    const local = (f: string): J.Expr => {
+      if (agg.byRef) return J.member(st, f);
       let name = agg.fields.get(f);
       if (name === undefined) {
         name = localName(`${agg.state}_${f}`, loop.taken);
         agg.fields.set(f, name);
-        loop.before.line(`let ${name} = ${agg.state} !== undefined ? ${agg.state}.${f} : ${inits.get(f)};`);
+        loop.before.stmt(J.letDecl(name, J.cond(J.binary("!==", st, J.UNDEFINED), J.member(st, f), inits.get(f)!)));
       }
-      return name;
+      return J.id(name);
     };
-    b.line(this.comment(n.spans[0]!));
-    b.line(`${agg.seen} = true;`);
+    b.stmt(this.comment(n.spans[0]!));
+    b.stmt(J.exprStmt(J.assign(J.id(agg.seen), J.bool(true))));
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, value]]), hoist: b.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, new Body(), env, true, local);
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, this.body(), env, true, local);
   }
 
   /**
@@ -613,18 +706,18 @@ class Emitter {
     }
   }
 
-  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
+  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => J.Stmt, onReject: J.Stmt | undefined) {
     switch (op.kind) {
       case "where": {
         // emitExpr parenthesizes every operator expression, so `!` applies to the whole condition.
-        const cond = emitExpr(op.cond, env);
-        if (onReject && skip() === "return") b.line(`if (!${cond}) ${onReject}`);
-        else b.line(`if (!${cond}) ${skip()};`);
+        const cond = J.not(emitExpr(op.cond, env));
+        const drop = skip();
+        b.stmt(J.ifStmt(cond, onReject && drop.kind === "return" ? onReject : drop));
         return;
       }
       case "project": {
         if (op.expr.kind === "record") {
-          const fields = new Map<string, string>();
+          const fields = new Map<string, J.Expr>();
           const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env), simple: isSimple(f.value) }));
           for (const f of values) fields.set(f.name, f.simple ? f.js : b.hoist(f.js, f.name));
           env.vars.set(ELEMENT_REF, { kind: "fields", fields, order: values.map((f) => f.name) });
@@ -637,17 +730,20 @@ class Emitter {
       case "unnest": {
         const inT = op.inType as RecordT;
         const cur = env.vars.get(ELEMENT_REF)!;
-        const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : `${cur.js}${prop(f)}`);
+        const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : J.member(cur.js, f));
         const arr = b.hoist(get(op.field), op.field);
         const x = localName(op.as, b.taken);
         const optional = inT.fields.find((f) => f.name === op.field)!.type.kind === "optional";
-        b.line(`${optional ? `if (${arr} !== null) ` : ""}for (const ${x} of ${arr}) {`);
-        b.depth++;
-        const fields = new Map<string, string>();
+        // The rest of the chain goes inside the loop (closed by chainStatements).
+        b.nest((inner) => {
+          const loop = J.forOf("const", x, arr, J.block(inner));
+          return optional ? J.ifStmt(J.binary("!==", arr, J.NULL), loop) : loop;
+        });
+        const fields = new Map<string, J.Expr>();
         const order: string[] = [];
         for (const f of (op.outType as RecordT).fields) {
           order.push(f.name);
-          fields.set(f.name, f.name === op.as ? x : get(f.name));
+          fields.set(f.name, f.name === op.as ? J.id(x) : get(f.name));
         }
         env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         return;
@@ -655,13 +751,13 @@ class Emitter {
       case "lookup": {
         const k = emitExpr(op.key, env);
         const row = localName(op.alias, b.taken);
-        b.line(`const ${row} = this.table${op.table}.get(${k}) ?? null;`);
+        b.stmt(J.constDecl(row, J.binary("??", J.callMethod(J.thisMember(`table${op.table}`), "get", [k]), J.NULL)));
         const cur = env.vars.get(ELEMENT_REF)!;
-        const fields = new Map<string, string>();
+        const fields = new Map<string, J.Expr>();
         const order: string[] = [];
         for (const f of (op.outType as RecordT).fields) {
           order.push(f.name);
-          fields.set(f.name, f.name === op.alias ? row : cur.kind === "fields" ? cur.fields.get(f.name)! : `${cur.js}${prop(f.name)}`);
+          fields.set(f.name, f.name === op.alias ? J.id(row) : cur.kind === "fields" ? cur.fields.get(f.name)! : J.member(cur.js, f.name));
         }
         env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         this.tablesUsed.add(op.table);
@@ -689,14 +785,14 @@ class Emitter {
 
   private emitUnion(n: Extract<Node, { kind: "union" }>) {
     const T = this.nodeType(n);
-    const b = new Body();
-    this.deliver(n, "r", "t", b);
+    const b = this.body();
+    this.deliver(n, R, TIME, b);
     const ps: [string, string][] = [["r", T], ["t", "number"]];
     if (n.updating) ps.push(["k", "Key"]);
     this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
     if (n.updating && this.hasDeleteConsumers(n)) {
       // A union of updating streams (§13): each input's deletes pass on as they are.
-      const d = new Body();
+      const d = this.body();
       this.deliverDelete(n, d);
       this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
     }
@@ -711,7 +807,7 @@ class Emitter {
     }
     this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
     this.keeps(n.id, this.m(n.id, "wm"), `wmOut${n.id}`);
-    const b = new Body();
+    const b = this.body();
     b.line(`const w = this.${this.m(n.id, "wm")};`);
     const idleInputs = this.plan.nodes.get(n.id)!.idleInputs;
     const nn = this.nn;
@@ -737,23 +833,23 @@ class Emitter {
     b.line(`if (min <= this.wmOut${n.id}) return;`);
     b.line(`this.wmOut${n.id} = min;`);
     if (advance) b.line(advance.replace("$wm", "min"));
-    this.deliverWatermark(n, "min", b);
+    this.deliverWatermark(n, J.id("min"), b);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
   private singleInputWatermark(n: Node, advance: string | undefined) {
     if (!this.needsWatermark(n)) return;
-    const b = new Body();
+    const b = this.body();
     if (advance) b.line(advance);
-    this.deliverWatermark(n, "wm", b);
+    this.deliverWatermark(n, WM, b);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
   }
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
-    const b = new Body();
+    const b = this.body();
     if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
-    this.deliver(n, "row", "t", b);
+    this.deliver(n, ROW, TIME, b);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
   }
 
@@ -774,22 +870,22 @@ class Emitter {
   }
 
   /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
-  private keyJs(parts: TExpr[], body: Body, varName = "r", extra: string[] = []): string {
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use, js: this.js };
+  private keyJs(parts: TExpr[], body: Body, varName = "r", extra: J.Expr[] = []): J.Expr {
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar(varName)]]), hoist: body.hoist, use: this.use, js: this.js };
     const js = [...extra, ...parts.map((p) => emitExpr(p, env))];
-    if (js.length === 0) return "0";
+    if (js.length === 0) return J.num(0);
     if (js.length === 1) {
       const t = parts.length === 1 ? stripOptional(parts[0]!.type) : undefined;
       // Maps compare by SameValueZero: numbers, strings and booleans key directly.
       if (!t || ["int", "float", "string", "bool", "time", "duration"].includes(t.kind)) return js[0]!;
-      return `JSON.stringify(${js[0]})`;
+      return jsonStringify(js[0]!);
     }
     // The text JSON.stringify([...]) gives, built directly (no array, no generic serializer):
     // ints, times, durations and bools print as String() does; strings and floats (NaN and ±∞
     // print as null) go through JSON.stringify one by one.
     const raw = (t: Type | undefined) => t !== undefined && ["int", "time", "duration", "bool"].includes(t.kind);
-    const texts = js.map((x, i) => (i < extra.length || raw(parts[i - extra.length]!.type) ? x : `JSON.stringify(${x})`));
-    return `"[" + ${texts.join(' + "," + ')} + "]"`;
+    const texts = js.map((x, i) => (i < extra.length || raw(parts[i - extra.length]!.type) ? x : jsonStringify(x)));
+    return J.chain("+", [J.str("["), ...texts.flatMap((x, i) => (i === 0 ? [x] : [J.str(","), x])), J.str("]")]);
   }
 
   private emitAgg(n: Extract<Node, { kind: "agg" }>) {
@@ -828,11 +924,11 @@ class Emitter {
 
   /** The methods an updating operator's callbacks call: its upserts and deletes, downstream. */
   private updatingOutMethods(n: Node, T: string) {
-    const b = new Body();
+    const b = this.body();
     if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
-    this.deliver(n, "row", "t", b);
+    this.deliver(n, ROW, TIME, b);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"], ["k", "Key"])}${this.ann("void")} {\n${b.text()}\n  }`);
-    const d = new Body();
+    const d = this.body();
     this.deliverDelete(n, d);
     this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
   }
@@ -843,7 +939,7 @@ class Emitter {
     const ctorParams: string[] = [];
     n.keys.forEach((k, i) => ctorParams.push(this.js ? `k${i}` : `readonly k${i}: ${this.names.ts(k.type)}`));
     if (w?.carried && w.kind === "session") ctorParams.push(this.js ? "ws" : "readonly ws: number");
-    const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`);
+    const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${this.x(x.init)};`);
     const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
     const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
     this.stateClasses.add(`Agg${n.id}State`);
@@ -861,56 +957,63 @@ class Emitter {
     const w = n.window;
     const carriedSession = w?.carried && w.kind === "session";
     const aggPlan = this.plan.nodes.get(id)!.agg!;
-    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
-    const add = new Body(2);
-    const merge = new Body(2);
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js });
+    const add = this.body(2);
+    const merge = this.body(2);
     const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
-    const keyBody = new Body(2);
-    const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
-    const initBody = new Body(2);
+    const keyBody = this.body(2);
+    const windowStart = J.member(R, "window_start");
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? [windowStart] : []);
+    const initBody = this.body(2);
     const initEnv = inEnv(initBody);
     const initArgs = n.keys.map((k) => emitExpr(k.expr, initEnv));
-    if (carriedSession) initArgs.push("r.window_start");
+    if (carriedSession) initArgs.push(windowStart);
     const { body: resultBody, guarded } = this.aggResultBody(n, results);
     if (guarded) this.guardedAggs.add(id);
     const mergeable = aggPlan.mergeable && n.aggs.length > 0;
     const itemsText = n.items.map((i) => i.name).join(", ");
-    this.ops.add(aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class Agg${id}${this.js ? "" : ` implements ${aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec"}<${inT}, ${st}, ${outT}>`} {\n` +
-      (mergeable ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
-      (aggPlan.retract === "exact" ? `  ${this.mod("readonly")}exactRetract = true;\n` : "") +
-      (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
-      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
-      `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
-      `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
-      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
-      `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
-      (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
-      (aggPlan.retract !== "none" ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("boolean")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
-      `}`,
-    );
+    const specType = aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec";
+    this.ops.add(specType).add("Key");
+    const flag = (name: string): J.Member => ({ kind: "field", name, modifiers: "readonly", init: J.bool(true) });
+    const members: J.Member[] = [
+      ...(mergeable ? [flag("orderInsensitive")] : []),
+      ...(aggPlan.retract === "exact" ? [flag("exactRetract")] : []),
+      ...(n.keys.length === 0 && !carriedSession ? [flag("keyless")] : []),
+      method("key", [["r", inT]], "Key", [...keyBody.stmts, J.ret(keyJs)]),
+      method("init", [["r", inT]], st, [...initBody.stmts, J.ret(J.newExpr(J.id(st), initArgs))]),
+      method("add", [["s", st], ["r", inT], ["t", "number"]], "void", add.stmts),
+      ...(guarded ? [failedCtor] : []),
+      method("result", [["s", st], ["ws", "number"], ["we", "number"]], guarded ? `${outT} | undefined` : outT, resultBody),
+      ...(mergeable ? [method("merge", [["s", st], ["o", st]], "void", merge.stmts)] : []),
+      ...(aggPlan.retract !== "none" ? [method("retract", [["s", st], ["r", inT]], "boolean", this.retractBody(aggPlan.calls, inEnv))] : []),
+    ];
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Agg${id}`,
+      doc: `${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`,
+      implements: `${specType}<${inT}, ${st}, ${outT}>`,
+      members,
+    }));
     return guarded;
   }
 
   /** The body of `result(s, ws, we)`: the row's fields, wrapped in a catch when an item can fail. */
-  private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: string[]): { body: string; guarded: boolean } {
+  private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: J.Expr[]): { body: J.Stmt[]; guarded: boolean } {
     const w = n.window;
-    const res = new Body(2);
-    const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}` };
-    const outFields: string[] = [];
-    if (w) outFields.push(`window_start: ${!w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`}`, "window_end: we");
-    n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
+    const res = this.body(2);
+    const s = J.id("s");
+    const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => J.member(s, `k${i}`) };
+    const outFields: J.Prop[] = [];
+    if (w) outFields.push(J.prop("window_start", !w.carried ? J.id("ws") : w.kind === "session" ? J.member(s, "ws") : J.binary("-", J.id("we"), J.num(w.size))), J.prop("window_end", J.id("we")));
+    n.keys.forEach((k, i) => outFields.push(J.prop(k.name, J.member(s, `k${i}`))));
     // What the items call is caught here, so it does not count as throwing (no fast-loop veto).
     const throwingBefore = this.throwing;
     this.throwing = false;
-    for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
+    for (const item of n.items) outFields.push(J.prop(item.name, emitExpr(item.expr, resEnv)));
     const guarded = this.throwing;
     this.throwing = throwingBefore;
-    res.line(`return { ${outFields.join(", ")} };`);
-    if (!guarded) return { body: res.text(), guarded };
-    return { body: `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }`, guarded };
+    res.stmt(J.ret(J.object(outFields)));
+    return { body: guarded ? catchFailure(res.stmts) : res.stmts, guarded };
   }
 
   /**
@@ -920,20 +1023,21 @@ class Emitter {
   private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: string, guarded: boolean) {
     const id = n.id;
     const spec = this.m(id, "agg");
-    const b = new Body();
-    b.line(this.comment(n.spans[0]!));
+    const b = this.body();
+    b.stmt(this.comment(n.spans[0]!));
     this.fields.push(`  ${this.mod("private readonly")}${spec} = ${newSpec};`);
     const store = this.aggStore(n);
     if (store === "one") this.oneStateStore(n, b);
     else if (store === "columns") this.columnsStore(n, b);
     else if (store === "dense") this.denseStore(n, b);
     else this.mapStore(n, b);
-    b.line(`this.${spec}.add(s, r, t);`);
+    const S = J.id("s");
+    b.stmt(J.exprStmt(J.callMethod(J.thisMember(spec), "add", [S, R, TIME])));
     const finalOnly = this.finalOnly(n);
     if (!finalOnly) {
-      b.line(`const row = this.${spec}.result(s, NaN, NaN);`);
-      if (guarded) b.line("if (row === undefined) return;");
-      this.deliver(n, "row", "t", b);
+      b.stmt(J.constDecl("row", J.callMethod(J.thisMember(spec), "result", [S, J.num(NaN), J.num(NaN)])));
+      if (guarded) b.stmt(J.ifStmt(J.binary("===", ROW, J.UNDEFINED), J.ret()));
+      this.deliver(n, ROW, TIME, b);
     }
     const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
     this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
@@ -945,61 +1049,70 @@ class Emitter {
     const one = this.m(n.id, "one");
     this.fields.push(`  ${this.mod("private")}${one}${this.ann(`Agg${n.id}State | undefined`)} = undefined;`);
     this.keeps(n.id, one);
-    b.line(`const k = 0;`);
-    b.line(`let s = this.${one};`);
-    b.line(`if (s === undefined) this.${one} = s = this.${this.m(n.id, "agg")}.init(r);`);
+    b.stmt(J.constDecl("k", J.num(0)));
+    b.stmt(J.letDecl("s", J.thisMember(one)));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.exprStmt(J.assign(J.thisMember(one), J.assign(S, this.initState(n.id))))));
+  }
+
+  /** `this.spec.init(r)`: a new state for record `r`. */
+  private initState(id: NodeId): J.Expr {
+    return J.callMethod(J.thisMember(this.m(id, "agg")), "init", [R]);
+  }
+
+  /** `const k = this.spec.key(r) as number;` (the plan knows the key is a small int or another key). */
+  private smallKey(id: NodeId): J.Stmt {
+    return J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "number"));
   }
 
   /** One small int key, counts and sums only: one typed array per state field (see AggStore). */
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
-    const [spec, seen, col, state, order] = [this.m(id, "agg"), this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
+    const [seen, col, state, order] = [this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, seen, ...this.stateFields(id).map((f) => `${col}_${f.name}`), state, order);
     // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
-    const addCols = new Body(3);
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${col}_${f}[k]`);
+    const addCols = this.body(3);
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: addCols.hoist, use: this.use, js: this.js };
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, this.body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
     this.fields.push(
       `  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}. */\n` +
       `  ${this.mod("private readonly")}${seen} = new Uint8Array(${DENSE});\n` +
       this.stateFields(id).map((f) => `  ${this.mod("private readonly")}${col}_${f.name} = new Float64Array(${DENSE});\n`).join("") +
       `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${id}State`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann("number[]")} = [];`,
     );
-    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
-    b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
-    b.line(`  if (this.${seen}[k] === 0) {`);
-    b.line(`    this.${seen}[k] = 1;`);
-    b.line(`    this.${order}.push(k);`);
-    b.line(`  }`);
-    b.lines.push(...addCols.lines);
-    b.line(`  return;`);
-    b.line(`}`);
-    b.line(`let s = this.${state}.get(k);`);
-    b.line(`if (s === undefined) {`);
-    b.line(`  this.${state}.set(k, (s = this.${spec}.init(r)));`);
-    b.line(`  this.${order}.push(k);`);
-    b.line(`}`);
+    const seenK = J.index(J.thisMember(seen), K);
+    const pushKey = J.exprStmt(J.callMethod(J.thisMember(order), "push", [K]));
+    b.stmt(this.smallKey(id));
+    b.stmt(J.ifStmt(smallInt(DENSE), J.block([
+      J.ifStmt(J.binary("===", seenK, J.num(0)), J.block([J.exprStmt(J.assign(seenK, J.num(1))), pushKey])),
+      ...addCols.stmts,
+      J.ret(),
+    ])));
+    b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([
+      J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(id)))])),
+      pushKey,
+    ])));
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */
   private denseStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
     const st = `Agg${id}State`;
-    const [spec, dense, state, order] = [this.m(id, "agg"), this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
+    const [dense, state, order] = [this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, dense, state, order);
     this.fields.push(
       `  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${state}. */\n  ${this.mod("private readonly")}${dense}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
       `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann(`${st}[]`)} = [];`,
     );
-    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
-    b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
-    b.line(`let s = small ? this.${dense}[k] : this.${state}.get(k);`);
-    b.line(`if (s === undefined) {`);
-    b.line(`  s = this.${spec}.init(r);`);
-    b.line(`  if (small) this.${dense}[k] = s;`);
-    b.line(`  else this.${state}.set(k, s);`);
-    b.line(`  this.${order}.push(s);`);
-    b.line(`}`);
+    const small = J.id("small"), denseK = J.index(J.thisMember(dense), K);
+    b.stmt(this.smallKey(id));
+    b.stmt(J.constDecl("small", smallInt(DENSE)));
+    b.stmt(J.letDecl("s", J.cond(small, denseK, J.callMethod(J.thisMember(state), "get", [K]))));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([
+      J.exprStmt(J.assign(S, this.initState(id))),
+      J.ifStmt(small, J.exprStmt(J.assign(denseK, S)), J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, S]))),
+      J.exprStmt(J.callMethod(J.thisMember(order), "push", [S])),
+    ])));
   }
 
   /** Any keys: a Map from key to state (in order of first appearance, as Maps iterate). */
@@ -1007,88 +1120,100 @@ class Emitter {
     const [spec, state] = [this.m(n.id, "agg"), this.m(n.id, "state")];
     this.keeps(n.id, state);
     this.fields.push(`  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${n.id}State`)}();`);
-    b.line(`const k = this.${spec}.key(r);`);
-    b.line(`let s = this.${state}.get(k);`);
-    b.line(`if (s === undefined) this.${state}.set(k, (s = this.${spec}.init(r)));`);
+    b.stmt(J.constDecl("k", J.callMethod(J.thisMember(spec), "key", [R])));
+    b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(n.id)))]))));
   }
 
-
-  /**
-   * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
-   * Every aggregate but count() skips null inputs.
-   */
   /**
    * Prints the update of one aggregate's state (its fields are in the plan) into `add`, the merge
-   * of two states into `merge`, and returns the expression of its result over state `s`.
+   * of two states into `merge`, and returns the expression of its result over state `s`. Every
+   * aggregate but count() skips null inputs.
    */
-  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): string {
+  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => J.Expr = (x) => J.member(J.id("s"), x)): J.Expr {
     const a = cp.call;
     const f = cp.field;
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
-    const v = a.args[0] ? emitExpr(a.args[0], env) : "";
-    const val = a.args[0] && !isSimple(a.args[0]) ? add.hoist(v, "v") : v;
-    const nn = this.nn;
-    const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+    const v = a.args[0] ? emitExpr(a.args[0], env) : undefined;
+    const val = (a.args[0] && !isSimple(a.args[0]) ? add.hoist(v!, "v") : v)!;
+    const sf = (x: string) => J.member(J.id("s"), x), of = (x: string) => J.member(J.id("o"), x);
+    const set = (target: J.Expr, value: J.Expr, op: J.AssignOp = "=") => J.exprStmt(J.assign(target, value, op));
+    const inc = (target: J.Expr) => J.exprStmt(J.update("++", target));
+    const notNull = (x: J.Expr) => J.binary("!==", x, J.NULL);
+    const guard = (stmt: J.Stmt) => add.stmt(optional ? J.ifStmt(notNull(val), stmt) : stmt);
+    const both = (...stmts: J.Stmt[]) => J.block(stmts, true);
+    const mergeSum = () => merge.stmt(set(sf(f), of(f), "+="));
     switch (a.fn) {
       case "count":
-        add.line(`${S(f)}++;`);
-        merge.line(`s.${f} += o.${f};`);
-        return `s.${f}`;
+        add.stmt(inc(S(f)));
+        mergeSum();
+        return sf(f);
       case "count_expr":
-        guard(`${S(f)}++;`);
-        merge.line(`s.${f} += o.${f};`);
-        return `s.${f}`;
+        guard(inc(S(f)));
+        mergeSum();
+        return sf(f);
       case "sum":
         if (!optional) {
-          add.line(`${S(f)} += ${val};`);
-          merge.line(`s.${f} += o.${f};`);
-          return `s.${f}`;
+          add.stmt(set(S(f), val, "+="));
+          mergeSum();
+          return sf(f);
         }
-        add.line(`if (${val} !== null) { ${S(f)} += ${val}; ${S(f + "n")} = true; }`);
-        merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
-        return `(s.${f}n ? s.${f} : null)`;
+        add.stmt(J.ifStmt(notNull(val), both(set(S(f), val, "+="), set(S(f + "n"), J.bool(true)))));
+        mergeSum();
+        merge.stmt(set(sf(f + "n"), of(f + "n"), "||="));
+        return J.paren(J.cond(sf(f + "n"), sf(f), J.NULL));
       case "avg":
-        guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
-        merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
-        return optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `(s.${f} / s.${f}c)`;
+        if (optional) guard(both(set(S(f), val, "+="), inc(S(f + "c"))));
+        else add.stmt(set(S(f), val, "+=")), add.stmt(inc(S(f + "c")));
+        mergeSum();
+        merge.stmt(set(sf(f + "c"), of(f + "c"), "+="));
+        return optional ? J.paren(J.cond(J.binary("===", sf(f + "c"), J.num(0)), J.NULL, J.binary("/", sf(f), sf(f + "c")))) : J.paren(J.binary("/", sf(f), sf(f + "c")));
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
-        add.line(`if (${optional ? `${val} !== null && ` : ""}(${S(f)} === null || ${val} ${cmp} ${S(f)})) ${S(f)} = ${val};`);
-        merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+        const better = J.paren(J.binary("||", J.binary("===", S(f), J.NULL), J.binary(cmp, val, S(f))));
+        add.stmt(J.ifStmt(optional ? J.binary("&&", notNull(val), better) : better, set(S(f), val)));
+        merge.stmt(J.ifStmt(J.binary("&&", notNull(of(f)), J.paren(J.binary("||", J.binary("===", sf(f), J.NULL), J.binary(cmp, of(f), sf(f))))), set(sf(f), of(f))));
+        return optional ? sf(f) : J.nonNull(sf(f));
       }
-      case "first":
-        add.line(`if (!${S(f + "s")}${optional ? ` && ${val} !== null` : ""}) { ${S(f)} = ${val}; ${S(f + "s")} = true; }`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+      case "first": {
+        const unset = J.not(S(f + "s"));
+        add.stmt(J.ifStmt(optional ? J.binary("&&", unset, notNull(val)) : unset, both(set(S(f), val), set(S(f + "s"), J.bool(true)))));
+        return optional ? sf(f) : J.nonNull(sf(f));
+      }
       case "last":
-        guard(`${S(f)} = ${val};`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+        guard(set(S(f), val));
+        return optional ? sf(f) : J.nonNull(sf(f));
       case "count_distinct":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
-        return `s.${f}.size`;
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.forOf("const", "x", of(f), J.exprStmt(J.callMethod(sf(f), "add", [J.id("x")]))));
+        return J.member(sf(f), "size");
       case "approx_count_distinct":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`s.${f}.merge(o.${f});`);
-        return `s.${f}.count()`;
-      case "percentile":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`s.${f}.merge(o.${f});`);
-        return optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`;
-      case "collect":
-        guard(`${S(f)}.push(${val});`);
-        return optional ? `(s.${f}.length === 0 ? null : s.${f}${unwindowed ? ".slice()" : ""})` : `s.${f}${unwindowed ? ".slice()" : ""}`;
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.exprStmt(J.callMethod(sf(f), "merge", [of(f)])));
+        return J.callMethod(sf(f), "count");
+      case "percentile": {
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.exprStmt(J.callMethod(sf(f), "merge", [of(f)])));
+        const p = J.callMethod(sf(f), "value", [J.num(Number(a.param))]);
+        return optional ? p : J.nonNull(p);
+      }
+      case "collect": {
+        guard(J.exprStmt(J.callMethod(S(f), "push", [val])));
+        const list = unwindowed ? J.callMethod(sf(f), "slice") : sf(f);
+        return optional ? J.paren(J.cond(J.binary("===", J.member(sf(f), "length"), J.num(0)), J.NULL, list)) : list;
+      }
       case "max_by":
       case "min_by": {
         const kj = emitExpr(a.args[1]!, env);
         const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
         const cmp = a.fn === "max_by" ? ">" : "<";
         // Strict comparison: the first record with the extreme key wins.
-        add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
+        const test = J.binary("&&", notNull(kv), J.paren(J.binary("||", J.binary("===", S(f + "k"), J.NULL), J.binary(cmp, kv, S(f + "k")))));
+        add.stmt(J.ifStmt(test, both(set(S(f + "k"), kv), set(S(f), val))));
         const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return resultNullable ? `s.${f}` : `s.${f}${nn}`;
+        return resultNullable ? sf(f) : J.nonNull(sf(f));
       }
     }
   }
@@ -1097,74 +1222,87 @@ class Emitter {
    * `retract(s, r)`: takes row r back out of state s; false when it cannot (r held a min, max,
    * first or last value: the group recomputes its state from its rows). See typed.ts `retraction`.
    */
-  private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): string {
-    const b = new Body(2);
+  private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): J.Stmt[] {
+    const b = this.body(2);
     const env = inEnv(b);
+    const sf = (x: string) => J.member(J.id("s"), x);
     for (const cp of calls) {
       const a = cp.call;
       const f = cp.field;
       const optional = a.args[0]?.type.kind === "optional";
-      const v = a.args[0] ? emitExpr(a.args[0], env) : "";
-      const val = a.args[0] && !isSimple(a.args[0]) ? b.hoist(v, "v") : v;
-      const guard = (stmt: string) => b.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+      const v = a.args[0] ? emitExpr(a.args[0], env) : undefined;
+      const val = (a.args[0] && !isSimple(a.args[0]) ? b.hoist(v!, "v") : v)!;
+      const guard = (stmt: J.Stmt) => b.stmt(optional ? J.ifStmt(J.binary("!==", val, J.NULL), stmt) : stmt);
+      const dec = (x: string) => J.exprStmt(J.update("--", sf(x)));
       switch (a.fn) {
         case "count":
-          b.line(`s.${f}--;`);
+          b.stmt(dec(f));
           break;
         case "count_expr":
-          guard(`s.${f}--;`);
+          guard(dec(f));
           break;
         case "sum":
-          b.line(`s.${f} -= ${val};`);
+          b.stmt(J.exprStmt(J.assign(sf(f), val, "-=")));
           break;
         case "avg":
-          guard(optional ? `{ s.${f} -= ${val}; s.${f}c--; }` : `s.${f} -= ${val}; s.${f}c--;`);
+          if (optional) guard(J.block([J.exprStmt(J.assign(sf(f), val, "-=")), dec(f + "c")], true));
+          else b.stmt(J.exprStmt(J.assign(sf(f), val, "-="))), b.stmt(dec(f + "c"));
           break;
         case "min":
         case "max":
         case "first":
         case "last":
-          guard(`if (${val} === s.${f}) return false;`);
+          guard(J.ifStmt(J.binary("===", val, sf(f)), J.ret(J.bool(false))));
           break;
         case "max_by":
         case "min_by": {
           const kj = emitExpr(a.args[1]!, env);
           const kv = isSimple(a.args[1]!) ? kj : b.hoist(kj, "by");
-          b.line(`if (${kv} !== null && ${kv} === s.${f}k) return false;`);
+          b.stmt(J.ifStmt(J.binary("&&", J.binary("!==", kv, J.NULL), J.binary("===", kv, sf(f + "k"))), J.ret(J.bool(false))));
           break;
         }
         default:
           throw new Error(`internal: ${a.fn} cannot be retracted`);
       }
     }
-    b.line("return true;");
-    return b.text();
+    b.stmt(J.ret(J.bool(true)));
+    return b.stmts;
   }
 
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
-  private compareBody(by: TExpr, desc: boolean, inT: string): string {
-    const b = new Body(2);
-    const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+  private compareMethod(by: TExpr, desc: boolean, inT: string): J.Member {
+    const b = this.body(2);
+    const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("a")]]), hoist: b.hoist, use: this.use, js: this.js };
     const x = b.hoist(emitExpr(by, ea), "x");
-    const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("b")]]), hoist: b.hoist, use: this.use, js: this.js };
     const y = b.hoist(emitExpr(by, eb), "y");
+    const isNull = (v: J.Expr) => J.binary("===", v, J.NULL);
     if (by.type.kind === "optional") {
-      b.line(`if (${x} === null || ${y} === null) return ${x} === ${y} ? 0 : ${x} === null ? 1 : -1;`);
+      b.stmt(J.ifStmt(J.binary("||", isNull(x), isNull(y)), J.ret(J.cond(J.binary("===", x, y), J.num(0), J.cond(isNull(x), J.num(1), J.num(-1))))));
     }
-    b.line(desc ? `return ${x} > ${y} ? -1 : ${x} < ${y} ? 1 : 0;` : `return ${x} < ${y} ? -1 : ${x} > ${y} ? 1 : 0;`);
-    return `  compare${this.params(["a", inT], ["b", inT])}${this.ann("number")} {\n${b.text()}\n  }`;
+    const [first, second] = desc ? [">", "<"] as const : ["<", ">"] as const;
+    b.stmt(J.ret(J.cond(J.binary(first, x, y), J.num(-1), J.cond(J.binary(second, x, y), J.num(1), J.num(0)))));
+    return method("compare", [["a", inT], ["b", inT]], "number", b.stmts);
+  }
+
+  /** `key(r)`: the statements computing a key, then its return. */
+  private keyMethod(name: string, v: string, T: string, b: Body, key: J.Expr): J.Member {
+    return method(name, [[v, T]], "Key", [...b.stmts, J.ret(key)]);
   }
 
   private emitTop(n: Extract<Node, { kind: "top" }>) {
     if (!n.window) return this.updatingTop(n);
     const inT = this.nodeTypeById(n.input);
-    const kb = new Body(2);
+    const kb = this.body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     this.ops.add("WindowTop").add("TopSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`)}\n` +
-      `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
-    );
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Top${n.id}`,
+      doc: `${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`,
+      implements: `TopSpec<${inT}>`,
+      members: [this.keyMethod("key", "r", inT, kb, keyJs), this.compareMethod(n.by, n.desc, inT)],
+    }));
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
     this.keeps(n.id, this.m(n.id, "op"));
     this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
@@ -1176,22 +1314,28 @@ class Emitter {
   private updatingTop(n: Extract<Node, { kind: "top" }>) {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
-    const kb = new Body(2);
+    const kb = this.body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     const outType = n.type as RecordT;
-    const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => `${key(f.name)}: r${prop(f.name)}`);
+    const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => J.prop(f.name, J.member(R, f.name)));
     // The output key from the row's key fields (keys, rank), as every updating stream's.
-    const ob = new Body(2);
+    const ob = this.body(2);
     const el: TExpr = { kind: "var", name: ELEMENT_REF, type: outType, span: n.spans[0]! };
     const keyParts: TExpr[] = [...n.keys.map((k) => k.name), "rank"].map((f) => ({ kind: "get", object: el, field: f, type: outType.fields.find((x) => x.name === f)!.type, span: n.spans[0]! }));
     const outKeyJs = this.keyJs(keyParts, ob);
     this.ops.add("UpdatingTop").add("UpdatingTopSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`)}\n` +
-      `class Top${n.id}${this.js ? "" : ` implements UpdatingTopSpec<${inT}, ${outT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n` +
-      `  ranked${this.params(["r", inT], ["rank", "number"])}${this.ann(outT)} {\n    return { ${[...fields, "rank"].join(", ")} };\n  }\n` +
-      `  outKey${this.params(["r", outT])}${this.ann("Key")} {\n${ob.text()}${ob.lines.length ? "\n" : ""}    return ${outKeyJs};\n  }\n}`,
-    );
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Top${n.id}`,
+      doc: `${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`,
+      implements: `UpdatingTopSpec<${inT}, ${outT}>`,
+      members: [
+        this.keyMethod("key", "r", inT, kb, keyJs),
+        this.compareMethod(n.by, n.desc, inT),
+        method("ranked", [["r", inT], ["rank", "number"]], outT, [J.ret(J.object([...fields, { kind: "shorthand", name: "rank" }]))]),
+        this.keyMethod("outKey", "r", outT, ob, outKeyJs),
+      ],
+    }));
     this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
     this.keeps(n.id, this.m(n.id, "op"));
     this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
@@ -1201,11 +1345,11 @@ class Emitter {
 
   private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
     const inT = this.nodeTypeById(n.input);
-    const kb = new Body(2);
+    const kb = this.body(2);
     const parts = [...n.keys.map((k) => k.expr), ...n.values];
-    const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? "JSON.stringify(r)" : "r") : this.keyJs(parts, kb);
+    const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? jsonStringify(R) : R) : this.keyJs(parts, kb);
     this.ops.add("Key");
-    this.classes.push(`${docComment(`${this.where(n.spans[0]!)} — distinct key.`)}\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
+    this.classes.push(this.decl({ kind: "class", name: `Distinct${n.id}`, doc: `${this.where(n.spans[0]!)} — distinct key.`, members: [this.keyMethod("key", "r", inT, kb, keyJs)] }));
     if (n.window) {
       this.ops.add("WindowDistinct");
       this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
@@ -1231,38 +1375,40 @@ class Emitter {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
     const rp = this.plan.nodes.get(id)!.rolling!;
-    const kb = new Body(2);
+    const kb = this.body(2);
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
-    const vb = new Body(2);
-    const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: vb.hoist, use: this.use, js: this.js };
+    const vb = this.body(2);
+    const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: vb.hoist, use: this.use, js: this.js };
     const values = rp.values.map((v) => emitExpr(v, venv));
     // The row is made when the watermark passes the record: a failing built-in there drops the
     // row (reported) and must not count as throwing on push (no fast-loop veto).
     const throwingBefore = this.throwing;
     this.throwing = false;
-    const res = new Body(2);
+    const res = this.body(2);
     const resEnv: ExprEnv = {
-      vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]),
+      vars: new Map([[ELEMENT_REF, jsVar("r")]]),
       hoist: res.hoist,
       use: this.use,
       js: this.js,
-      aggRef: (i) => (this.js ? `a[${i}]` : `(a[${i}] as ${this.names.ts(n.calls[i]!.type)})`),
+      aggRef: (i) => J.paren(J.as(J.index(J.id("a"), J.num(i)), this.names.ts(n.calls[i]!.type))),
     };
-    res.line(`return ${emitExpr(n.expr, resEnv)};`);
+    res.stmt(J.ret(emitExpr(n.expr, resEnv)));
     const guarded = this.throwing;
     this.throwing = throwingBefore;
-    const resultBody = guarded ? `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }` : res.text();
     const callsText = n.calls.map(rollingCallText).join(", ");
     this.ops.add("Rolling").add("RollingSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — rolling: ${callsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class Rolling${id}${this.js ? "" : ` implements RollingSpec<${inT}, ${outT}>`} {\n` +
-      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
-      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
-      `  values${this.params(["r", inT])}${this.ann("unknown[]")} {\n${vb.text()}${vb.lines.length ? "\n" : ""}    return [${values.join(", ")}];\n  }\n` +
-      `  result${this.params(["r", inT], ["a", "readonly unknown[]"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
-      `}`,
-    );
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Rolling${id}`,
+      doc: `${this.where(n.spans[0]!)} — rolling: ${callsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`,
+      implements: `RollingSpec<${inT}, ${outT}>`,
+      members: [
+        ...(guarded ? [failedCtor] : []),
+        this.keyMethod("key", "r", inT, kb, keyJs),
+        method("values", [["r", inT]], "unknown[]", [...vb.stmts, J.ret(J.array(values))]),
+        method("result", [["r", inT], ["a", "readonly unknown[]"]], guarded ? `${outT} | undefined` : outT, guarded ? catchFailure(res.stmts) : res.stmts),
+      ],
+    }));
     const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} extend`)})` : "";
     const calls = rp.calls.map((c) => {
       const parts = [`fn: ${stringLiteral(c.fn)}`];
@@ -1281,22 +1427,23 @@ class Emitter {
     const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
     const keyFn = (parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string) => {
       const v = side === LEFT_REF ? "l" : "r";
-      const b = new Body(2);
-      const env: ExprEnv = { vars: new Map([[side, { kind: "js", js: v } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+      const b = this.body(2);
+      const env: ExprEnv = { vars: new Map([[side, jsVar(v)]]), hoist: b.hoist, use: this.use, js: this.js };
       const js = parts.map((p) => emitExpr(p, env));
-      let k = "0";
-      if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
+      let k: J.Expr = J.num(0);
+      if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : jsonStringify(js[0]!);
       else if (js.length > 1) {
         // A composite key with a null part never matches (SQL equality).
         const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
         const anyNull = parts.some((p) => p.type.kind === "optional");
-        k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
+        const whole = jsonStringify(J.array(vals));
+        k = anyNull ? J.cond(J.chain("||", vals.map((x) => J.binary("===", x, J.NULL))), J.NULL, whole) : whole;
       }
-      return `  ${name}${this.params([v, T])}${this.ann("Key")} {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
+      return this.keyMethod(name, v, T, b, k);
     };
-    const mb = new Body(2);
-    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, { kind: "js", js: "l" }], [RIGHT_REF, { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
-    const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
+    const mb = this.body(2);
+    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, jsVar("l")], [RIGHT_REF, jsVar("r")]]), hoist: mb.hoist, use: this.use, js: this.js };
+    const matchJs = rest.length ? J.chain("&&", rest.map((c) => emitExpr(c, menv))) : J.bool(true);
     const windowed = n.mode.kind === "window";
     const kind = n.joinKind;
     const inner = kind === "inner";
@@ -1304,42 +1451,36 @@ class Emitter {
     // The sides an outer join pads with null (§13).
     const lNull = kind === "right" || kind === "full";
     const rNull = kind === "left" || kind === "full";
-    const windowFields: string[] = [];
+    const windowFields: J.Prop[] = [];
+    const L = J.id("l"), WE = J.id("we");
     if (windowed) {
       const w = (n.mode as { window: WindowInfo }).window;
-      windowFields.push(`window_start: ${w.carried ? `we - ${w.size}` : "ws"}`, "window_end: we");
+      windowFields.push(J.prop("window_start", w.carried ? J.binary("-", WE, J.num(w.size)) : J.id("ws")), J.prop("window_end", WE));
     }
-    const sides: string[] = [];
-    let padLeft = ""; // a right row padded on the left, when the left is a record of sides
-    if (n.leftAlias) sides.push(`${key(n.leftAlias)}: l`);
+    const sides: J.Prop[] = [];
+    const combineBody: J.Stmt[] = [];
+    if (n.leftAlias) sides.push(J.prop(n.leftAlias, L));
     else {
       const fields = (n.leftType as RecordT).fields;
-      for (const f of fields) sides.push(`${key(f.name)}: l${prop(f.name)}`);
-      if (lNull) padLeft = `    if (l === null) return { ${[...fields.map((f) => `${key(f.name)}: null`), `${key(n.rightAlias)}: r`, ...windowFields].join(", ")} };
-`;
+      for (const f of fields) sides.push(J.prop(f.name, J.member(L, f.name)));
+      // A right row padded on the left, when the left is a record of sides.
+      if (lNull) combineBody.push(J.ifStmt(J.binary("===", L, J.NULL), J.ret(J.object([...fields.map((f) => J.prop(f.name, J.NULL)), J.prop(n.rightAlias, R), ...windowFields]))));
     }
-    sides.push(`${key(n.rightAlias)}: r`, ...windowFields);
+    sides.push(J.prop(n.rightAlias, R), ...windowFields);
     const windowParams: [string, string][] = windowed ? [["ws", "number"], ["we", "number"]] : [];
     const combine = semiOrAnti
-      ? `  /** ${kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself."} */
-  combine${this.params(["l", LT])}${this.ann(outT)} {
-    return l;
-  }
-`
-      : `  combine${this.params(["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...(windowed ? windowParams : []))}${this.ann(outT)} {
-${padLeft}    return { ${sides.join(", ")} };
-  }
-`;
+      ? method("combine", [["l", LT]], outT, [J.ret(L)], kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself.")
+      : method("combine", [["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...windowParams], outT, [...combineBody, J.ret(J.object(sides))]);
     const specName = `Join${n.id}`;
     const specType = windowed ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
     this.ops.add(specType).add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
-      `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
-      `${keyFn(lk, LEFT_REF, LT, "leftKey")}\n${keyFn(rk, RIGHT_REF, RT, "rightKey")}\n` +
-      `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
-      `${combine}}`,
-    );
+    this.classes.push(this.decl({
+      kind: "class",
+      name: specName,
+      doc: `${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`,
+      implements: `${specType}<${LT}, ${RT}, ${outT}>`,
+      members: [keyFn(lk, LEFT_REF, LT, "leftKey"), keyFn(rk, RIGHT_REF, RT, "rightKey"), method("match", [["l", LT], ["r", RT]], "boolean", [...mb.stmts, J.ret(matchJs)]), combine],
+    }));
     const emitRow = `(row, t) => this.${this.m(n.id, "o")}(row, t)`;
     // A function: each call declares the late records' schemas (an inner interval join has none).
     const late = () => `${this.lateCallback(this.wholeType(n.left), n)}, ${this.lateCallback(this.wholeType(n.right), n)}`;
@@ -1390,21 +1531,21 @@ ${padLeft}    return { ${sides.join(", ")} };
     const ts = (t: Type | undefined) => (t ? this.names.ts(t) : "unknown");
     switch (f.init) {
       case "zero":
-        return { name: f.name, init: "0" };
+        return { name: f.name, init: J.num(0) };
       case "false":
-        return { name: f.name, init: "false" };
+        return { name: f.name, init: J.bool(false) };
       case "null":
-        return { name: f.name, init: "null", type: `${ts(f.holds)} | null` };
+        return { name: f.name, init: J.NULL, type: `${ts(f.holds)} | null` };
       case "set":
-        return { name: f.name, init: `new Set${this.targs(ts(f.holds))}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id("Set"), [], [ts(f.holds)]), byRef: true };
       case "hll":
         this.stateClasses.add("HyperLogLog");
-        return { name: f.name, init: `new ${this.use("HyperLogLog")}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id(this.use("HyperLogLog"))), byRef: true };
       case "percentile":
         this.stateClasses.add("Percentile");
-        return { name: f.name, init: `new ${this.use("Percentile")}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id(this.use("Percentile"))), byRef: true };
       case "list":
-        return { name: f.name, init: "[]", type: `${ts(f.holds)}[]`, byRef: true };
+        return { name: f.name, init: J.array([]), type: `${ts(f.holds)}[]`, byRef: true };
     }
   }
 
@@ -1473,7 +1614,7 @@ ${padLeft}    return { ${sides.join(", ")} };
    */
   private idleMethod(): string {
     const n = this.liveSources.length;
-    const b = new Body();
+    const b = this.body();
     b.line(`this.idleNow[source] = on ? 1 : 0;`);
     for (const node of this.order) {
       if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.line(`this.${this.m(node.id, "w")}(-1, 0);`);
@@ -1571,10 +1712,10 @@ ${b.text()}
 
   /** `event time EXPR`: the function computing a record's time (null: the record is bad). */
   private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): string {
-    const b = new Body(4);
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const b = this.body(4);
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
     const js = emitExpr(expr, env);
-    return `${this.params(["r", this.nodeType(s)])}${this.ann("number | null")} => {\n${b.text()}${b.lines.length ? "\n" : ""}      return ${js};\n    }`;
+    return printExpr(J.arrow([J.param("r", this.nodeType(s))], [...b.stmts, J.ret(js)], "number | null"), this.po, 2);
   }
 
   private programLiteral(): string {
