@@ -15,7 +15,7 @@ import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
 import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 import * as J from "./js/ast";
-import { printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
+import { printClassMember, printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
 
 export const FLOWC_VERSION = "0.1.0";
 
@@ -124,6 +124,14 @@ interface LoopState {
   aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
 }
 
+/** A source's statements in a generated loop: before it, in it (per record) and after it. */
+interface LoopBody {
+  before: J.Stmt[];
+  body: J.Stmt[];
+  after: J.Stmt[];
+  skipUsed: boolean;
+}
+
 /** One field of an agg's state class. */
 interface StateField {
   name: string;
@@ -137,7 +145,7 @@ interface StateField {
 /** A value held in the variable `name`. */
 const jsVar = (name: string): Value => ({ kind: "js", js: J.id(name) });
 /** A method of a generated class: parameters `[name, TypeScript type]`. */
-function method(name: string, params: [string, string][], ret: string, body: J.Stmt[], doc?: string): J.Member {
+function method(name: string, params: [string, string][], ret: string, body: J.Stmt[], doc?: string): Extract<J.Member, { kind: "method" }> {
   return { kind: "method", name, params: params.map(([n, t]) => J.param(n, t)), ret, body, ...(doc !== undefined ? { doc } : {}) };
 }
 
@@ -169,7 +177,7 @@ class Emitter {
   private readonly classes: string[] = [];
   private readonly fields: string[] = [];
   private readonly init: string[] = [];
-  private readonly methods: string[] = [];
+  private readonly methods: J.Member[] = [];
   private readonly schemas = new Map<string, string>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   private readonly g: Graph;
@@ -200,6 +208,10 @@ class Emitter {
   /** An expression printed (for the code still written as text). */
   private x(e: J.Expr): string {
     return printExpr(e, this.po);
+  }
+  /** `private member(params): void { body }`: one of node `id`'s methods (see m). */
+  private nodeMethod(id: NodeId, role: keyof typeof MEMBER_ROLES, params: [string, string][], body: J.Stmt[], doc?: string) {
+    this.methods.push({ ...method(this.m(id, role), params, "void", body, doc), modifiers: "private" });
   }
   /** A module-level declaration printed ("" when JavaScript has nothing of it). */
   private decl(d: J.Decl): string {
@@ -455,11 +467,11 @@ class Emitter {
     const b = this.body();
     if (n.updating) this.changeSourceStatements(n, b);
     this.deliver(n, R, TIME, b);
-    this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "n", [["r", T], ["t", "number"]], b.stmts, `${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`);
     if (!this.needsWatermark(n)) return;
     const w = this.body();
     this.deliverWatermark(n, WM, w);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
 
   /**
@@ -491,17 +503,17 @@ class Emitter {
     const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
     const ps: [string, string][] = [["r", inT], ["t", "number"]];
     if (n.upsert) ps.push(["k", "Key"]);
-    this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "n", [...ps], b.stmts, `${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert && this.hasDeleteConsumers(n)) {
       const d = this.body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
+      this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
     if (!this.needsWatermark(n)) return;
     const w = this.body();
     this.deliverWatermark(n, WM, w);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
 
   /**
@@ -541,33 +553,38 @@ class Emitter {
    * in, so the integers never cross a call boundary. Only when no step can throw (a throwing
    * built-in must drop just its record, which the driver's per-record path does).
    */
-  private rangeLoop(): string | undefined {
-    const cases: string[] = [];
+  private rangeLoop(): J.Member | undefined {
+    const cases: J.Case[] = [];
     this.liveSources.forEach((src, i) => {
       if (src.decl.connector.kind !== "range") return;
-      const loop = this.loopBody(src, 4);
+      const loop = this.loopBody(src);
       if (loop === undefined) return;
-      cases.push(this.loopCase(i, loop, `for (let r = from; r < to; r++) {`, ""));
+      const r = J.id("r");
+      cases.push(this.loopCase(i, loop, (body) => J.forStmt(J.letDecl("r", J.id("from")), J.binary("<", r, J.id("to")), J.update("++", r), body), [], [J.ret(J.bool(true))]));
       this.loopSources.range.push(i);
     });
     if (cases.length === 0) return undefined;
-    return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"]];
+    return method("pushRange", params, "boolean", [J.switchStmt(J.id("source"), cases), J.ret(J.bool(false))], "Whole runs of a `range()` source: the loop with the stages fused in.");
   }
 
-  /** One source's case of a generated loop method: `head` opens the loop, `first` starts its body. */
-  private loopCase(i: number, loop: { before: string; body: string; after: string }, head: string, first: string, ret = "return true;"): string {
-    const text = `${loop.before}${loop.before ? "\n" : ""}        ${head}${first}\n${loop.body}\n        }\n${loop.after}${loop.after ? "\n" : ""}        ${ret}`;
-    return loop.before || loop.after ? `      case ${i}: {\n${text}\n      }` : `      case ${i}:\n${text}`;
+  /**
+   * One source's case of a generated loop method: `head` makes the loop around its body, which
+   * starts with `first`; `done` ends the case.
+   */
+  private loopCase(i: number, loop: LoopBody, head: (body: J.Stmt) => J.Stmt, first: J.Stmt[], done: J.Stmt[]): J.Case {
+    const body = [...loop.before, head(J.block([...first, ...loop.body])), ...loop.after, ...done];
+    return { test: J.num(i), body, block: loop.before.length > 0 || loop.after.length > 0 };
   }
 
   /**
    * The statements handling one record `r` of a source inside a generated loop, if allowed:
    * `body` goes inside the loop, `before` and `after` around it (aggregate states held in locals).
    */
-  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string; skipUsed: boolean } | undefined {
+  private loopBody(src: Extract<Node, { kind: "source" }>, skip: "continue" | "break rec" = "continue"): LoopBody | undefined {
     const users = this.users.get(src.id) ?? [];
-    const b = this.body(depth + 1);
-    const loop: LoopState = { before: this.body(4), after: this.body(4), skipUsed: false, taken: b.taken, aggs: new Map() };
+    const b = this.body();
+    const loop: LoopState = { before: this.body(), after: this.body(), skipUsed: false, taken: b.taken, aggs: new Map() };
     this.loop = loop;
     // Anything downstream (operator specs included) that can throw rules the fast path out:
     // everything printed so far (all nodes are printed before any loop) tells.
@@ -582,14 +599,12 @@ class Emitter {
     }
     if (this.specsThrow || this.throwing) return undefined;
     for (const [id, a] of loop.aggs) {
-      const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
-      loop.after.line(`if (${a.seen}) {`);
-      if (a.byRef) loop.after.line(`  this.${this.m(id, "one")} = ${a.state};`);
-      else loop.after.line(`  if (${a.state} === undefined) this.${this.m(id, "one")} = ${a.state} = new Agg${id}State();`);
-      for (const line of back) loop.after.line(`  ${line}`);
-      loop.after.line(`}`);
+      const st = J.id(a.state), one = J.thisMember(this.m(id, "one"));
+      const store = a.byRef ? J.exprStmt(J.assign(one, st)) : J.ifStmt(J.binary("===", st, J.UNDEFINED), J.exprStmt(J.assign(one, J.assign(st, J.newExpr(J.id(`Agg${id}State`))))));
+      const back = [...a.fields].map(([f, local]) => J.exprStmt(J.assign(J.member(st, f), J.id(local))));
+      loop.after.stmt(J.ifStmt(J.id(a.seen), J.block([store, ...back])));
     }
-    return { before: loop.before.text(), body: b.text(), after: loop.after.text(), skipUsed: loop.skipUsed };
+    return { before: loop.before.stmts, body: b.stmts, after: loop.after.stmts, skipUsed: loop.skipUsed };
   }
 
   /**
@@ -638,11 +653,11 @@ class Emitter {
    * after each record that brings a new largest time, exactly as the driver's per-record path does.
    * Returns the source's new largest time.
    */
-  private batchLoop(): string | undefined {
+  private batchLoop(): J.Member | undefined {
     const cases = this.sourceCases("batch");
     if (cases.length === 0) return undefined;
-    const params = this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"], ["maxT", "number"]);
-    return `  /** Whole batches of a source: the loop with the stages fused in. */\n  pushBatch${params}${this.ann("number")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return NaN;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["records", "readonly unknown[]"], ["t", "number"], ["maxT", "number"]];
+    return method("pushBatch", params, "number", [J.switchStmt(J.id("source"), cases), J.ret(J.num(NaN))], "Whole batches of a source: the loop with the stages fused in.");
   }
 
   /**
@@ -651,59 +666,67 @@ class Emitter {
    * loop — no batch array, so a record that the stages do not keep is never stored. An item the
    * generated decoder does not accept goes to `slow` (the general decoder, which reports bad ones).
    */
-  private pullLoop(): string | undefined {
+  private pullLoop(): J.Member | undefined {
     const cases = this.sourceCases("pull");
     if (cases.length === 0) return undefined;
-    const params = this.params(["source", "number"], ["items", "Iterator<unknown>"], ["max", "number"], ["t", "number"], ["st", "PullState"], ["slow", "(item: unknown, k: number) => unknown"]);
-    return `  /** Items of a source given as an iterable: pulled, decoded and pushed in one loop. */\n  pullBatch${params}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["items", "Iterator<unknown>"], ["max", "number"], ["t", "number"], ["st", "PullState"], ["slow", "(item: unknown, k: number) => unknown"]];
+    return method("pullBatch", params, "boolean", [J.switchStmt(J.id("source"), cases), J.ret(J.bool(false))], "Items of a source given as an iterable: pulled, decoded and pushed in one loop.");
   }
 
   /** The cases of pushBatch or pullBatch: one per source that can have the loop. */
-  private sourceCases(kind: "batch" | "pull"): string[] {
-    const cases: string[] = [];
+  private sourceCases(kind: "batch" | "pull"): J.Case[] {
+    const cases: J.Case[] = [];
     this.liveSources.forEach((src, i) => {
-      const before = cases.length;
-      this.sourceCase(kind, src, i, cases);
-      if (cases.length > before) this.loopSources[kind].push(i);
+      const c = this.sourceCase(kind, src, i);
+      if (c === undefined) return;
+      cases.push(c);
+      this.loopSources[kind].push(i);
     });
     return cases;
   }
 
-  private sourceCase(kind: "batch" | "pull", src: Extract<Node, { kind: "source" }>, i: number, cases: string[]): void {
-    if (src.decl.connector.kind === "range") return;
+  private sourceCase(kind: "batch" | "pull", src: Extract<Node, { kind: "source" }>, i: number): J.Case | undefined {
+    if (src.decl.connector.kind === "range") return undefined;
     const decode = this.decoders.get(src.id)?.value;
-    if (kind === "pull" && decode === undefined) return;
+    if (kind === "pull" && decode === undefined) return undefined;
     const et = src.decl.eventTime;
     const wm = this.needsWatermark(src);
     // A labelled block, so that a dropped record still reaches the watermark step after it
     // (printed again without the block when no stage drops records).
-    const labelled = wm && et ? this.loopBody(src, 5, "break rec") : undefined;
-    const loop = labelled?.skipUsed ? labelled : this.loopBody(src, 4, "continue");
-    if (loop === undefined) return;
+    const labelled = wm && et ? this.loopBody(src, "break rec") : undefined;
+    const loop = labelled?.skipUsed ? labelled : this.loopBody(src, "continue");
+    if (loop === undefined) return undefined;
     const T = this.nodeType(src);
-    const time = et?.field !== undefined ? `\n          const t = r${prop(et.field)};` : "";
-    let head: string, first: string;
+    const j = J.id("j"), k = J.id("k"), x = J.id("x"), st = J.id("st"), maxT = J.id("maxT");
+    const time = et?.field !== undefined ? [J.constDecl("t", J.member(R, et.field))] : [];
+    const undef = (e: J.Expr) => J.binary("===", e, J.UNDEFINED);
+    let head: (body: J.Stmt) => J.Stmt, first: J.Stmt[];
     if (kind === "batch") {
-      head = `for (let j = 0; j < records.length; j++) {`;
-      first = `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${time}`;
+      head = (body) => J.forStmt(J.letDecl("j", J.num(0)), J.binary("<", j, J.member(J.id("records"), "length")), J.update("++", j), body);
+      first = [J.constDecl("r", J.as(J.index(J.id("records"), j), T)), ...time];
     } else {
-      head = `for (; k < max; k++) {`;
-      first =
-        `\n          const x = items.next();\n          if (x.done === true) {\n            st.done = true;\n            break;\n          }` +
-        `\n          let r = ${decode}(x.value);\n          if (r === undefined) {\n            r = slow(x.value, k)${this.js ? "" : ` as ${T} | undefined`};\n            if (r === undefined) continue;\n          }${time}`;
+      const value = J.member(x, "value");
+      head = (body) => J.forStmt(undefined, J.binary("<", k, J.id("max")), J.update("++", k), body);
+      first = [
+        J.constDecl("x", J.callMethod(J.id("items"), "next")),
+        J.ifStmt(J.binary("===", J.member(x, "done"), J.bool(true)), J.block([J.exprStmt(J.assign(J.member(st, "done"), J.bool(true))), J.breakStmt()])),
+        J.letDecl("r", J.call(J.id(decode!), [value])),
+        J.ifStmt(undef(R), J.block([J.exprStmt(J.assign(R, J.as(J.call(J.id("slow"), [value, k]), `${T} | undefined`))), J.ifStmt(undef(R), J.continueStmt())])),
+        ...time,
+      ];
     }
-    const before = kind === "pull" ? { ...loop, before: `${loop.before}${loop.before ? "\n" : ""}        let maxT = st.maxTime;\n        let k = 0;` } : loop;
-    const done = kind === "pull" ? "st.maxTime = maxT;\n        st.count += k;\n        return true;" : "return maxT;";
-    if (!wm) {
-      cases.push(this.loopCase(i, before, head, first, done));
-    } else if (et) {
-      const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.${this.m(src.id, "w")}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
-      const body = loop.skipUsed ? `          rec: {\n${loop.body}\n          }` : loop.body;
-      cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
-    } else {
-      // Arrival time: one time per batch, the watermark raised after it.
-      cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.${this.m(src.id, "w")}(t);\n        }\n        ${done}`));
+    const before = kind === "pull" ? { ...loop, before: [...loop.before, J.letDecl("maxT", J.member(st, "maxTime")), J.letDecl("k", J.num(0))] } : loop;
+    const done = kind === "pull" ? [J.exprStmt(J.assign(J.member(st, "maxTime"), maxT)), J.exprStmt(J.assign(J.member(st, "count"), k, "+=")), J.ret(J.bool(true))] : [J.ret(maxT)];
+    // The watermark step: after each record that brings a new largest time (SourceClock.observe).
+    const raise = (wmArg: J.Expr) => J.ifStmt(J.binary(">", TIME, maxT), J.block([J.exprStmt(J.assign(maxT, TIME)), this.callSelf(src.id, "w", [wmArg])]));
+    if (!wm) return this.loopCase(i, before, head, first, done);
+    if (et) {
+      const step = raise(et.delayMs ? J.binary("-", TIME, J.num(et.delayMs)) : TIME);
+      const body = loop.skipUsed ? [J.labelled("rec", J.block(loop.body))] : loop.body;
+      return this.loopCase(i, { ...before, body: [...body, step] }, head, first, done);
     }
+    // Arrival time: one time per batch, the watermark raised after it.
+    return this.loopCase(i, before, head, first, [raise(TIME), ...done]);
   }
 
   private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => J.Stmt, onReject: J.Stmt | undefined) {
@@ -789,68 +812,82 @@ class Emitter {
     this.deliver(n, R, TIME, b);
     const ps: [string, string][] = [["r", T], ["t", "number"]];
     if (n.updating) ps.push(["k", "Key"]);
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "n", [...ps], b.stmts, `${this.where(n.spans[0]!)} — union: records pass in reading order.`);
     if (n.updating && this.hasDeleteConsumers(n)) {
       // A union of updating streams (§13): each input's deletes pass on as they are.
       const d = this.body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
+      this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
-  /** Multi-input nodes: the output watermark is the smallest input watermark. */
-  private multiInputWatermark(n: Node, inputs: number, advance: string | undefined, eachInput?: string) {
+  /**
+   * Multi-input nodes: the output watermark is the smallest input watermark. `advance` passes it
+   * to the node's operator; `eachInput` runs first for every input's watermark.
+   */
+  private multiInputWatermark(n: Node, inputs: number, advance: ((wm: J.Expr) => J.Stmt) | undefined, eachInput?: J.Stmt) {
     if (!this.needsWatermark(n)) {
       if (eachInput) throw new Error("internal: an operator that needs every input watermark needs watermarks");
       return;
     }
-    this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
-    this.keeps(n.id, this.m(n.id, "wm"), `wmOut${n.id}`);
+    const wmOut = `wmOut${n.id}`;
+    this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}${wmOut} = -Infinity;`);
+    this.keeps(n.id, this.m(n.id, "wm"), wmOut);
     const b = this.body();
-    b.line(`const w = this.${this.m(n.id, "wm")};`);
+    const [w, i, wm, min, quiet, active] = ["w", "i", "wm", "min", "quiet", "active"].map(J.id) as [J.Expr, J.Expr, J.Expr, J.Expr, J.Expr, J.Expr];
+    const wAt = (j: number) => J.nonNull(J.index(w, J.num(j)));
+    const setWm = J.exprStmt(J.assign(J.index(w, i), wm));
+    b.stmt(J.constDecl("w", J.thisMember(this.m(n.id, "wm"))));
     const idleInputs = this.plan.nodes.get(n.id)!.idleInputs;
-    const nn = this.nn;
     if (idleInputs) {
       // Sources with `idle` (§10): an input whose sources are all idle does not hold the node
       // back; when every input is idle, the smallest watermark above −∞. `i < 0`: an idle change.
-      b.line(`if (i >= 0) w[i] = wm;`);
-      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
-      b.line(`let min = Infinity;`);
-      b.line(`let quiet = Infinity;`);
-      b.line(`let active = 0;`);
+      b.stmt(J.ifStmt(J.binary(">=", i, J.num(0)), setWm));
+      if (eachInput) b.stmt(eachInput);
+      b.stmt(J.letDecl("min", J.num(Infinity)));
+      b.stmt(J.letDecl("quiet", J.num(Infinity)));
+      b.stmt(J.letDecl("active", J.num(0)));
       idleInputs.forEach((srcs, j) => {
-        const idle = srcs.some((x) => this.plan.idleSources.includes(x)) ? srcs.map((x) => `this.idleNow[${x}] === 1`).join(" && ") : "false";
-        const take = `active++; if (w[${j}]${nn} < min) min = w[${j}]${nn};`;
-        b.line(idle === "false" ? `{ ${take} }` : `if (!(${idle})) { ${take} } else if (w[${j}]${nn} > -Infinity && w[${j}]${nn} < quiet) quiet = w[${j}]${nn};`);
+        const take = J.block([J.exprStmt(J.update("++", active)), J.ifStmt(J.binary("<", wAt(j), min), J.exprStmt(J.assign(min, wAt(j))))], true);
+        if (!srcs.some((x) => this.plan.idleSources.includes(x))) return b.stmt(take);
+        const idle = J.chain("&&", srcs.map((x) => J.binary("===", J.index(J.thisMember("idleNow"), J.num(x)), J.num(1))));
+        const lower = J.ifStmt(J.binary("&&", J.binary(">", wAt(j), J.num(-Infinity)), J.binary("<", wAt(j), quiet)), J.exprStmt(J.assign(quiet, wAt(j))));
+        b.stmt(J.ifStmt(J.not(J.paren(idle)), take, lower));
       });
-      b.line(`if (active === 0) min = quiet === Infinity ? -Infinity : quiet;`);
+      b.stmt(J.ifStmt(J.binary("===", active, J.num(0)), J.exprStmt(J.assign(min, J.cond(J.binary("===", quiet, J.num(Infinity)), J.num(-Infinity), quiet)))));
     } else {
-      b.line(`w[i] = wm;`);
-      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
-      b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
+      b.stmt(setWm);
+      if (eachInput) b.stmt(eachInput);
+      b.stmt(J.constDecl("min", inputs === 2 ? J.cond(J.binary("<", wAt(0), wAt(1)), wAt(0), wAt(1)) : J.callMethod(J.id("Math"), "min", [J.spread(w)])));
     }
-    b.line(`if (min <= this.wmOut${n.id}) return;`);
-    b.line(`this.wmOut${n.id} = min;`);
-    if (advance) b.line(advance.replace("$wm", "min"));
-    this.deliverWatermark(n, J.id("min"), b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    b.stmt(J.ifStmt(J.binary("<=", min, J.thisMember(wmOut)), J.ret()));
+    b.stmt(J.exprStmt(J.assign(J.thisMember(wmOut), min)));
+    if (advance) b.stmt(advance(min));
+    this.deliverWatermark(n, min, b);
+    this.nodeMethod(n.id, "w", [["i", "number"], ["wm", "number"]], b.stmts);
   }
 
-  private singleInputWatermark(n: Node, advance: string | undefined) {
+  private singleInputWatermark(n: Node, advance: J.Stmt | undefined) {
     if (!this.needsWatermark(n)) return;
     const b = this.body();
-    if (advance) b.line(advance);
+    if (advance) b.stmt(advance);
     this.deliverWatermark(n, WM, b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], b.size ? b.stmts : [J.comment("stateless for watermarks")]);
+  }
+
+  /** `if (this.onOperatorRow !== undefined) this.onOperatorRow(id, row, t);` (instrumented builds). */
+  private operatorRow(id: NodeId): J.Stmt {
+    const hook = J.thisMember("onOperatorRow");
+    return J.ifStmt(J.binary("!==", hook, J.UNDEFINED), J.exprStmt(J.call(hook, [J.num(id), ROW, TIME])));
   }
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
     const b = this.body();
-    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
+    if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
     this.deliver(n, ROW, TIME, b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "o", [["row", T], ["t", "number"]], b.stmts);
   }
 
   /**
@@ -905,7 +942,7 @@ class Emitter {
     const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
     this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
 
   /**
@@ -925,12 +962,12 @@ class Emitter {
   /** The methods an updating operator's callbacks call: its upserts and deletes, downstream. */
   private updatingOutMethods(n: Node, T: string) {
     const b = this.body();
-    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
+    if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
     this.deliver(n, ROW, TIME, b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"], ["k", "Key"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "o", [["row", T], ["t", "number"], ["k", "Key"]], b.stmts);
     const d = this.body();
     this.deliverDelete(n, d);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+    this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.size ? d.stmts : [J.comment("nothing downstream keeps a table")]);
   }
 
   /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
@@ -1040,7 +1077,7 @@ class Emitter {
       this.deliver(n, ROW, TIME, b);
     }
     const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(id, "n", [["r", inT], ["t", "number"]], b.stmts, `${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`);
     this.singleInputWatermark(n, undefined);
   }
 
@@ -1307,7 +1344,7 @@ class Emitter {
     this.keeps(n.id, this.m(n.id, "op"));
     this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
   }
 
   /** `top` without a window (§13): the runtime's UpdatingTop, ranks appended to the rows. */
@@ -1362,7 +1399,7 @@ class Emitter {
       this.init.push(`    this.${this.m(n.id, "op")} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
     }
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
   }
 
   /**
@@ -1419,7 +1456,7 @@ class Emitter {
     this.keeps(id, this.m(id, "op"));
     this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
     this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
 
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
@@ -1508,8 +1545,9 @@ class Emitter {
     // An outer interval join releases unmatched rows by each input's own watermark (§13), so
     // every rise of either reaches it, not only rises of the smaller one.
     const op = `this.${this.m(n.id, "op")}`;
-    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, `if (i === 0) ${op}.advanceLeft(wm);\nelse if (i === 1) ${op}.advanceRight(wm);`);
-    else this.multiInputWatermark(n, 2, `${op}.advance($wm);`);
+    const i = J.id("i");
+    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, J.ifStmt(J.binary("===", i, J.num(0)), this.callOp(n.id, "advanceLeft", [WM]), J.ifStmt(J.binary("===", i, J.num(1)), this.callOp(n.id, "advanceRight", [WM]))));
+    else this.multiInputWatermark(n, 2, (min) => this.callOp(n.id, "advance", [min]));
   }
 
   /** An unwindowed agg read only by `emit final` outputs (see AggPlan.finalOnly). */
@@ -1575,7 +1613,7 @@ class Emitter {
     for (const n of this.order) this.emitNode(n);
     const decoders = this.sourceDecoders();
     const loops = [this.plan.fusedLoops ? this.rangeLoop() : undefined, this.plan.fusedLoops ? this.batchLoop() : undefined, this.plan.fusedLoops ? this.pullLoop() : undefined];
-    const graphClass = this.graphClass(loops.filter((l): l is string => l !== undefined));
+    const graphClass = this.graphClass(loops.filter((l) => l !== undefined));
     const programLiteral = this.programLiteral();
     const out: string[] = [lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
     out.push(...this.imports(decoders, loops[2] !== undefined), "");
@@ -1629,7 +1667,7 @@ ${b.text()}
   }
 
   /** `class FlowGraph`: members, constructor, advance, finish, the generated loops, node methods. */
-  private graphClass(loops: string[]): string {
+  private graphClass(loops: J.Member[]): string {
     const tableFields = [...this.tablesUsed].sort().map((i) => {
       const t = this.g.tables[i]!;
       const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
@@ -1660,8 +1698,8 @@ ${b.text()}
       ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
       : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
     out.push(`  finish()${this.ann("void")} {\n${this.finishBody() || "    // no `emit final` outputs"}\n  }\n`);
-    for (const loop of loops) out.push(loop + "\n");
-    out.push(this.methods.join("\n\n"));
+    for (const loop of loops) out.push(printClassMember(loop, this.po) + "\n");
+    out.push(this.methods.map((m) => printClassMember(m, this.po)).join("\n\n"));
     out.push(`}\n`);
     return out.join("\n");
   }

@@ -145,6 +145,7 @@ describe("statements", () => {
     expect(stmt(J.ifStmt(a, J.block([J.ret(b)]), J.block([J.ret(c)])))).toBe("if (a) {\n  return b;\n} else {\n  return c;\n}");
     expect(stmt(J.ifStmt(a, J.block([J.ret(b)]), J.ifStmt(b, J.ret(c))))).toBe("if (a) {\n  return b;\n} else if (b) return c;");
     expect(stmt(J.ifStmt(a, J.block([], true), J.ret()))).toBe("if (a) {} else return;");
+    expect(stmt(J.ifStmt(a, J.ret(b), J.ifStmt(b, J.ret(c))))).toBe("if (a) return b;\nelse if (b) return c;");
     expect(stmt(J.trailing(J.ifStmt(a, J.ret()), "why"))).toBe("if (a) return; // why");
   });
 

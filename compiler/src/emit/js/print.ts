@@ -358,6 +358,8 @@ function printInlineBlock(body: Stmt[], o: PrintOptions): string {
 function printIf(s: Extract<Stmt, { kind: "if" }>, o: PrintOptions, depth: number): string[] {
   const lines = joinHead(`${indent(depth)}if (${printExpr(s.test, o, depth)}) `, printStmt(s.then, o, depth), depth);
   if (!s.else) return lines;
+  // After a statement that is not a block, `else` starts its own line (`if (a) x;` / `else y;`).
+  if (s.then.kind !== "block") return [...lines, ...joinHead(`${indent(depth)}else `, printStmt(s.else, o, depth), depth)];
   const last = lines.pop()!;
   return [...lines, ...joinHead(`${last} else `, printStmt(s.else, o, depth), depth)];
 }
