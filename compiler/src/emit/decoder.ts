@@ -11,6 +11,7 @@
 import type { RecordT, Type } from "../check/types";
 import { isIdent, key, localName, prop } from "./types";
 import { commentText, docComment, jsonLiteral, lineComment } from "./escape";
+import * as J from "./js/ast";
 
 export interface DecoderContext {
   /** `file:line` of the source declaration, for the doc comment. */
@@ -33,7 +34,7 @@ export interface GeneratedDecoders {
   /** Names the code imports as types only. */
   typeImports: string[];
   /** The object literal for `SourceSpec.decode`. */
-  spec: string;
+  spec: J.Expr;
   /** The decoder of JavaScript values, when there is one: its function name. */
   value?: string;
 }
@@ -51,21 +52,21 @@ export function emitSourceDecoders(base: string, type: Type, keep: readonly stri
   const parts: string[] = [];
   const imports = new Set<string>();
   const typeImports = new Set<string>();
-  const spec: string[] = [];
+  const spec: J.Prop[] = [];
   if (formats.jsonl) {
     parts.push(jsonlDecoder(base, type, keep, cx, imports, typeImports));
-    spec.push(`jsonl: ${base}Jsonl`);
+    spec.push(J.prop("jsonl", J.id(`${base}Jsonl`)));
   }
   if (formats.csv) {
     parts.push(csvDecoder(base, type, keep, cx, imports, typeImports));
-    spec.push(`csv: ${base}Csv`);
+    spec.push(J.prop("csv", J.id(`${base}Csv`)));
   }
   const value = valueDecoder(base, type, keep, cx);
   if (value) {
     parts.push(value);
-    spec.push(`value: ${base}Value`);
+    spec.push(J.prop("value", J.id(`${base}Value`)));
   }
-  const d: GeneratedDecoders = { code: parts.join("\n\n"), imports: [...imports].sort(), typeImports: [...typeImports].sort(), spec: `{ ${spec.join(", ")} }` };
+  const d: GeneratedDecoders = { code: parts.join("\n\n"), imports: [...imports].sort(), typeImports: [...typeImports].sort(), spec: J.object(spec) };
   if (value) d.value = `${base}Value`;
   return d;
 }

@@ -11,11 +11,11 @@ import { passesElementsThrough, type ChainOp, type Graph, type Node, type NodeId
 import { rollingCallText } from "../ir/print";
 import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
-import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
+import { TypeNames, localName, schemaData } from "./types";
 import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 import * as J from "./js/ast";
-import { printClassMember, printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
+import { printComment, printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
 
 export const FLOWC_VERSION = "0.1.0";
 
@@ -144,6 +144,9 @@ interface StateField {
 
 /** A value held in the variable `name`. */
 const jsVar = (name: string): Value => ({ kind: "js", js: J.id(name) });
+/** An empty line between class members. */
+const BLANK_MEMBER: J.Member = { kind: "blank" };
+
 /** A method of a generated class: parameters `[name, TypeScript type]`. */
 function method(name: string, params: [string, string][], ret: string, body: J.Stmt[], doc?: string): Extract<J.Member, { kind: "method" }> {
   return { kind: "method", name, params: params.map(([n, t]) => J.param(n, t)), ret, body, ...(doc !== undefined ? { doc } : {}) };
@@ -175,10 +178,11 @@ class Emitter {
   private readonly order: Node[];
   private readonly lines: LineIndex;
   private readonly classes: string[] = [];
-  private readonly fields: string[] = [];
-  private readonly init: string[] = [];
+  /** FlowGraph's fields, and its constructor's statements. */
+  private readonly fields: J.Member[] = [];
+  private readonly init: J.Stmt[] = [];
   private readonly methods: J.Member[] = [];
-  private readonly schemas = new Map<string, string>();
+  private readonly schemas = new Map<string, { name: string; data: J.Data }>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   private readonly g: Graph;
   /** Aggs whose result method catches a failing built-in and then returns undefined. */
@@ -241,9 +245,30 @@ class Emitter {
   private mod(m: string): string {
     return this.js ? "" : `${m} `;
   }
-  /** A field declaration that is assigned in the constructor: only TypeScript declares it. */
-  private declare(name: string, type: string, m = "private readonly"): string | undefined {
-    return this.js ? undefined : `  ${m} ${name}: ${type};`;
+  /** A field assigned in the constructor (only TypeScript declares it). */
+  private declare(name: string, type: string, modifiers = "private readonly"): J.Member {
+    return { kind: "field", name, modifiers, type };
+  }
+  /** A field with its initial value. */
+  private field(name: string, modifiers: string | undefined, init: J.Expr, type?: string, doc?: string): J.Member {
+    return { kind: "field", name, ...(modifiers ? { modifiers } : {}), init, ...(type !== undefined ? { type } : {}), ...(doc !== undefined ? { doc } : {}) };
+  }
+  /** Node `id`'s runtime operator: its field of type `type`, made in the constructor by `make`. */
+  private operator(id: NodeId, type: string, make: J.Expr) {
+    this.fields.push(this.declare(this.m(id, "op"), type));
+    this.keeps(id, this.m(id, "op"));
+    this.init.push(J.exprStmt(J.assign(J.thisMember(this.m(id, "op")), make)));
+  }
+  /** `(row, t) => this.out(row, t)`: an operator's rows, to node `id`'s out method. */
+  private outCallback(id: NodeId): J.Expr {
+    return J.arrow([J.param("row"), J.param("t")], J.call(J.thisMember(this.m(id, "o")), [ROW, TIME]));
+  }
+  /** An updating operator's callbacks: `(row, t, k) => this.out(row, t, k)`, `(k, t) => this.delete(k, t)`. */
+  private updatingCallbacks(id: NodeId): J.Expr[] {
+    return [
+      J.arrow([J.param("row"), J.param("t"), J.param("k")], J.call(J.thisMember(this.m(id, "o")), [ROW, TIME, K])),
+      J.arrow([J.param("k"), J.param("t")], J.call(J.thisMember(this.m(id, "d")), [K, TIME])),
+    ];
   }
 
   /** Set when code printed since it was last cleared calls a stdlib function that can throw. */
@@ -278,13 +303,15 @@ class Emitter {
   }
 
   private schema(t: Type): string {
-    const lit = schemaLiteral(t);
-    let name = this.schemas.get(lit);
-    if (!name) {
-      name = `SCHEMA_${this.schemas.size + 1}`;
-      this.schemas.set(lit, name);
+    // Equal schemas share one constant: keyed by their data.
+    const data = schemaData(t);
+    const k = JSON.stringify(data);
+    let s = this.schemas.get(k);
+    if (!s) {
+      s = { name: `SCHEMA_${this.schemas.size + 1}`, data };
+      this.schemas.set(k, s);
     }
-    return name;
+    return s.name;
   }
 
   private typeName(t: Type, hint: string, doc?: string): string {
@@ -802,10 +829,6 @@ class Emitter {
     this.stateMembers.set(id, list);
   }
 
-  private pushField(decl: string | undefined) {
-    if (decl) this.fields.push(decl);
-  }
-
   private emitUnion(n: Extract<Node, { kind: "union" }>) {
     const T = this.nodeType(n);
     const b = this.body();
@@ -832,7 +855,7 @@ class Emitter {
       return;
     }
     const wmOut = `wmOut${n.id}`;
-    this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}${wmOut} = -Infinity;`);
+    this.fields.push(this.field(this.m(n.id, "wm"), "private readonly", J.array(new Array(inputs).fill(J.num(-Infinity)))), this.field(wmOut, "private", J.num(-Infinity)));
     this.keeps(n.id, this.m(n.id, "wm"), wmOut);
     const b = this.body();
     const [w, i, wm, min, quiet, active] = ["w", "i", "wm", "min", "quiet", "active"].map(J.id) as [J.Expr, J.Expr, J.Expr, J.Expr, J.Expr, J.Expr];
@@ -894,16 +917,21 @@ class Emitter {
    * A late record is written as its whole record: the schema is the declared type, not the
    * projected one (the driver decodes records whole when --late is given).
    */
-  private lateCallback(inputType: Type, n: Node): string {
+  private lateCallback(inputType: Type, n: Node): J.Expr {
     // The operator, as metrics label it (`file:line stage`, §10).
     const stage = n.kind === "rolling" ? "extend" : n.kind === "agg" && n.window ? "window agg" : n.kind;
-    return `(row) => this.ctx.late(row, ${this.schema(inputType)}, ${stringLiteral(`${this.where(n.spans[0]!)} ${stage}`)})`;
+    return J.arrow([J.param("row")], J.callMethod(J.thisMember("ctx"), "late", [ROW, J.id(this.schema(inputType)), J.str(`${this.where(n.spans[0]!)} ${stage}`)]));
   }
 
   /** Window argument of an operator. Carried windows group derived rows by their time (end − 1). */
-  private windowArg(w: WindowInfo): string {
-    if (w.carried) return `{ kind: "tumbling", size: 1 }`;
-    return w.kind === "hop" ? `{ kind: "hop", size: ${w.size}, slide: ${w.slide} }` : `{ kind: "tumbling", size: ${w.size} }`;
+  private windowArg(w: WindowInfo): J.Expr {
+    const props = w.carried ? [J.prop("kind", J.str("tumbling")), J.prop("size", J.num(1))] : w.kind === "hop" ? [J.prop("kind", J.str("hop")), J.prop("size", J.num(w.size)), J.prop("slide", J.num(w.slide!))] : [J.prop("kind", J.str("tumbling")), J.prop("size", J.num(w.size))];
+    return J.object(props);
+  }
+
+  /** The arguments of a spec whose results are guarded: `(e) => this.ctx.failed(e, "file:line stage")`. */
+  private failedArgs(guarded: boolean, n: Node, stage: string): J.Expr[] {
+    return guarded ? [J.arrow([J.param("e")], J.callMethod(J.thisMember("ctx"), "failed", [J.id("e"), J.str(`${this.where(n.spans[0]!)} ${stage}`)]))] : [];
   }
 
   /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
@@ -931,16 +959,14 @@ class Emitter {
     this.aggStateClass(n);
     const guarded = this.aggSpecClass(n, inT, outT);
     const id = n.id;
-    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
+    const spec = J.newExpr(J.id(`Agg${id}`), this.failedArgs(guarded, n, "agg"));
     const w = n.window;
-    if (this.plan.nodes.get(id)!.agg!.reaggregates) return this.reAgg(n, inT, outT, `new Agg${id}(${specArgs})`);
-    if (!w) return this.unwindowedAgg(n, inT, `new Agg${id}(${specArgs})`, guarded);
+    if (this.plan.nodes.get(id)!.agg!.reaggregates) return this.reAgg(n, inT, outT, spec);
+    if (!w) return this.unwindowedAgg(n, inT, spec, guarded);
     const op = aggOperator(w) === "sessionAgg" ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
-    this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
+    const first = op === "SessionAgg" ? J.num(w.size) : this.windowArg(w);
+    this.operator(id, `${op}<${inT}, Agg${id}State, ${outT}>`, J.newExpr(J.id(op), [first, spec, this.outCallback(id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, outT);
     this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
@@ -949,12 +975,10 @@ class Emitter {
    * Re-aggregation (§13): the runtime's ReAgg keeps the groups of an updating input — a state
    * with `retract` when every aggregate takes a row back in constant space, else the rows.
    */
-  private reAgg(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string, newSpec: string) {
+  private reAgg(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string, newSpec: J.Expr) {
     const id = n.id;
     this.ops.add("ReAgg");
-    this.pushField(this.declare(`${this.m(id, "op")}`, `ReAgg<${inT}, Agg${id}State, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    this.init.push(`    this.${this.m(id, "op")} = new ReAgg(${newSpec}, (row, t, k) => this.${this.m(id, "o")}(row, t, k), (k, t) => this.${this.m(id, "d")}(k, t));`);
+    this.operator(id, `ReAgg<${inT}, Agg${id}State, ${outT}>`, J.newExpr(J.id("ReAgg"), [newSpec, ...this.updatingCallbacks(id)]));
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
   }
@@ -973,14 +997,16 @@ class Emitter {
   /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
   private aggStateClass(n: Extract<Node, { kind: "agg" }>) {
     const w = n.window;
-    const ctorParams: string[] = [];
-    n.keys.forEach((k, i) => ctorParams.push(this.js ? `k${i}` : `readonly k${i}: ${this.names.ts(k.type)}`));
-    if (w?.carried && w.kind === "session") ctorParams.push(this.js ? "ws" : "readonly ws: number");
-    const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${this.x(x.init)};`);
-    const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
-    const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
+    const ctorParams = n.keys.map((k, i) => J.param(`k${i}`, this.names.ts(k.type), "readonly"));
+    if (w?.carried && w.kind === "session") ctorParams.push(J.param("ws", "number", "readonly"));
+    const fields = this.stateFields(n.id).map((x) => this.field(x.name, x.byRef ? "readonly" : undefined, x.init, x.type));
     this.stateClasses.add(`Agg${n.id}State`);
-    this.classes.push(`${docComment(stateDoc)}\nclass Agg${n.id}State {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Agg${n.id}State`,
+      doc: `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`,
+      members: [...fields, { kind: "ctor", params: ctorParams, body: [], inline: true }],
+    }));
   }
 
   /**
@@ -1057,12 +1083,12 @@ class Emitter {
    * An unwindowed agg: an upsert stream. State per key; every input emits its key's updated row
    * (or, read only by `emit final`, nothing until the end). The state lives where the plan says.
    */
-  private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: string, guarded: boolean) {
+  private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: J.Expr, guarded: boolean) {
     const id = n.id;
     const spec = this.m(id, "agg");
     const b = this.body();
     b.stmt(this.comment(n.spans[0]!));
-    this.fields.push(`  ${this.mod("private readonly")}${spec} = ${newSpec};`);
+    this.fields.push(this.field(spec, "private readonly", newSpec));
     const store = this.aggStore(n);
     if (store === "one") this.oneStateStore(n, b);
     else if (store === "columns") this.columnsStore(n, b);
@@ -1084,7 +1110,7 @@ class Emitter {
   /** No keys: one state. */
   private oneStateStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const one = this.m(n.id, "one");
-    this.fields.push(`  ${this.mod("private")}${one}${this.ann(`Agg${n.id}State | undefined`)} = undefined;`);
+    this.fields.push(this.field(one, "private", J.UNDEFINED, `Agg${n.id}State | undefined`));
     this.keeps(n.id, one);
     b.stmt(J.constDecl("k", J.num(0)));
     b.stmt(J.letDecl("s", J.thisMember(one)));
@@ -1110,11 +1136,12 @@ class Emitter {
     const addCols = this.body(3);
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: addCols.hoist, use: this.use, js: this.js };
     for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, this.body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
+    const typed = (array: string) => J.newExpr(J.id(array), [J.num(DENSE)]);
     this.fields.push(
-      `  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}. */\n` +
-      `  ${this.mod("private readonly")}${seen} = new Uint8Array(${DENSE});\n` +
-      this.stateFields(id).map((f) => `  ${this.mod("private readonly")}${col}_${f.name} = new Float64Array(${DENSE});\n`).join("") +
-      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${id}State`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann("number[]")} = [];`,
+      this.field(seen, "private readonly", typed("Uint8Array"), undefined, `Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}.`),
+      ...this.stateFields(id).map((f) => this.field(`${col}_${f.name}`, "private readonly", typed("Float64Array"))),
+      this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, Agg${id}State`])),
+      this.field(order, "private readonly", J.array([]), "number[]", "Every key, in order of its first appearance."),
     );
     const seenK = J.index(J.thisMember(seen), K);
     const pushKey = J.exprStmt(J.callMethod(J.thisMember(order), "push", [K]));
@@ -1138,8 +1165,9 @@ class Emitter {
     const [dense, state, order] = [this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, dense, state, order);
     this.fields.push(
-      `  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${state}. */\n  ${this.mod("private readonly")}${dense}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
-      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann(`${st}[]`)} = [];`,
+      this.field(dense, "private readonly", J.callMethod(J.newExpr(J.id("Array"), [J.num(DENSE)], [`${st} | undefined`]), "fill", [J.UNDEFINED]), `(${st} | undefined)[]`, `States of the keys 0 … ${DENSE - 1}; other keys are in ${state}.`),
+      this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, ${st}`])),
+      this.field(order, "private readonly", J.array([]), `${st}[]`, "Every state, in order of its key's first appearance."),
     );
     const small = J.id("small"), denseK = J.index(J.thisMember(dense), K);
     b.stmt(this.smallKey(id));
@@ -1156,7 +1184,7 @@ class Emitter {
   private mapStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const [spec, state] = [this.m(n.id, "agg"), this.m(n.id, "state")];
     this.keeps(n.id, state);
-    this.fields.push(`  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${n.id}State`)}();`);
+    this.fields.push(this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, Agg${n.id}State`])));
     b.stmt(J.constDecl("k", J.callMethod(J.thisMember(spec), "key", [R])));
     b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
     b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(n.id)))]))));
@@ -1340,9 +1368,7 @@ class Emitter {
       implements: `TopSpec<${inT}>`,
       members: [this.keyMethod("key", "r", inT, kb, keyJs), this.compareMethod(n.by, n.desc, inT)],
     }));
-    this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
-    this.keeps(n.id, this.m(n.id, "op"));
-    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
+    this.operator(n.id, `WindowTop<${inT}>`, J.newExpr(J.id("WindowTop"), [this.windowArg(n.window), J.num(n.n), J.bool(n.withTies), J.newExpr(J.id(`Top${n.id}`)), this.outCallback(n.id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, inT);
     this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
   }
@@ -1373,9 +1399,7 @@ class Emitter {
         this.keyMethod("outKey", "r", outT, ob, outKeyJs),
       ],
     }));
-    this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
-    this.keeps(n.id, this.m(n.id, "op"));
-    this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
+    this.operator(n.id, `UpdatingTop<${inT}, ${outT}>`, J.newExpr(J.id("UpdatingTop"), [J.num(n.n), J.newExpr(J.id(`Top${n.id}`)), ...this.updatingCallbacks(n.id)]));
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
   }
@@ -1389,14 +1413,10 @@ class Emitter {
     this.classes.push(this.decl({ kind: "class", name: `Distinct${n.id}`, doc: `${this.where(n.spans[0]!)} — distinct key.`, members: [this.keyMethod("key", "r", inT, kb, keyJs)] }));
     if (n.window) {
       this.ops.add("WindowDistinct");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
+      this.operator(n.id, `WindowDistinct<${inT}>`, J.newExpr(J.id("WindowDistinct"), [this.windowArg(n.window), J.newExpr(J.id(`Distinct${n.id}`)), this.outCallback(n.id), this.lateCallback(this.wholeType(n.input), n)]));
     } else {
       this.ops.add("TimedDistinct");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
+      this.operator(n.id, `TimedDistinct<${inT}>`, J.newExpr(J.id("TimedDistinct"), [J.num(n.withinMs ?? Infinity), J.newExpr(J.id(`Distinct${n.id}`)), this.outCallback(n.id)]));
     }
     this.outMethod(n, inT);
     this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
@@ -1446,15 +1466,13 @@ class Emitter {
         method("result", [["r", inT], ["a", "readonly unknown[]"]], guarded ? `${outT} | undefined` : outT, guarded ? catchFailure(res.stmts) : res.stmts),
       ],
     }));
-    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} extend`)})` : "";
     const calls = rp.calls.map((c) => {
-      const parts = [`fn: ${stringLiteral(c.fn)}`];
-      for (const k of ["range", "rows", "back", "arg", "by", "p"] as const) if (c[k] !== undefined) parts.push(`${k}: ${c[k]}`);
-      return `{ ${parts.join(", ")} }`;
+      const parts = [J.prop("fn", J.str(c.fn))];
+      for (const k of ["range", "rows", "back", "arg", "by", "p"] as const) if (c[k] !== undefined) parts.push(J.prop(k, J.num(c[k])));
+      return J.object(parts);
     });
-    this.pushField(this.declare(this.m(id, "op"), `Rolling<${inT}, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
+    const spec = J.newExpr(J.id(`Rolling${id}`), this.failedArgs(guarded, n, "extend"));
+    this.operator(id, `Rolling<${inT}, ${outT}>`, J.newExpr(J.id("Rolling"), [J.array(calls), spec, this.outCallback(id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, outT);
     this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
@@ -1518,28 +1536,25 @@ class Emitter {
       implements: `${specType}<${LT}, ${RT}, ${outT}>`,
       members: [keyFn(lk, LEFT_REF, LT, "leftKey"), keyFn(rk, RIGHT_REF, RT, "rightKey"), method("match", [["l", LT], ["r", RT]], "boolean", [...mb.stmts, J.ret(matchJs)]), combine],
     }));
-    const emitRow = `(row, t) => this.${this.m(n.id, "o")}(row, t)`;
+    const emitRow = this.outCallback(n.id);
+    const spec = J.newExpr(J.id(specName));
     // A function: each call declares the late records' schemas (an inner interval join has none).
-    const late = () => `${this.lateCallback(this.wholeType(n.left), n)}, ${this.lateCallback(this.wholeType(n.right), n)}`;
+    const late = () => [this.lateCallback(this.wholeType(n.left), n), this.lateCallback(this.wholeType(n.right), n)];
+    const type = (op: string) => `${op}<${LT}, ${RT}, ${outT}>`;
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
       // Type arguments: a padded side's `| null` in `combine` would otherwise be inferred into R.
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin${inner || this.js ? "" : `<${LT}, ${RT}, ${outT}>`}(${this.windowArg(n.mode.window)}, new ${specName}(), ${emitRow}, ${late()}${inner ? "" : `, ${stringLiteral(kind)}`});`);
+      const make = J.newExpr(J.id("WindowJoin"), [this.windowArg(n.mode.window), spec, emitRow, ...late(), ...(inner ? [] : [J.str(kind)])], inner ? undefined : [LT, RT, outT]);
+      this.operator(n.id, type("WindowJoin"), make);
     } else if (inner) {
       this.ops.add("IntervalJoin");
-      const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), ${emitRow});`);
+      const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : [-Infinity, Infinity];
+      this.operator(n.id, type("IntervalJoin"), J.newExpr(J.id("IntervalJoin"), [J.num(lo), J.num(hi), spec, emitRow]));
     } else {
       // The checker lets an outer, semi or anti join through only with bounds or a window.
       if (n.mode.kind !== "interval") throw new Error(`internal: an unbounded ${kind} join`);
       this.ops.add("OuterIntervalJoin");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `OuterIntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new OuterIntervalJoin(${stringLiteral(kind)}, ${n.mode.lower}, ${n.mode.upper}, new ${specName}(), ${emitRow}, ${late()});`);
+      this.operator(n.id, type("OuterIntervalJoin"), J.newExpr(J.id("OuterIntervalJoin"), [J.str(kind), J.num(n.mode.lower), J.num(n.mode.upper), spec, emitRow, ...late()]));
     }
     this.outMethod(n, outT);
     // An outer interval join releases unmatched rows by each input's own watermark (§13), so
@@ -1589,18 +1604,19 @@ class Emitter {
 
   private emitOutput(n: Extract<Node, { kind: "output" }>) {
     const T = this.nodeType(n);
-    this.pushField(this.declare(`emit${n.output}`, `(row: ${T}) => void`));
-    this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
+    const emit = `emit${n.output}`, change = `change${n.output}`, ctx = J.id("ctx");
+    this.fields.push(this.declare(emit, `(row: ${T}) => void`));
+    this.init.push(J.exprStmt(J.assign(J.thisMember(emit), J.nonNull(J.index(J.member(ctx, "emit"), J.num(n.output))))));
     if (n.upsert && !n.decl.final) {
       // The changes of an updating stream (§13); hosts without `change` get the upserts as rows.
-      this.pushField(this.declare(`change${n.output}`, `(key: Key, row: ${T} | undefined) => void`));
-      const emit = `this.emit${n.output}`;
-      this.init.push(`    this.change${n.output} = ctx.change?.[${n.output}] ?? ((_k${this.ann("Key")}, row${this.ann(`${T} | undefined`)}) => { if (row !== undefined) ${emit}(row); });`);
+      this.fields.push(this.declare(change, `(key: Key, row: ${T} | undefined) => void`));
+      const upsertsAsRows: J.Expr = { kind: "arrow", params: [J.param("_k", "Key"), J.param("row", `${T} | undefined`)], body: [J.ifStmt(J.binary("!==", ROW, J.UNDEFINED), J.exprStmt(J.call(J.thisMember(emit), [ROW])))], inline: true };
+      this.init.push(J.exprStmt(J.assign(J.thisMember(change), J.binary("??", J.index(J.member(ctx, "change"), J.num(n.output), true), J.paren(upsertsAsRows)))));
     }
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
       this.keeps(n.id, this.m(n.id, "final"));
-      this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}${this.m(n.id, "final")} = new FinalTable${this.targs(T)}();`);
+      this.fields.push(this.field(this.m(n.id, "final"), "private readonly", J.newExpr(J.id("FinalTable"), [], [T]), undefined, `${this.where(n.decl.span)} — emit final: the latest row per key.`));
     }
   }
 
@@ -1614,35 +1630,39 @@ class Emitter {
     const decoders = this.sourceDecoders();
     const loops = [this.plan.fusedLoops ? this.rangeLoop() : undefined, this.plan.fusedLoops ? this.batchLoop() : undefined, this.plan.fusedLoops ? this.pullLoop() : undefined];
     const graphClass = this.graphClass(loops.filter((l) => l !== undefined));
-    const programLiteral = this.programLiteral();
-    const out: string[] = [lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
-    out.push(...this.imports(decoders, loops[2] !== undefined), "");
-    if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
-    for (const [lit, name] of this.schemas) out.push(`const ${name}${this.ann("Schema")} = ${lit};`);
+    const programLiteral = this.decl(this.programLiteral());
+    const out: string[] = [printComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
+    out.push(...this.imports(decoders, loops[2] !== undefined).map((d) => this.decl(d)).filter((x) => x !== ""), "");
+    if (!this.js) out.push(...this.names.decls.map((d) => this.decl(d) + "\n"));
+    for (const { name, data } of this.schemas.values()) out.push(this.decl({ kind: "const", name, type: "Schema", init: J.data(data) }));
     if (this.schemas.size) out.push("");
     out.push(...decoders.map((d) => d.code + "\n"));
     out.push(...this.classes.map((c) => c + "\n"));
     out.push(graphClass, programLiteral);
-    out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
-    out.push(`export function run(options${this.ann("RunOptions")} = {}) {\n  return runProgram(program, options);\n}`);
-    out.push(`\n/** Runs the program with every output as an async iterable: \`for await (const row of stream().outputs.out1)\`. */`);
-    out.push(`export function stream(options${this.ann("RunOptions")} = {}) {\n  return streamProgram(program, options);\n}`);
+    const runner = (name: string, fn: string, doc: string): J.Decl => ({ kind: "function", name, exported: true, params: [J.param("options", "RunOptions", undefined, J.object([]))], body: [J.ret(J.call(J.id(fn), [J.id("program"), J.id("options")]))], doc });
+    out.push("", this.decl(runner("run", "runProgram", "Runs the program: sources may be replaced by iterables and outputs received as callbacks.")));
+    out.push("", this.decl(runner("stream", "streamProgram", "Runs the program with every output as an async iterable: `for await (const row of stream().outputs.out1)`.")));
     return out.join("\n") + "\n";
   }
 
-  /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
-  private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
+  /** The module's imports: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
+  private imports(decoders: GeneratedDecoders[], pull: boolean): J.Decl[] {
     const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec", "ReAggSpec", "RollingSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
-    const out: string[] = [];
-    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
-    const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
-    if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
-    const opsList = [...[...this.ops].filter((x) => x && !TYPES.includes(x)).sort(), ...(this.js ? [] : [...this.ops].filter((x) => TYPES.includes(x)).sort().map((x) => `type ${x}`))];
-    if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
+    const value = (name: string): J.ImportName => ({ name });
+    const type = (name: string): J.ImportName => ({ name, typeOnly: true });
+    const out: J.Decl[] = [];
+    const contract = ["GraphInstance", "Program", ...(pull ? ["PullState"] : []), "RunContext", "RunOptions", "Schema"];
+    out.push({ kind: "import", names: [value("runProgram"), value("streamProgram"), ...contract.map(type)], from: runtime });
+    const seen = new Set<string>();
+    const decoderImports = decoders.flatMap((d) => [...d.imports.map(value), ...d.typeImports.map(type)]).filter((x) => !seen.has(x.name) && seen.add(x.name));
+    if (decoderImports.length) out.push({ kind: "import", names: decoderImports, from: runtime });
+    const opsList = [...[...this.ops].filter((x) => x && !TYPES.includes(x)).sort().map(value), ...[...this.ops].filter((x) => TYPES.includes(x)).sort().map(type)];
+    if (opsList.length) out.push({ kind: "import", names: opsList, from: this.opts.ops ?? "@flowc/runtime/ops" });
     const stdImports = [...this.stdlib].sort();
-    if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
-    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${stringLiteral(imp.from.replace(/\.ts$/, ".js"))};`);
+    if (stdImports.length) out.push({ kind: "import", names: stdImports.map(value), from: this.opts.stdlib ?? "@flowc/stdlib" });
+    // A TypeScript file the program imports is bundled as the JavaScript it compiles to.
+    for (const imp of this.g.imports) out.push({ kind: "import", names: imp.names.map(value), from: imp.from.replace(/\.ts$/, ".js") });
     return out;
   }
 
@@ -1650,78 +1670,85 @@ class Emitter {
    * `idle(source, on)` (§10): a source with `idle` went quiet (or spoke again); every union and
    * join it feeds takes its watermark again without (or with) the inputs now idle.
    */
-  private idleMethod(): string {
-    const n = this.liveSources.length;
+  private idleMethod(): J.Member[] {
     const b = this.body();
-    b.line(`this.idleNow[source] = on ? 1 : 0;`);
+    b.stmt(J.exprStmt(J.assign(J.index(J.thisMember("idleNow"), J.id("source")), J.cond(J.id("on"), J.num(1), J.num(0)))));
     for (const node of this.order) {
-      if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.line(`this.${this.m(node.id, "w")}(-1, 0);`);
+      if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.stmt(this.callSelf(node.id, "w", [J.num(-1), J.num(0)]));
     }
-    return `  /** Sources that are idle now (1), by index. */
-  ${this.mod("private readonly")}idleNow = new Uint8Array(${n});
-
-  idle${this.params(["source", "number"], ["on", "boolean"])}${this.ann("void")} {
-${b.text()}
-  }
-`;
+    return [
+      this.field("idleNow", "private readonly", J.newExpr(J.id("Uint8Array"), [J.num(this.liveSources.length)]), undefined, "Sources that are idle now (1), by index."),
+      BLANK_MEMBER,
+      method("idle", [["source", "number"], ["on", "boolean"]], "void", b.stmts),
+      BLANK_MEMBER,
+    ];
   }
 
   /** `class FlowGraph`: members, constructor, advance, finish, the generated loops, node methods. */
   private graphClass(loops: J.Member[]): string {
-    const tableFields = [...this.tablesUsed].sort().map((i) => {
+    const tables = [...this.tablesUsed].sort();
+    const tableFields = tables.map((i) => {
       const t = this.g.tables[i]!;
       const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
       this.ops.add("Key");
-      return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`) ?? "";
-    }).filter((x) => x);
-    const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
-    const pushes = this.liveSources.map((s) => `(r, t) => this.${this.m(s.id, "n")}(r, t)`);
-    const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.${this.m(s.id, "w")}(wm); break;` : "")).filter((x) => x);
-    const out: string[] = [];
-    out.push(docComment(`The dataflow graph of ${this.g.file}: one method per node, called directly.`));
-    out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
-    out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
+      return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`);
+    });
+    const ctx = J.id("ctx");
+    const tableInit = tables.map((i) => J.exprStmt(J.assign(J.thisMember(`table${i}`), J.as(J.index(J.member(ctx, "tables"), J.num(i)), "Map<never, never>"))));
+    const pushes = this.liveSources.map((s) => J.arrow([J.param("r"), J.param("t")], J.call(J.thisMember(this.m(s.id, "n")), [R, TIME])));
+    const advance = this.liveSources.flatMap((s, i): J.Case[] => (this.needsWatermark(s) ? [{ test: J.num(i), body: [this.callSelf(s.id, "w", [WM]), J.breakStmt()], inline: true }] : []));
+    const members: J.Member[] = [this.field("push", "readonly", J.array(pushes), "ReadonlyArray<(record: any, time: number) => void>")];
     // Instrumented builds (the playground's tracer) expose their operators and the rows they emit.
     const operatorIds = this.order.filter(hasOperator).map((n) => n.id);
+    const init = [...tableInit, ...this.init];
     if (this.opts.instrument) {
-      out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
-      out.push(`  /** The runtime operator of each stateful node, by node id (instrumented build). */\n  ${this.mod("readonly")}operators${this.ann("Record<number, object>")};`);
-      out.push(`  /** Called with every row a stateful operator emits (instrumented build). */\n  onOperatorRow${this.ann("((node: number, row: unknown, t: number) => void) | undefined")} = undefined;`);
+      members.push(
+        this.field("counts", "readonly", J.callMethod(J.newExpr(J.id("Array"), [J.num(Math.max(...this.g.nodes.keys()) + 1)]), "fill", [J.num(0)]), "number[]", "Rows emitted per node id (instrumented build)."),
+        { kind: "field", name: "operators", modifiers: "readonly", type: "Record<number, object>", doc: "The runtime operator of each stateful node, by node id (instrumented build)." },
+        this.field("onOperatorRow", undefined, J.UNDEFINED, "((node: number, row: unknown, t: number) => void) | undefined", "Called with every row a stateful operator emits (instrumented build)."),
+      );
+      init.push(J.exprStmt(J.assign(J.thisMember("operators"), J.object(operatorIds.map((id) => J.prop(String(id), J.thisMember(this.m(id, "op"))))))));
     }
-    out.push(...tableFields, ...this.fields);
-    out.push(this.js ? `\n  constructor(ctx) {\n    this.ctx = ctx;` : `\n  constructor(private readonly ctx: RunContext) {`);
-    out.push(...tableInit, ...this.init);
-    if (this.opts.instrument) out.push(`    this.operators = { ${operatorIds.map((id) => `${id}: this.${this.m(id, "op")}`).join(", ")} };`);
-    out.push(`  }\n`);
-    if (this.plan.idleSources.length > 0) out.push(this.idleMethod());
-    out.push(advance.length
-      ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
-      : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
-    out.push(`  finish()${this.ann("void")} {\n${this.finishBody() || "    // no `emit final` outputs"}\n  }\n`);
-    for (const loop of loops) out.push(printClassMember(loop, this.po) + "\n");
-    out.push(this.methods.map((m) => printClassMember(m, this.po)).join("\n\n"));
-    out.push(`}\n`);
-    return out.join("\n");
+    members.push(...tableFields, ...this.fields, BLANK_MEMBER, { kind: "ctor", params: [J.param("ctx", "RunContext", "private readonly")], body: init }, BLANK_MEMBER);
+    if (this.plan.idleSources.length > 0) members.push(...this.idleMethod());
+    const watermarks = advance.length ? [J.switchStmt(J.id("source"), advance)] : [J.comment("every stage is stateless: watermarks change nothing")];
+    const finish = this.finishBody();
+    members.push(method("advance", [["source", "number"], ["wm", "number"]], "void", watermarks), BLANK_MEMBER);
+    members.push(method("finish", [], "void", finish.length ? finish : [J.comment("no `emit final` outputs")]), BLANK_MEMBER);
+    for (const loop of loops) members.push(loop, BLANK_MEMBER);
+    this.methods.forEach((m, i) => members.push(...(i ? [BLANK_MEMBER] : []), m));
+    const doc = `The dataflow graph of ${this.g.file}: one method per node, called directly.`;
+    return this.decl({ kind: "class", name: "FlowGraph", doc, implements: "GraphInstance", members }) + "\n";
   }
 
   /** `finish()`: each `emit final` output's table, in order of each key's first appearance. */
-  private finishBody(): string {
+  private finishBody(): J.Stmt[] {
     const finals = this.order.filter((n): n is Extract<Node, { kind: "output" }> => n.kind === "output" && n.decl.final);
-    return finals.map((f) => {
+    return finals.flatMap((f): J.Stmt[] => {
+      const emit = (row: J.Expr) => J.exprStmt(J.call(J.thisMember(`emit${f.output}`), [row]));
       const a = this.g.nodes.get(f.input)!;
-      if (!this.finalOnly(a)) return `    for (const row of this.${this.m(f.id, "final")}.rows()) this.emit${f.output}(row);`;
+      if (!this.finalOnly(a)) return [J.forOf("const", "row", J.callMethod(J.thisMember(this.m(f.id, "final")), "rows"), emit(ROW))];
+      const id = f.input;
       const store = this.aggStore(a);
-      const row = `this.${this.m(f.input, "agg")}.result(s, NaN, NaN)`;
+      const result = (s: J.Expr) => J.callMethod(J.thisMember(this.m(id, "agg")), "result", [s, J.num(NaN), J.num(NaN)]);
       // A guarded result (see aggSpecClass) is undefined when a built-in failed on that row.
-      const emitRow = (rowJs: string) => (this.guardedAggs.has(f.input) ? `{ const row = ${rowJs}; if (row !== undefined) this.emit${f.output}(row); }` : `this.emit${f.output}(${rowJs});`);
-      if (store === "one") return `    const s${f.input} = this.${this.m(f.input, "one")};\n    if (s${f.input} !== undefined) ${emitRow(`this.${this.m(f.input, "agg")}.result(s${f.input}, NaN, NaN)`)}`;
-      if (store === "columns") {
-        const id = f.input;
-        const fill = this.stateFields(id).map((c) => `        s.${c.name} = this.${this.m(id, "col")}_${c.name}[k];`).join("\n");
-        return `    for (const k of this.${this.m(id, "order")}) {\n      let s = this.${this.m(id, "state")}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
+      const emitRow = (row: J.Expr) => (this.guardedAggs.has(id) ? J.block([J.constDecl("row", row), J.ifStmt(J.binary("!==", ROW, J.UNDEFINED), emit(ROW))], true) : emit(row));
+      if (store === "one") {
+        const s = J.id(`s${id}`);
+        return [J.constDecl(`s${id}`, J.thisMember(this.m(id, "one"))), J.ifStmt(J.binary("!==", s, J.UNDEFINED), emitRow(result(s)))];
       }
-      return `    for (const s of this.${store === "dense" ? `${this.m(f.input, "order")}` : `${this.m(f.input, "state")}.values()`}) ${emitRow(row)}`;
-    }).join("\n");
+      if (store === "columns") {
+        const fill = this.stateFields(id).map((c) => J.exprStmt(J.assign(J.member(S, c.name), J.index(J.thisMember(`${this.m(id, "col")}_${c.name}`), K))));
+        const body = [
+          J.letDecl("s", J.callMethod(J.thisMember(this.m(id, "state")), "get", [K])),
+          J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([J.exprStmt(J.assign(S, J.newExpr(J.id(`Agg${id}State`), [K]))), ...fill])),
+          emitRow(result(S)),
+        ];
+        return [J.forOf("const", "k", J.thisMember(this.m(id, "order")), J.block(body))];
+      }
+      const states = store === "dense" ? J.thisMember(this.m(id, "order")) : J.callMethod(J.thisMember(this.m(id, "state")), "values");
+      return [J.forOf("const", "s", states, emitRow(result(S)))];
+    });
   }
 
   private readonly decoders = new Map<NodeId, GeneratedDecoders>();
@@ -1749,47 +1776,62 @@ ${b.text()}
   }
 
   /** `event time EXPR`: the function computing a record's time (null: the record is bad). */
-  private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): string {
+  private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): J.Expr {
     const b = this.body(4);
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
     const js = emitExpr(expr, env);
-    return printExpr(J.arrow([J.param("r", this.nodeType(s))], [...b.stmts, J.ret(js)], "number | null"), this.po, 2);
+    return J.arrow([J.param("r", this.nodeType(s))], [...b.stmts, J.ret(js)], "number | null");
   }
 
-  private programLiteral(): string {
-    const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${key(k)}: ${jsonLiteral(v)}`).join(", ")} }`;
+  private programLiteral(): J.Decl {
+    const conn = (c: { kind: string; [k: string]: unknown }) => J.object(Object.entries(c).map(([k, v]) => J.prop(k, J.json(v))));
     const sources = this.liveSources.map((s) => {
       const d = s.decl;
-      const parts = [`name: ${stringLiteral(d.name)}`, `schema: ${this.schema(d.type)}`];
-      if (s.keep) parts.push(`keep: ${jsonLiteral(s.keep)}`);
+      const parts = [J.prop("name", J.str(d.name)), J.prop("schema", J.id(this.schema(d.type)))];
+      if (s.keep) parts.push(J.prop("keep", J.json(s.keep)));
       if ("format" in d.connector && (d.connector.format === "changelog" || d.connector.format === "debezium")) {
         // Changes arrive as JSON lines; the runtime decodes the envelopes (io/changes.ts).
-        parts.push(`connector: ${conn({ ...d.connector, format: "jsonl" })}`, `changes: { format: ${jsonLiteral(d.connector.format)}, key: ${jsonLiteral(d.key ?? [])} }`);
-      } else parts.push(`connector: ${conn(d.connector)}`);
-      if (d.eventTime?.field !== undefined) parts.push(`eventTime: { field: ${stringLiteral(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
-      else if (d.eventTime?.expr !== undefined) parts.push(`eventTime: { of: ${this.eventTimeFunction(s, d.eventTime.expr)}, delayMs: ${d.eventTime.delayMs} }`);
-      if (d.idleMs !== undefined) parts.push(`idleMs: ${d.idleMs}`);
+        parts.push(J.prop("connector", conn({ ...d.connector, format: "jsonl" })), J.prop("changes", J.object([J.prop("format", J.json(d.connector.format)), J.prop("key", J.json(d.key ?? []))])));
+      } else parts.push(J.prop("connector", conn(d.connector)));
+      const delay = J.prop("delayMs", J.num(d.eventTime?.delayMs ?? 0));
+      if (d.eventTime?.field !== undefined) parts.push(J.prop("eventTime", J.object([J.prop("field", J.str(d.eventTime.field)), delay])));
+      else if (d.eventTime?.expr !== undefined) parts.push(J.prop("eventTime", J.object([J.prop("of", this.eventTimeFunction(s, d.eventTime.expr)), delay])));
+      if (d.idleMs !== undefined) parts.push(J.prop("idleMs", J.num(d.idleMs)));
       const decode = this.decoders.get(s.id);
-      if (decode) parts.push(`decode: ${decode.spec}`);
-      return `    { ${parts.join(", ")} },`;
+      if (decode) parts.push(J.prop("decode", decode.spec));
+      return J.object(parts);
     });
-    const tables = this.g.tables.map((t) => `    { name: ${stringLiteral(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${jsonLiteral(t.key)} },`);
+    const tables = this.g.tables.map((t) => J.object([J.prop("name", J.str(t.name)), J.prop("schema", J.id(this.schema(t.type))), J.prop("connector", conn(t.connector)), J.prop("key", J.json(t.key))]));
     const outputs = this.g.outputs.map((o) => {
-      const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
-      const keyFields = o.pipeline.out.upsertKeys && !o.final ? `, key: ${jsonLiteral(o.pipeline.out.upsertKeys)}` : "";
-      return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}${keyFields}, final: ${o.final} },`;
+      const parts = [J.prop("name", J.str(o.name)), J.prop("schema", J.id(this.schema(o.pipeline.out.element)))];
+      if (o.sink) parts.push(J.prop("connector", conn(o.sink)));
+      if (o.pipeline.out.upsertKeys && !o.final) parts.push(J.prop("key", J.json(o.pipeline.out.upsertKeys)));
+      return J.object([...parts, J.prop("final", J.bool(o.final))]);
     });
-    const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
-    const loops = `{ range: [${this.loopSources.range.join(", ")}], batch: [${this.loopSources.batch.join(", ")}], pull: [${this.loopSources.pull.join(", ")}] }`;
+    const list = (items: J.Expr[]) => J.array(items, true);
+    const nums = (xs: number[]) => J.array(xs.map(J.num));
+    const loops = J.object([J.prop("range", nums(this.loopSources.range)), J.prop("batch", nums(this.loopSources.batch)), J.prop("pull", nums(this.loopSources.pull))]);
     // Checkpoints (§12): each stateful node's kind, line, shape and the members holding its state;
     // multi-input nodes' watermarks; the classes a checkpoint may hold.
     const stateful = new Set(this.plan.state.map((st) => st.node));
-    const state = this.plan.state.map((st) => `    { node: ${st.node}, kind: ${stringLiteral(st.kind)}, line: ${st.line}, shape: ${stringLiteral(st.shape)}, members: ${jsonLiteral(this.stateMembers.get(st.node) ?? [])} },`);
+    const state = this.plan.state.map((st) => J.object([J.prop("node", J.num(st.node)), J.prop("kind", J.str(st.kind)), J.prop("line", J.num(st.line)), J.prop("shape", J.str(st.shape)), J.prop("members", J.json(this.stateMembers.get(st.node) ?? []))]));
     const watermarks = [...this.stateMembers].filter(([id]) => !stateful.has(id)).flatMap(([, ms]) => ms);
     // The runtime's state classes travel with the program (a built module bundles its own runtime).
     const keepsState = this.stateMembers.size > 0;
     if (keepsState) this.ops.add("registeredStateClasses");
-    const classes = [...(keepsState ? ["...registeredStateClasses()"] : []), ...[...this.stateClasses].sort()];
-    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  loops: ${loops},\n  state: ${list(state)},\n  watermarkMembers: ${jsonLiteral(watermarks)},\n  stateClasses: {${classes.length ? ` ${classes.join(", ")} ` : ""}},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    const classes: J.Prop[] = [...(keepsState ? [{ kind: "spread" as const, expr: J.call(J.id("registeredStateClasses")) }] : []), ...[...this.stateClasses].sort().map((name) => ({ kind: "shorthand" as const, name }))];
+    const program = J.object([
+      J.prop("file", J.str(this.g.file)),
+      J.prop("sources", list(sources)),
+      J.prop("tables", list(tables)),
+      J.prop("outputs", list(outputs)),
+      J.prop("loops", loops),
+      J.prop("state", list(state)),
+      J.prop("watermarkMembers", J.json(watermarks)),
+      J.prop("stateClasses", J.object(classes)),
+      J.prop("create", J.arrow([J.param("ctx", "RunContext")], J.newExpr(J.id("FlowGraph"), [J.id("ctx")]))),
+    ], true);
+    return { kind: "const", name: "program", exported: true, type: "Program", init: program };
   }
+
 }

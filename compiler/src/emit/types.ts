@@ -1,7 +1,9 @@
 // TypeScript types and runtime schemas for Flow types.
 import type { Type } from "../check/types";
 
-import { isIdent, objectKey, propertyAccess, stringLiteral, typeMemberKey, docComment } from "./escape";
+import { isIdent, objectKey, propertyAccess, typeMemberKey } from "./escape";
+import * as J from "./js/ast";
+import { printExpr } from "./js/print";
 
 export { isIdent };
 const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await"]);
@@ -39,7 +41,8 @@ export function typeKey(t: Type): string {
 export class TypeNames {
   private readonly names = new Map<string, string>();
   private readonly used = new Set<string>();
-  readonly decls: string[] = [];
+  /** The interfaces declared, in order (printed by js/print.ts). */
+  readonly decls: J.Decl[] = [];
 
   /** Declares `t` (a record) under `name` unless an equal type already has a name. */
   declare(t: Type, name: string, doc?: string): string {
@@ -53,8 +56,8 @@ export class TypeNames {
     while (this.used.has(unique)) unique = `${n}${i++}`;
     this.used.add(unique);
     this.names.set(k, unique);
-    const body = t.fields.map((f) => `  ${typeMemberKey(f.name)}: ${this.ts(f.type)};`).join("\n");
-    this.decls.push(`${doc ? `${docComment(doc)}\n` : ""}export interface ${unique} {\n${body}\n}`);
+    const members = t.fields.map((f) => ({ key: f.name, type: this.ts(f.type) }));
+    this.decls.push({ kind: "interface", name: unique, exported: true, members, ...(doc ? { doc } : {}) });
     return unique;
   }
 
@@ -90,19 +93,22 @@ export class TypeNames {
   }
 }
 
-/** The runtime Schema literal (runtime/src/contract.ts) of a type. */
-export function schemaLiteral(t: Type): string {
+/** The runtime Schema (runtime/src/contract.ts) of a type, as plain data. */
+export function schemaData(t: Type): J.Data {
   switch (t.kind) {
     case "optional":
-      return `{ kind: "optional", inner: ${schemaLiteral(t.inner)} }`;
+      return { kind: "optional", inner: schemaData(t.inner) };
     case "array":
-      return `{ kind: "array", element: ${schemaLiteral(t.element)} }`;
+      return { kind: "array", element: schemaData(t.element) };
     case "record":
-      return `{ kind: "record", fields: [${t.fields.map((f) => `{ name: ${stringLiteral(f.name)}, type: ${schemaLiteral(f.type)} }`).join(", ")}] }`;
+      return { kind: "record", fields: t.fields.map((f) => ({ name: f.name, type: schemaData(f.type) })) };
     case "null":
     case "error":
-      return `{ kind: "optional", inner: { kind: "string" } }`;
+      return { kind: "optional", inner: { kind: "string" } };
     default:
-      return `{ kind: "${t.kind}" }`;
+      return { kind: t.kind };
   }
 }
+
+/** The runtime Schema literal of a type, printed (for tests that build decoders by hand). */
+export const schemaLiteral = (t: Type): string => printExpr(J.data(schemaData(t)), { types: true });

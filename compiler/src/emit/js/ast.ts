@@ -21,7 +21,8 @@ export type Expr =
   | { kind: "regex"; pattern: string; flags: string }
   /** `.name` when `name` is an identifier name, else `["name"]`. */
   | { kind: "member"; object: Expr; name: string }
-  | { kind: "index"; object: Expr; index: Expr }
+  /** `optional`: `object?.[index]`. */
+  | { kind: "index"; object: Expr; index: Expr; optional?: boolean }
   | { kind: "call"; callee: Expr; args: Expr[]; typeArgs?: TypeText[] }
   | { kind: "new"; callee: Expr; args: Expr[]; typeArgs?: TypeText[] }
   | { kind: "unary"; op: UnaryOp; operand: Expr }
@@ -29,7 +30,8 @@ export type Expr =
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr }
   | { kind: "cond"; test: Expr; then: Expr; else: Expr }
   | { kind: "assign"; op: AssignOp; target: Expr; value: Expr }
-  | { kind: "arrow"; params: Param[]; ret?: TypeText; body: Expr | Stmt[] }
+  /** `inline`: a statement body on one line (`(x) => { if (x) f(x); }`). */
+  | { kind: "arrow"; params: Param[]; ret?: TypeText; body: Expr | Stmt[]; inline?: boolean }
   /** `multiline`: one entry per line, each followed by a comma. */
   | { kind: "object"; props: Prop[]; multiline?: boolean }
   | { kind: "array"; elements: Expr[]; multiline?: boolean }
@@ -117,6 +119,9 @@ export interface ImportName {
   typeOnly?: boolean;
 }
 
+/** Plain data: what `data()` turns into literals. */
+export type Data = string | number | boolean | null | Data[] | { [key: string]: Data };
+
 // ---- constructors ------------------------------------------------------------------------------
 
 export const id = (name: string): Expr => ({ kind: "id", name });
@@ -131,7 +136,7 @@ export const regex = (pattern: string, flags = ""): Expr => ({ kind: "regex", pa
 export const member = (object: Expr, name: string): Expr => ({ kind: "member", object, name });
 /** `this.name`. */
 export const thisMember = (name: string): Expr => member(THIS, name);
-export const index = (object: Expr, i: Expr): Expr => ({ kind: "index", object, index: i });
+export const index = (object: Expr, i: Expr, optional = false): Expr => ({ kind: "index", object, index: i, ...(optional ? { optional } : {}) });
 export const call = (callee: Expr, args: Expr[] = [], typeArgs?: TypeText[]): Expr => ({ kind: "call", callee, args, ...(typeArgs ? { typeArgs } : {}) });
 /** `object.name(args)`. */
 export const callMethod = (object: Expr, name: string, args: Expr[] = []): Expr => call(member(object, name), args);
@@ -173,3 +178,19 @@ export const comment = (text: string): Stmt => ({ kind: "comment", text });
 export const docComment = (text: string): Stmt => ({ kind: "comment", text, doc: true });
 export const trailing = (stmt: Stmt, text: string): Stmt => ({ kind: "trailing", stmt, text });
 export const BLANK: Stmt = { kind: "blank" };
+
+/** Plain data as literals: objects (own data keys, printed unquoted when they can be), arrays, scalars. */
+export function data(value: Data): Expr {
+  if (value === null) return NULL;
+  if (Array.isArray(value)) return array(value.map(data));
+  switch (typeof value) {
+    case "string":
+      return str(value);
+    case "number":
+      return num(value);
+    case "boolean":
+      return bool(value);
+    default:
+      return object(Object.entries(value).map(([k, v]) => prop(k, data(v))));
+  }
+}

@@ -42,8 +42,11 @@ export function propertyName(name: string): string {
  * set the prototype instead, so that one is computed (`["__proto__"]: x`).
  */
 export function objectKey(name: string): string {
-  return name === "__proto__" ? `[${stringLiteral(name)}]` : IDENTIFIER_NAME.test(name) ? name : stringLiteral(name);
+  return name === "__proto__" ? `[${stringLiteral(name)}]` : IDENTIFIER_NAME.test(name) || ARRAY_INDEX.test(name) ? name : stringLiteral(name);
 }
+
+/** A canonical array index (`0`, `12`): a key that reads the same unquoted. */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,8})$/;
 
 const INDENT = "  ";
 const indent = (depth: number) => INDENT.repeat(depth);
@@ -149,7 +152,7 @@ export function printExpr(e: Expr, o: PrintOptions, depth = 0): string {
     case "member":
       return printMember(e.object, e.name, o, depth);
     case "index":
-      return `${receiver(e.object, o, depth)}[${printExpr(e.index, o, depth)}]`;
+      return `${receiver(e.object, o, depth)}${e.optional ? "?." : ""}[${printExpr(e.index, o, depth)}]`;
     case "call":
       return `${operand(e.callee, MEMBER, o, depth)}${typeArgs(e.typeArgs, o)}(${list(e.args, o, depth)})`;
     case "new":
@@ -239,7 +242,7 @@ function printParams(ps: Param[], o: PrintOptions, depth: number): string {
 
 function printArrow(e: Extract<Expr, { kind: "arrow" }>, o: PrintOptions, depth: number): string {
   const head = `(${printParams(e.params, o, depth)})${o.types && e.ret !== undefined ? `: ${e.ret}` : ""} =>`;
-  if (Array.isArray(e.body)) return `${head} ${printBlockBody(e.body, o, depth)}`;
+  if (Array.isArray(e.body)) return `${head} ${e.inline ? printInlineBlock(e.body, o) : printBlockBody(e.body, o, depth)}`;
   const body = e.body as Expr;
   const text = printExpr(body, o, depth);
   return leftmost(body, o).kind === "object" || precedence(body, o) < ASSIGN ? `${head} (${text})` : `${head} ${text}`;
