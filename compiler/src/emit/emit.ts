@@ -12,10 +12,9 @@ import { rollingCallText } from "../ir/print";
 import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
 import { TypeNames, localName, schemaData } from "./types";
-import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
 import * as J from "./js/ast";
-import { printComment, printDecl, printExpr, printStmt, type PrintOptions } from "./js/print";
+import { printComment, printDecl, type PrintOptions } from "./js/print";
 
 export const FLOWC_VERSION = "0.1.0";
 
@@ -52,30 +51,14 @@ export interface EmitOptions {
   instrument?: boolean;
 }
 
-/**
- * A statement still written as a template line (`Body.line`): see docs/architecture.md, "emit",
- * for the list of what still prints this way. Only at a body's top level.
- */
-interface TextLine {
-  kind: "text";
-  text: string;
-}
-
-/** Builds one function body: statements (a syntax tree), fresh local names; printed at `depth`. */
+/** Builds one function body: its statements (a syntax tree) and fresh local names. */
 class Body {
-  private readonly items: (J.Stmt | TextLine)[] = [];
+  private readonly items: J.Stmt[] = [];
   /** The statement list being added to: a nested loop's body while one is open. */
   private readonly open: J.Stmt[][] = [];
   readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
-  constructor(private readonly o: PrintOptions, public depth = 2) {}
-  /** A statement written as text (being moved onto the tree). */
-  line(s: string) {
-    if (this.open.length) throw new Error("internal: a text line inside a nested statement");
-    this.items.push({ kind: "text", text: s });
-  }
   stmt(s: J.Stmt) {
-    if (this.open.length) this.open[this.open.length - 1]!.push(s);
-    else this.items.push(s);
+    (this.open.length ? this.open[this.open.length - 1]! : this.items).push(s);
   }
   /** Adds `make(body)`; statements then go into `body` until `close()`. */
   nest(make: (body: J.Stmt[]) => J.Stmt) {
@@ -86,32 +69,18 @@ class Body {
   close() {
     this.open.pop();
   }
-  /** The statements (a body written entirely as a tree). */
   get stmts(): J.Stmt[] {
-    return this.items.map((i) => {
-      if (i.kind === "text") throw new Error("internal: a text line in a syntax tree");
-      return i;
-    });
+    return this.items;
   }
   get size(): number {
     return this.items.length;
   }
-  /** An expression printed (for the statements still written as text). */
-  x(e: J.Expr): string {
-    return printExpr(e, this.o, this.depth);
-  }
+  /** Binds `js` to a fresh const (a statement before the current one); its name. */
   hoist = (js: J.Expr, hint: string): J.Expr => {
     const n = localName(hint, this.taken);
     this.stmt(J.constDecl(n, js));
     return J.id(n);
   };
-  text(depth = this.depth): string {
-    return this.items.flatMap((i) => (i.kind === "text" ? ["  ".repeat(depth) + i.text] : printStmt(i, this.o, depth))).join("\n");
-  }
-  /** The lines one level deeper (for wrapping them in a block). */
-  indented(): string {
-    return this.text(this.depth + 1);
-  }
 }
 
 /** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
@@ -206,13 +175,6 @@ class Emitter {
   // ---- helpers -------------------------------------------------------------------------------
 
   private readonly po: PrintOptions;
-  private body(depth = 2): Body {
-    return new Body(this.po, depth);
-  }
-  /** An expression printed (for the code still written as text). */
-  private x(e: J.Expr): string {
-    return printExpr(e, this.po);
-  }
   /** `private member(params): void { body }`: one of node `id`'s methods (see m). */
   private nodeMethod(id: NodeId, role: keyof typeof MEMBER_ROLES, params: [string, string][], body: J.Stmt[], doc?: string) {
     this.methods.push({ ...method(this.m(id, role), params, "void", body, doc), modifiers: "private" });
@@ -224,26 +186,6 @@ class Emitter {
 
   private get js(): boolean {
     return this.opts.javascript === true;
-  }
-  /** A parameter list: `(r: Bid, t: number)` in TypeScript, `(r, t)` in JavaScript. */
-  private params(...ps: [string, string][]): string {
-    return `(${ps.map(([n, t]) => (this.js ? n : `${n}: ${t}`)).join(", ")})`;
-  }
-  /** `: T` in TypeScript, nothing in JavaScript. */
-  private ann(t: string): string {
-    return this.js ? "" : `: ${t}`;
-  }
-  /** `<T>` type arguments in TypeScript, nothing in JavaScript. */
-  private targs(t: string): string {
-    return this.js ? "" : `<${t}>`;
-  }
-  /** Non-null assertion. */
-  private get nn(): string {
-    return this.js ? "" : "!";
-  }
-  /** A class member modifier list (`private readonly`), dropped in JavaScript. */
-  private mod(m: string): string {
-    return this.js ? "" : `${m} `;
   }
   /** A field assigned in the constructor (only TypeScript declares it). */
   private declare(name: string, type: string, modifiers = "private readonly"): J.Member {
@@ -491,12 +433,12 @@ class Emitter {
 
   private emitSource(n: Extract<Node, { kind: "source" }>) {
     const T = this.nodeType(n);
-    const b = this.body();
+    const b = new Body();
     if (n.updating) this.changeSourceStatements(n, b);
     this.deliver(n, R, TIME, b);
     this.nodeMethod(n.id, "n", [["r", T], ["t", "number"]], b.stmts, `${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`);
     if (!this.needsWatermark(n)) return;
-    const w = this.body();
+    const w = new Body();
     this.deliverWatermark(n, WM, w);
     this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
@@ -516,14 +458,14 @@ class Emitter {
       b.stmt(J.trailing(J.ifStmt(isDelete, J.ret()), "nothing downstream keeps a table"));
       return;
     }
-    const d = this.body(3);
+    const d = new Body();
     this.deliverDelete(n, d);
     b.stmt(J.ifStmt(isDelete, J.block([...d.stmts, J.ret()])));
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
     const inT = this.nodeTypeById(n.input);
-    const b = this.body();
+    const b = new Body();
     this.chainStatements(n, b, "return");
     const ops = [...new Set(n.ops.map((o) => (o.kind === "project" ? o.what : o.kind)))].join(", ");
     const lastLine = this.lines.at(n.spans[n.spans.length - 1]!.start).line;
@@ -533,12 +475,12 @@ class Emitter {
     this.nodeMethod(n.id, "n", [...ps], b.stmts, `${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert && this.hasDeleteConsumers(n)) {
-      const d = this.body();
+      const d = new Body();
       this.deliverDelete(n, d);
       this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
     if (!this.needsWatermark(n)) return;
-    const w = this.body();
+    const w = new Body();
     this.deliverWatermark(n, WM, w);
     this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
@@ -610,8 +552,8 @@ class Emitter {
    */
   private loopBody(src: Extract<Node, { kind: "source" }>, skip: "continue" | "break rec" = "continue"): LoopBody | undefined {
     const users = this.users.get(src.id) ?? [];
-    const b = this.body();
-    const loop: LoopState = { before: this.body(), after: this.body(), skipUsed: false, taken: b.taken, aggs: new Map() };
+    const b = new Body();
+    const loop: LoopState = { before: new Body(), after: new Body(), skipUsed: false, taken: b.taken, aggs: new Map() };
     this.loop = loop;
     // Anything downstream (operator specs included) that can throw rules the fast path out:
     // everything printed so far (all nodes are printed before any loop) tells.
@@ -670,7 +612,7 @@ class Emitter {
     b.stmt(this.comment(n.spans[0]!));
     b.stmt(J.exprStmt(J.assign(J.id(agg.seen), J.bool(true))));
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, value]]), hoist: b.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, this.body(), env, true, local);
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, new Body(), env, true, local);
   }
 
   /**
@@ -831,14 +773,14 @@ class Emitter {
 
   private emitUnion(n: Extract<Node, { kind: "union" }>) {
     const T = this.nodeType(n);
-    const b = this.body();
+    const b = new Body();
     this.deliver(n, R, TIME, b);
     const ps: [string, string][] = [["r", T], ["t", "number"]];
     if (n.updating) ps.push(["k", "Key"]);
     this.nodeMethod(n.id, "n", [...ps], b.stmts, `${this.where(n.spans[0]!)} — union: records pass in reading order.`);
     if (n.updating && this.hasDeleteConsumers(n)) {
       // A union of updating streams (§13): each input's deletes pass on as they are.
-      const d = this.body();
+      const d = new Body();
       this.deliverDelete(n, d);
       this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
@@ -857,7 +799,7 @@ class Emitter {
     const wmOut = `wmOut${n.id}`;
     this.fields.push(this.field(this.m(n.id, "wm"), "private readonly", J.array(new Array(inputs).fill(J.num(-Infinity)))), this.field(wmOut, "private", J.num(-Infinity)));
     this.keeps(n.id, this.m(n.id, "wm"), wmOut);
-    const b = this.body();
+    const b = new Body();
     const [w, i, wm, min, quiet, active] = ["w", "i", "wm", "min", "quiet", "active"].map(J.id) as [J.Expr, J.Expr, J.Expr, J.Expr, J.Expr, J.Expr];
     const wAt = (j: number) => J.nonNull(J.index(w, J.num(j)));
     const setWm = J.exprStmt(J.assign(J.index(w, i), wm));
@@ -893,7 +835,7 @@ class Emitter {
 
   private singleInputWatermark(n: Node, advance: J.Stmt | undefined) {
     if (!this.needsWatermark(n)) return;
-    const b = this.body();
+    const b = new Body();
     if (advance) b.stmt(advance);
     this.deliverWatermark(n, WM, b);
     this.nodeMethod(n.id, "w", [["wm", "number"]], b.size ? b.stmts : [J.comment("stateless for watermarks")]);
@@ -907,7 +849,7 @@ class Emitter {
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
-    const b = this.body();
+    const b = new Body();
     if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
     this.deliver(n, ROW, TIME, b);
     this.nodeMethod(n.id, "o", [["row", T], ["t", "number"]], b.stmts);
@@ -985,11 +927,11 @@ class Emitter {
 
   /** The methods an updating operator's callbacks call: its upserts and deletes, downstream. */
   private updatingOutMethods(n: Node, T: string) {
-    const b = this.body();
+    const b = new Body();
     if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
     this.deliver(n, ROW, TIME, b);
     this.nodeMethod(n.id, "o", [["row", T], ["t", "number"], ["k", "Key"]], b.stmts);
-    const d = this.body();
+    const d = new Body();
     this.deliverDelete(n, d);
     this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.size ? d.stmts : [J.comment("nothing downstream keeps a table")]);
   }
@@ -1021,13 +963,13 @@ class Emitter {
     const carriedSession = w?.carried && w.kind === "session";
     const aggPlan = this.plan.nodes.get(id)!.agg!;
     const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js });
-    const add = this.body(2);
-    const merge = this.body(2);
+    const add = new Body();
+    const merge = new Body();
     const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
-    const keyBody = this.body(2);
+    const keyBody = new Body();
     const windowStart = J.member(R, "window_start");
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? [windowStart] : []);
-    const initBody = this.body(2);
+    const initBody = new Body();
     const initEnv = inEnv(initBody);
     const initArgs = n.keys.map((k) => emitExpr(k.expr, initEnv));
     if (carriedSession) initArgs.push(windowStart);
@@ -1063,7 +1005,7 @@ class Emitter {
   /** The body of `result(s, ws, we)`: the row's fields, wrapped in a catch when an item can fail. */
   private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: J.Expr[]): { body: J.Stmt[]; guarded: boolean } {
     const w = n.window;
-    const res = this.body(2);
+    const res = new Body();
     const s = J.id("s");
     const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => J.member(s, `k${i}`) };
     const outFields: J.Prop[] = [];
@@ -1086,7 +1028,7 @@ class Emitter {
   private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: J.Expr, guarded: boolean) {
     const id = n.id;
     const spec = this.m(id, "agg");
-    const b = this.body();
+    const b = new Body();
     b.stmt(this.comment(n.spans[0]!));
     this.fields.push(this.field(spec, "private readonly", newSpec));
     const store = this.aggStore(n);
@@ -1133,9 +1075,9 @@ class Emitter {
     const [seen, col, state, order] = [this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, seen, ...this.stateFields(id).map((f) => `${col}_${f.name}`), state, order);
     // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
-    const addCols = this.body(3);
+    const addCols = new Body();
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: addCols.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, this.body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
     const typed = (array: string) => J.newExpr(J.id(array), [J.num(DENSE)]);
     this.fields.push(
       this.field(seen, "private readonly", typed("Uint8Array"), undefined, `Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}.`),
@@ -1288,7 +1230,7 @@ class Emitter {
    * first or last value: the group recomputes its state from its rows). See typed.ts `retraction`.
    */
   private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): J.Stmt[] {
-    const b = this.body(2);
+    const b = new Body();
     const env = inEnv(b);
     const sf = (x: string) => J.member(J.id("s"), x);
     for (const cp of calls) {
@@ -1336,7 +1278,7 @@ class Emitter {
 
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
   private compareMethod(by: TExpr, desc: boolean, inT: string): J.Member {
-    const b = this.body(2);
+    const b = new Body();
     const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("a")]]), hoist: b.hoist, use: this.use, js: this.js };
     const x = b.hoist(emitExpr(by, ea), "x");
     const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("b")]]), hoist: b.hoist, use: this.use, js: this.js };
@@ -1358,7 +1300,7 @@ class Emitter {
   private emitTop(n: Extract<Node, { kind: "top" }>) {
     if (!n.window) return this.updatingTop(n);
     const inT = this.nodeTypeById(n.input);
-    const kb = this.body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     this.ops.add("WindowTop").add("TopSpec").add("Key");
     this.classes.push(this.decl({
@@ -1377,12 +1319,12 @@ class Emitter {
   private updatingTop(n: Extract<Node, { kind: "top" }>) {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
-    const kb = this.body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     const outType = n.type as RecordT;
     const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => J.prop(f.name, J.member(R, f.name)));
     // The output key from the row's key fields (keys, rank), as every updating stream's.
-    const ob = this.body(2);
+    const ob = new Body();
     const el: TExpr = { kind: "var", name: ELEMENT_REF, type: outType, span: n.spans[0]! };
     const keyParts: TExpr[] = [...n.keys.map((k) => k.name), "rank"].map((f) => ({ kind: "get", object: el, field: f, type: outType.fields.find((x) => x.name === f)!.type, span: n.spans[0]! }));
     const outKeyJs = this.keyJs(keyParts, ob);
@@ -1406,7 +1348,7 @@ class Emitter {
 
   private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
     const inT = this.nodeTypeById(n.input);
-    const kb = this.body(2);
+    const kb = new Body();
     const parts = [...n.keys.map((k) => k.expr), ...n.values];
     const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? jsonStringify(R) : R) : this.keyJs(parts, kb);
     this.ops.add("Key");
@@ -1432,16 +1374,16 @@ class Emitter {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
     const rp = this.plan.nodes.get(id)!.rolling!;
-    const kb = this.body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
-    const vb = this.body(2);
+    const vb = new Body();
     const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: vb.hoist, use: this.use, js: this.js };
     const values = rp.values.map((v) => emitExpr(v, venv));
     // The row is made when the watermark passes the record: a failing built-in there drops the
     // row (reported) and must not count as throwing on push (no fast-loop veto).
     const throwingBefore = this.throwing;
     this.throwing = false;
-    const res = this.body(2);
+    const res = new Body();
     const resEnv: ExprEnv = {
       vars: new Map([[ELEMENT_REF, jsVar("r")]]),
       hoist: res.hoist,
@@ -1482,7 +1424,7 @@ class Emitter {
     const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
     const keyFn = (parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string) => {
       const v = side === LEFT_REF ? "l" : "r";
-      const b = this.body(2);
+      const b = new Body();
       const env: ExprEnv = { vars: new Map([[side, jsVar(v)]]), hoist: b.hoist, use: this.use, js: this.js };
       const js = parts.map((p) => emitExpr(p, env));
       let k: J.Expr = J.num(0);
@@ -1496,7 +1438,7 @@ class Emitter {
       }
       return this.keyMethod(name, v, T, b, k);
     };
-    const mb = this.body(2);
+    const mb = new Body();
     const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, jsVar("l")], [RIGHT_REF, jsVar("r")]]), hoist: mb.hoist, use: this.use, js: this.js };
     const matchJs = rest.length ? J.chain("&&", rest.map((c) => emitExpr(c, menv))) : J.bool(true);
     const windowed = n.mode.kind === "window";
@@ -1559,7 +1501,6 @@ class Emitter {
     this.outMethod(n, outT);
     // An outer interval join releases unmatched rows by each input's own watermark (§13), so
     // every rise of either reaches it, not only rises of the smaller one.
-    const op = `this.${this.m(n.id, "op")}`;
     const i = J.id("i");
     if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, J.ifStmt(J.binary("===", i, J.num(0)), this.callOp(n.id, "advanceLeft", [WM]), J.ifStmt(J.binary("===", i, J.num(1)), this.callOp(n.id, "advanceRight", [WM]))));
     else this.multiInputWatermark(n, 2, (min) => this.callOp(n.id, "advance", [min]));
@@ -1671,7 +1612,7 @@ class Emitter {
    * join it feeds takes its watermark again without (or with) the inputs now idle.
    */
   private idleMethod(): J.Member[] {
-    const b = this.body();
+    const b = new Body();
     b.stmt(J.exprStmt(J.assign(J.index(J.thisMember("idleNow"), J.id("source")), J.cond(J.id("on"), J.num(1), J.num(0)))));
     for (const node of this.order) {
       if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.stmt(this.callSelf(node.id, "w", [J.num(-1), J.num(0)]));
@@ -1777,7 +1718,7 @@ class Emitter {
 
   /** `event time EXPR`: the function computing a record's time (null: the record is bad). */
   private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): J.Expr {
-    const b = this.body(4);
+    const b = new Body();
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
     const js = emitExpr(expr, env);
     return J.arrow([J.param("r", this.nodeType(s))], [...b.stmts, J.ret(js)], "number | null");
