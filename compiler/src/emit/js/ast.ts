@@ -45,7 +45,7 @@ export type Expr =
 
 export type UnaryOp = "!" | "-" | "+" | "typeof" | "void";
 export type BinaryOp = "+" | "-" | "*" | "/" | "%" | "===" | "!==" | "<" | "<=" | ">" | ">=" | "&&" | "||" | "??" | "|" | "&" | "in" | "instanceof";
-export type AssignOp = "=" | "+=" | "-=" | "*=" | "||=" | "&&=" | "??=";
+export type AssignOp = "=" | "+=" | "-=" | "*=" | "|=" | "||=" | "&&=" | "??=";
 
 /** An object-literal entry: `key: value` (an own data property, even for `__proto__`), `name`, `...x`. */
 export type Prop = { kind: "prop"; key: string; value: Expr } | { kind: "shorthand"; name: string } | { kind: "spread"; expr: Expr };
@@ -60,6 +60,8 @@ export interface Param {
 
 export type Stmt =
   | { kind: "decl"; decl: "const" | "let"; name: string; type?: TypeText; init?: Expr }
+  /** `let a: T = null, b!: U;` — several declarators (`definite`: `b!`, assigned before use). */
+  | { kind: "decls"; decl: "const" | "let"; items: Declarator[] }
   | { kind: "expr"; expr: Expr }
   | { kind: "if"; test: Expr; then: Stmt; else?: Stmt }
   /** `inline`: `{ a; b; }` on one line. */
@@ -81,12 +83,19 @@ export type Stmt =
   /** An empty line between statements. */
   | { kind: "blank" };
 
+export interface Declarator {
+  name: string;
+  type?: TypeText;
+  init?: Expr;
+  definite?: boolean;
+}
+
 /**
- * `case test:` then its statements; `block`: `case test: {` … `}`; `inline`: every statement on
+ * `case test:` (`default:` without a test) then its statements; `block`: `case test: {` … `}`; `inline`: every statement on
  * the case's line.
  */
 export interface Case {
-  test: Expr;
+  test?: Expr;
   body: Stmt[];
   block?: boolean;
   inline?: boolean;
@@ -106,7 +115,8 @@ export type Member =
 /** Module-level declarations. */
 export type Decl =
   | { kind: "class"; name: string; implements?: TypeText; members: Member[]; doc?: string }
-  | { kind: "function"; name: string; exported?: boolean; params: Param[]; ret?: TypeText; body: Stmt[]; doc?: string }
+  /** `doc`: one line, or several (a block comment of one line each). */
+  | { kind: "function"; name: string; exported?: boolean; params: Param[]; ret?: TypeText; body: Stmt[]; doc?: string | string[] }
   | { kind: "const"; name: string; exported?: boolean; type?: TypeText; init: Expr; doc?: string }
   | { kind: "import"; names: ImportName[]; from: string }
   | { kind: "interface"; name: string; members: { key: string; type: TypeText }[]; doc?: string; exported?: boolean }

@@ -180,7 +180,8 @@ export function printExpr(e: Expr, o: PrintOptions, depth = 0): string {
     case "nonNull":
       return o.types ? `${operand(e.expr, NON_NULL, o, depth)}!` : printExpr(e.expr, o, depth);
     case "as":
-      return o.types ? `${operand(e.expr, AS + 1, o, depth)} as ${e.type}` : printExpr(e.expr, o, depth);
+      // `x as unknown as T` reads left to right without parentheses.
+      return o.types ? `${shown(e.expr, o).kind === "as" ? printExpr(e.expr, o, depth) : operand(e.expr, AS + 1, o, depth)} as ${e.type}` : printExpr(e.expr, o, depth);
   }
 }
 
@@ -188,6 +189,11 @@ function printNumber(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (Object.is(v, -0)) return "-0";
   if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+  // Integers of 16 digits and more read better as `8.64e15` (when that is exact).
+  if (Number.isInteger(v) && Math.abs(v) >= 1e15) {
+    const short = v.toExponential().replace("e+", "e");
+    if (Number(short) === v) return short;
+  }
   return String(v);
 }
 
@@ -299,7 +305,9 @@ export function printStmt(s: Stmt, o: PrintOptions, depth: number): string[] {
   const ex = (e: Expr) => printExpr(e, o, depth);
   switch (s.kind) {
     case "decl":
-      return [`${ind}${s.decl} ${identifier(s.name)}${o.types && s.type !== undefined ? `: ${s.type}` : ""}${s.init ? ` = ${operand(s.init, ASSIGN, o, depth)}` : ""};`];
+      return [`${ind}${s.decl} ${declarator(s, o, depth)};`];
+    case "decls":
+      return [`${ind}${s.decl} ${s.items.map((d) => declarator(d, o, depth)).join(", ")};`];
     case "expr": {
       const text = ex(s.expr);
       const l = leftmost(s.expr, o);
@@ -342,20 +350,33 @@ export function printStmt(s: Stmt, o: PrintOptions, depth: number): string[] {
   }
 }
 
+/** `name: T = init` (`name!: T` when definite; types only in TypeScript). */
+function declarator(d: { name: string; type?: string; init?: Expr; definite?: boolean }, o: PrintOptions, depth: number): string {
+  const type = o.types && d.type !== undefined ? `${d.definite ? "!" : ""}: ${d.type}` : "";
+  return `${identifier(d.name)}${type}${d.init ? ` = ${operand(d.init, ASSIGN, o, depth)}` : ""}`;
+}
+
+/** `/**`, ` * line` per line, ` *\/`: a doc comment of several lines, each made safe. */
+export function printDocLines(lines: string[]): string {
+  return ["/**", ...lines.map((l) => ` * ${commentText(l)}`), " */"].join("\n");
+}
+
 /** `// text` or `/** text *\/`: no text can end the comment (escape.ts commentText). */
 export function printComment(text: string, doc = false): string {
   return doc ? `/** ${commentText(text)} */` : `// ${commentText(text)}`;
 }
 
 /** A statement that must fit on one line (the body of an inline block or case). */
-function printInline(s: Stmt, o: PrintOptions): string {
+function printInline(s: Stmt, o: PrintOptions, last = true): string {
+  // A trailing comment would swallow what follows it on the line.
+  if (s.kind === "trailing" && !last) throw new Error("internal: a trailing comment before more code on its line");
   const lines = printStmt(s, o, 0);
   if (lines.length !== 1) throw new Error(`internal: a ${s.kind} statement does not fit on one line`);
   return lines[0]!;
 }
 
 function printInlineBlock(body: Stmt[], o: PrintOptions): string {
-  return body.length === 0 ? "{}" : `{ ${body.map((s) => printInline(s, o)).join(" ")} }`;
+  return body.length === 0 ? "{}" : `{ ${body.map((s, i) => printInline(s, o, false)).join(" ")} }`;
 }
 
 function printIf(s: Extract<Stmt, { kind: "if" }>, o: PrintOptions, depth: number): string[] {
@@ -368,8 +389,8 @@ function printIf(s: Extract<Stmt, { kind: "if" }>, o: PrintOptions, depth: numbe
 }
 
 function printCase(c: Case, o: PrintOptions, depth: number): string[] {
-  const head = `${indent(depth)}case ${printExpr(c.test, o, depth)}:`;
-  if (c.inline) return [`${head} ${c.body.map((s) => printInline(s, o)).join(" ")}`];
+  const head = `${indent(depth)}${c.test ? `case ${printExpr(c.test, o, depth)}` : "default"}:`;
+  if (c.inline) return [`${head} ${c.body.map((s, i) => printInline(s, o, i === c.body.length - 1)).join(" ")}`];
   if (c.block) return [`${head} {`, ...printStmts(c.body, o, depth + 1), `${indent(depth)}}`];
   return [head, ...printStmts(c.body, o, depth + 1)];
 }
@@ -423,7 +444,7 @@ export function printDecl(d: Decl, o: PrintOptions): string | undefined {
     case "class":
       return printClass(d, o);
     case "function":
-      return `${doc(d.doc)}${exported(d.exported)}function ${identifier(d.name)}(${printParams(d.params, o, 0)})${o.types && d.ret !== undefined ? `: ${d.ret}` : ""} ${printBlockBody(d.body, o, 0)}`;
+      return `${Array.isArray(d.doc) ? `${printDocLines(d.doc)}\n` : doc(d.doc)}${exported(d.exported)}function ${identifier(d.name)}(${printParams(d.params, o, 0)})${o.types && d.ret !== undefined ? `: ${d.ret}` : ""} ${printBlockBody(d.body, o, 0)}`;
     case "const":
       return `${doc(d.doc)}${exported(d.exported)}const ${identifier(d.name)}${o.types && d.type !== undefined ? `: ${d.type}` : ""} = ${printExpr(d.init, o, 0)};`;
     case "import": {
