@@ -20,8 +20,8 @@ export interface DecoderContext {
   recordType: string;
   /** TypeScript type text of a Flow type. */
   ts(t: Type): string;
-  /** A Schema constant name for a Flow type (for nested values decoded with makeDecoder). */
-  schema(t: Type): string;
+  /** The Schema of a Flow type, as an expression (for nested values decoded with makeDecoder). */
+  schema(t: Type): J.Expr;
   /** Emit JavaScript (no annotations). */
   js: boolean;
 }
@@ -189,7 +189,7 @@ function jsonlDecoder(base: string, type: RecordT, keep: readonly string[] | und
       // elements' types must still be checked).
       imports.add("makeDecoder");
       const conv = `${constName(base)}_${constName(s.name)}_VALUE`;
-      consts.push({ kind: "const", name: conv, init: J.call(J.id("makeDecoder"), [J.id(cx.schema(s.inner))]) });
+      consts.push({ kind: "const", name: conv, init: J.call(J.id("makeDecoder"), [cx.schema(s.inner)]) });
       read = cursor("json", [J.id(conv)]);
     }
     const stmt = readStmt(s, read, "isNull");

@@ -1708,7 +1708,7 @@ class Emitter {
         where: this.where(s.decl.span),
         recordType: this.nodeType(s),
         ts: (t) => this.names.ts(t),
-        schema: (t) => this.schema(t),
+        schema: (t) => J.id(this.schema(t)),
         js: this.js,
       });
       if (d) this.decoders.set(s.id, d);
