@@ -4,7 +4,7 @@
 // stateful operator is a runtime class specialised by a generated spec class whose state holds
 // exactly the fields its `agg` list needs.
 import { THROWING_EXPORTS } from "../check/builtins";
-import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type WindowInfo } from "../check/typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
 import { passesElementsThrough, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";

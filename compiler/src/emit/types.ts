@@ -1,22 +1,16 @@
 // TypeScript types and runtime schemas for Flow types.
 import type { Type } from "../check/types";
 
-import { isIdent, objectKey, propertyAccess, typeMemberKey } from "./escape";
+import { typeMemberKey } from "./escape";
 import * as J from "./js/ast";
-import { printExpr } from "./js/print";
+import { isIdentifier, printExpr } from "./js/print";
 
-export { isIdent };
-const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await"]);
-
-/** `.name` or `["odd-name"]`. */
-export const prop = propertyAccess;
-/** An object-literal key (an own data property, even for `__proto__`). */
-export const key = objectKey;
 /** A safe local variable name derived from a field name. */
 export function localName(name: string, taken: Set<string>): string {
   let base = name.replace(/[^A-Za-z0-9_$]/g, "_");
   if (!/^[A-Za-z_$]/.test(base)) base = "_" + base;
-  if (RESERVED.has(base) || ["r", "t", "k", "l", "rt", "ctx"].includes(base)) base = base + "_";
+  // A reserved word, or a name the generated code gives its own parameters.
+  if (!isIdentifier(base) || ["r", "t", "k", "l", "rt", "ctx"].includes(base)) base = base + "_";
   let n = base, i = 2;
   while (taken.has(n)) n = `${base}${i++}`;
   taken.add(n);

@@ -3,7 +3,7 @@
 // happens here and only here (through escape.ts): string literals, property names, object keys
 // and comment text; identifiers are checked. The printer adds the parentheses the grammar needs;
 // a `paren` node adds those the emitter wants for reading.
-import { commentText, jsonLiteral, stringLiteral } from "../escape";
+import { commentText, isIdentifierName, jsonLiteral, objectKey, propertyAccess, stringLiteral, typeMemberKey } from "../escape";
 import type { Case, Decl, Expr, Member, Param, Prop, Stmt } from "./ast";
 
 export interface PrintOptions {
@@ -18,12 +18,9 @@ const RESERVED = new Set([
   "private", "protected", "public", "await",
 ]);
 
-/** An identifier name: what may follow a `.` or stand as an object key unquoted. */
-const IDENTIFIER_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
 /** A name that may be a variable, parameter, class or label: an identifier name, not reserved. */
 export function isIdentifier(name: string): boolean {
-  return IDENTIFIER_NAME.test(name) && !RESERVED.has(name);
+  return isIdentifierName(name) && !RESERVED.has(name);
 }
 
 /** `name`, refused unless it is an identifier (program text never becomes code by a name). */
@@ -31,22 +28,6 @@ export function identifier(name: string): string {
   if (!isIdentifier(name)) throw new Error(`internal: ${JSON.stringify(name)} is not an identifier`);
   return name;
 }
-
-/** `.name` or `["odd-name"]`. */
-export function propertyName(name: string): string {
-  return IDENTIFIER_NAME.test(name) ? `.${name}` : `[${stringLiteral(name)}]`;
-}
-
-/**
- * An object-literal key defining an own data property: `__proto__: x` and `"__proto__": x` would
- * set the prototype instead, so that one is computed (`["__proto__"]: x`).
- */
-export function objectKey(name: string): string {
-  return name === "__proto__" ? `[${stringLiteral(name)}]` : IDENTIFIER_NAME.test(name) || ARRAY_INDEX.test(name) ? name : stringLiteral(name);
-}
-
-/** A canonical array index (`0`, `12`): a key that reads the same unquoted. */
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,8})$/;
 
 const INDENT = "  ";
 const indent = (depth: number) => INDENT.repeat(depth);
@@ -209,7 +190,7 @@ function receiver(e: Expr, o: PrintOptions, depth: number): string {
 }
 
 function printMember(object: Expr, name: string, o: PrintOptions, depth: number): string {
-  return `${receiver(object, o, depth)}${propertyName(name)}`;
+  return `${receiver(object, o, depth)}${propertyAccess(name)}`;
 }
 
 function printNew(e: Extract<Expr, { kind: "new" }>, o: PrintOptions, depth: number): string {
@@ -453,7 +434,7 @@ export function printDecl(d: Decl, o: PrintOptions): string | undefined {
     }
     case "interface": {
       if (!o.types) return undefined;
-      const body = d.members.map((m) => `  ${IDENTIFIER_NAME.test(m.key) ? m.key : stringLiteral(m.key)}: ${m.type};`).join("\n");
+      const body = d.members.map((m) => `  ${typeMemberKey(m.key)}: ${m.type};`).join("\n");
       return `${doc(d.doc)}${exported(d.exported)}interface ${identifier(d.name)} {\n${body}\n}`;
     }
     case "comment":
