@@ -127,6 +127,16 @@ const failedCtor: J.Member = { kind: "ctor", params: [J.param("failed", "(error:
 /** `try { body } catch (e) { this.failed(e); return undefined; }`: a failing built-in drops the row. */
 const catchFailure = (body: J.Stmt[]): J.Stmt[] => [J.tryStmt(body, "e", [J.exprStmt(J.call(J.thisMember("failed"), [J.id("e")])), J.ret(J.UNDEFINED)])];
 
+/** `s.x` and `o.x`: a field of a state (`o`: the other state in `merge`). */
+const sf = (x: string): J.Expr => J.member(S, x);
+const of = (x: string): J.Expr => J.member(J.id("o"), x);
+/** `target op value;` */
+const set = (target: J.Expr, value: J.Expr, op: J.AssignOp = "="): J.Stmt => J.exprStmt(J.assign(target, value, op));
+const inc = (target: J.Expr): J.Stmt => J.exprStmt(J.update("++", target));
+const notNull = (x: J.Expr): J.Expr => J.binary("!==", x, J.NULL);
+/** `{ a; b; }` on one line. */
+const both = (...stmts: J.Stmt[]): J.Stmt => J.block(stmts, true);
+
 /** `k >= 0 && k < size && (k | 0) === k`: key k is a small int. */
 const smallInt = (size: number): J.Expr => J.chain("&&", [J.binary(">=", K, J.num(0)), J.binary("<", K, J.num(size)), J.binary("===", J.paren(J.binary("|", K, J.num(0))), K)]);
 
@@ -1137,19 +1147,14 @@ class Emitter {
    * of two states into `merge`, and returns the expression of its result over state `s`. Every
    * aggregate but count() skips null inputs.
    */
-  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => J.Expr = (x) => J.member(J.id("s"), x)): J.Expr {
+  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => J.Expr = sf): J.Expr {
     const a = cp.call;
     const f = cp.field;
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
     const v = a.args[0] ? emitExpr(a.args[0], env) : undefined;
     const val = (a.args[0] && !isSimple(a.args[0]) ? add.hoist(v!, "v") : v)!;
-    const sf = (x: string) => J.member(J.id("s"), x), of = (x: string) => J.member(J.id("o"), x);
-    const set = (target: J.Expr, value: J.Expr, op: J.AssignOp = "=") => J.exprStmt(J.assign(target, value, op));
-    const inc = (target: J.Expr) => J.exprStmt(J.update("++", target));
-    const notNull = (x: J.Expr) => J.binary("!==", x, J.NULL);
     const guard = (stmt: J.Stmt) => add.stmt(optional ? J.ifStmt(notNull(val), stmt) : stmt);
-    const both = (...stmts: J.Stmt[]) => J.block(stmts, true);
     const mergeSum = () => merge.stmt(set(sf(f), of(f), "+="));
     switch (a.fn) {
       case "count":
@@ -1212,17 +1217,22 @@ class Emitter {
         return optional ? J.paren(J.cond(J.binary("===", J.member(sf(f), "length"), J.num(0)), J.NULL, list)) : list;
       }
       case "max_by":
-      case "min_by": {
-        const kj = emitExpr(a.args[1]!, env);
-        const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
-        const cmp = a.fn === "max_by" ? ">" : "<";
-        // Strict comparison: the first record with the extreme key wins.
-        const test = J.binary("&&", notNull(kv), J.paren(J.binary("||", J.binary("===", S(f + "k"), J.NULL), J.binary(cmp, kv, S(f + "k")))));
-        add.stmt(J.ifStmt(test, both(set(S(f + "k"), kv), set(S(f), val))));
-        const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return resultNullable ? sf(f) : J.nonNull(sf(f));
-      }
+      case "min_by":
+        return this.byAggregate(cp, add, env, val, S);
     }
+  }
+
+  /** `max_by(v, by)` / `min_by(v, by)`: the value of the record with the largest / smallest key. */
+  private byAggregate(cp: AggCallPlan, add: Body, env: ExprEnv, val: J.Expr, S: (field: string) => J.Expr): J.Expr {
+    const a = cp.call, f = cp.field;
+    const kj = emitExpr(a.args[1]!, env);
+    const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
+    const cmp = a.fn === "max_by" ? ">" : "<";
+    // Strict comparison: the first record with the extreme key wins.
+    const test = J.binary("&&", notNull(kv), J.paren(J.binary("||", J.binary("===", S(f + "k"), J.NULL), J.binary(cmp, kv, S(f + "k")))));
+    add.stmt(J.ifStmt(test, both(set(S(f + "k"), kv), set(S(f), val))));
+    const resultNullable = a.args[0]!.type.kind === "optional" || a.args[1]!.type.kind === "optional";
+    return resultNullable ? sf(f) : J.nonNull(sf(f));
   }
 
   /**
@@ -1419,31 +1429,28 @@ class Emitter {
     this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
 
-  private emitJoin(n: Extract<Node, { kind: "join" }>) {
-    const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
-    const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
-    const keyFn = (parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string) => {
-      const v = side === LEFT_REF ? "l" : "r";
-      const b = new Body();
-      const env: ExprEnv = { vars: new Map([[side, jsVar(v)]]), hoist: b.hoist, use: this.use, js: this.js };
-      const js = parts.map((p) => emitExpr(p, env));
-      let k: J.Expr = J.num(0);
-      if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : jsonStringify(js[0]!);
-      else if (js.length > 1) {
-        // A composite key with a null part never matches (SQL equality).
-        const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
-        const anyNull = parts.some((p) => p.type.kind === "optional");
-        const whole = jsonStringify(J.array(vals));
-        k = anyNull ? J.cond(J.chain("||", vals.map((x) => J.binary("===", x, J.NULL))), J.NULL, whole) : whole;
-      }
-      return this.keyMethod(name, v, T, b, k);
-    };
-    const mb = new Body();
-    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, jsVar("l")], [RIGHT_REF, jsVar("r")]]), hoist: mb.hoist, use: this.use, js: this.js };
-    const matchJs = rest.length ? J.chain("&&", rest.map((c) => emitExpr(c, menv))) : J.bool(true);
+  /** `leftKey(l)` / `rightKey(r)` of a join spec: the equi-join key of one side. */
+  private joinKeyMethod(parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string): J.Member {
+    const v = side === LEFT_REF ? "l" : "r";
+    const b = new Body();
+    const env: ExprEnv = { vars: new Map([[side, jsVar(v)]]), hoist: b.hoist, use: this.use, js: this.js };
+    const js = parts.map((p) => emitExpr(p, env));
+    let k: J.Expr = J.num(0);
+    if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : jsonStringify(js[0]!);
+    else if (js.length > 1) {
+      // A composite key with a null part never matches (SQL equality).
+      const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
+      const anyNull = parts.some((p) => p.type.kind === "optional");
+      const whole = jsonStringify(J.array(vals));
+      k = anyNull ? J.cond(J.chain("||", vals.map((x) => J.binary("===", x, J.NULL))), J.NULL, whole) : whole;
+    }
+    return this.keyMethod(name, v, T, b, k);
+  }
+
+  /** `combine(l, r[, ws, we])`: the joined row (an outer join pads a missing side with nulls). */
+  private combineMethod(n: Extract<Node, { kind: "join" }>, LT: string, RT: string, outT: string): J.Member {
     const windowed = n.mode.kind === "window";
     const kind = n.joinKind;
-    const inner = kind === "inner";
     const semiOrAnti = kind === "semi" || kind === "anti";
     // The sides an outer join pads with null (§13).
     const lNull = kind === "right" || kind === "full";
@@ -1465,18 +1472,29 @@ class Emitter {
     }
     sides.push(J.prop(n.rightAlias, R), ...windowFields);
     const windowParams: [string, string][] = windowed ? [["ws", "number"], ["we", "number"]] : [];
-    const combine = semiOrAnti
+    return semiOrAnti
       ? method("combine", [["l", LT]], outT, [J.ret(L)], kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself.")
       : method("combine", [["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...windowParams], outT, [...combineBody, J.ret(J.object(sides))]);
+  }
+
+  private emitJoin(n: Extract<Node, { kind: "join" }>) {
+    const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
+    const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
+    const mb = new Body();
+    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, jsVar("l")], [RIGHT_REF, jsVar("r")]]), hoist: mb.hoist, use: this.use, js: this.js };
+    const matchJs = rest.length ? J.chain("&&", rest.map((c) => emitExpr(c, menv))) : J.bool(true);
+    const kind = n.joinKind;
+    const inner = kind === "inner";
+    const combine = this.combineMethod(n, LT, RT, outT);
     const specName = `Join${n.id}`;
-    const specType = windowed ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
+    const specType = n.mode.kind === "window" ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
     this.ops.add(specType).add("Key");
     this.classes.push(this.decl({
       kind: "class",
       name: specName,
       doc: `${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`,
       implements: `${specType}<${LT}, ${RT}, ${outT}>`,
-      members: [keyFn(lk, LEFT_REF, LT, "leftKey"), keyFn(rk, RIGHT_REF, RT, "rightKey"), method("match", [["l", LT], ["r", RT]], "boolean", [...mb.stmts, J.ret(matchJs)]), combine],
+      members: [this.joinKeyMethod(lk, LEFT_REF, LT, "leftKey"), this.joinKeyMethod(rk, RIGHT_REF, RT, "rightKey"), method("match", [["l", LT], ["r", RT]], "boolean", [...mb.stmts, J.ret(matchJs)]), combine],
     }));
     const emitRow = this.outCallback(n.id);
     const spec = J.newExpr(J.id(specName));
