@@ -162,6 +162,8 @@ class Emitter {
   private readonly init: J.Stmt[] = [];
   private readonly methods: J.Member[] = [];
   private readonly schemas = new Map<string, { name: string; data: J.Data }>();
+  /** The schema constant of each type object already asked for. */
+  private readonly schemaOf = new Map<Type, string>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   private readonly g: Graph;
   /** Aggs whose result method catches a failing built-in and then returns undefined. */
@@ -255,6 +257,8 @@ class Emitter {
   }
 
   private schema(t: Type): string {
+    const known = this.schemaOf.get(t);
+    if (known !== undefined) return known;
     // Equal schemas share one constant: keyed by their data.
     const data = schemaData(t);
     const k = JSON.stringify(data);
@@ -263,6 +267,7 @@ class Emitter {
       s = { name: `SCHEMA_${this.schemas.size + 1}`, data };
       this.schemas.set(k, s);
     }
+    this.schemaOf.set(t, s.name);
     return s.name;
   }
 

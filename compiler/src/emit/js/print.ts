@@ -29,8 +29,8 @@ export function identifier(name: string): string {
   return name;
 }
 
-const INDENT = "  ";
-const indent = (depth: number) => INDENT.repeat(depth);
+const INDENTS = Array.from({ length: 12 }, (_, i) => "  ".repeat(i));
+const indent = (depth: number) => INDENTS[depth] ?? "  ".repeat(depth);
 
 // ---- expressions -----------------------------------------------------------------------------
 
@@ -272,7 +272,9 @@ function printArrayLines(elements: Expr[], o: PrintOptions, depth: number): stri
 
 /** Statements, one or more lines each, indented `depth` levels. */
 export function printStmts(stmts: Stmt[], o: PrintOptions, depth: number): string[] {
-  return stmts.flatMap((s) => printStmt(s, o, depth));
+  const out: string[] = [];
+  for (const s of stmts) for (const line of printStmt(s, o, depth)) out.push(line);
+  return out;
 }
 
 /** `head` followed by a statement printed on the same line (its first line) and its other lines. */
