@@ -1,6 +1,7 @@
-// The TypeScript printer: plan → one TypeScript module. Every decision is in the plan
-// (plan/plan.ts); this file prints it. Plain string building (it runs in the browser on every
-// keystroke). Every chain of stateless stages becomes one method body; every
+// Plan → one TypeScript (or JavaScript) module. Every decision is in the plan (plan/plan.ts);
+// this file builds the module as a syntax tree (js/ast.ts) and js/print.ts prints it, so no
+// program text is ever spliced into code (it runs in the browser on every keystroke: a few
+// small nodes per statement). Every chain of stateless stages becomes one method body; every
 // stateful operator is a runtime class specialised by a generated spec class whose state holds
 // exactly the fields its `agg` list needs.
 import { THROWING_EXPORTS } from "../check/builtins";
