@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Type } from "../../compiler/src/check/types";
 import { emitSourceDecoders } from "../../compiler/src/emit/decoder";
-import { schemaLiteral } from "../../compiler/src/emit/types";
+import { schemaData, schemaLiteral } from "../../compiler/src/emit/types";
+import { data } from "../../compiler/src/emit/js/ast";
 import type { Schema } from "../../runtime/src/contract";
 import { makeDecoder } from "../../runtime/src/decode";
 import type { ReadBatch } from "../../runtime/src/io/batch";
@@ -50,7 +51,7 @@ function generated(type: Type, keep: string[] | undefined): JsonlLineDecoder {
     where: "test.flow:1",
     recordType: "Ev",
     ts: () => "unknown",
-    schema: (t) => schemaLiteral(t),
+    schema: (t) => data(schemaData(t)),
     js: true,
   })!;
   return new Function("JsonKeys", "StringTable", "makeDecoder", `${d.code}\nreturn evSourceJsonl;`)(JsonKeys, StringTable, makeDecoder) as JsonlLineDecoder;
@@ -252,7 +253,7 @@ function generatedCsv(type: Type, keep: string[] | undefined): CsvLineDecoder {
     where: "test.flow:1",
     recordType: "Row",
     ts: () => "unknown",
-    schema: (t) => schemaLiteral(t),
+    schema: (t) => data(schemaData(t)),
     js: true,
   })!;
   return new Function("CsvColumns", "StringTable", `${d.code}\nreturn rowSourceCsv;`)(CsvColumns, StringTable) as CsvLineDecoder;
@@ -349,7 +350,7 @@ describe("generated value decoders", () => {
     ],
   };
   const value = (keep: string[] | undefined) => {
-    const d = emitSourceDecoders("vSource", VT, keep, { jsonl: false, csv: false }, { where: "t:1", recordType: "V", ts: () => "unknown", schema: (t) => schemaLiteral(t), js: true })!;
+    const d = emitSourceDecoders("vSource", VT, keep, { jsonl: false, csv: false }, { where: "t:1", recordType: "V", ts: () => "unknown", schema: (t) => data(schemaData(t)), js: true })!;
     return new Function(`${d.code}\nreturn vSourceValue;`)() as (v: unknown) => unknown;
   };
   const outcome = (f: () => unknown) => {

@@ -1,19 +1,21 @@
-// The TypeScript printer: plan → one TypeScript module. Every decision is in the plan
-// (plan/plan.ts); this file prints it. Plain string building (it runs in the browser on every
-// keystroke). Every chain of stateless stages becomes one method body; every
+// Plan → one TypeScript (or JavaScript) module. Every decision is in the plan (plan/plan.ts);
+// this file builds the module as a syntax tree (js/ast.ts) and js/print.ts prints it, so no
+// program text is ever spliced into code (it runs in the browser on every keystroke: a few
+// small nodes per statement). Every chain of stateless stages becomes one method body; every
 // stateful operator is a runtime class specialised by a generated spec class whose state holds
 // exactly the fields its `agg` list needs.
 import { THROWING_EXPORTS } from "../check/builtins";
-import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type GroupKey, type TExpr, type WindowInfo } from "../check/typed";
+import { ELEMENT_REF, LEFT_REF, RIGHT_REF, type TExpr, type WindowInfo } from "../check/typed";
 import { stripOptional, type RecordT, type Type } from "../check/types";
 import { LineIndex } from "../diagnostics/render";
 import { passesElementsThrough, type ChainOp, type Graph, type Node, type NodeId } from "../ir/graph";
 import { rollingCallText } from "../ir/print";
 import { DENSE_KEYS as DENSE, aggOperator, hasOperator, type AggCallPlan, type AggStore, type Plan, type StateField as PlannedStateField } from "../plan/plan";
 import { emitExpr, isSimple, valueJs, type ExprEnv, type Value } from "./expr";
-import { TypeNames, key, localName, prop, schemaLiteral } from "./types";
-import { docComment, jsonLiteral, lineComment, stringLiteral } from "./escape";
+import { TypeNames, localName, schemaData } from "./types";
 import { emitSourceDecoders, type GeneratedDecoders } from "./decoder";
+import * as J from "./js/ast";
+import { printComment, printDecl, type PrintOptions } from "./js/print";
 
 export const FLOWC_VERSION = "0.1.0";
 
@@ -50,26 +52,36 @@ export interface EmitOptions {
   instrument?: boolean;
 }
 
-/** Builds one function body: lines, indentation, fresh local names. */
+/** Builds one function body: its statements (a syntax tree) and fresh local names. */
 class Body {
-  readonly lines: string[] = [];
+  private readonly items: J.Stmt[] = [];
+  /** The statement list being added to: a nested loop's body while one is open. */
+  private readonly open: J.Stmt[][] = [];
   readonly taken = new Set<string>(["r", "t", "k", "l", "rt", "s"]);
-  constructor(public depth = 2) {}
-  line(s: string) {
-    this.lines.push("  ".repeat(this.depth) + s);
+  stmt(s: J.Stmt) {
+    (this.open.length ? this.open[this.open.length - 1]! : this.items).push(s);
   }
-  hoist = (js: string, hint: string): string => {
+  /** Adds `make(body)`; statements then go into `body` until `close()`. */
+  nest(make: (body: J.Stmt[]) => J.Stmt) {
+    const inner: J.Stmt[] = [];
+    this.stmt(make(inner));
+    this.open.push(inner);
+  }
+  close() {
+    this.open.pop();
+  }
+  get stmts(): J.Stmt[] {
+    return this.items;
+  }
+  get size(): number {
+    return this.items.length;
+  }
+  /** Binds `js` to a fresh const (a statement before the current one); its name. */
+  hoist = (js: J.Expr, hint: string): J.Expr => {
     const n = localName(hint, this.taken);
-    this.line(`const ${n} = ${js};`);
-    return n;
+    this.stmt(J.constDecl(n, js));
+    return J.id(n);
   };
-  text() {
-    return this.lines.join("\n");
-  }
-  /** The lines one level deeper (for wrapping them in a block). */
-  indented(): string {
-    return this.lines.map((l) => "  " + l).join("\n");
-  }
 }
 
 /** What a generated loop keeps around its body: agg states in locals (see inlineAgg). */
@@ -82,15 +94,57 @@ interface LoopState {
   aggs: Map<NodeId, { state: string; seen: string; byRef: boolean; fields: Map<string, string> }>;
 }
 
+/** A source's statements in a generated loop: before it, in it (per record) and after it. */
+interface LoopBody {
+  before: J.Stmt[];
+  body: J.Stmt[];
+  after: J.Stmt[];
+  skipUsed: boolean;
+}
+
 /** One field of an agg's state class. */
 interface StateField {
   name: string;
   /** TypeScript type when the initial value does not say it. */
   type?: string;
-  init: string;
+  init: J.Expr;
   /** A set, sketch or list: updated in place, never reassigned. */
   byRef?: boolean;
 }
+
+/** A value held in the variable `name`. */
+const jsVar = (name: string): Value => ({ kind: "js", js: J.id(name) });
+/** An empty line between class members. */
+const BLANK_MEMBER: J.Member = { kind: "blank" };
+
+/** A method of a generated class: parameters `[name, TypeScript type]`. */
+function method(name: string, params: [string, string][], ret: string, body: J.Stmt[], doc?: string): Extract<J.Member, { kind: "method" }> {
+  return { kind: "method", name, params: params.map(([n, t]) => J.param(n, t)), ret, body, ...(doc !== undefined ? { doc } : {}) };
+}
+
+/** The constructor of a spec whose results are guarded: it is given the failure report. */
+const failedCtor: J.Member = { kind: "ctor", params: [J.param("failed", "(error: unknown) => void", "private readonly")], body: [], inline: true };
+
+/** `try { body } catch (e) { this.failed(e); return undefined; }`: a failing built-in drops the row. */
+const catchFailure = (body: J.Stmt[]): J.Stmt[] => [J.tryStmt(body, "e", [J.exprStmt(J.call(J.thisMember("failed"), [J.id("e")])), J.ret(J.UNDEFINED)])];
+
+/** `s.x` and `o.x`: a field of a state (`o`: the other state in `merge`). */
+const sf = (x: string): J.Expr => J.member(S, x);
+const of = (x: string): J.Expr => J.member(J.id("o"), x);
+/** `target op value;` */
+const set = (target: J.Expr, value: J.Expr, op: J.AssignOp = "="): J.Stmt => J.exprStmt(J.assign(target, value, op));
+const inc = (target: J.Expr): J.Stmt => J.exprStmt(J.update("++", target));
+const notNull = (x: J.Expr): J.Expr => J.binary("!==", x, J.NULL);
+/** `{ a; b; }` on one line. */
+const both = (...stmts: J.Stmt[]): J.Stmt => J.block(stmts, true);
+
+/** `k >= 0 && k < size && (k | 0) === k`: key k is a small int. */
+const smallInt = (size: number): J.Expr => J.chain("&&", [J.binary(">=", K, J.num(0)), J.binary("<", K, J.num(size)), J.binary("===", J.paren(J.binary("|", K, J.num(0))), K)]);
+
+/** `JSON.stringify(x)`. */
+const jsonStringify = (x: J.Expr): J.Expr => J.callMethod(J.id("JSON"), "stringify", [x]);
+/** The names generated methods give their parameters: record, time, key, watermark, row. */
+const R = J.id("r"), TIME = J.id("t"), K = J.id("k"), WM = J.id("wm"), ROW = J.id("row"), S = J.id("s");
 
 export function emitTypeScript(p: Plan, source: string, opts: EmitOptions = {}): string {
   return new Emitter(p, source, opts).module();
@@ -104,10 +158,13 @@ class Emitter {
   private readonly order: Node[];
   private readonly lines: LineIndex;
   private readonly classes: string[] = [];
-  private readonly fields: string[] = [];
-  private readonly init: string[] = [];
-  private readonly methods: string[] = [];
-  private readonly schemas = new Map<string, string>();
+  /** FlowGraph's fields, and its constructor's statements. */
+  private readonly fields: J.Member[] = [];
+  private readonly init: J.Stmt[] = [];
+  private readonly methods: J.Member[] = [];
+  private readonly schemas = new Map<string, { name: string; data: J.Data }>();
+  /** The schema constant of each type object already asked for. */
+  private readonly schemaOf = new Map<Type, string>();
   private readonly liveSources: Extract<Node, { kind: "source" }>[];
   private readonly g: Graph;
   /** Aggs whose result method catches a failing built-in and then returns undefined. */
@@ -125,36 +182,48 @@ class Emitter {
     this.order = plan.order;
     this.lines = new LineIndex(source);
     this.liveSources = plan.sources;
+    this.po = { types: opts.javascript !== true };
   }
 
   // ---- helpers -------------------------------------------------------------------------------
 
+  private readonly po: PrintOptions;
+  /** `private member(params): void { body }`: one of node `id`'s methods (see m). */
+  private nodeMethod(id: NodeId, role: keyof typeof MEMBER_ROLES, params: [string, string][], body: J.Stmt[], doc?: string) {
+    this.methods.push({ ...method(this.m(id, role), params, "void", body, doc), modifiers: "private" });
+  }
+  /** A module-level declaration printed ("" when JavaScript has nothing of it). */
+  private decl(d: J.Decl): string {
+    return printDecl(d, this.po) ?? "";
+  }
+
   private get js(): boolean {
     return this.opts.javascript === true;
   }
-  /** A parameter list: `(r: Bid, t: number)` in TypeScript, `(r, t)` in JavaScript. */
-  private params(...ps: [string, string][]): string {
-    return `(${ps.map(([n, t]) => (this.js ? n : `${n}: ${t}`)).join(", ")})`;
+  /** A field assigned in the constructor (only TypeScript declares it). */
+  private declare(name: string, type: string, modifiers = "private readonly"): J.Member {
+    return { kind: "field", name, modifiers, type };
   }
-  /** `: T` in TypeScript, nothing in JavaScript. */
-  private ann(t: string): string {
-    return this.js ? "" : `: ${t}`;
+  /** A field with its initial value. */
+  private field(name: string, modifiers: string | undefined, init: J.Expr, type?: string, doc?: string): J.Member {
+    return { kind: "field", name, ...(modifiers ? { modifiers } : {}), init, ...(type !== undefined ? { type } : {}), ...(doc !== undefined ? { doc } : {}) };
   }
-  /** `<T>` type arguments in TypeScript, nothing in JavaScript. */
-  private targs(t: string): string {
-    return this.js ? "" : `<${t}>`;
+  /** Node `id`'s runtime operator: its field of type `type`, made in the constructor by `make`. */
+  private operator(id: NodeId, type: string, make: J.Expr) {
+    this.fields.push(this.declare(this.m(id, "op"), type));
+    this.keeps(id, this.m(id, "op"));
+    this.init.push(J.exprStmt(J.assign(J.thisMember(this.m(id, "op")), make)));
   }
-  /** Non-null assertion. */
-  private get nn(): string {
-    return this.js ? "" : "!";
+  /** `(row, t) => this.out(row, t)`: an operator's rows, to node `id`'s out method. */
+  private outCallback(id: NodeId): J.Expr {
+    return J.arrow([J.param("row"), J.param("t")], J.call(J.thisMember(this.m(id, "o")), [ROW, TIME]));
   }
-  /** A class member modifier list (`private readonly`), dropped in JavaScript. */
-  private mod(m: string): string {
-    return this.js ? "" : `${m} `;
-  }
-  /** A field declaration that is assigned in the constructor: only TypeScript declares it. */
-  private declare(name: string, type: string, m = "private readonly"): string | undefined {
-    return this.js ? undefined : `  ${m} ${name}: ${type};`;
+  /** An updating operator's callbacks: `(row, t, k) => this.out(row, t, k)`, `(k, t) => this.delete(k, t)`. */
+  private updatingCallbacks(id: NodeId): J.Expr[] {
+    return [
+      J.arrow([J.param("row"), J.param("t"), J.param("k")], J.call(J.thisMember(this.m(id, "o")), [ROW, TIME, K])),
+      J.arrow([J.param("k"), J.param("t")], J.call(J.thisMember(this.m(id, "d")), [K, TIME])),
+    ];
   }
 
   /** Set when code printed since it was last cleared calls a stdlib function that can throw. */
@@ -178,19 +247,29 @@ class Emitter {
   }
 
   /** `// file:7  where price > 1000` — the first line of the stage's source text. */
-  private comment(span: { start: number; end: number }): string {
+  private comment(span: { start: number; end: number }): J.Stmt {
+    return J.comment(`${this.where(span)}  ${this.stageText(span)}`);
+  }
+
+  /** The first line of a stage's source text, shortened to 90 characters. */
+  private stageText(span: { start: number; end: number }): string {
     const text = this.source.slice(span.start, span.end).split(/\r\n|[\n\r\u2028\u2029]/)[0]!.trim();
-    return lineComment(`${this.where(span)}  ${text.length > 90 ? text.slice(0, 87) + "..." : text}`);
+    return text.length > 90 ? text.slice(0, 87) + "..." : text;
   }
 
   private schema(t: Type): string {
-    const lit = schemaLiteral(t);
-    let name = this.schemas.get(lit);
-    if (!name) {
-      name = `SCHEMA_${this.schemas.size + 1}`;
-      this.schemas.set(lit, name);
+    const known = this.schemaOf.get(t);
+    if (known !== undefined) return known;
+    // Equal schemas share one constant: keyed by their data.
+    const data = schemaData(t);
+    const k = JSON.stringify(data);
+    let s = this.schemas.get(k);
+    if (!s) {
+      s = { name: `SCHEMA_${this.schemas.size + 1}`, data };
+      this.schemas.set(k, s);
     }
-    return name;
+    this.schemaOf.set(t, s.name);
+    return s.name;
   }
 
   private typeName(t: Type, hint: string, doc?: string): string {
@@ -246,9 +325,22 @@ class Emitter {
 
   // ---- delivery: what a node does with each record it emits -------------------------------------
 
+  /** `this.member(args);` for member `role` of node `id`. */
+  private callSelf(id: NodeId, role: keyof typeof MEMBER_ROLES, args: J.Expr[]): J.Stmt {
+    return J.exprStmt(J.call(J.thisMember(this.m(id, role)), args));
+  }
+  /** `this.op.method(args);` on the runtime operator of node `id`. */
+  private callOp(id: NodeId, method: string, args: J.Expr[]): J.Stmt {
+    return J.exprStmt(J.callMethod(J.thisMember(this.m(id, "op")), method, args));
+  }
+  /** `this.counts[id]++;` (instrumented builds). */
+  private count(id: NodeId): J.Stmt {
+    return J.exprStmt(J.update("++", J.index(J.thisMember("counts"), J.num(id))));
+  }
+
   /** Statements handing `row` (time `t`, upsert key `k`) from node `from` to every consumer. */
-  private deliver(from: Node, row: string, t: string, body: Body, k = "k", value?: Value) {
-    if (this.opts.instrument) body.line(`this.counts[${from.id}]++;`);
+  private deliver(from: Node, row: J.Expr, t: J.Expr, body: Body, k: J.Expr = K, value?: Value) {
+    if (this.opts.instrument) body.stmt(this.count(from.id));
     // A join of a stream with itself is its consumer twice (once per side); it is handed the
     // record once on each side.
     const joins = new Set<NodeId>();
@@ -258,36 +350,36 @@ class Emitter {
       joins.add(cid);
       switch (c.kind) {
         case "chain":
-          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${c.upsert ? `, ${k}` : ""});`);
+          body.stmt(this.callSelf(c.id, "n", c.upsert ? [row, t, k] : [row, t]));
           break;
         case "union":
-          body.line(`this.${this.m(c.id, "n")}(${row}, ${t}${from.updating ? `, ${k}` : ""});`);
+          body.stmt(this.callSelf(c.id, "n", from.updating ? [row, t, k] : [row, t]));
           break;
         case "agg":
-          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
+          if (from.updating) body.stmt(this.callOp(c.id, "upsert", [k, row, t]));
           else if (this.loop !== undefined && this.plan.nodes.get(c.id)!.agg!.inlineInLoops) this.inlineAgg(c, value ?? { kind: "js", js: row }, body, this.loop);
           // Tumbling windows (carried ones group by time, a tumbling window of 1 ms) have their own
           // entry; instrumented builds keep `push`, which the playground's tracer wraps.
-          else if (c.window) body.line(`this.${this.m(c.id, "op")}.${(c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push"}(${row}, ${t});`);
-          else body.line(`this.${this.m(c.id, "n")}(${row}, ${t});`);
+          else if (c.window) body.stmt(this.callOp(c.id, (c.window.carried || c.window.kind === "tumbling") && !this.opts.instrument ? "pushTumbling" : "push", [row, t]));
+          else body.stmt(this.callSelf(c.id, "n", [row, t]));
           break;
         case "top":
-          if (from.updating) body.line(`this.${this.m(c.id, "op")}.upsert(${k}, ${row}, ${t});`);
-          else body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
+          if (from.updating) body.stmt(this.callOp(c.id, "upsert", [k, row, t]));
+          else body.stmt(this.callOp(c.id, "push", [row, t]));
           break;
         case "distinct":
         case "rolling":
-          body.line(`this.${this.m(c.id, "op")}.push(${row}, ${t});`);
+          body.stmt(this.callOp(c.id, "push", [row, t]));
           break;
         case "join":
-          if (c.left === from.id) body.line(`this.${this.m(c.id, "op")}.pushLeft(${row}, ${t});`);
-          if (c.right === from.id) body.line(`this.${this.m(c.id, "op")}.pushRight(${row}, ${t});`);
+          if (c.left === from.id) body.stmt(this.callOp(c.id, "pushLeft", [row, t]));
+          if (c.right === from.id) body.stmt(this.callOp(c.id, "pushRight", [row, t]));
           break;
         case "output":
-          if (this.opts.instrument) body.line(`this.counts[${c.id}]++;`);
-          if (c.decl.final) body.line(`this.${this.m(c.id, "final")}.upsert(${k}, ${row});`);
-          else if (from.updating) body.line(`this.change${c.output}(${k}, ${row});`);
-          else body.line(`this.emit${c.output}(${row});`);
+          if (this.opts.instrument) body.stmt(this.count(c.id));
+          if (c.decl.final) body.stmt(J.exprStmt(J.callMethod(J.thisMember(this.m(c.id, "final")), "upsert", [k, row])));
+          else if (from.updating) body.stmt(J.exprStmt(J.call(J.thisMember(`change${c.output}`), [k, row])));
+          else body.stmt(J.exprStmt(J.call(J.thisMember(`emit${c.output}`), [row])));
           break;
         case "source":
           break;
@@ -299,9 +391,9 @@ class Emitter {
   private deliverDelete(from: Node, body: Body) {
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
-      if ((c.kind === "chain" || c.kind === "union") && this.hasDeleteConsumers(c)) body.line(`this.${this.m(c.id, "d")}(k, t);`);
-      if (c.kind === "output") body.line(c.decl.final ? `this.${this.m(c.id, "final")}.remove(k);` : `this.change${c.output}(k, undefined);`);
-      if ((c.kind === "agg" || c.kind === "top") && !c.window) body.line(`this.${this.m(c.id, "op")}.remove(k, t);`);
+      if ((c.kind === "chain" || c.kind === "union") && this.hasDeleteConsumers(c)) body.stmt(this.callSelf(c.id, "d", [K, TIME]));
+      if (c.kind === "output") body.stmt(J.exprStmt(c.decl.final ? J.callMethod(J.thisMember(this.m(c.id, "final")), "remove", [K]) : J.call(J.thisMember(`change${c.output}`), [K, J.UNDEFINED])));
+      if ((c.kind === "agg" || c.kind === "top") && !c.window) body.stmt(this.callOp(c.id, "remove", [K, TIME]));
     }
   }
 
@@ -315,18 +407,18 @@ class Emitter {
   }
 
   /** Statements passing watermark `wm` from node `from` downstream. */
-  private deliverWatermark(from: Node, wm: string, body: Body) {
+  private deliverWatermark(from: Node, wm: J.Expr, body: Body) {
     const joins = new Set<NodeId>(); // a self-join: see deliver
     for (const cid of this.users.get(from.id) ?? []) {
       const c = this.g.nodes.get(cid)!;
       if (c.kind === "output" || !this.needsWatermark(c)) continue;
       if (c.kind === "join" && joins.has(cid)) continue;
       joins.add(cid);
-      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.line(`this.${this.m(c.id, "w")}(${idx}, ${wm});`));
+      if (c.kind === "union") c.inputs.forEach((i, idx) => i === from.id && body.stmt(this.callSelf(c.id, "w", [J.num(idx), wm])));
       else if (c.kind === "join") {
-        if (c.left === from.id) body.line(`this.${this.m(c.id, "w")}(0, ${wm});`);
-        if (c.right === from.id) body.line(`this.${this.m(c.id, "w")}(1, ${wm});`);
-      } else body.line(`this.${this.m(c.id, "w")}(${wm});`);
+        if (c.left === from.id) body.stmt(this.callSelf(c.id, "w", [J.num(0), wm]));
+        if (c.right === from.id) body.stmt(this.callSelf(c.id, "w", [J.num(1), wm]));
+      } else body.stmt(this.callSelf(c.id, "w", [wm]));
     }
   }
 
@@ -359,12 +451,12 @@ class Emitter {
     const T = this.nodeType(n);
     const b = new Body();
     if (n.updating) this.changeSourceStatements(n, b);
-    this.deliver(n, "r", "t", b);
-    this.methods.push(`  ${docComment(`${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(["r", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.deliver(n, R, TIME, b);
+    this.nodeMethod(n.id, "n", [["r", T], ["t", "number"]], b.stmts, `${this.where(n.decl.span)} — records of \`${n.decl.name}\`.`);
     if (!this.needsWatermark(n)) return;
     const w = new Body();
-    this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.deliverWatermark(n, WM, w);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
 
   /**
@@ -376,17 +468,15 @@ class Emitter {
     const el: TExpr = { kind: "var", name: ELEMENT_REF, type: T, span: n.decl.span };
     const parts: TExpr[] = (n.decl.key ?? []).map((f) => ({ kind: "get", object: el, field: f, type: T.fields.find((x) => x.name === f)!.type, span: n.decl.span }));
     this.ops.add("Key").add("isDelete");
-    b.line(`const k${this.ann("Key")} = ${this.keyJs(parts, b)};`);
+    b.stmt(J.constDecl("k", this.keyJs(parts, b), "Key"));
+    const isDelete = J.call(J.id("isDelete"), [R]);
     if (!this.hasDeleteConsumers(n)) {
-      b.line(`if (isDelete(r)) return; // nothing downstream keeps a table`);
+      b.stmt(J.trailing(J.ifStmt(isDelete, J.ret()), "nothing downstream keeps a table"));
       return;
     }
-    b.line(`if (isDelete(r)) {`);
-    const d = new Body(3);
+    const d = new Body();
     this.deliverDelete(n, d);
-    b.lines.push(...d.lines);
-    b.line(`  return;`);
-    b.line(`}`);
+    b.stmt(J.ifStmt(isDelete, J.block([...d.stmts, J.ret()])));
   }
 
   private emitChain(n: Extract<Node, { kind: "chain" }>) {
@@ -398,17 +488,17 @@ class Emitter {
     const span = `${this.where(n.spans[0]!)}${lastLine !== this.lines.at(n.spans[0]!.start).line ? `–${lastLine}` : ""}`;
     const ps: [string, string][] = [["r", inT], ["t", "number"]];
     if (n.upsert) ps.push(["k", "Key"]);
-    this.methods.push(`  ${docComment(`${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "n", [...ps], b.stmts, `${span} — ${ops}${n.ops.length > 1 ? " fused into one pass" : ""}.`);
     if (n.upsert) this.ops.add("Key");
     if (n.upsert && this.hasDeleteConsumers(n)) {
       const d = new Body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
+      this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
     if (!this.needsWatermark(n)) return;
     const w = new Body();
-    this.deliverWatermark(n, "wm", w);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${w.text()}\n  }`);
+    this.deliverWatermark(n, WM, w);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], w.stmts);
   }
 
   /**
@@ -416,17 +506,18 @@ class Emitter {
    * consumers; `skip` drops the element (`return` in the chain's method, `continue` in a loop).
    */
   private chainStatements(n: Extract<Node, { kind: "chain" }>, b: Body, skipOuter: "return" | "continue" | "break rec") {
-    const env: ExprEnv = { vars: new Map<string, Value>([[ELEMENT_REF, { kind: "js", js: "r" }]]), hoist: b.hoist, use: this.use, js: this.js };
+    const env: ExprEnv = { vars: new Map<string, Value>([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
+    const skipStmt = (x: string): J.Stmt => (x === "return" ? J.ret() : x === "continue" ? J.continueStmt() : J.breakStmt("rec"));
     let skip: string = skipOuter;
     let loops = 0;
     const needsDelete = n.upsert && this.hasDeleteConsumers(n);
     // In an upsert chain a failing `where` deletes the key from downstream tables.
-    const onReject = needsDelete ? `{ this.${this.m(n.id, "d")}(k, t); return; }` : undefined;
+    const onReject = needsDelete ? J.block([this.callSelf(n.id, "d", [K, TIME]), J.ret()], true) : undefined;
     for (const op of n.ops) {
-      b.line(this.comment(op.span));
+      b.stmt(this.comment(op.span));
       this.emitOp(op, env, b, () => {
         if (this.loop !== undefined && skip === skipOuter) this.loop.skipUsed = true;
-        return skip;
+        return skipStmt(skip);
       }, onReject);
       if (op.kind === "unnest") {
         skip = "continue";
@@ -438,11 +529,8 @@ class Emitter {
     let row = valueJs(v);
     // A record built from fields is an object literal: build it once for several consumers.
     if (consumersCount > 1 && v.kind === "fields") row = b.hoist(row, "row");
-    this.deliver(n, row, "t", b, "k", v);
-    while (loops-- > 0) {
-      b.depth--;
-      b.line("}");
-    }
+    this.deliver(n, row, TIME, b, K, v);
+    while (loops-- > 0) b.close();
   }
 
   /**
@@ -450,33 +538,38 @@ class Emitter {
    * in, so the integers never cross a call boundary. Only when no step can throw (a throwing
    * built-in must drop just its record, which the driver's per-record path does).
    */
-  private rangeLoop(): string | undefined {
-    const cases: string[] = [];
+  private rangeLoop(): J.Member | undefined {
+    const cases: J.Case[] = [];
     this.liveSources.forEach((src, i) => {
       if (src.decl.connector.kind !== "range") return;
-      const loop = this.loopBody(src, 4);
+      const loop = this.loopBody(src);
       if (loop === undefined) return;
-      cases.push(this.loopCase(i, loop, `for (let r = from; r < to; r++) {`, ""));
+      const r = J.id("r");
+      cases.push(this.loopCase(i, loop, (body) => J.forStmt(J.letDecl("r", J.id("from")), J.binary("<", r, J.id("to")), J.update("++", r), body), [], [J.ret(J.bool(true))]));
       this.loopSources.range.push(i);
     });
     if (cases.length === 0) return undefined;
-    return `  /** Whole runs of a \`range()\` source: the loop with the stages fused in. */\n  pushRange${this.params(["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"])}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["from", "number"], ["to", "number"], ["t", "number"]];
+    return method("pushRange", params, "boolean", [J.switchStmt(J.id("source"), cases), J.ret(J.bool(false))], "Whole runs of a `range()` source: the loop with the stages fused in.");
   }
 
-  /** One source's case of a generated loop method: `head` opens the loop, `first` starts its body. */
-  private loopCase(i: number, loop: { before: string; body: string; after: string }, head: string, first: string, ret = "return true;"): string {
-    const text = `${loop.before}${loop.before ? "\n" : ""}        ${head}${first}\n${loop.body}\n        }\n${loop.after}${loop.after ? "\n" : ""}        ${ret}`;
-    return loop.before || loop.after ? `      case ${i}: {\n${text}\n      }` : `      case ${i}:\n${text}`;
+  /**
+   * One source's case of a generated loop method: `head` makes the loop around its body, which
+   * starts with `first`; `done` ends the case.
+   */
+  private loopCase(i: number, loop: LoopBody, head: (body: J.Stmt) => J.Stmt, first: J.Stmt[], done: J.Stmt[]): J.Case {
+    const body = [...loop.before, head(J.block([...first, ...loop.body])), ...loop.after, ...done];
+    return { test: J.num(i), body, block: loop.before.length > 0 || loop.after.length > 0 };
   }
 
   /**
    * The statements handling one record `r` of a source inside a generated loop, if allowed:
    * `body` goes inside the loop, `before` and `after` around it (aggregate states held in locals).
    */
-  private loopBody(src: Extract<Node, { kind: "source" }>, depth: number, skip: "continue" | "break rec" = "continue"): { before: string; body: string; after: string; skipUsed: boolean } | undefined {
+  private loopBody(src: Extract<Node, { kind: "source" }>, skip: "continue" | "break rec" = "continue"): LoopBody | undefined {
     const users = this.users.get(src.id) ?? [];
-    const b = new Body(depth + 1);
-    const loop: LoopState = { before: new Body(4), after: new Body(4), skipUsed: false, taken: b.taken, aggs: new Map() };
+    const b = new Body();
+    const loop: LoopState = { before: new Body(), after: new Body(), skipUsed: false, taken: b.taken, aggs: new Map() };
     this.loop = loop;
     // Anything downstream (operator specs included) that can throw rules the fast path out:
     // everything printed so far (all nodes are printed before any loop) tells.
@@ -485,20 +578,18 @@ class Emitter {
     try {
       const only = users.length === 1 ? this.g.nodes.get(users[0]!)! : undefined;
       if (only?.kind === "chain" && !only.upsert) this.chainStatements(only, b, skip);
-      else this.deliver(src, "r", "t", b);
+      else this.deliver(src, R, TIME, b);
     } finally {
       this.loop = undefined;
     }
     if (this.specsThrow || this.throwing) return undefined;
     for (const [id, a] of loop.aggs) {
-      const back = [...a.fields].map(([f, local]) => `${a.state}.${f} = ${local};`);
-      loop.after.line(`if (${a.seen}) {`);
-      if (a.byRef) loop.after.line(`  this.${this.m(id, "one")} = ${a.state};`);
-      else loop.after.line(`  if (${a.state} === undefined) this.${this.m(id, "one")} = ${a.state} = new Agg${id}State();`);
-      for (const line of back) loop.after.line(`  ${line}`);
-      loop.after.line(`}`);
+      const st = J.id(a.state), one = J.thisMember(this.m(id, "one"));
+      const store = a.byRef ? J.exprStmt(J.assign(one, st)) : J.ifStmt(J.binary("===", st, J.UNDEFINED), J.exprStmt(J.assign(one, J.assign(st, J.newExpr(J.id(`Agg${id}State`))))));
+      const back = [...a.fields].map(([f, local]) => J.exprStmt(J.assign(J.member(st, f), J.id(local))));
+      loop.after.stmt(J.ifStmt(J.id(a.seen), J.block([store, ...back])));
     }
-    return { before: loop.before.text(), body: b.text(), after: loop.after.text(), skipUsed: loop.skipUsed };
+    return { before: loop.before.stmts, body: b.stmts, after: loop.after.stmts, skipUsed: loop.skipUsed };
   }
 
   /**
@@ -515,25 +606,27 @@ class Emitter {
       // Sets, sketches and lists are updated in place: their state exists before the loop. Else
       // the state is made after the loop (allocating before it measurably slows V8's loop).
       const byRef = this.stateFields(id).some((f) => f.byRef);
-      loop.before.line(byRef ? `const ${state} = this.${this.m(id, "one")} ?? new Agg${id}State();` : `let ${state} = this.${this.m(id, "one")};`);
-      loop.before.line(`let ${seen} = false;`);
+      const one = J.thisMember(this.m(id, "one"));
+      loop.before.stmt(byRef ? J.constDecl(state, J.binary("??", one, J.newExpr(J.id(`Agg${id}State`)))) : J.letDecl(state, one));
+      loop.before.stmt(J.letDecl(seen, J.bool(false)));
       a = { state, seen, byRef, fields: new Map() };
       loop.aggs.set(id, a);
     }
     const agg = a;
     const inits = new Map(this.stateFields(id).map((f) => [f.name, f.init]));
-    const local = (f: string): string => {
-      if (agg.byRef) return `${agg.state}.${f}`;
+    const st = J.id(agg.state);
+    const local = (f: string): J.Expr => {
+      if (agg.byRef) return J.member(st, f);
       let name = agg.fields.get(f);
       if (name === undefined) {
         name = localName(`${agg.state}_${f}`, loop.taken);
         agg.fields.set(f, name);
-        loop.before.line(`let ${name} = ${agg.state} !== undefined ? ${agg.state}.${f} : ${inits.get(f)};`);
+        loop.before.stmt(J.letDecl(name, J.cond(J.binary("!==", st, J.UNDEFINED), J.member(st, f), inits.get(f)!)));
       }
-      return name;
+      return J.id(name);
     };
-    b.line(this.comment(n.spans[0]!));
-    b.line(`${agg.seen} = true;`);
+    b.stmt(this.comment(n.spans[0]!));
+    b.stmt(J.exprStmt(J.assign(J.id(agg.seen), J.bool(true))));
     const env: ExprEnv = { vars: new Map([[ELEMENT_REF, value]]), hoist: b.hoist, use: this.use, js: this.js };
     for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, b, new Body(), env, true, local);
   }
@@ -545,11 +638,11 @@ class Emitter {
    * after each record that brings a new largest time, exactly as the driver's per-record path does.
    * Returns the source's new largest time.
    */
-  private batchLoop(): string | undefined {
+  private batchLoop(): J.Member | undefined {
     const cases = this.sourceCases("batch");
     if (cases.length === 0) return undefined;
-    const params = this.params(["source", "number"], ["records", "readonly unknown[]"], ["t", "number"], ["maxT", "number"]);
-    return `  /** Whole batches of a source: the loop with the stages fused in. */\n  pushBatch${params}${this.ann("number")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return NaN;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["records", "readonly unknown[]"], ["t", "number"], ["maxT", "number"]];
+    return method("pushBatch", params, "number", [J.switchStmt(J.id("source"), cases), J.ret(J.num(NaN))], "Whole batches of a source: the loop with the stages fused in.");
   }
 
   /**
@@ -558,73 +651,81 @@ class Emitter {
    * loop — no batch array, so a record that the stages do not keep is never stored. An item the
    * generated decoder does not accept goes to `slow` (the general decoder, which reports bad ones).
    */
-  private pullLoop(): string | undefined {
+  private pullLoop(): J.Member | undefined {
     const cases = this.sourceCases("pull");
     if (cases.length === 0) return undefined;
-    const params = this.params(["source", "number"], ["items", "Iterator<unknown>"], ["max", "number"], ["t", "number"], ["st", "PullState"], ["slow", "(item: unknown, k: number) => unknown"]);
-    return `  /** Items of a source given as an iterable: pulled, decoded and pushed in one loop. */\n  pullBatch${params}${this.ann("boolean")} {\n    switch (source) {\n${cases.join("\n")}\n    }\n    return false;\n  }`;
+    const params: [string, string][] = [["source", "number"], ["items", "Iterator<unknown>"], ["max", "number"], ["t", "number"], ["st", "PullState"], ["slow", "(item: unknown, k: number) => unknown"]];
+    return method("pullBatch", params, "boolean", [J.switchStmt(J.id("source"), cases), J.ret(J.bool(false))], "Items of a source given as an iterable: pulled, decoded and pushed in one loop.");
   }
 
   /** The cases of pushBatch or pullBatch: one per source that can have the loop. */
-  private sourceCases(kind: "batch" | "pull"): string[] {
-    const cases: string[] = [];
+  private sourceCases(kind: "batch" | "pull"): J.Case[] {
+    const cases: J.Case[] = [];
     this.liveSources.forEach((src, i) => {
-      const before = cases.length;
-      this.sourceCase(kind, src, i, cases);
-      if (cases.length > before) this.loopSources[kind].push(i);
+      const c = this.sourceCase(kind, src, i);
+      if (c === undefined) return;
+      cases.push(c);
+      this.loopSources[kind].push(i);
     });
     return cases;
   }
 
-  private sourceCase(kind: "batch" | "pull", src: Extract<Node, { kind: "source" }>, i: number, cases: string[]): void {
-    if (src.decl.connector.kind === "range") return;
+  private sourceCase(kind: "batch" | "pull", src: Extract<Node, { kind: "source" }>, i: number): J.Case | undefined {
+    if (src.decl.connector.kind === "range") return undefined;
     const decode = this.decoders.get(src.id)?.value;
-    if (kind === "pull" && decode === undefined) return;
+    if (kind === "pull" && decode === undefined) return undefined;
     const et = src.decl.eventTime;
     const wm = this.needsWatermark(src);
     // A labelled block, so that a dropped record still reaches the watermark step after it
     // (printed again without the block when no stage drops records).
-    const labelled = wm && et ? this.loopBody(src, 5, "break rec") : undefined;
-    const loop = labelled?.skipUsed ? labelled : this.loopBody(src, 4, "continue");
-    if (loop === undefined) return;
+    const labelled = wm && et ? this.loopBody(src, "break rec") : undefined;
+    const loop = labelled?.skipUsed ? labelled : this.loopBody(src, "continue");
+    if (loop === undefined) return undefined;
     const T = this.nodeType(src);
-    const time = et?.field !== undefined ? `\n          const t = r${prop(et.field)};` : "";
-    let head: string, first: string;
+    const j = J.id("j"), k = J.id("k"), x = J.id("x"), st = J.id("st"), maxT = J.id("maxT");
+    const time = et?.field !== undefined ? [J.constDecl("t", J.member(R, et.field))] : [];
+    const undef = (e: J.Expr) => J.binary("===", e, J.UNDEFINED);
+    let head: (body: J.Stmt) => J.Stmt, first: J.Stmt[];
     if (kind === "batch") {
-      head = `for (let j = 0; j < records.length; j++) {`;
-      first = `\n          const r = records[j]${this.js ? "" : ` as ${T}`};${time}`;
+      head = (body) => J.forStmt(J.letDecl("j", J.num(0)), J.binary("<", j, J.member(J.id("records"), "length")), J.update("++", j), body);
+      first = [J.constDecl("r", J.as(J.index(J.id("records"), j), T)), ...time];
     } else {
-      head = `for (; k < max; k++) {`;
-      first =
-        `\n          const x = items.next();\n          if (x.done === true) {\n            st.done = true;\n            break;\n          }` +
-        `\n          let r = ${decode}(x.value);\n          if (r === undefined) {\n            r = slow(x.value, k)${this.js ? "" : ` as ${T} | undefined`};\n            if (r === undefined) continue;\n          }${time}`;
+      const value = J.member(x, "value");
+      head = (body) => J.forStmt(undefined, J.binary("<", k, J.id("max")), J.update("++", k), body);
+      first = [
+        J.constDecl("x", J.callMethod(J.id("items"), "next")),
+        J.ifStmt(J.binary("===", J.member(x, "done"), J.bool(true)), J.block([J.exprStmt(J.assign(J.member(st, "done"), J.bool(true))), J.breakStmt()])),
+        J.letDecl("r", J.call(J.id(decode!), [value])),
+        J.ifStmt(undef(R), J.block([J.exprStmt(J.assign(R, J.as(J.call(J.id("slow"), [value, k]), `${T} | undefined`))), J.ifStmt(undef(R), J.continueStmt())])),
+        ...time,
+      ];
     }
-    const before = kind === "pull" ? { ...loop, before: `${loop.before}${loop.before ? "\n" : ""}        let maxT = st.maxTime;\n        let k = 0;` } : loop;
-    const done = kind === "pull" ? "st.maxTime = maxT;\n        st.count += k;\n        return true;" : "return maxT;";
-    if (!wm) {
-      cases.push(this.loopCase(i, before, head, first, done));
-    } else if (et) {
-      const step = `\n          if (t > maxT) {\n            maxT = t;\n            this.${this.m(src.id, "w")}(${et.delayMs ? `t - ${et.delayMs}` : "t"});\n          }`;
-      const body = loop.skipUsed ? `          rec: {\n${loop.body}\n          }` : loop.body;
-      cases.push(this.loopCase(i, { ...before, body: body + step }, head, first, done));
-    } else {
-      // Arrival time: one time per batch, the watermark raised after it.
-      cases.push(this.loopCase(i, before, head, first, `if (t > maxT) {\n          maxT = t;\n          this.${this.m(src.id, "w")}(t);\n        }\n        ${done}`));
+    const before = kind === "pull" ? { ...loop, before: [...loop.before, J.letDecl("maxT", J.member(st, "maxTime")), J.letDecl("k", J.num(0))] } : loop;
+    const done = kind === "pull" ? [J.exprStmt(J.assign(J.member(st, "maxTime"), maxT)), J.exprStmt(J.assign(J.member(st, "count"), k, "+=")), J.ret(J.bool(true))] : [J.ret(maxT)];
+    // The watermark step: after each record that brings a new largest time (SourceClock.observe).
+    const raise = (wmArg: J.Expr) => J.ifStmt(J.binary(">", TIME, maxT), J.block([J.exprStmt(J.assign(maxT, TIME)), this.callSelf(src.id, "w", [wmArg])]));
+    if (!wm) return this.loopCase(i, before, head, first, done);
+    if (et) {
+      const step = raise(et.delayMs ? J.binary("-", TIME, J.num(et.delayMs)) : TIME);
+      const body = loop.skipUsed ? [J.labelled("rec", J.block(loop.body))] : loop.body;
+      return this.loopCase(i, { ...before, body: [...body, step] }, head, first, done);
     }
+    // Arrival time: one time per batch, the watermark raised after it.
+    return this.loopCase(i, before, head, first, [raise(TIME), ...done]);
   }
 
-  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => string, onReject: string | undefined) {
+  private emitOp(op: ChainOp, env: ExprEnv, b: Body, skip: () => J.Stmt, onReject: J.Stmt | undefined) {
     switch (op.kind) {
       case "where": {
         // emitExpr parenthesizes every operator expression, so `!` applies to the whole condition.
-        const cond = emitExpr(op.cond, env);
-        if (onReject && skip() === "return") b.line(`if (!${cond}) ${onReject}`);
-        else b.line(`if (!${cond}) ${skip()};`);
+        const cond = J.not(emitExpr(op.cond, env));
+        const drop = skip();
+        b.stmt(J.ifStmt(cond, onReject && drop.kind === "return" ? onReject : drop));
         return;
       }
       case "project": {
         if (op.expr.kind === "record") {
-          const fields = new Map<string, string>();
+          const fields = new Map<string, J.Expr>();
           const values = op.expr.fields.map((f) => ({ name: f.name, js: emitExpr(f.value, env), simple: isSimple(f.value) }));
           for (const f of values) fields.set(f.name, f.simple ? f.js : b.hoist(f.js, f.name));
           env.vars.set(ELEMENT_REF, { kind: "fields", fields, order: values.map((f) => f.name) });
@@ -637,17 +738,20 @@ class Emitter {
       case "unnest": {
         const inT = op.inType as RecordT;
         const cur = env.vars.get(ELEMENT_REF)!;
-        const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : `${cur.js}${prop(f)}`);
+        const get = (f: string) => (cur.kind === "fields" ? cur.fields.get(f)! : J.member(cur.js, f));
         const arr = b.hoist(get(op.field), op.field);
         const x = localName(op.as, b.taken);
         const optional = inT.fields.find((f) => f.name === op.field)!.type.kind === "optional";
-        b.line(`${optional ? `if (${arr} !== null) ` : ""}for (const ${x} of ${arr}) {`);
-        b.depth++;
-        const fields = new Map<string, string>();
+        // The rest of the chain goes inside the loop (closed by chainStatements).
+        b.nest((inner) => {
+          const loop = J.forOf("const", x, arr, J.block(inner));
+          return optional ? J.ifStmt(J.binary("!==", arr, J.NULL), loop) : loop;
+        });
+        const fields = new Map<string, J.Expr>();
         const order: string[] = [];
         for (const f of (op.outType as RecordT).fields) {
           order.push(f.name);
-          fields.set(f.name, f.name === op.as ? x : get(f.name));
+          fields.set(f.name, f.name === op.as ? J.id(x) : get(f.name));
         }
         env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         return;
@@ -655,13 +759,13 @@ class Emitter {
       case "lookup": {
         const k = emitExpr(op.key, env);
         const row = localName(op.alias, b.taken);
-        b.line(`const ${row} = this.table${op.table}.get(${k}) ?? null;`);
+        b.stmt(J.constDecl(row, J.binary("??", J.callMethod(J.thisMember(`table${op.table}`), "get", [k]), J.NULL)));
         const cur = env.vars.get(ELEMENT_REF)!;
-        const fields = new Map<string, string>();
+        const fields = new Map<string, J.Expr>();
         const order: string[] = [];
         for (const f of (op.outType as RecordT).fields) {
           order.push(f.name);
-          fields.set(f.name, f.name === op.alias ? row : cur.kind === "fields" ? cur.fields.get(f.name)! : `${cur.js}${prop(f.name)}`);
+          fields.set(f.name, f.name === op.alias ? J.id(row) : cur.kind === "fields" ? cur.fields.get(f.name)! : J.member(cur.js, f.name));
         }
         env.vars.set(ELEMENT_REF, { kind: "fields", fields, order });
         this.tablesUsed.add(op.table);
@@ -683,113 +787,128 @@ class Emitter {
     this.stateMembers.set(id, list);
   }
 
-  private pushField(decl: string | undefined) {
-    if (decl) this.fields.push(decl);
-  }
-
   private emitUnion(n: Extract<Node, { kind: "union" }>) {
     const T = this.nodeType(n);
     const b = new Body();
-    this.deliver(n, "r", "t", b);
+    this.deliver(n, R, TIME, b);
     const ps: [string, string][] = [["r", T], ["t", "number"]];
     if (n.updating) ps.push(["k", "Key"]);
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — union: records pass in reading order.`)}\n  ${this.mod("private")}${this.m(n.id, "n")}${this.params(...ps)}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(n.id, "n", [...ps], b.stmts, `${this.where(n.spans[0]!)} — union: records pass in reading order.`);
     if (n.updating && this.hasDeleteConsumers(n)) {
       // A union of updating streams (§13): each input's deletes pass on as they are.
       const d = new Body();
       this.deliverDelete(n, d);
-      this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text()}\n  }`);
+      this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.stmts);
     }
     this.multiInputWatermark(n, n.inputs.length, undefined);
   }
 
-  /** Multi-input nodes: the output watermark is the smallest input watermark. */
-  private multiInputWatermark(n: Node, inputs: number, advance: string | undefined, eachInput?: string) {
+  /**
+   * Multi-input nodes: the output watermark is the smallest input watermark. `advance` passes it
+   * to the node's operator; `eachInput` runs first for every input's watermark.
+   */
+  private multiInputWatermark(n: Node, inputs: number, advance: ((wm: J.Expr) => J.Stmt) | undefined, eachInput?: J.Stmt) {
     if (!this.needsWatermark(n)) {
       if (eachInput) throw new Error("internal: an operator that needs every input watermark needs watermarks");
       return;
     }
-    this.fields.push(`  ${this.mod("private readonly")}${this.m(n.id, "wm")} = [${new Array(inputs).fill("-Infinity").join(", ")}];\n  ${this.mod("private")}wmOut${n.id} = -Infinity;`);
-    this.keeps(n.id, this.m(n.id, "wm"), `wmOut${n.id}`);
+    const wmOut = `wmOut${n.id}`;
+    this.fields.push(this.field(this.m(n.id, "wm"), "private readonly", J.array(new Array(inputs).fill(J.num(-Infinity)))), this.field(wmOut, "private", J.num(-Infinity)));
+    this.keeps(n.id, this.m(n.id, "wm"), wmOut);
     const b = new Body();
-    b.line(`const w = this.${this.m(n.id, "wm")};`);
+    const [w, i, wm, min, quiet, active] = ["w", "i", "wm", "min", "quiet", "active"].map(J.id) as [J.Expr, J.Expr, J.Expr, J.Expr, J.Expr, J.Expr];
+    const wAt = (j: number) => J.nonNull(J.index(w, J.num(j)));
+    const setWm = J.exprStmt(J.assign(J.index(w, i), wm));
+    b.stmt(J.constDecl("w", J.thisMember(this.m(n.id, "wm"))));
     const idleInputs = this.plan.nodes.get(n.id)!.idleInputs;
-    const nn = this.nn;
     if (idleInputs) {
       // Sources with `idle` (§10): an input whose sources are all idle does not hold the node
       // back; when every input is idle, the smallest watermark above −∞. `i < 0`: an idle change.
-      b.line(`if (i >= 0) w[i] = wm;`);
-      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
-      b.line(`let min = Infinity;`);
-      b.line(`let quiet = Infinity;`);
-      b.line(`let active = 0;`);
+      b.stmt(J.ifStmt(J.binary(">=", i, J.num(0)), setWm));
+      if (eachInput) b.stmt(eachInput);
+      b.stmt(J.letDecl("min", J.num(Infinity)));
+      b.stmt(J.letDecl("quiet", J.num(Infinity)));
+      b.stmt(J.letDecl("active", J.num(0)));
       idleInputs.forEach((srcs, j) => {
-        const idle = srcs.some((x) => this.plan.idleSources.includes(x)) ? srcs.map((x) => `this.idleNow[${x}] === 1`).join(" && ") : "false";
-        const take = `active++; if (w[${j}]${nn} < min) min = w[${j}]${nn};`;
-        b.line(idle === "false" ? `{ ${take} }` : `if (!(${idle})) { ${take} } else if (w[${j}]${nn} > -Infinity && w[${j}]${nn} < quiet) quiet = w[${j}]${nn};`);
+        const take = J.block([J.exprStmt(J.update("++", active)), J.ifStmt(J.binary("<", wAt(j), min), J.exprStmt(J.assign(min, wAt(j))))], true);
+        if (!srcs.some((x) => this.plan.idleSources.includes(x))) return b.stmt(take);
+        const idle = J.chain("&&", srcs.map((x) => J.binary("===", J.index(J.thisMember("idleNow"), J.num(x)), J.num(1))));
+        const lower = J.ifStmt(J.binary("&&", J.binary(">", wAt(j), J.num(-Infinity)), J.binary("<", wAt(j), quiet)), J.exprStmt(J.assign(quiet, wAt(j))));
+        b.stmt(J.ifStmt(J.not(J.paren(idle)), take, lower));
       });
-      b.line(`if (active === 0) min = quiet === Infinity ? -Infinity : quiet;`);
+      b.stmt(J.ifStmt(J.binary("===", active, J.num(0)), J.exprStmt(J.assign(min, J.cond(J.binary("===", quiet, J.num(Infinity)), J.num(-Infinity), quiet)))));
     } else {
-      b.line(`w[i] = wm;`);
-      if (eachInput) for (const line of eachInput.split("\n")) b.line(line);
-      b.line(`const min = ${inputs === 2 ? `w[0]${nn} < w[1]${nn} ? w[0]${nn} : w[1]${nn}` : "Math.min(...w)"};`);
+      b.stmt(setWm);
+      if (eachInput) b.stmt(eachInput);
+      b.stmt(J.constDecl("min", inputs === 2 ? J.cond(J.binary("<", wAt(0), wAt(1)), wAt(0), wAt(1)) : J.callMethod(J.id("Math"), "min", [J.spread(w)])));
     }
-    b.line(`if (min <= this.wmOut${n.id}) return;`);
-    b.line(`this.wmOut${n.id} = min;`);
-    if (advance) b.line(advance.replace("$wm", "min"));
-    this.deliverWatermark(n, "min", b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["i", "number"], ["wm", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    b.stmt(J.ifStmt(J.binary("<=", min, J.thisMember(wmOut)), J.ret()));
+    b.stmt(J.exprStmt(J.assign(J.thisMember(wmOut), min)));
+    if (advance) b.stmt(advance(min));
+    this.deliverWatermark(n, min, b);
+    this.nodeMethod(n.id, "w", [["i", "number"], ["wm", "number"]], b.stmts);
   }
 
-  private singleInputWatermark(n: Node, advance: string | undefined) {
+  private singleInputWatermark(n: Node, advance: J.Stmt | undefined) {
     if (!this.needsWatermark(n)) return;
     const b = new Body();
-    if (advance) b.line(advance);
-    this.deliverWatermark(n, "wm", b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "w")}${this.params(["wm", "number"])}${this.ann("void")} {\n${b.text() || "    // stateless for watermarks"}\n  }`);
+    if (advance) b.stmt(advance);
+    this.deliverWatermark(n, WM, b);
+    this.nodeMethod(n.id, "w", [["wm", "number"]], b.size ? b.stmts : [J.comment("stateless for watermarks")]);
+  }
+
+  /** `if (this.onOperatorRow !== undefined) this.onOperatorRow(id, row, t);` (instrumented builds). */
+  private operatorRow(id: NodeId): J.Stmt {
+    const hook = J.thisMember("onOperatorRow");
+    return J.ifStmt(J.binary("!==", hook, J.UNDEFINED), J.exprStmt(J.call(hook, [J.num(id), ROW, TIME])));
   }
 
   /** The method a stateful operator's emit callback calls: deliver its rows downstream. */
   private outMethod(n: Node, T: string) {
     const b = new Body();
-    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
-    this.deliver(n, "row", "t", b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
+    this.deliver(n, ROW, TIME, b);
+    this.nodeMethod(n.id, "o", [["row", T], ["t", "number"]], b.stmts);
   }
 
   /**
    * A late record is written as its whole record: the schema is the declared type, not the
    * projected one (the driver decodes records whole when --late is given).
    */
-  private lateCallback(inputType: Type, n: Node): string {
+  private lateCallback(inputType: Type, n: Node): J.Expr {
     // The operator, as metrics label it (`file:line stage`, §10).
     const stage = n.kind === "rolling" ? "extend" : n.kind === "agg" && n.window ? "window agg" : n.kind;
-    return `(row) => this.ctx.late(row, ${this.schema(inputType)}, ${stringLiteral(`${this.where(n.spans[0]!)} ${stage}`)})`;
+    return J.arrow([J.param("row")], J.callMethod(J.thisMember("ctx"), "late", [ROW, J.id(this.schema(inputType)), J.str(`${this.where(n.spans[0]!)} ${stage}`)]));
   }
 
   /** Window argument of an operator. Carried windows group derived rows by their time (end − 1). */
-  private windowArg(w: WindowInfo): string {
-    if (w.carried) return `{ kind: "tumbling", size: 1 }`;
-    return w.kind === "hop" ? `{ kind: "hop", size: ${w.size}, slide: ${w.slide} }` : `{ kind: "tumbling", size: ${w.size} }`;
+  private windowArg(w: WindowInfo): J.Expr {
+    const props = w.carried ? [J.prop("kind", J.str("tumbling")), J.prop("size", J.num(1))] : w.kind === "hop" ? [J.prop("kind", J.str("hop")), J.prop("size", J.num(w.size)), J.prop("slide", J.num(w.slide!))] : [J.prop("kind", J.str("tumbling")), J.prop("size", J.num(w.size))];
+    return J.object(props);
+  }
+
+  /** The arguments of a spec whose results are guarded: `(e) => this.ctx.failed(e, "file:line stage")`. */
+  private failedArgs(guarded: boolean, n: Node, stage: string): J.Expr[] {
+    return guarded ? [J.arrow([J.param("e")], J.callMethod(J.thisMember("ctx"), "failed", [J.id("e"), J.str(`${this.where(n.spans[0]!)} ${stage}`)]))] : [];
   }
 
   /** JS of a grouping key over element `r` (plus extra parts such as distinct values). */
-  private keyJs(parts: TExpr[], body: Body, varName = "r", extra: string[] = []): string {
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: varName } as Value]]), hoist: body.hoist, use: this.use, js: this.js };
+  private keyJs(parts: TExpr[], body: Body, varName = "r", extra: J.Expr[] = []): J.Expr {
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar(varName)]]), hoist: body.hoist, use: this.use, js: this.js };
     const js = [...extra, ...parts.map((p) => emitExpr(p, env))];
-    if (js.length === 0) return "0";
+    if (js.length === 0) return J.num(0);
     if (js.length === 1) {
       const t = parts.length === 1 ? stripOptional(parts[0]!.type) : undefined;
       // Maps compare by SameValueZero: numbers, strings and booleans key directly.
       if (!t || ["int", "float", "string", "bool", "time", "duration"].includes(t.kind)) return js[0]!;
-      return `JSON.stringify(${js[0]})`;
+      return jsonStringify(js[0]!);
     }
     // The text JSON.stringify([...]) gives, built directly (no array, no generic serializer):
     // ints, times, durations and bools print as String() does; strings and floats (NaN and ±∞
     // print as null) go through JSON.stringify one by one.
     const raw = (t: Type | undefined) => t !== undefined && ["int", "time", "duration", "bool"].includes(t.kind);
-    const texts = js.map((x, i) => (i < extra.length || raw(parts[i - extra.length]!.type) ? x : `JSON.stringify(${x})`));
-    return `"[" + ${texts.join(' + "," + ')} + "]"`;
+    const texts = js.map((x, i) => (i < extra.length || raw(parts[i - extra.length]!.type) ? x : jsonStringify(x)));
+    return J.chain("+", [J.str("["), ...texts.flatMap((x, i) => (i === 0 ? [x] : [J.str(","), x])), J.str("]")]);
   }
 
   private emitAgg(n: Extract<Node, { kind: "agg" }>) {
@@ -798,30 +917,26 @@ class Emitter {
     this.aggStateClass(n);
     const guarded = this.aggSpecClass(n, inT, outT);
     const id = n.id;
-    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} agg`)})` : "";
+    const spec = J.newExpr(J.id(`Agg${id}`), this.failedArgs(guarded, n, "agg"));
     const w = n.window;
-    if (this.plan.nodes.get(id)!.agg!.reaggregates) return this.reAgg(n, inT, outT, `new Agg${id}(${specArgs})`);
-    if (!w) return this.unwindowedAgg(n, inT, `new Agg${id}(${specArgs})`, guarded);
+    if (this.plan.nodes.get(id)!.agg!.reaggregates) return this.reAgg(n, inT, outT, spec);
+    if (!w) return this.unwindowedAgg(n, inT, spec, guarded);
     const op = aggOperator(w) === "sessionAgg" ? "SessionAgg" : "WindowAgg";
     this.ops.add(op);
-    this.pushField(this.declare(`${this.m(id, "op")}`, `${op}<${inT}, Agg${id}State, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    const first = op === "SessionAgg" ? String(w.size) : this.windowArg(w);
-    this.init.push(`    this.${this.m(id, "op")} = new ${op}(${first}, new Agg${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
+    const first = op === "SessionAgg" ? J.num(w.size) : this.windowArg(w);
+    this.operator(id, `${op}<${inT}, Agg${id}State, ${outT}>`, J.newExpr(J.id(op), [first, spec, this.outCallback(id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
   }
 
   /**
    * Re-aggregation (§13): the runtime's ReAgg keeps the groups of an updating input — a state
    * with `retract` when every aggregate takes a row back in constant space, else the rows.
    */
-  private reAgg(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string, newSpec: string) {
+  private reAgg(n: Extract<Node, { kind: "agg" }>, inT: string, outT: string, newSpec: J.Expr) {
     const id = n.id;
     this.ops.add("ReAgg");
-    this.pushField(this.declare(`${this.m(id, "op")}`, `ReAgg<${inT}, Agg${id}State, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    this.init.push(`    this.${this.m(id, "op")} = new ReAgg(${newSpec}, (row, t, k) => this.${this.m(id, "o")}(row, t, k), (k, t) => this.${this.m(id, "d")}(k, t));`);
+    this.operator(id, `ReAgg<${inT}, Agg${id}State, ${outT}>`, J.newExpr(J.id("ReAgg"), [newSpec, ...this.updatingCallbacks(id)]));
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
   }
@@ -829,25 +944,27 @@ class Emitter {
   /** The methods an updating operator's callbacks call: its upserts and deletes, downstream. */
   private updatingOutMethods(n: Node, T: string) {
     const b = new Body();
-    if (this.opts.instrument) b.line(`if (this.onOperatorRow !== undefined) this.onOperatorRow(${n.id}, row, t);`);
-    this.deliver(n, "row", "t", b);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "o")}${this.params(["row", T], ["t", "number"], ["k", "Key"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    if (this.opts.instrument) b.stmt(this.operatorRow(n.id));
+    this.deliver(n, ROW, TIME, b);
+    this.nodeMethod(n.id, "o", [["row", T], ["t", "number"], ["k", "Key"]], b.stmts);
     const d = new Body();
     this.deliverDelete(n, d);
-    this.methods.push(`  ${this.mod("private")}${this.m(n.id, "d")}${this.params(["k", "Key"], ["t", "number"])}${this.ann("void")} {\n${d.text() || "    // nothing downstream keeps a table"}\n  }`);
+    this.nodeMethod(n.id, "d", [["k", "Key"], ["t", "number"]], d.size ? d.stmts : [J.comment("nothing downstream keeps a table")]);
   }
 
   /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
   private aggStateClass(n: Extract<Node, { kind: "agg" }>) {
     const w = n.window;
-    const ctorParams: string[] = [];
-    n.keys.forEach((k, i) => ctorParams.push(this.js ? `k${i}` : `readonly k${i}: ${this.names.ts(k.type)}`));
-    if (w?.carried && w.kind === "session") ctorParams.push(this.js ? "ws" : "readonly ws: number");
-    const stateFields = this.stateFields(n.id).map((x) => `  ${x.byRef ? this.mod("readonly") : ""}${x.name}${x.type ? this.ann(x.type) : ""} = ${x.init};`);
-    const stateDoc = `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`;
-    const ctorBody = this.js ? ctorParams.map((p) => ` this.${p} = ${p};`).join("") + " " : "";
+    const ctorParams = n.keys.map((k, i) => J.param(`k${i}`, this.names.ts(k.type), "readonly"));
+    if (w?.carried && w.kind === "session") ctorParams.push(J.param("ws", "number", "readonly"));
+    const fields = this.stateFields(n.id).map((x) => this.field(x.name, x.byRef ? "readonly" : undefined, x.init, x.type));
     this.stateClasses.add(`Agg${n.id}State`);
-    this.classes.push(`${docComment(stateDoc)}\nclass Agg${n.id}State {\n${stateFields.join("\n")}${stateFields.length ? "\n" : ""}  constructor(${ctorParams.join(", ")}) {${ctorBody}}\n}`);
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Agg${n.id}State`,
+      doc: `${this.where(n.spans[0]!)} — state of one key${w ? " in one window" : ""}.`,
+      members: [...fields, { kind: "ctor", params: ctorParams, body: [], inline: true }],
+    }));
   }
 
   /**
@@ -861,364 +978,406 @@ class Emitter {
     const w = n.window;
     const carriedSession = w?.carried && w.kind === "session";
     const aggPlan = this.plan.nodes.get(id)!.agg!;
-    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js });
-    const add = new Body(2);
-    const merge = new Body(2);
+    const inEnv = (b: Body): ExprEnv => ({ vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js });
+    const add = new Body();
+    const merge = new Body();
     const results = aggPlan.calls.map((c) => this.aggregate(c, add, merge, inEnv(add), !w));
-    const keyBody = new Body(2);
-    const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? ["r.window_start"] : []);
-    const initBody = new Body(2);
+    const keyBody = new Body();
+    const windowStart = J.member(R, "window_start");
+    const keyJs = this.keyJs(n.keys.map((k) => k.expr), keyBody, "r", carriedSession ? [windowStart] : []);
+    const initBody = new Body();
     const initEnv = inEnv(initBody);
     const initArgs = n.keys.map((k) => emitExpr(k.expr, initEnv));
-    if (carriedSession) initArgs.push("r.window_start");
+    if (carriedSession) initArgs.push(windowStart);
     const { body: resultBody, guarded } = this.aggResultBody(n, results);
     if (guarded) this.guardedAggs.add(id);
     const mergeable = aggPlan.mergeable && n.aggs.length > 0;
     const itemsText = n.items.map((i) => i.name).join(", ");
-    this.ops.add(aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class Agg${id}${this.js ? "" : ` implements ${aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec"}<${inT}, ${st}, ${outT}>`} {\n` +
-      (mergeable ? `  ${this.mod("readonly")}orderInsensitive = true;\n` : "") +
-      (aggPlan.retract === "exact" ? `  ${this.mod("readonly")}exactRetract = true;\n` : "") +
-      (n.keys.length === 0 && !carriedSession ? `  ${this.mod("readonly")}keyless = true;\n` : "") +
-      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${keyBody.text()}${keyBody.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
-      `  init${this.params(["r", inT])}${this.ann(st)} {\n${initBody.text()}${initBody.lines.length ? "\n" : ""}    return new ${st}(${initArgs.join(", ")});\n  }\n` +
-      `  add${this.params(["s", st], ["r", inT], ["t", "number"])}${this.ann("void")} {\n${add.text()}\n  }\n` +
-      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
-      `  result${this.params(["s", st], ["ws", "number"], ["we", "number"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
-      (mergeable ? `  merge${this.params(["s", st], ["o", st])}${this.ann("void")} {\n${merge.text()}\n  }\n` : "") +
-      (aggPlan.retract !== "none" ? `  retract${this.params(["s", st], ["r", inT])}${this.ann("boolean")} {\n${this.retractBody(aggPlan.calls, inEnv)}\n  }\n` : "") +
-      `}`,
-    );
+    const specType = aggPlan.retract !== "none" ? "ReAggSpec" : "AggSpec";
+    this.ops.add(specType).add("Key");
+    const flag = (name: string): J.Member => ({ kind: "field", name, modifiers: "readonly", init: J.bool(true) });
+    const members: J.Member[] = [
+      ...(mergeable ? [flag("orderInsensitive")] : []),
+      ...(aggPlan.retract === "exact" ? [flag("exactRetract")] : []),
+      ...(n.keys.length === 0 && !carriedSession ? [flag("keyless")] : []),
+      method("key", [["r", inT]], "Key", [...keyBody.stmts, J.ret(keyJs)]),
+      method("init", [["r", inT]], st, [...initBody.stmts, J.ret(J.newExpr(J.id(st), initArgs))]),
+      method("add", [["s", st], ["r", inT], ["t", "number"]], "void", add.stmts),
+      ...(guarded ? [failedCtor] : []),
+      method("result", [["s", st], ["ws", "number"], ["we", "number"]], guarded ? `${outT} | undefined` : outT, resultBody),
+      ...(mergeable ? [method("merge", [["s", st], ["o", st]], "void", merge.stmts)] : []),
+      ...(aggPlan.retract !== "none" ? [method("retract", [["s", st], ["r", inT]], "boolean", this.retractBody(aggPlan.calls, inEnv))] : []),
+    ];
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Agg${id}`,
+      doc: `${this.where(n.spans[0]!)} — agg ${itemsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`,
+      implements: `${specType}<${inT}, ${st}, ${outT}>`,
+      members,
+    }));
     return guarded;
   }
 
   /** The body of `result(s, ws, we)`: the row's fields, wrapped in a catch when an item can fail. */
-  private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: string[]): { body: string; guarded: boolean } {
+  private aggResultBody(n: Extract<Node, { kind: "agg" }>, results: J.Expr[]): { body: J.Stmt[]; guarded: boolean } {
     const w = n.window;
-    const res = new Body(2);
-    const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => `s.k${i}` };
-    const outFields: string[] = [];
-    if (w) outFields.push(`window_start: ${!w.carried ? "ws" : w.kind === "session" ? "s.ws" : `we - ${w.size}`}`, "window_end: we");
-    n.keys.forEach((k, i) => outFields.push(`${key(k.name)}: s.k${i}`));
+    const res = new Body();
+    const s = J.id("s");
+    const resEnv: ExprEnv = { vars: new Map(), hoist: res.hoist, use: this.use, js: this.js, aggRef: (i) => results[i]!, keyRef: (i) => J.member(s, `k${i}`) };
+    const outFields: J.Prop[] = [];
+    if (w) outFields.push(J.prop("window_start", !w.carried ? J.id("ws") : w.kind === "session" ? J.member(s, "ws") : J.binary("-", J.id("we"), J.num(w.size))), J.prop("window_end", J.id("we")));
+    n.keys.forEach((k, i) => outFields.push(J.prop(k.name, J.member(s, `k${i}`))));
     // What the items call is caught here, so it does not count as throwing (no fast-loop veto).
     const throwingBefore = this.throwing;
     this.throwing = false;
-    for (const item of n.items) outFields.push(`${key(item.name)}: ${emitExpr(item.expr, resEnv)}`);
+    for (const item of n.items) outFields.push(J.prop(item.name, emitExpr(item.expr, resEnv)));
     const guarded = this.throwing;
     this.throwing = throwingBefore;
-    res.line(`return { ${outFields.join(", ")} };`);
-    if (!guarded) return { body: res.text(), guarded };
-    return { body: `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }`, guarded };
+    res.stmt(J.ret(J.object(outFields)));
+    return { body: guarded ? catchFailure(res.stmts) : res.stmts, guarded };
   }
 
   /**
    * An unwindowed agg: an upsert stream. State per key; every input emits its key's updated row
    * (or, read only by `emit final`, nothing until the end). The state lives where the plan says.
    */
-  private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: string, guarded: boolean) {
+  private unwindowedAgg(n: Extract<Node, { kind: "agg" }>, inT: string, newSpec: J.Expr, guarded: boolean) {
     const id = n.id;
     const spec = this.m(id, "agg");
     const b = new Body();
-    b.line(this.comment(n.spans[0]!));
-    this.fields.push(`  ${this.mod("private readonly")}${spec} = ${newSpec};`);
+    b.stmt(this.comment(n.spans[0]!));
+    this.fields.push(this.field(spec, "private readonly", newSpec));
     const store = this.aggStore(n);
     if (store === "one") this.oneStateStore(n, b);
     else if (store === "columns") this.columnsStore(n, b);
     else if (store === "dense") this.denseStore(n, b);
     else this.mapStore(n, b);
-    b.line(`this.${spec}.add(s, r, t);`);
+    const S = J.id("s");
+    b.stmt(J.exprStmt(J.callMethod(J.thisMember(spec), "add", [S, R, TIME])));
     const finalOnly = this.finalOnly(n);
     if (!finalOnly) {
-      b.line(`const row = this.${spec}.result(s, NaN, NaN);`);
-      if (guarded) b.line("if (row === undefined) return;");
-      this.deliver(n, "row", "t", b);
+      b.stmt(J.constDecl("row", J.callMethod(J.thisMember(spec), "result", [S, J.num(NaN), J.num(NaN)])));
+      if (guarded) b.stmt(J.ifStmt(J.binary("===", ROW, J.UNDEFINED), J.ret()));
+      this.deliver(n, ROW, TIME, b);
     }
     const what = finalOnly ? "only `emit final` reads it: rows are made from the state when the input ends" : "emits the updated row of the input's key";
-    this.methods.push(`  ${docComment(`${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`)}\n  ${this.mod("private")}${this.m(id, "n")}${this.params(["r", inT], ["t", "number"])}${this.ann("void")} {\n${b.text()}\n  }`);
+    this.nodeMethod(id, "n", [["r", inT], ["t", "number"]], b.stmts, `${this.where(n.spans[0]!)} — unwindowed agg: ${what}.`);
     this.singleInputWatermark(n, undefined);
   }
 
   /** No keys: one state. */
   private oneStateStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const one = this.m(n.id, "one");
-    this.fields.push(`  ${this.mod("private")}${one}${this.ann(`Agg${n.id}State | undefined`)} = undefined;`);
+    this.fields.push(this.field(one, "private", J.UNDEFINED, `Agg${n.id}State | undefined`));
     this.keeps(n.id, one);
-    b.line(`const k = 0;`);
-    b.line(`let s = this.${one};`);
-    b.line(`if (s === undefined) this.${one} = s = this.${this.m(n.id, "agg")}.init(r);`);
+    b.stmt(J.constDecl("k", J.num(0)));
+    b.stmt(J.letDecl("s", J.thisMember(one)));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.exprStmt(J.assign(J.thisMember(one), J.assign(S, this.initState(n.id))))));
+  }
+
+  /** `this.spec.init(r)`: a new state for record `r`. */
+  private initState(id: NodeId): J.Expr {
+    return J.callMethod(J.thisMember(this.m(id, "agg")), "init", [R]);
+  }
+
+  /** `const k = this.spec.key(r) as number;` (the plan knows the key is a small int or another key). */
+  private smallKey(id: NodeId): J.Stmt {
+    return J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "number"));
   }
 
   /** One small int key, counts and sums only: one typed array per state field (see AggStore). */
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
-    const [spec, seen, col, state, order] = [this.m(id, "agg"), this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
+    const [seen, col, state, order] = [this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, seen, ...this.stateFields(id).map((f) => `${col}_${f.name}`), state, order);
     // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
-    const addCols = new Body(3);
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: addCols.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => `this.${col}_${f}[k]`);
+    const addCols = new Body();
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: addCols.hoist, use: this.use, js: this.js };
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
+    const typed = (array: string) => J.newExpr(J.id(array), [J.num(DENSE)]);
     this.fields.push(
-      `  /** Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}. */\n` +
-      `  ${this.mod("private readonly")}${seen} = new Uint8Array(${DENSE});\n` +
-      this.stateFields(id).map((f) => `  ${this.mod("private readonly")}${col}_${f.name} = new Float64Array(${DENSE});\n`).join("") +
-      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${id}State`)}();\n  /** Every key, in order of its first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann("number[]")} = [];`,
+      this.field(seen, "private readonly", typed("Uint8Array"), undefined, `Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}.`),
+      ...this.stateFields(id).map((f) => this.field(`${col}_${f.name}`, "private readonly", typed("Float64Array"))),
+      this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, Agg${id}State`])),
+      this.field(order, "private readonly", J.array([]), "number[]", "Every key, in order of its first appearance."),
     );
-    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
-    b.line(`if (k >= 0 && k < ${DENSE} && (k | 0) === k) {`);
-    b.line(`  if (this.${seen}[k] === 0) {`);
-    b.line(`    this.${seen}[k] = 1;`);
-    b.line(`    this.${order}.push(k);`);
-    b.line(`  }`);
-    b.lines.push(...addCols.lines);
-    b.line(`  return;`);
-    b.line(`}`);
-    b.line(`let s = this.${state}.get(k);`);
-    b.line(`if (s === undefined) {`);
-    b.line(`  this.${state}.set(k, (s = this.${spec}.init(r)));`);
-    b.line(`  this.${order}.push(k);`);
-    b.line(`}`);
+    const seenK = J.index(J.thisMember(seen), K);
+    const pushKey = J.exprStmt(J.callMethod(J.thisMember(order), "push", [K]));
+    b.stmt(this.smallKey(id));
+    b.stmt(J.ifStmt(smallInt(DENSE), J.block([
+      J.ifStmt(J.binary("===", seenK, J.num(0)), J.block([J.exprStmt(J.assign(seenK, J.num(1))), pushKey])),
+      ...addCols.stmts,
+      J.ret(),
+    ])));
+    b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([
+      J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(id)))])),
+      pushKey,
+    ])));
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */
   private denseStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
     const st = `Agg${id}State`;
-    const [spec, dense, state, order] = [this.m(id, "agg"), this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
+    const [dense, state, order] = [this.m(id, "dense"), this.m(id, "state"), this.m(id, "order")];
     this.keeps(id, dense, state, order);
     this.fields.push(
-      `  /** States of the keys 0 … ${DENSE - 1}; other keys are in ${state}. */\n  ${this.mod("private readonly")}${dense}${this.ann(`(${st} | undefined)[]`)} = new Array${this.targs(`${st} | undefined`)}(${DENSE}).fill(undefined);\n` +
-      `  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, ${st}`)}();\n  /** Every state, in order of its key's first appearance. */\n  ${this.mod("private readonly")}${order}${this.ann(`${st}[]`)} = [];`,
+      this.field(dense, "private readonly", J.callMethod(J.newExpr(J.id("Array"), [J.num(DENSE)], [`${st} | undefined`]), "fill", [J.UNDEFINED]), `(${st} | undefined)[]`, `States of the keys 0 … ${DENSE - 1}; other keys are in ${state}.`),
+      this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, ${st}`])),
+      this.field(order, "private readonly", J.array([]), `${st}[]`, "Every state, in order of its key's first appearance."),
     );
-    b.line(`const k = this.${spec}.key(r)${this.js ? "" : " as number"};`);
-    b.line(`const small = k >= 0 && k < ${DENSE} && (k | 0) === k;`);
-    b.line(`let s = small ? this.${dense}[k] : this.${state}.get(k);`);
-    b.line(`if (s === undefined) {`);
-    b.line(`  s = this.${spec}.init(r);`);
-    b.line(`  if (small) this.${dense}[k] = s;`);
-    b.line(`  else this.${state}.set(k, s);`);
-    b.line(`  this.${order}.push(s);`);
-    b.line(`}`);
+    const small = J.id("small"), denseK = J.index(J.thisMember(dense), K);
+    b.stmt(this.smallKey(id));
+    b.stmt(J.constDecl("small", smallInt(DENSE)));
+    b.stmt(J.letDecl("s", J.cond(small, denseK, J.callMethod(J.thisMember(state), "get", [K]))));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([
+      J.exprStmt(J.assign(S, this.initState(id))),
+      J.ifStmt(small, J.exprStmt(J.assign(denseK, S)), J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, S]))),
+      J.exprStmt(J.callMethod(J.thisMember(order), "push", [S])),
+    ])));
   }
 
   /** Any keys: a Map from key to state (in order of first appearance, as Maps iterate). */
   private mapStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const [spec, state] = [this.m(n.id, "agg"), this.m(n.id, "state")];
     this.keeps(n.id, state);
-    this.fields.push(`  ${this.mod("private readonly")}${state} = new Map${this.targs(`Key, Agg${n.id}State`)}();`);
-    b.line(`const k = this.${spec}.key(r);`);
-    b.line(`let s = this.${state}.get(k);`);
-    b.line(`if (s === undefined) this.${state}.set(k, (s = this.${spec}.init(r)));`);
+    this.fields.push(this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, Agg${n.id}State`])));
+    b.stmt(J.constDecl("k", J.callMethod(J.thisMember(spec), "key", [R])));
+    b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
+    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(n.id)))]))));
   }
 
-
-  /**
-   * One aggregate: its state fields, its update in `add`, its merge, and its result expression.
-   * Every aggregate but count() skips null inputs.
-   */
   /**
    * Prints the update of one aggregate's state (its fields are in the plan) into `add`, the merge
-   * of two states into `merge`, and returns the expression of its result over state `s`.
+   * of two states into `merge`, and returns the expression of its result over state `s`. Every
+   * aggregate but count() skips null inputs.
    */
-  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => string = (x) => `s.${x}`): string {
+  private aggregate(cp: AggCallPlan, add: Body, merge: Body, env: ExprEnv, unwindowed: boolean, S: (field: string) => J.Expr = sf): J.Expr {
     const a = cp.call;
     const f = cp.field;
     const argT = a.args[0]?.type;
     const optional = argT?.kind === "optional";
-    const v = a.args[0] ? emitExpr(a.args[0], env) : "";
-    const val = a.args[0] && !isSimple(a.args[0]) ? add.hoist(v, "v") : v;
-    const nn = this.nn;
-    const guard = (stmt: string) => add.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+    const v = a.args[0] ? emitExpr(a.args[0], env) : undefined;
+    const val = (a.args[0] && !isSimple(a.args[0]) ? add.hoist(v!, "v") : v)!;
+    const guard = (stmt: J.Stmt) => add.stmt(optional ? J.ifStmt(notNull(val), stmt) : stmt);
+    const mergeSum = () => merge.stmt(set(sf(f), of(f), "+="));
     switch (a.fn) {
       case "count":
-        add.line(`${S(f)}++;`);
-        merge.line(`s.${f} += o.${f};`);
-        return `s.${f}`;
+        add.stmt(inc(S(f)));
+        mergeSum();
+        return sf(f);
       case "count_expr":
-        guard(`${S(f)}++;`);
-        merge.line(`s.${f} += o.${f};`);
-        return `s.${f}`;
+        guard(inc(S(f)));
+        mergeSum();
+        return sf(f);
       case "sum":
         if (!optional) {
-          add.line(`${S(f)} += ${val};`);
-          merge.line(`s.${f} += o.${f};`);
-          return `s.${f}`;
+          add.stmt(set(S(f), val, "+="));
+          mergeSum();
+          return sf(f);
         }
-        add.line(`if (${val} !== null) { ${S(f)} += ${val}; ${S(f + "n")} = true; }`);
-        merge.line(`s.${f} += o.${f}; s.${f}n ||= o.${f}n;`);
-        return `(s.${f}n ? s.${f} : null)`;
+        add.stmt(J.ifStmt(notNull(val), both(set(S(f), val, "+="), set(S(f + "n"), J.bool(true)))));
+        mergeSum();
+        merge.stmt(set(sf(f + "n"), of(f + "n"), "||="));
+        return J.paren(J.cond(sf(f + "n"), sf(f), J.NULL));
       case "avg":
-        guard(optional ? `{ ${S(f)} += ${val}; ${S(f + "c")}++; }` : `${S(f)} += ${val}; ${S(f + "c")}++;`);
-        merge.line(`s.${f} += o.${f}; s.${f}c += o.${f}c;`);
-        return optional ? `(s.${f}c === 0 ? null : s.${f} / s.${f}c)` : `(s.${f} / s.${f}c)`;
+        if (optional) guard(both(set(S(f), val, "+="), inc(S(f + "c"))));
+        else add.stmt(set(S(f), val, "+=")), add.stmt(inc(S(f + "c")));
+        mergeSum();
+        merge.stmt(set(sf(f + "c"), of(f + "c"), "+="));
+        return optional ? J.paren(J.cond(J.binary("===", sf(f + "c"), J.num(0)), J.NULL, J.binary("/", sf(f), sf(f + "c")))) : J.paren(J.binary("/", sf(f), sf(f + "c")));
       case "min":
       case "max": {
         const cmp = a.fn === "min" ? "<" : ">";
-        add.line(`if (${optional ? `${val} !== null && ` : ""}(${S(f)} === null || ${val} ${cmp} ${S(f)})) ${S(f)} = ${val};`);
-        merge.line(`if (o.${f} !== null && (s.${f} === null || o.${f} ${cmp} s.${f})) s.${f} = o.${f};`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+        const better = J.paren(J.binary("||", J.binary("===", S(f), J.NULL), J.binary(cmp, val, S(f))));
+        add.stmt(J.ifStmt(optional ? J.binary("&&", notNull(val), better) : better, set(S(f), val)));
+        merge.stmt(J.ifStmt(J.binary("&&", notNull(of(f)), J.paren(J.binary("||", J.binary("===", sf(f), J.NULL), J.binary(cmp, of(f), sf(f))))), set(sf(f), of(f))));
+        return optional ? sf(f) : J.nonNull(sf(f));
       }
-      case "first":
-        add.line(`if (!${S(f + "s")}${optional ? ` && ${val} !== null` : ""}) { ${S(f)} = ${val}; ${S(f + "s")} = true; }`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+      case "first": {
+        const unset = J.not(S(f + "s"));
+        add.stmt(J.ifStmt(optional ? J.binary("&&", unset, notNull(val)) : unset, both(set(S(f), val), set(S(f + "s"), J.bool(true)))));
+        return optional ? sf(f) : J.nonNull(sf(f));
+      }
       case "last":
-        guard(`${S(f)} = ${val};`);
-        return optional ? `s.${f}` : `s.${f}${nn}`;
+        guard(set(S(f), val));
+        return optional ? sf(f) : J.nonNull(sf(f));
       case "count_distinct":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`for (const x of o.${f}) s.${f}.add(x);`);
-        return `s.${f}.size`;
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.forOf("const", "x", of(f), J.exprStmt(J.callMethod(sf(f), "add", [J.id("x")]))));
+        return J.member(sf(f), "size");
       case "approx_count_distinct":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`s.${f}.merge(o.${f});`);
-        return `s.${f}.count()`;
-      case "percentile":
-        guard(`${S(f)}.add(${val});`);
-        merge.line(`s.${f}.merge(o.${f});`);
-        return optional ? `s.${f}.value(${a.param})` : `s.${f}.value(${a.param})${nn}`;
-      case "collect":
-        guard(`${S(f)}.push(${val});`);
-        return optional ? `(s.${f}.length === 0 ? null : s.${f}${unwindowed ? ".slice()" : ""})` : `s.${f}${unwindowed ? ".slice()" : ""}`;
-      case "max_by":
-      case "min_by": {
-        const kj = emitExpr(a.args[1]!, env);
-        const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
-        const cmp = a.fn === "max_by" ? ">" : "<";
-        // Strict comparison: the first record with the extreme key wins.
-        add.line(`if (${kv} !== null && (${S(f + "k")} === null || ${kv} ${cmp} ${S(f + "k")})) { ${S(f + "k")} = ${kv}; ${S(f)} = ${val}; }`);
-        const resultNullable = optional || a.args[1]!.type.kind === "optional";
-        return resultNullable ? `s.${f}` : `s.${f}${nn}`;
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.exprStmt(J.callMethod(sf(f), "merge", [of(f)])));
+        return J.callMethod(sf(f), "count");
+      case "percentile": {
+        guard(J.exprStmt(J.callMethod(S(f), "add", [val])));
+        merge.stmt(J.exprStmt(J.callMethod(sf(f), "merge", [of(f)])));
+        const p = J.callMethod(sf(f), "value", [J.num(Number(a.param))]);
+        return optional ? p : J.nonNull(p);
       }
+      case "collect": {
+        guard(J.exprStmt(J.callMethod(S(f), "push", [val])));
+        const list = unwindowed ? J.callMethod(sf(f), "slice") : sf(f);
+        return optional ? J.paren(J.cond(J.binary("===", J.member(sf(f), "length"), J.num(0)), J.NULL, list)) : list;
+      }
+      case "max_by":
+      case "min_by":
+        return this.byAggregate(cp, add, env, val, S);
     }
+  }
+
+  /** `max_by(v, by)` / `min_by(v, by)`: the value of the record with the largest / smallest key. */
+  private byAggregate(cp: AggCallPlan, add: Body, env: ExprEnv, val: J.Expr, S: (field: string) => J.Expr): J.Expr {
+    const a = cp.call, f = cp.field;
+    const kj = emitExpr(a.args[1]!, env);
+    const kv = isSimple(a.args[1]!) ? kj : add.hoist(kj, "by");
+    const cmp = a.fn === "max_by" ? ">" : "<";
+    // Strict comparison: the first record with the extreme key wins.
+    const test = J.binary("&&", notNull(kv), J.paren(J.binary("||", J.binary("===", S(f + "k"), J.NULL), J.binary(cmp, kv, S(f + "k")))));
+    add.stmt(J.ifStmt(test, both(set(S(f + "k"), kv), set(S(f), val))));
+    const resultNullable = a.args[0]!.type.kind === "optional" || a.args[1]!.type.kind === "optional";
+    return resultNullable ? sf(f) : J.nonNull(sf(f));
   }
 
   /**
    * `retract(s, r)`: takes row r back out of state s; false when it cannot (r held a min, max,
    * first or last value: the group recomputes its state from its rows). See typed.ts `retraction`.
    */
-  private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): string {
-    const b = new Body(2);
+  private retractBody(calls: AggCallPlan[], inEnv: (b: Body) => ExprEnv): J.Stmt[] {
+    const b = new Body();
     const env = inEnv(b);
+    const sf = (x: string) => J.member(J.id("s"), x);
     for (const cp of calls) {
       const a = cp.call;
       const f = cp.field;
       const optional = a.args[0]?.type.kind === "optional";
-      const v = a.args[0] ? emitExpr(a.args[0], env) : "";
-      const val = a.args[0] && !isSimple(a.args[0]) ? b.hoist(v, "v") : v;
-      const guard = (stmt: string) => b.line(optional ? `if (${val} !== null) ${stmt}` : stmt);
+      const v = a.args[0] ? emitExpr(a.args[0], env) : undefined;
+      const val = (a.args[0] && !isSimple(a.args[0]) ? b.hoist(v!, "v") : v)!;
+      const guard = (stmt: J.Stmt) => b.stmt(optional ? J.ifStmt(J.binary("!==", val, J.NULL), stmt) : stmt);
+      const dec = (x: string) => J.exprStmt(J.update("--", sf(x)));
       switch (a.fn) {
         case "count":
-          b.line(`s.${f}--;`);
+          b.stmt(dec(f));
           break;
         case "count_expr":
-          guard(`s.${f}--;`);
+          guard(dec(f));
           break;
         case "sum":
-          b.line(`s.${f} -= ${val};`);
+          b.stmt(J.exprStmt(J.assign(sf(f), val, "-=")));
           break;
         case "avg":
-          guard(optional ? `{ s.${f} -= ${val}; s.${f}c--; }` : `s.${f} -= ${val}; s.${f}c--;`);
+          if (optional) guard(J.block([J.exprStmt(J.assign(sf(f), val, "-=")), dec(f + "c")], true));
+          else b.stmt(J.exprStmt(J.assign(sf(f), val, "-="))), b.stmt(dec(f + "c"));
           break;
         case "min":
         case "max":
         case "first":
         case "last":
-          guard(`if (${val} === s.${f}) return false;`);
+          guard(J.ifStmt(J.binary("===", val, sf(f)), J.ret(J.bool(false))));
           break;
         case "max_by":
         case "min_by": {
           const kj = emitExpr(a.args[1]!, env);
           const kv = isSimple(a.args[1]!) ? kj : b.hoist(kj, "by");
-          b.line(`if (${kv} !== null && ${kv} === s.${f}k) return false;`);
+          b.stmt(J.ifStmt(J.binary("&&", J.binary("!==", kv, J.NULL), J.binary("===", kv, sf(f + "k"))), J.ret(J.bool(false))));
           break;
         }
         default:
           throw new Error(`internal: ${a.fn} cannot be retracted`);
       }
     }
-    b.line("return true;");
-    return b.text();
+    b.stmt(J.ret(J.bool(true)));
+    return b.stmts;
   }
 
   /** `compare(a, b)` for top: < 0 when a ranks first. Nulls rank last. */
-  private compareBody(by: TExpr, desc: boolean, inT: string): string {
-    const b = new Body(2);
-    const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "a" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+  private compareMethod(by: TExpr, desc: boolean, inT: string): J.Member {
+    const b = new Body();
+    const ea: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("a")]]), hoist: b.hoist, use: this.use, js: this.js };
     const x = b.hoist(emitExpr(by, ea), "x");
-    const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "b" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+    const eb: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("b")]]), hoist: b.hoist, use: this.use, js: this.js };
     const y = b.hoist(emitExpr(by, eb), "y");
+    const isNull = (v: J.Expr) => J.binary("===", v, J.NULL);
     if (by.type.kind === "optional") {
-      b.line(`if (${x} === null || ${y} === null) return ${x} === ${y} ? 0 : ${x} === null ? 1 : -1;`);
+      b.stmt(J.ifStmt(J.binary("||", isNull(x), isNull(y)), J.ret(J.cond(J.binary("===", x, y), J.num(0), J.cond(isNull(x), J.num(1), J.num(-1))))));
     }
-    b.line(desc ? `return ${x} > ${y} ? -1 : ${x} < ${y} ? 1 : 0;` : `return ${x} < ${y} ? -1 : ${x} > ${y} ? 1 : 0;`);
-    return `  compare${this.params(["a", inT], ["b", inT])}${this.ann("number")} {\n${b.text()}\n  }`;
+    const [first, second] = desc ? [">", "<"] as const : ["<", ">"] as const;
+    b.stmt(J.ret(J.cond(J.binary(first, x, y), J.num(-1), J.cond(J.binary(second, x, y), J.num(1), J.num(0)))));
+    return method("compare", [["a", inT], ["b", inT]], "number", b.stmts);
+  }
+
+  /** `key(r)`: the statements computing a key, then its return. */
+  private keyMethod(name: string, v: string, T: string, b: Body, key: J.Expr): J.Member {
+    return method(name, [[v, T]], "Key", [...b.stmts, J.ret(key)]);
   }
 
   private emitTop(n: Extract<Node, { kind: "top" }>) {
     if (!n.window) return this.updatingTop(n);
     const inT = this.nodeTypeById(n.input);
-    const kb = new Body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     this.ops.add("WindowTop").add("TopSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`)}\n` +
-      `class Top${n.id}${this.js ? "" : ` implements TopSpec<${inT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n}`,
-    );
-    this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowTop<${inT}>`));
-    this.keeps(n.id, this.m(n.id, "op"));
-    this.init.push(`    this.${this.m(n.id, "op")} = new WindowTop(${this.windowArg(n.window!)}, ${n.n}, ${n.withTies}, new Top${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Top${n.id}`,
+      doc: `${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}${n.withTies ? " with ties" : ""}.`,
+      implements: `TopSpec<${inT}>`,
+      members: [this.keyMethod("key", "r", inT, kb, keyJs), this.compareMethod(n.by, n.desc, inT)],
+    }));
+    this.operator(n.id, `WindowTop<${inT}>`, J.newExpr(J.id("WindowTop"), [this.windowArg(n.window), J.num(n.n), J.bool(n.withTies), J.newExpr(J.id(`Top${n.id}`)), this.outCallback(n.id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
   }
 
   /** `top` without a window (§13): the runtime's UpdatingTop, ranks appended to the rows. */
   private updatingTop(n: Extract<Node, { kind: "top" }>) {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
-    const kb = new Body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
     const outType = n.type as RecordT;
-    const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => `${key(f.name)}: r${prop(f.name)}`);
+    const fields = outType.fields.filter((f) => f.name !== "rank").map((f) => J.prop(f.name, J.member(R, f.name)));
     // The output key from the row's key fields (keys, rank), as every updating stream's.
-    const ob = new Body(2);
+    const ob = new Body();
     const el: TExpr = { kind: "var", name: ELEMENT_REF, type: outType, span: n.spans[0]! };
     const keyParts: TExpr[] = [...n.keys.map((k) => k.name), "rank"].map((f) => ({ kind: "get", object: el, field: f, type: outType.fields.find((x) => x.name === f)!.type, span: n.spans[0]! }));
     const outKeyJs = this.keyJs(keyParts, ob);
     this.ops.add("UpdatingTop").add("UpdatingTopSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`)}\n` +
-      `class Top${n.id}${this.js ? "" : ` implements UpdatingTopSpec<${inT}, ${outT}>`} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n${this.compareBody(n.by, n.desc, inT)}\n` +
-      `  ranked${this.params(["r", inT], ["rank", "number"])}${this.ann(outT)} {\n    return { ${[...fields, "rank"].join(", ")} };\n  }\n` +
-      `  outKey${this.params(["r", outT])}${this.ann("Key")} {\n${ob.text()}${ob.lines.length ? "\n" : ""}    return ${outKeyJs};\n  }\n}`,
-    );
-    this.pushField(this.declare(`${this.m(n.id, "op")}`, `UpdatingTop<${inT}, ${outT}>`));
-    this.keeps(n.id, this.m(n.id, "op"));
-    this.init.push(`    this.${this.m(n.id, "op")} = new UpdatingTop(${n.n}, new Top${n.id}(), (row, t, k) => this.${this.m(n.id, "o")}(row, t, k), (k, t) => this.${this.m(n.id, "d")}(k, t));`);
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Top${n.id}`,
+      doc: `${this.where(n.spans[0]!)} — top ${n.n} by ${this.source.slice(n.by.span.start, n.by.span.end)}${n.desc ? " desc" : ""}, without a window: an updating stream of ranks.`,
+      implements: `UpdatingTopSpec<${inT}, ${outT}>`,
+      members: [
+        this.keyMethod("key", "r", inT, kb, keyJs),
+        this.compareMethod(n.by, n.desc, inT),
+        method("ranked", [["r", inT], ["rank", "number"]], outT, [J.ret(J.object([...fields, { kind: "shorthand", name: "rank" }]))]),
+        this.keyMethod("outKey", "r", outT, ob, outKeyJs),
+      ],
+    }));
+    this.operator(n.id, `UpdatingTop<${inT}, ${outT}>`, J.newExpr(J.id("UpdatingTop"), [J.num(n.n), J.newExpr(J.id(`Top${n.id}`)), ...this.updatingCallbacks(n.id)]));
     this.updatingOutMethods(n, outT);
     this.singleInputWatermark(n, undefined);
   }
 
   private emitDistinct(n: Extract<Node, { kind: "distinct" }>) {
     const inT = this.nodeTypeById(n.input);
-    const kb = new Body(2);
+    const kb = new Body();
     const parts = [...n.keys.map((k) => k.expr), ...n.values];
-    const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? "JSON.stringify(r)" : "r") : this.keyJs(parts, kb);
+    const keyJs = parts.length === 0 ? (this.inputType(n).kind === "record" ? jsonStringify(R) : R) : this.keyJs(parts, kb);
     this.ops.add("Key");
-    this.classes.push(`${docComment(`${this.where(n.spans[0]!)} — distinct key.`)}\nclass Distinct${n.id} {\n  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n}`);
+    this.classes.push(this.decl({ kind: "class", name: `Distinct${n.id}`, doc: `${this.where(n.spans[0]!)} — distinct key.`, members: [this.keyMethod("key", "r", inT, kb, keyJs)] }));
     if (n.window) {
       this.ops.add("WindowDistinct");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowDistinct<${inT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowDistinct(${this.windowArg(n.window)}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t), ${this.lateCallback(this.wholeType((n as { input: NodeId }).input), n)});`);
+      this.operator(n.id, `WindowDistinct<${inT}>`, J.newExpr(J.id("WindowDistinct"), [this.windowArg(n.window), J.newExpr(J.id(`Distinct${n.id}`)), this.outCallback(n.id), this.lateCallback(this.wholeType(n.input), n)]));
     } else {
       this.ops.add("TimedDistinct");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `TimedDistinct<${inT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new TimedDistinct(${n.withinMs ?? "Infinity"}, new Distinct${n.id}(), (row, t) => this.${this.m(n.id, "o")}(row, t));`);
+      this.operator(n.id, `TimedDistinct<${inT}>`, J.newExpr(J.id("TimedDistinct"), [J.num(n.withinMs ?? Infinity), J.newExpr(J.id(`Distinct${n.id}`)), this.outCallback(n.id)]));
     }
     this.outMethod(n, inT);
-    this.singleInputWatermark(n, `this.${this.m(n.id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(n.id, "advance", [WM]));
   }
 
   /**
@@ -1231,144 +1390,144 @@ class Emitter {
     const inT = this.nodeTypeById(n.input);
     const outT = this.nodeType(n);
     const rp = this.plan.nodes.get(id)!.rolling!;
-    const kb = new Body(2);
+    const kb = new Body();
     const keyJs = this.keyJs(n.keys.map((k) => k.expr), kb);
-    const vb = new Body(2);
-    const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: vb.hoist, use: this.use, js: this.js };
+    const vb = new Body();
+    const venv: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: vb.hoist, use: this.use, js: this.js };
     const values = rp.values.map((v) => emitExpr(v, venv));
     // The row is made when the watermark passes the record: a failing built-in there drops the
     // row (reported) and must not count as throwing on push (no fast-loop veto).
     const throwingBefore = this.throwing;
     this.throwing = false;
-    const res = new Body(2);
+    const res = new Body();
     const resEnv: ExprEnv = {
-      vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]),
+      vars: new Map([[ELEMENT_REF, jsVar("r")]]),
       hoist: res.hoist,
       use: this.use,
       js: this.js,
-      aggRef: (i) => (this.js ? `a[${i}]` : `(a[${i}] as ${this.names.ts(n.calls[i]!.type)})`),
+      aggRef: (i) => J.paren(J.as(J.index(J.id("a"), J.num(i)), this.names.ts(n.calls[i]!.type))),
     };
-    res.line(`return ${emitExpr(n.expr, resEnv)};`);
+    res.stmt(J.ret(emitExpr(n.expr, resEnv)));
     const guarded = this.throwing;
     this.throwing = throwingBefore;
-    const resultBody = guarded ? `    try {\n${res.indented()}\n    } catch (e) {\n      this.failed(e);\n      return undefined;\n    }` : res.text();
     const callsText = n.calls.map(rollingCallText).join(", ");
     this.ops.add("Rolling").add("RollingSpec").add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — rolling: ${callsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`)}\n` +
-      `class Rolling${id}${this.js ? "" : ` implements RollingSpec<${inT}, ${outT}>`} {\n` +
-      (guarded ? `  constructor(${this.mod("private readonly")}failed${this.ann("(error: unknown) => void")}) {}\n` : "") +
-      `  key${this.params(["r", inT])}${this.ann("Key")} {\n${kb.text()}${kb.lines.length ? "\n" : ""}    return ${keyJs};\n  }\n` +
-      `  values${this.params(["r", inT])}${this.ann("unknown[]")} {\n${vb.text()}${vb.lines.length ? "\n" : ""}    return [${values.join(", ")}];\n  }\n` +
-      `  result${this.params(["r", inT], ["a", "readonly unknown[]"])}${this.ann(guarded ? `${outT} | undefined` : outT)} {\n${resultBody}\n  }\n` +
-      `}`,
-    );
-    const specArgs = guarded ? `(e) => this.ctx.failed(e, ${stringLiteral(`${this.where(n.spans[0]!)} extend`)})` : "";
+    this.classes.push(this.decl({
+      kind: "class",
+      name: `Rolling${id}`,
+      doc: `${this.where(n.spans[0]!)} — rolling: ${callsText}${n.keys.length ? ` by ${n.keys.map((k) => k.name).join(", ")}` : ""}.`,
+      implements: `RollingSpec<${inT}, ${outT}>`,
+      members: [
+        ...(guarded ? [failedCtor] : []),
+        this.keyMethod("key", "r", inT, kb, keyJs),
+        method("values", [["r", inT]], "unknown[]", [...vb.stmts, J.ret(J.array(values))]),
+        method("result", [["r", inT], ["a", "readonly unknown[]"]], guarded ? `${outT} | undefined` : outT, guarded ? catchFailure(res.stmts) : res.stmts),
+      ],
+    }));
     const calls = rp.calls.map((c) => {
-      const parts = [`fn: ${stringLiteral(c.fn)}`];
-      for (const k of ["range", "rows", "back", "arg", "by", "p"] as const) if (c[k] !== undefined) parts.push(`${k}: ${c[k]}`);
-      return `{ ${parts.join(", ")} }`;
+      const parts = [J.prop("fn", J.str(c.fn))];
+      for (const k of ["range", "rows", "back", "arg", "by", "p"] as const) if (c[k] !== undefined) parts.push(J.prop(k, J.num(c[k])));
+      return J.object(parts);
     });
-    this.pushField(this.declare(this.m(id, "op"), `Rolling<${inT}, ${outT}>`));
-    this.keeps(id, this.m(id, "op"));
-    this.init.push(`    this.${this.m(id, "op")} = new Rolling([${calls.join(", ")}], new Rolling${id}(${specArgs}), (row, t) => this.${this.m(id, "o")}(row, t), ${this.lateCallback(this.wholeType(n.input), n)});`);
+    const spec = J.newExpr(J.id(`Rolling${id}`), this.failedArgs(guarded, n, "extend"));
+    this.operator(id, `Rolling<${inT}, ${outT}>`, J.newExpr(J.id("Rolling"), [J.array(calls), spec, this.outCallback(id), this.lateCallback(this.wholeType(n.input), n)]));
     this.outMethod(n, outT);
-    this.singleInputWatermark(n, `this.${this.m(id, "op")}.advance(wm);`);
+    this.singleInputWatermark(n, this.callOp(id, "advance", [WM]));
+  }
+
+  /** `leftKey(l)` / `rightKey(r)` of a join spec: the equi-join key of one side. */
+  private joinKeyMethod(parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string): J.Member {
+    const v = side === LEFT_REF ? "l" : "r";
+    const b = new Body();
+    const env: ExprEnv = { vars: new Map([[side, jsVar(v)]]), hoist: b.hoist, use: this.use, js: this.js };
+    const js = parts.map((p) => emitExpr(p, env));
+    let k: J.Expr = J.num(0);
+    if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : jsonStringify(js[0]!);
+    else if (js.length > 1) {
+      // A composite key with a null part never matches (SQL equality).
+      const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
+      const anyNull = parts.some((p) => p.type.kind === "optional");
+      const whole = jsonStringify(J.array(vals));
+      k = anyNull ? J.cond(J.chain("||", vals.map((x) => J.binary("===", x, J.NULL))), J.NULL, whole) : whole;
+    }
+    return this.keyMethod(name, v, T, b, k);
+  }
+
+  /** `combine(l, r[, ws, we])`: the joined row (an outer join pads a missing side with nulls). */
+  private combineMethod(n: Extract<Node, { kind: "join" }>, LT: string, RT: string, outT: string): J.Member {
+    const windowed = n.mode.kind === "window";
+    const kind = n.joinKind;
+    const semiOrAnti = kind === "semi" || kind === "anti";
+    // The sides an outer join pads with null (§13).
+    const lNull = kind === "right" || kind === "full";
+    const rNull = kind === "left" || kind === "full";
+    const windowFields: J.Prop[] = [];
+    const L = J.id("l"), WE = J.id("we");
+    if (windowed) {
+      const w = (n.mode as { window: WindowInfo }).window;
+      windowFields.push(J.prop("window_start", w.carried ? J.binary("-", WE, J.num(w.size)) : J.id("ws")), J.prop("window_end", WE));
+    }
+    const sides: J.Prop[] = [];
+    const combineBody: J.Stmt[] = [];
+    if (n.leftAlias) sides.push(J.prop(n.leftAlias, L));
+    else {
+      const fields = (n.leftType as RecordT).fields;
+      for (const f of fields) sides.push(J.prop(f.name, J.member(L, f.name)));
+      // A right row padded on the left, when the left is a record of sides.
+      if (lNull) combineBody.push(J.ifStmt(J.binary("===", L, J.NULL), J.ret(J.object([...fields.map((f) => J.prop(f.name, J.NULL)), J.prop(n.rightAlias, R), ...windowFields]))));
+    }
+    sides.push(J.prop(n.rightAlias, R), ...windowFields);
+    const windowParams: [string, string][] = windowed ? [["ws", "number"], ["we", "number"]] : [];
+    return semiOrAnti
+      ? method("combine", [["l", LT]], outT, [J.ret(L)], kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself.")
+      : method("combine", [["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...windowParams], outT, [...combineBody, J.ret(J.object(sides))]);
   }
 
   private emitJoin(n: Extract<Node, { kind: "join" }>) {
     const LT = this.nodeTypeById(n.left), RT = this.nodeTypeById(n.right), outT = this.nodeType(n);
     const { leftKeys: lk, rightKeys: rk, residual: rest } = this.plan.nodes.get(n.id)!.join!;
-    const keyFn = (parts: TExpr[], side: typeof LEFT_REF | typeof RIGHT_REF, T: string, name: string) => {
-      const v = side === LEFT_REF ? "l" : "r";
-      const b = new Body(2);
-      const env: ExprEnv = { vars: new Map([[side, { kind: "js", js: v } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
-      const js = parts.map((p) => emitExpr(p, env));
-      let k = "0";
-      if (js.length === 1) k = ["int", "float", "string", "bool", "time", "duration"].includes(stripOptional(parts[0]!.type).kind) ? js[0]! : `JSON.stringify(${js[0]})`;
-      else if (js.length > 1) {
-        // A composite key with a null part never matches (SQL equality).
-        const vals = js.map((x, i) => (isSimple(parts[i]!) ? x : b.hoist(x, "p")));
-        const anyNull = parts.some((p) => p.type.kind === "optional");
-        k = `${anyNull ? `${vals.map((x) => `${x} === null`).join(" || ")} ? null : ` : ""}JSON.stringify([${vals.join(", ")}])`;
-      }
-      return `  ${name}${this.params([v, T])}${this.ann("Key")} {\n${b.text()}${b.lines.length ? "\n" : ""}    return ${k};\n  }`;
-    };
-    const mb = new Body(2);
-    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, { kind: "js", js: "l" }], [RIGHT_REF, { kind: "js", js: "r" }]]), hoist: mb.hoist, use: this.use, js: this.js };
-    const matchJs = rest.length ? rest.map((c) => emitExpr(c, menv)).join(" && ") : "true";
-    const windowed = n.mode.kind === "window";
+    const mb = new Body();
+    const menv: ExprEnv = { vars: new Map<string, Value>([[LEFT_REF, jsVar("l")], [RIGHT_REF, jsVar("r")]]), hoist: mb.hoist, use: this.use, js: this.js };
+    const matchJs = rest.length ? J.chain("&&", rest.map((c) => emitExpr(c, menv))) : J.bool(true);
     const kind = n.joinKind;
     const inner = kind === "inner";
-    const semiOrAnti = kind === "semi" || kind === "anti";
-    // The sides an outer join pads with null (§13).
-    const lNull = kind === "right" || kind === "full";
-    const rNull = kind === "left" || kind === "full";
-    const windowFields: string[] = [];
-    if (windowed) {
-      const w = (n.mode as { window: WindowInfo }).window;
-      windowFields.push(`window_start: ${w.carried ? `we - ${w.size}` : "ws"}`, "window_end: we");
-    }
-    const sides: string[] = [];
-    let padLeft = ""; // a right row padded on the left, when the left is a record of sides
-    if (n.leftAlias) sides.push(`${key(n.leftAlias)}: l`);
-    else {
-      const fields = (n.leftType as RecordT).fields;
-      for (const f of fields) sides.push(`${key(f.name)}: l${prop(f.name)}`);
-      if (lNull) padLeft = `    if (l === null) return { ${[...fields.map((f) => `${key(f.name)}: null`), `${key(n.rightAlias)}: r`, ...windowFields].join(", ")} };
-`;
-    }
-    sides.push(`${key(n.rightAlias)}: r`, ...windowFields);
-    const windowParams: [string, string][] = windowed ? [["ws", "number"], ["we", "number"]] : [];
-    const combine = semiOrAnti
-      ? `  /** ${kind === "semi" ? "A semi join emits the left record of a match itself." : "An anti join emits the unmatched left record itself."} */
-  combine${this.params(["l", LT])}${this.ann(outT)} {
-    return l;
-  }
-`
-      : `  combine${this.params(["l", lNull ? `${LT} | null` : LT], ["r", rNull ? `${RT} | null` : RT], ...(windowed ? windowParams : []))}${this.ann(outT)} {
-${padLeft}    return { ${sides.join(", ")} };
-  }
-`;
+    const combine = this.combineMethod(n, LT, RT, outT);
     const specName = `Join${n.id}`;
-    const specType = windowed ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
+    const specType = n.mode.kind === "window" ? (inner ? "WindowJoinSpec" : "OuterWindowJoinSpec") : inner ? "JoinSpec" : "OuterJoinSpec";
     this.ops.add(specType).add("Key");
-    this.classes.push(
-      `${docComment(`${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`)}\n` +
-      `class ${specName}${this.js ? "" : ` implements ${specType}<${LT}, ${RT}, ${outT}>`} {\n` +
-      `${keyFn(lk, LEFT_REF, LT, "leftKey")}\n${keyFn(rk, RIGHT_REF, RT, "rightKey")}\n` +
-      `  match${this.params(["l", LT], ["r", RT])}${this.ann("boolean")} {\n${mb.text()}${mb.lines.length ? "\n" : ""}    return ${matchJs};\n  }\n` +
-      `${combine}}`,
-    );
-    const emitRow = `(row, t) => this.${this.m(n.id, "o")}(row, t)`;
+    this.classes.push(this.decl({
+      kind: "class",
+      name: specName,
+      doc: `${this.where(n.spans[0]!)} — ${inner ? "" : `${kind} `}join on ${this.source.slice(n.on.span.start, n.on.span.end)}.`,
+      implements: `${specType}<${LT}, ${RT}, ${outT}>`,
+      members: [this.joinKeyMethod(lk, LEFT_REF, LT, "leftKey"), this.joinKeyMethod(rk, RIGHT_REF, RT, "rightKey"), method("match", [["l", LT], ["r", RT]], "boolean", [...mb.stmts, J.ret(matchJs)]), combine],
+    }));
+    const emitRow = this.outCallback(n.id);
+    const spec = J.newExpr(J.id(specName));
     // A function: each call declares the late records' schemas (an inner interval join has none).
-    const late = () => `${this.lateCallback(this.wholeType(n.left), n)}, ${this.lateCallback(this.wholeType(n.right), n)}`;
+    const late = () => [this.lateCallback(this.wholeType(n.left), n), this.lateCallback(this.wholeType(n.right), n)];
+    const type = (op: string) => `${op}<${LT}, ${RT}, ${outT}>`;
     if (n.mode.kind === "window") {
       this.ops.add("WindowJoin");
       // Type arguments: a padded side's `| null` in `combine` would otherwise be inferred into R.
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `WindowJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new WindowJoin${inner || this.js ? "" : `<${LT}, ${RT}, ${outT}>`}(${this.windowArg(n.mode.window)}, new ${specName}(), ${emitRow}, ${late()}${inner ? "" : `, ${stringLiteral(kind)}`});`);
+      const make = J.newExpr(J.id("WindowJoin"), [this.windowArg(n.mode.window), spec, emitRow, ...late(), ...(inner ? [] : [J.str(kind)])], inner ? undefined : [LT, RT, outT]);
+      this.operator(n.id, type("WindowJoin"), make);
     } else if (inner) {
       this.ops.add("IntervalJoin");
-      const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : ["-Infinity", "Infinity"];
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `IntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new IntervalJoin(${lo}, ${hi}, new ${specName}(), ${emitRow});`);
+      const [lo, hi] = n.mode.kind === "interval" ? [n.mode.lower, n.mode.upper] : [-Infinity, Infinity];
+      this.operator(n.id, type("IntervalJoin"), J.newExpr(J.id("IntervalJoin"), [J.num(lo), J.num(hi), spec, emitRow]));
     } else {
       // The checker lets an outer, semi or anti join through only with bounds or a window.
       if (n.mode.kind !== "interval") throw new Error(`internal: an unbounded ${kind} join`);
       this.ops.add("OuterIntervalJoin");
-      this.pushField(this.declare(`${this.m(n.id, "op")}`, `OuterIntervalJoin<${LT}, ${RT}, ${outT}>`));
-      this.keeps(n.id, this.m(n.id, "op"));
-      this.init.push(`    this.${this.m(n.id, "op")} = new OuterIntervalJoin(${stringLiteral(kind)}, ${n.mode.lower}, ${n.mode.upper}, new ${specName}(), ${emitRow}, ${late()});`);
+      this.operator(n.id, type("OuterIntervalJoin"), J.newExpr(J.id("OuterIntervalJoin"), [J.str(kind), J.num(n.mode.lower), J.num(n.mode.upper), spec, emitRow, ...late()]));
     }
     this.outMethod(n, outT);
     // An outer interval join releases unmatched rows by each input's own watermark (§13), so
     // every rise of either reaches it, not only rises of the smaller one.
-    const op = `this.${this.m(n.id, "op")}`;
-    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, `if (i === 0) ${op}.advanceLeft(wm);\nelse if (i === 1) ${op}.advanceRight(wm);`);
-    else this.multiInputWatermark(n, 2, `${op}.advance($wm);`);
+    const i = J.id("i");
+    if (!inner && n.mode.kind === "interval") this.multiInputWatermark(n, 2, undefined, J.ifStmt(J.binary("===", i, J.num(0)), this.callOp(n.id, "advanceLeft", [WM]), J.ifStmt(J.binary("===", i, J.num(1)), this.callOp(n.id, "advanceRight", [WM]))));
+    else this.multiInputWatermark(n, 2, (min) => this.callOp(n.id, "advance", [min]));
   }
 
   /** An unwindowed agg read only by `emit final` outputs (see AggPlan.finalOnly). */
@@ -1390,38 +1549,39 @@ ${padLeft}    return { ${sides.join(", ")} };
     const ts = (t: Type | undefined) => (t ? this.names.ts(t) : "unknown");
     switch (f.init) {
       case "zero":
-        return { name: f.name, init: "0" };
+        return { name: f.name, init: J.num(0) };
       case "false":
-        return { name: f.name, init: "false" };
+        return { name: f.name, init: J.bool(false) };
       case "null":
-        return { name: f.name, init: "null", type: `${ts(f.holds)} | null` };
+        return { name: f.name, init: J.NULL, type: `${ts(f.holds)} | null` };
       case "set":
-        return { name: f.name, init: `new Set${this.targs(ts(f.holds))}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id("Set"), [], [ts(f.holds)]), byRef: true };
       case "hll":
         this.stateClasses.add("HyperLogLog");
-        return { name: f.name, init: `new ${this.use("HyperLogLog")}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id(this.use("HyperLogLog"))), byRef: true };
       case "percentile":
         this.stateClasses.add("Percentile");
-        return { name: f.name, init: `new ${this.use("Percentile")}()`, byRef: true };
+        return { name: f.name, init: J.newExpr(J.id(this.use("Percentile"))), byRef: true };
       case "list":
-        return { name: f.name, init: "[]", type: `${ts(f.holds)}[]`, byRef: true };
+        return { name: f.name, init: J.array([]), type: `${ts(f.holds)}[]`, byRef: true };
     }
   }
 
   private emitOutput(n: Extract<Node, { kind: "output" }>) {
     const T = this.nodeType(n);
-    this.pushField(this.declare(`emit${n.output}`, `(row: ${T}) => void`));
-    this.init.push(`    this.emit${n.output} = ctx.emit[${n.output}]${this.nn};`);
+    const emit = `emit${n.output}`, change = `change${n.output}`, ctx = J.id("ctx");
+    this.fields.push(this.declare(emit, `(row: ${T}) => void`));
+    this.init.push(J.exprStmt(J.assign(J.thisMember(emit), J.nonNull(J.index(J.member(ctx, "emit"), J.num(n.output))))));
     if (n.upsert && !n.decl.final) {
       // The changes of an updating stream (§13); hosts without `change` get the upserts as rows.
-      this.pushField(this.declare(`change${n.output}`, `(key: Key, row: ${T} | undefined) => void`));
-      const emit = `this.emit${n.output}`;
-      this.init.push(`    this.change${n.output} = ctx.change?.[${n.output}] ?? ((_k${this.ann("Key")}, row${this.ann(`${T} | undefined`)}) => { if (row !== undefined) ${emit}(row); });`);
+      this.fields.push(this.declare(change, `(key: Key, row: ${T} | undefined) => void`));
+      const upsertsAsRows: J.Expr = { kind: "arrow", params: [J.param("_k", "Key"), J.param("row", `${T} | undefined`)], body: [J.ifStmt(J.binary("!==", ROW, J.UNDEFINED), J.exprStmt(J.call(J.thisMember(emit), [ROW])))], inline: true };
+      this.init.push(J.exprStmt(J.assign(J.thisMember(change), J.binary("??", J.index(J.member(ctx, "change"), J.num(n.output), true), J.paren(upsertsAsRows)))));
     }
     if (n.decl.final && !this.finalOnly(this.g.nodes.get(n.input)!)) {
       this.ops.add("FinalTable");
       this.keeps(n.id, this.m(n.id, "final"));
-      this.fields.push(`  ${docComment(`${this.where(n.decl.span)} — emit final: the latest row per key.`)}\n  ${this.mod("private readonly")}${this.m(n.id, "final")} = new FinalTable${this.targs(T)}();`);
+      this.fields.push(this.field(this.m(n.id, "final"), "private readonly", J.newExpr(J.id("FinalTable"), [], [T]), undefined, `${this.where(n.decl.span)} — emit final: the latest row per key.`));
     }
   }
 
@@ -1434,36 +1594,40 @@ ${padLeft}    return { ${sides.join(", ")} };
     for (const n of this.order) this.emitNode(n);
     const decoders = this.sourceDecoders();
     const loops = [this.plan.fusedLoops ? this.rangeLoop() : undefined, this.plan.fusedLoops ? this.batchLoop() : undefined, this.plan.fusedLoops ? this.pullLoop() : undefined];
-    const graphClass = this.graphClass(loops.filter((l): l is string => l !== undefined));
-    const programLiteral = this.programLiteral();
-    const out: string[] = [lineComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
-    out.push(...this.imports(decoders, loops[2] !== undefined), "");
-    if (!this.js) out.push(...this.names.decls.map((d) => d + "\n"));
-    for (const [lit, name] of this.schemas) out.push(`const ${name}${this.ann("Schema")} = ${lit};`);
+    const graphClass = this.graphClass(loops.filter((l) => l !== undefined));
+    const programLiteral = this.decl(this.programLiteral());
+    const out: string[] = [printComment(`${this.g.file} — generated by flowc ${FLOWC_VERSION}. Do not edit.`)];
+    out.push(...this.imports(decoders, loops[2] !== undefined).map((d) => this.decl(d)).filter((x) => x !== ""), "");
+    if (!this.js) out.push(...this.names.decls.map((d) => this.decl(d) + "\n"));
+    for (const { name, data } of this.schemas.values()) out.push(this.decl({ kind: "const", name, type: "Schema", init: J.data(data) }));
     if (this.schemas.size) out.push("");
     out.push(...decoders.map((d) => d.code + "\n"));
     out.push(...this.classes.map((c) => c + "\n"));
     out.push(graphClass, programLiteral);
-    out.push(`\n/** Runs the program: sources may be replaced by iterables and outputs received as callbacks. */`);
-    out.push(`export function run(options${this.ann("RunOptions")} = {}) {\n  return runProgram(program, options);\n}`);
-    out.push(`\n/** Runs the program with every output as an async iterable: \`for await (const row of stream().outputs.out1)\`. */`);
-    out.push(`export function stream(options${this.ann("RunOptions")} = {}) {\n  return streamProgram(program, options);\n}`);
+    const runner = (name: string, fn: string, doc: string): J.Decl => ({ kind: "function", name, exported: true, params: [J.param("options", "RunOptions", undefined, J.object([]))], body: [J.ret(J.call(J.id(fn), [J.id("program"), J.id("options")]))], doc });
+    out.push("", this.decl(runner("run", "runProgram", "Runs the program: sources may be replaced by iterables and outputs received as callbacks.")));
+    out.push("", this.decl(runner("stream", "streamProgram", "Runs the program with every output as an async iterable: `for await (const row of stream().outputs.out1)`.")));
     return out.join("\n") + "\n";
   }
 
-  /** The module's import lines: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
-  private imports(decoders: GeneratedDecoders[], pull: boolean): string[] {
+  /** The module's imports: runtime, decoders' helpers, operators, stdlib, user TypeScript. */
+  private imports(decoders: GeneratedDecoders[], pull: boolean): J.Decl[] {
     const TYPES = ["Key", "AggSpec", "TopSpec", "JoinSpec", "WindowJoinSpec", "OuterJoinSpec", "OuterWindowJoinSpec", "UpdatingTopSpec", "ReAggSpec", "RollingSpec"];
     const runtime = this.opts.runtime ?? "@flowc/runtime";
-    const out: string[] = [];
-    out.push(this.js ? `import { runProgram, streamProgram } from "${runtime}";` : `import { runProgram, streamProgram, type GraphInstance, type Program, ${pull ? "type PullState, " : ""}type RunContext, type RunOptions, type Schema } from "${runtime}";`);
-    const decoderImports = [...new Set(decoders.flatMap((d) => [...d.imports, ...(this.js ? [] : d.typeImports.map((x) => `type ${x}`))]))];
-    if (decoderImports.length) out.push(`import { ${decoderImports.join(", ")} } from "${runtime}";`);
-    const opsList = [...[...this.ops].filter((x) => x && !TYPES.includes(x)).sort(), ...(this.js ? [] : [...this.ops].filter((x) => TYPES.includes(x)).sort().map((x) => `type ${x}`))];
-    if (opsList.length) out.push(`import { ${opsList.join(", ")} } from "${this.opts.ops ?? "@flowc/runtime/ops"}";`);
+    const value = (name: string): J.ImportName => ({ name });
+    const type = (name: string): J.ImportName => ({ name, typeOnly: true });
+    const out: J.Decl[] = [];
+    const contract = ["GraphInstance", "Program", ...(pull ? ["PullState"] : []), "RunContext", "RunOptions", "Schema"];
+    out.push({ kind: "import", names: [value("runProgram"), value("streamProgram"), ...contract.map(type)], from: runtime });
+    const seen = new Set<string>();
+    const decoderImports = decoders.flatMap((d) => [...d.imports.map(value), ...d.typeImports.map(type)]).filter((x) => !seen.has(x.name) && seen.add(x.name));
+    if (decoderImports.length) out.push({ kind: "import", names: decoderImports, from: runtime });
+    const opsList = [...[...this.ops].filter((x) => x && !TYPES.includes(x)).sort().map(value), ...[...this.ops].filter((x) => TYPES.includes(x)).sort().map(type)];
+    if (opsList.length) out.push({ kind: "import", names: opsList, from: this.opts.ops ?? "@flowc/runtime/ops" });
     const stdImports = [...this.stdlib].sort();
-    if (stdImports.length) out.push(`import { ${stdImports.join(", ")} } from "${this.opts.stdlib ?? "@flowc/stdlib"}";`);
-    for (const imp of this.g.imports) out.push(`import { ${imp.names.join(", ")} } from ${stringLiteral(imp.from.replace(/\.ts$/, ".js"))};`);
+    if (stdImports.length) out.push({ kind: "import", names: stdImports.map(value), from: this.opts.stdlib ?? "@flowc/stdlib" });
+    // A TypeScript file the program imports is bundled as the JavaScript it compiles to.
+    for (const imp of this.g.imports) out.push({ kind: "import", names: imp.names.map(value), from: imp.from.replace(/\.ts$/, ".js") });
     return out;
   }
 
@@ -1471,78 +1635,85 @@ ${padLeft}    return { ${sides.join(", ")} };
    * `idle(source, on)` (§10): a source with `idle` went quiet (or spoke again); every union and
    * join it feeds takes its watermark again without (or with) the inputs now idle.
    */
-  private idleMethod(): string {
-    const n = this.liveSources.length;
+  private idleMethod(): J.Member[] {
     const b = new Body();
-    b.line(`this.idleNow[source] = on ? 1 : 0;`);
+    b.stmt(J.exprStmt(J.assign(J.index(J.thisMember("idleNow"), J.id("source")), J.cond(J.id("on"), J.num(1), J.num(0)))));
     for (const node of this.order) {
-      if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.line(`this.${this.m(node.id, "w")}(-1, 0);`);
+      if (this.plan.nodes.get(node.id)!.idleInputs && this.needsWatermark(node)) b.stmt(this.callSelf(node.id, "w", [J.num(-1), J.num(0)]));
     }
-    return `  /** Sources that are idle now (1), by index. */
-  ${this.mod("private readonly")}idleNow = new Uint8Array(${n});
-
-  idle${this.params(["source", "number"], ["on", "boolean"])}${this.ann("void")} {
-${b.text()}
-  }
-`;
+    return [
+      this.field("idleNow", "private readonly", J.newExpr(J.id("Uint8Array"), [J.num(this.liveSources.length)]), undefined, "Sources that are idle now (1), by index."),
+      BLANK_MEMBER,
+      method("idle", [["source", "number"], ["on", "boolean"]], "void", b.stmts),
+      BLANK_MEMBER,
+    ];
   }
 
   /** `class FlowGraph`: members, constructor, advance, finish, the generated loops, node methods. */
-  private graphClass(loops: string[]): string {
-    const tableFields = [...this.tablesUsed].sort().map((i) => {
+  private graphClass(loops: J.Member[]): string {
+    const tables = [...this.tablesUsed].sort();
+    const tableFields = tables.map((i) => {
       const t = this.g.tables[i]!;
       const keyT = this.names.ts(t.type.fields.find((f) => f.name === t.key)!.type);
       this.ops.add("Key");
-      return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`) ?? "";
-    }).filter((x) => x);
-    const tableInit = [...this.tablesUsed].sort().map((i) => `    this.table${i} = ctx.tables[${i}]${this.js ? "" : " as Map<never, never>"};`);
-    const pushes = this.liveSources.map((s) => `(r, t) => this.${this.m(s.id, "n")}(r, t)`);
-    const advance = this.liveSources.map((s, i) => (this.needsWatermark(s) ? `      case ${i}: this.${this.m(s.id, "w")}(wm); break;` : "")).filter((x) => x);
-    const out: string[] = [];
-    out.push(docComment(`The dataflow graph of ${this.g.file}: one method per node, called directly.`));
-    out.push(`class FlowGraph${this.js ? "" : " implements GraphInstance"} {`);
-    out.push(`  ${this.mod("readonly")}push${this.ann("ReadonlyArray<(record: any, time: number) => void>")} = [${pushes.join(", ")}];`);
+      return this.declare(`table${i}`, `Map<${keyT} | null, ${this.typeName(t.type, t.type.name ?? t.name)}>`);
+    });
+    const ctx = J.id("ctx");
+    const tableInit = tables.map((i) => J.exprStmt(J.assign(J.thisMember(`table${i}`), J.as(J.index(J.member(ctx, "tables"), J.num(i)), "Map<never, never>"))));
+    const pushes = this.liveSources.map((s) => J.arrow([J.param("r"), J.param("t")], J.call(J.thisMember(this.m(s.id, "n")), [R, TIME])));
+    const advance = this.liveSources.flatMap((s, i): J.Case[] => (this.needsWatermark(s) ? [{ test: J.num(i), body: [this.callSelf(s.id, "w", [WM]), J.breakStmt()], inline: true }] : []));
+    const members: J.Member[] = [this.field("push", "readonly", J.array(pushes), "ReadonlyArray<(record: any, time: number) => void>")];
     // Instrumented builds (the playground's tracer) expose their operators and the rows they emit.
     const operatorIds = this.order.filter(hasOperator).map((n) => n.id);
+    const init = [...tableInit, ...this.init];
     if (this.opts.instrument) {
-      out.push(`  /** Rows emitted per node id (instrumented build). */\n  ${this.mod("readonly")}counts${this.ann("number[]")} = new Array(${Math.max(...this.g.nodes.keys()) + 1}).fill(0);`);
-      out.push(`  /** The runtime operator of each stateful node, by node id (instrumented build). */\n  ${this.mod("readonly")}operators${this.ann("Record<number, object>")};`);
-      out.push(`  /** Called with every row a stateful operator emits (instrumented build). */\n  onOperatorRow${this.ann("((node: number, row: unknown, t: number) => void) | undefined")} = undefined;`);
+      members.push(
+        this.field("counts", "readonly", J.callMethod(J.newExpr(J.id("Array"), [J.num(Math.max(...this.g.nodes.keys()) + 1)]), "fill", [J.num(0)]), "number[]", "Rows emitted per node id (instrumented build)."),
+        { kind: "field", name: "operators", modifiers: "readonly", type: "Record<number, object>", doc: "The runtime operator of each stateful node, by node id (instrumented build)." },
+        this.field("onOperatorRow", undefined, J.UNDEFINED, "((node: number, row: unknown, t: number) => void) | undefined", "Called with every row a stateful operator emits (instrumented build)."),
+      );
+      init.push(J.exprStmt(J.assign(J.thisMember("operators"), J.object(operatorIds.map((id) => J.prop(String(id), J.thisMember(this.m(id, "op"))))))));
     }
-    out.push(...tableFields, ...this.fields);
-    out.push(this.js ? `\n  constructor(ctx) {\n    this.ctx = ctx;` : `\n  constructor(private readonly ctx: RunContext) {`);
-    out.push(...tableInit, ...this.init);
-    if (this.opts.instrument) out.push(`    this.operators = { ${operatorIds.map((id) => `${id}: this.${this.m(id, "op")}`).join(", ")} };`);
-    out.push(`  }\n`);
-    if (this.plan.idleSources.length > 0) out.push(this.idleMethod());
-    out.push(advance.length
-      ? `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    switch (source) {\n${advance.join("\n")}\n    }\n  }\n`
-      : `  advance${this.params(["source", "number"], ["wm", "number"])}${this.ann("void")} {\n    // every stage is stateless: watermarks change nothing\n  }\n`);
-    out.push(`  finish()${this.ann("void")} {\n${this.finishBody() || "    // no `emit final` outputs"}\n  }\n`);
-    for (const loop of loops) out.push(loop + "\n");
-    out.push(this.methods.join("\n\n"));
-    out.push(`}\n`);
-    return out.join("\n");
+    members.push(...tableFields, ...this.fields, BLANK_MEMBER, { kind: "ctor", params: [J.param("ctx", "RunContext", "private readonly")], body: init }, BLANK_MEMBER);
+    if (this.plan.idleSources.length > 0) members.push(...this.idleMethod());
+    const watermarks = advance.length ? [J.switchStmt(J.id("source"), advance)] : [J.comment("every stage is stateless: watermarks change nothing")];
+    const finish = this.finishBody();
+    members.push(method("advance", [["source", "number"], ["wm", "number"]], "void", watermarks), BLANK_MEMBER);
+    members.push(method("finish", [], "void", finish.length ? finish : [J.comment("no `emit final` outputs")]), BLANK_MEMBER);
+    for (const loop of loops) members.push(loop, BLANK_MEMBER);
+    this.methods.forEach((m, i) => members.push(...(i ? [BLANK_MEMBER] : []), m));
+    const doc = `The dataflow graph of ${this.g.file}: one method per node, called directly.`;
+    return this.decl({ kind: "class", name: "FlowGraph", doc, implements: "GraphInstance", members }) + "\n";
   }
 
   /** `finish()`: each `emit final` output's table, in order of each key's first appearance. */
-  private finishBody(): string {
+  private finishBody(): J.Stmt[] {
     const finals = this.order.filter((n): n is Extract<Node, { kind: "output" }> => n.kind === "output" && n.decl.final);
-    return finals.map((f) => {
+    return finals.flatMap((f): J.Stmt[] => {
+      const emit = (row: J.Expr) => J.exprStmt(J.call(J.thisMember(`emit${f.output}`), [row]));
       const a = this.g.nodes.get(f.input)!;
-      if (!this.finalOnly(a)) return `    for (const row of this.${this.m(f.id, "final")}.rows()) this.emit${f.output}(row);`;
+      if (!this.finalOnly(a)) return [J.forOf("const", "row", J.callMethod(J.thisMember(this.m(f.id, "final")), "rows"), emit(ROW))];
+      const id = f.input;
       const store = this.aggStore(a);
-      const row = `this.${this.m(f.input, "agg")}.result(s, NaN, NaN)`;
+      const result = (s: J.Expr) => J.callMethod(J.thisMember(this.m(id, "agg")), "result", [s, J.num(NaN), J.num(NaN)]);
       // A guarded result (see aggSpecClass) is undefined when a built-in failed on that row.
-      const emitRow = (rowJs: string) => (this.guardedAggs.has(f.input) ? `{ const row = ${rowJs}; if (row !== undefined) this.emit${f.output}(row); }` : `this.emit${f.output}(${rowJs});`);
-      if (store === "one") return `    const s${f.input} = this.${this.m(f.input, "one")};\n    if (s${f.input} !== undefined) ${emitRow(`this.${this.m(f.input, "agg")}.result(s${f.input}, NaN, NaN)`)}`;
-      if (store === "columns") {
-        const id = f.input;
-        const fill = this.stateFields(id).map((c) => `        s.${c.name} = this.${this.m(id, "col")}_${c.name}[k];`).join("\n");
-        return `    for (const k of this.${this.m(id, "order")}) {\n      let s = this.${this.m(id, "state")}.get(k);\n      if (s === undefined) {\n        s = new Agg${id}State(k);\n${fill}\n      }\n      ${emitRow(row)}\n    }`;
+      const emitRow = (row: J.Expr) => (this.guardedAggs.has(id) ? J.block([J.constDecl("row", row), J.ifStmt(J.binary("!==", ROW, J.UNDEFINED), emit(ROW))], true) : emit(row));
+      if (store === "one") {
+        const s = J.id(`s${id}`);
+        return [J.constDecl(`s${id}`, J.thisMember(this.m(id, "one"))), J.ifStmt(J.binary("!==", s, J.UNDEFINED), emitRow(result(s)))];
       }
-      return `    for (const s of this.${store === "dense" ? `${this.m(f.input, "order")}` : `${this.m(f.input, "state")}.values()`}) ${emitRow(row)}`;
-    }).join("\n");
+      if (store === "columns") {
+        const fill = this.stateFields(id).map((c) => J.exprStmt(J.assign(J.member(S, c.name), J.index(J.thisMember(`${this.m(id, "col")}_${c.name}`), K))));
+        const body = [
+          J.letDecl("s", J.callMethod(J.thisMember(this.m(id, "state")), "get", [K])),
+          J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([J.exprStmt(J.assign(S, J.newExpr(J.id(`Agg${id}State`), [K]))), ...fill])),
+          emitRow(result(S)),
+        ];
+        return [J.forOf("const", "k", J.thisMember(this.m(id, "order")), J.block(body))];
+      }
+      const states = store === "dense" ? J.thisMember(this.m(id, "order")) : J.callMethod(J.thisMember(this.m(id, "state")), "values");
+      return [J.forOf("const", "s", states, emitRow(result(S)))];
+    });
   }
 
   private readonly decoders = new Map<NodeId, GeneratedDecoders>();
@@ -1561,7 +1732,7 @@ ${b.text()}
         where: this.where(s.decl.span),
         recordType: this.nodeType(s),
         ts: (t) => this.names.ts(t),
-        schema: (t) => this.schema(t),
+        schema: (t) => J.id(this.schema(t)),
         js: this.js,
       });
       if (d) this.decoders.set(s.id, d);
@@ -1570,47 +1741,62 @@ ${b.text()}
   }
 
   /** `event time EXPR`: the function computing a record's time (null: the record is bad). */
-  private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): string {
-    const b = new Body(4);
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, { kind: "js", js: "r" } as Value]]), hoist: b.hoist, use: this.use, js: this.js };
+  private eventTimeFunction(s: Extract<Node, { kind: "source" }>, expr: TExpr): J.Expr {
+    const b = new Body();
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: b.hoist, use: this.use, js: this.js };
     const js = emitExpr(expr, env);
-    return `${this.params(["r", this.nodeType(s)])}${this.ann("number | null")} => {\n${b.text()}${b.lines.length ? "\n" : ""}      return ${js};\n    }`;
+    return J.arrow([J.param("r", this.nodeType(s))], [...b.stmts, J.ret(js)], "number | null");
   }
 
-  private programLiteral(): string {
-    const conn = (c: { kind: string; [k: string]: unknown }) => `{ ${Object.entries(c).map(([k, v]) => `${key(k)}: ${jsonLiteral(v)}`).join(", ")} }`;
+  private programLiteral(): J.Decl {
+    const conn = (c: { kind: string; [k: string]: unknown }) => J.object(Object.entries(c).map(([k, v]) => J.prop(k, J.json(v))));
     const sources = this.liveSources.map((s) => {
       const d = s.decl;
-      const parts = [`name: ${stringLiteral(d.name)}`, `schema: ${this.schema(d.type)}`];
-      if (s.keep) parts.push(`keep: ${jsonLiteral(s.keep)}`);
+      const parts = [J.prop("name", J.str(d.name)), J.prop("schema", J.id(this.schema(d.type)))];
+      if (s.keep) parts.push(J.prop("keep", J.json(s.keep)));
       if ("format" in d.connector && (d.connector.format === "changelog" || d.connector.format === "debezium")) {
         // Changes arrive as JSON lines; the runtime decodes the envelopes (io/changes.ts).
-        parts.push(`connector: ${conn({ ...d.connector, format: "jsonl" })}`, `changes: { format: ${jsonLiteral(d.connector.format)}, key: ${jsonLiteral(d.key ?? [])} }`);
-      } else parts.push(`connector: ${conn(d.connector)}`);
-      if (d.eventTime?.field !== undefined) parts.push(`eventTime: { field: ${stringLiteral(d.eventTime.field)}, delayMs: ${d.eventTime.delayMs} }`);
-      else if (d.eventTime?.expr !== undefined) parts.push(`eventTime: { of: ${this.eventTimeFunction(s, d.eventTime.expr)}, delayMs: ${d.eventTime.delayMs} }`);
-      if (d.idleMs !== undefined) parts.push(`idleMs: ${d.idleMs}`);
+        parts.push(J.prop("connector", conn({ ...d.connector, format: "jsonl" })), J.prop("changes", J.object([J.prop("format", J.json(d.connector.format)), J.prop("key", J.json(d.key ?? []))])));
+      } else parts.push(J.prop("connector", conn(d.connector)));
+      const delay = J.prop("delayMs", J.num(d.eventTime?.delayMs ?? 0));
+      if (d.eventTime?.field !== undefined) parts.push(J.prop("eventTime", J.object([J.prop("field", J.str(d.eventTime.field)), delay])));
+      else if (d.eventTime?.expr !== undefined) parts.push(J.prop("eventTime", J.object([J.prop("of", this.eventTimeFunction(s, d.eventTime.expr)), delay])));
+      if (d.idleMs !== undefined) parts.push(J.prop("idleMs", J.num(d.idleMs)));
       const decode = this.decoders.get(s.id);
-      if (decode) parts.push(`decode: ${decode.spec}`);
-      return `    { ${parts.join(", ")} },`;
+      if (decode) parts.push(J.prop("decode", decode.spec));
+      return J.object(parts);
     });
-    const tables = this.g.tables.map((t) => `    { name: ${stringLiteral(t.name)}, schema: ${this.schema(t.type)}, connector: ${conn(t.connector)}, key: ${jsonLiteral(t.key)} },`);
+    const tables = this.g.tables.map((t) => J.object([J.prop("name", J.str(t.name)), J.prop("schema", J.id(this.schema(t.type))), J.prop("connector", conn(t.connector)), J.prop("key", J.json(t.key))]));
     const outputs = this.g.outputs.map((o) => {
-      const sink = o.sink && o.sink.kind !== "stdout" ? `, connector: ${conn(o.sink)}` : o.sink ? `, connector: ${conn(o.sink)}` : "";
-      const keyFields = o.pipeline.out.upsertKeys && !o.final ? `, key: ${jsonLiteral(o.pipeline.out.upsertKeys)}` : "";
-      return `    { name: ${stringLiteral(o.name)}, schema: ${this.schema(o.pipeline.out.element)}${sink}${keyFields}, final: ${o.final} },`;
+      const parts = [J.prop("name", J.str(o.name)), J.prop("schema", J.id(this.schema(o.pipeline.out.element)))];
+      if (o.sink) parts.push(J.prop("connector", conn(o.sink)));
+      if (o.pipeline.out.upsertKeys && !o.final) parts.push(J.prop("key", J.json(o.pipeline.out.upsertKeys)));
+      return J.object([...parts, J.prop("final", J.bool(o.final))]);
     });
-    const list = (items: string[]) => (items.length ? `[\n${items.join("\n")}\n  ]` : "[]");
-    const loops = `{ range: [${this.loopSources.range.join(", ")}], batch: [${this.loopSources.batch.join(", ")}], pull: [${this.loopSources.pull.join(", ")}] }`;
+    const list = (items: J.Expr[]) => J.array(items, true);
+    const nums = (xs: number[]) => J.array(xs.map(J.num));
+    const loops = J.object([J.prop("range", nums(this.loopSources.range)), J.prop("batch", nums(this.loopSources.batch)), J.prop("pull", nums(this.loopSources.pull))]);
     // Checkpoints (§12): each stateful node's kind, line, shape and the members holding its state;
     // multi-input nodes' watermarks; the classes a checkpoint may hold.
     const stateful = new Set(this.plan.state.map((st) => st.node));
-    const state = this.plan.state.map((st) => `    { node: ${st.node}, kind: ${stringLiteral(st.kind)}, line: ${st.line}, shape: ${stringLiteral(st.shape)}, members: ${jsonLiteral(this.stateMembers.get(st.node) ?? [])} },`);
+    const state = this.plan.state.map((st) => J.object([J.prop("node", J.num(st.node)), J.prop("kind", J.str(st.kind)), J.prop("line", J.num(st.line)), J.prop("shape", J.str(st.shape)), J.prop("members", J.json(this.stateMembers.get(st.node) ?? []))]));
     const watermarks = [...this.stateMembers].filter(([id]) => !stateful.has(id)).flatMap(([, ms]) => ms);
     // The runtime's state classes travel with the program (a built module bundles its own runtime).
     const keepsState = this.stateMembers.size > 0;
     if (keepsState) this.ops.add("registeredStateClasses");
-    const classes = [...(keepsState ? ["...registeredStateClasses()"] : []), ...[...this.stateClasses].sort()];
-    return `export const program${this.ann("Program")} = {\n  file: ${stringLiteral(this.g.file)},\n  sources: ${list(sources)},\n  tables: ${list(tables)},\n  outputs: ${list(outputs)},\n  loops: ${loops},\n  state: ${list(state)},\n  watermarkMembers: ${jsonLiteral(watermarks)},\n  stateClasses: {${classes.length ? ` ${classes.join(", ")} ` : ""}},\n  create: ${this.params(["ctx", "RunContext"])} => new FlowGraph(ctx),\n};`;
+    const classes: J.Prop[] = [...(keepsState ? [{ kind: "spread" as const, expr: J.call(J.id("registeredStateClasses")) }] : []), ...[...this.stateClasses].sort().map((name) => ({ kind: "shorthand" as const, name }))];
+    const program = J.object([
+      J.prop("file", J.str(this.g.file)),
+      J.prop("sources", list(sources)),
+      J.prop("tables", list(tables)),
+      J.prop("outputs", list(outputs)),
+      J.prop("loops", loops),
+      J.prop("state", list(state)),
+      J.prop("watermarkMembers", J.json(watermarks)),
+      J.prop("stateClasses", J.object(classes)),
+      J.prop("create", J.arrow([J.param("ctx", "RunContext")], J.newExpr(J.id("FlowGraph"), [J.id("ctx")]))),
+    ], true);
+    return { kind: "const", name: "program", exported: true, type: "Program", init: program };
   }
+
 }

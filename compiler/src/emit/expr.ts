@@ -1,26 +1,27 @@
-// Typed expressions → JavaScript expressions. Values are plain JS (see runtime/src/contract.ts).
+// Typed expressions → JavaScript syntax trees (js/ast.ts). Values are plain JS (see runtime/src/contract.ts).
 import type { BinOp, TExpr } from "../check/typed";
 import { resolveBuiltin } from "../check/builtins";
 import { stripOptional } from "../check/types";
 import type { BuiltinOverload } from "../../../stdlib/src/catalog";
-import { key, prop } from "./types";
-import { stringLiteral } from "./escape";
+import * as J from "./js/ast";
+import { isIdentifier } from "./js/print";
+import { fillTemplate, parseTemplate } from "./js/template";
 
 /** What the emitter knows about a variable: a JS expression holding an object, or its fields. */
 export type Value =
-  | { kind: "js"; js: string }
+  | { kind: "js"; js: J.Expr }
   /** A record not built yet: field name → JS expression (locals or paths). */
-  | { kind: "fields"; fields: Map<string, string>; order: string[] };
+  | { kind: "fields"; fields: Map<string, J.Expr>; order: string[] };
 
 export interface ExprEnv {
   vars: Map<string, Value>;
   /** Binds a JS expression to a fresh const (statement emitted before the current one). */
-  hoist(js: string, hint: string): string;
+  hoist(js: J.Expr, hint: string): J.Expr;
   /** Records that a stdlib export is used. */
   use(name: string): string;
   /** In aggregate results: JS for `$aggN` / `$keyN`. */
-  aggRef?(index: number): string;
-  keyRef?(index: number): string;
+  aggRef?(index: number): J.Expr;
+  keyRef?(index: number): J.Expr;
   /** Printing JavaScript: no type assertions. */
   js?: boolean;
 }
@@ -70,29 +71,33 @@ function isAtomic(e: TExpr): boolean {
   }
 }
 
-/** `js` (printed from `e`) ready to be an operand or a receiver. */
-const operand = (e: TExpr, js: string) => (isAtomic(e) ? js : `(${js})`);
+/** `js` (built from `e`) ready to be an operand or a receiver. */
+const operand = (e: TExpr, js: J.Expr): J.Expr => (isAtomic(e) ? js : J.paren(js));
 
 /** Materializes a value as a JS expression (an object literal for a `fields` value). */
-export function valueJs(v: Value): string {
+export function valueJs(v: Value): J.Expr {
   if (v.kind === "js") return v.js;
-  return `{ ${v.order.map((f) => (v.fields.get(f) === f && /^[A-Za-z_$][\w$]*$/.test(f) ? f : `${key(f)}: ${v.fields.get(f)}`)).join(", ")} }`;
+  return J.object(v.order.map((f): J.Prop => {
+    const x = v.fields.get(f)!;
+    return x.kind === "id" && x.name === f && isIdentifier(f) ? { kind: "shorthand", name: f } : J.prop(f, x);
+  }));
 }
 
-const BIN: Record<BinOp, string> = { add: "+", sub: "-", mul: "*", div: "/", mod: "%", concat: "+", eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=", and: "&&", or: "||" };
+const BIN: Record<BinOp, J.BinaryOp> = { add: "+", sub: "-", mul: "*", div: "/", mod: "%", concat: "+", eq: "===", ne: "!==", lt: "<", le: "<=", gt: ">", ge: ">=", and: "&&", or: "||" };
 
-function literal(v: number | string | boolean | null): string {
-  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isFinite(v) ? (v < 0 ? `(${v})` : String(v)) : v > 0 ? "Infinity" : v < 0 ? "(-Infinity)" : "NaN";
-  return typeof v === "string" ? stringLiteral(v) : JSON.stringify(v);
+function literal(v: number | string | boolean | null): J.Expr {
+  // Negative numbers read as one operand in parentheses (`x - (-1)`).
+  if (typeof v === "number") return v < 0 ? J.paren(J.num(v)) : J.num(v);
+  return typeof v === "string" ? J.str(v) : v === null ? J.NULL : J.bool(v);
 }
 
-export function emitExpr(e: TExpr, env: ExprEnv): string {
+export function emitExpr(e: TExpr, env: ExprEnv): J.Expr {
   const js = emitExprInner(e, env);
   // A narrowed optional is non-null here; tell TypeScript so.
-  return e.narrowed && !env.js && (e.kind === "get" || e.kind === "var") ? `${js}!` : js;
+  return e.narrowed && !env.js && (e.kind === "get" || e.kind === "var") ? J.nonNull(js) : js;
 }
 
-function emitExprInner(e: TExpr, env: ExprEnv): string {
+function emitExprInner(e: TExpr, env: ExprEnv): J.Expr {
   const sub = (x: TExpr) => emitExpr(x, env);
   switch (e.kind) {
     case "lit":
@@ -117,49 +122,49 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
       const obj = sub(e.object);
       if (e.object.type.kind === "optional" || e.object.type.kind === "null") {
         const o = isSimple(e.object) ? obj : env.hoist(obj, "o");
-        return `(${o} === null ? null : ${o}${prop(e.field)})`;
+        return J.paren(J.cond(J.binary("===", o, J.NULL), J.NULL, J.member(o, e.field)));
       }
-      return `${obj}${prop(e.field)}`;
+      return J.member(obj, e.field);
     }
     case "index": {
       const obj = sub(e.object), i = sub(e.index);
-      return `(${obj}[${i}] ?? null)`;
+      return J.paren(J.binary("??", J.index(obj, i), J.NULL));
     }
     case "unary":
-      return e.op === "not" ? `!${operand(e.operand, sub(e.operand))}` : `-${operand(e.operand, sub(e.operand))}`;
+      return J.unary(e.op === "not" ? "!" : "-", operand(e.operand, sub(e.operand)));
     case "binary": {
       const l = sub(e.left), r = sub(e.right);
       // `/` and `%` can leave the numbers (x / 0, x % 0): the stdlib versions make that a
       // run-time error of the record instead of a NaN or ±∞ printed as null.
       // A literal divisor that cannot do that keeps the plain operator (and the fast loops).
       const divisor = e.right.kind === "lit" && typeof e.right.value === "number" ? Math.abs(e.right.value) : undefined;
-      if (e.op === "div" && !(divisor !== undefined && divisor >= 1)) return `${env.use("flow_fdiv")}(${l}, ${r})`;
-      if (e.op === "mod" && !(divisor !== undefined && divisor > 0)) return `${env.use("flow_mod")}(${l}, ${r})`;
-      return `(${l} ${BIN[e.op]} ${r})`;
+      if (e.op === "div" && !(divisor !== undefined && divisor >= 1)) return J.call(J.id(env.use("flow_fdiv")), [l, r]);
+      if (e.op === "mod" && !(divisor !== undefined && divisor > 0)) return J.call(J.id(env.use("flow_mod")), [l, r]);
+      return J.paren(J.binary(BIN[e.op], l, r));
     }
     case "coalesce":
-      return `(${sub(e.left)} ?? ${sub(e.right)})`;
+      return J.paren(J.binary("??", sub(e.left), sub(e.right)));
     case "in": {
       const v = sub(e.value);
       if (e.list.kind === "array" && e.list.elements.length <= 8) {
         const x = isSimple(e.value) ? v : env.hoist(v, "v");
-        const parts = e.list.elements.map((el) => `${x} === ${sub(el)}`);
-        const any = parts.length ? `(${parts.join(" || ")})` : "false";
-        return e.negated ? `!${any}` : any;
+        const parts = e.list.elements.map((el) => J.binary("===", x, sub(el)));
+        const any = parts.length ? J.paren(J.chain("||", parts)) : J.bool(false);
+        return e.negated ? J.not(any) : any;
       }
-      const test = `${operand(e.list, sub(e.list))}.includes(${v})`;
-      return e.negated ? `!${test}` : test;
+      const test = J.callMethod(operand(e.list, sub(e.list)), "includes", [v]);
+      return e.negated ? J.not(test) : test;
     }
     case "if":
-      return `(${sub(e.cond)} ? ${sub(e.then)} : ${sub(e.else)})`;
+      return J.paren(J.cond(sub(e.cond), sub(e.then), sub(e.else)));
     case "array":
-      return `[${e.elements.map(sub).join(", ")}]`;
+      return J.array(e.elements.map(sub));
     case "record":
-      return `{ ${e.fields.map((f) => `${key(f.name)}: ${sub(f.value)}`).join(", ")} }`;
+      return J.object(e.fields.map((f) => J.prop(f.name, sub(f.value))));
     case "call":
       return builtinCall(e.fn, e.args, env);
     case "callExtern":
-      return `${e.fn}(${e.args.map(sub).join(", ")})`;
+      return J.call(J.id(e.fn), e.args.map(sub));
     case "callFn":
       throw new Error(`internal: fn ${e.fn} was not inlined`);
     case "aggRef":
@@ -174,7 +179,7 @@ function emitExprInner(e: TExpr, env: ExprEnv): string {
  * Built-ins: the implementation of the overload the checker chose (stdlib/src/catalog.ts): its
  * inline JavaScript template, else a call of its stdlib export.
  */
-function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
+function builtinCall(fn: string, args: TExpr[], env: ExprEnv): J.Expr {
   // Argument types as the checker saw them: an optional here was narrowed there (an inlined `fn`
   // substitutes the caller's unnarrowed argument) or is handled by the null policy below.
   const r = resolveBuiltin(fn, args.map((x) => stripOptional(x.type)));
@@ -184,19 +189,18 @@ function builtinCall(fn: string, args: TExpr[], env: ExprEnv): string {
   const nullable = r.fn.nulls === undefined ? [] : args.flatMap((x, i) => (x.type.kind === "optional" || x.type.kind === "null" ? [i] : []));
   if (nullable.length === 0) return implementation(r.overload, a, args, env);
   // The implementation sees them non-null (TypeScript narrows simple expressions by itself).
-  const inner = a.map((js, i) => (nullable.includes(i) && !env.js && !isSimple(args[i]!) ? `${operand(args[i]!, js)}!` : js));
-  const ifNull = r.fn.nulls === "propagate" ? "null" : r.fn.nulls!.tolerate;
-  return `(${nullable.map((i) => `${a[i]} === null`).join(" || ")} ? ${ifNull} : ${implementation(r.overload, inner, args, env)})`;
+  const inner = a.map((js, i) => (nullable.includes(i) && !env.js && !isSimple(args[i]!) ? J.nonNull(operand(args[i]!, js)) : js));
+  const ifNull = r.fn.nulls === "propagate" ? J.NULL : fillTemplate(parseTemplate(r.fn.nulls!.tolerate), () => {
+    throw new Error(`internal: the null value of ${fn} has a placeholder`);
+  });
+  const test = J.chain("||", nullable.map((i) => J.binary("===", a[i]!, J.NULL)));
+  return J.paren(J.cond(test, ifNull, implementation(r.overload, inner, args, env)));
 }
 
-function implementation(o: BuiltinOverload, a: string[], args: TExpr[], env: ExprEnv): string {
-  if (o.inline === undefined) return `${env.use(o.export!)}(${a.join(", ")})`;
-  const t = o.inline;
-  if (t === "$0") return a[0]!;
+/** The overload's stdlib export called, or its inline template (js/template.ts) filled in. */
+function implementation(o: BuiltinOverload, a: J.Expr[], args: TExpr[], env: ExprEnv): J.Expr {
+  if (o.inline === undefined) return J.call(J.id(env.use(o.export!)), a);
+  if (o.inline === "$0") return a[0]!;
   // A placeholder that is a whole call argument is used as is, else parenthesized when needed.
-  return t.replace(/\$(\d)/g, (_, d: string, at: number) => {
-    const js = a[Number(d)]!;
-    const before = t.slice(0, at), after = t.slice(at + 2);
-    return /(?:\(|, )$/.test(before) && /^(?:\)|,)/.test(after) ? js : operand(args[Number(d)]!, js);
-  });
+  return fillTemplate(parseTemplate(o.inline), (i, bare) => (bare ? a[i]! : operand(args[i]!, a[i]!)));
 }

@@ -66,6 +66,19 @@ describe("rolling extend", () => {
   it("JavaScript mode and instrumented builds", () => {
     const js = compile(SOURCE, { file: "p.flow", javascript: true }).typescript!;
     expect(js).not.toMatch(/\binterface\b|\bimplements\b|\bprivate\b| as number|: void/);
+    // A guarded spec keeps its failure report in JavaScript too (the parameter property is assigned).
+    const guardedJs = compile(SOURCE.replace("prev = lag(v, 2)", "prev = div(v, lag(v, 2) ?? 1)"), { file: "p.flow", javascript: true }).typescript!;
+    expect(guardedJs).toContain("constructor(failed) { this.failed = failed; }");
+    const divide = (a: number, b: number) => {
+      if (b === 0) throw new Error("division by zero");
+      return Math.trunc(a / b);
+    };
+    const Spec = new Function("flow_div", `${/class Rolling1 \{[\s\S]*?\n\}/.exec(guardedJs)![0]}\nreturn Rolling1;`)(divide) as new (f: (e: unknown) => void) => { result(r: object, a: unknown[]): unknown };
+    const reported: unknown[] = [];
+    const spec = new Spec((e) => reported.push(e));
+    expect(spec.result({ sensor: "s", v: 1, note: null, ts: 0 }, [1, 1, 1, 0])).toBeUndefined();
+    expect(reported).toEqual([new Error("division by zero")]);
+    expect(spec.result({ sensor: "s", v: 4, note: null, ts: 0 }, [1, 1, 1, 2])).toMatchObject({ prev: 2 });
     const traced = compile(SOURCE, { file: "p.flow", instrument: true }).typescript!;
     expect(traced).toContain("this.operators = { 1: this.rollingReadings_op1 };");
   });

@@ -1,20 +1,16 @@
 // TypeScript types and runtime schemas for Flow types.
 import type { Type } from "../check/types";
 
-import { isIdent, objectKey, propertyAccess, stringLiteral, typeMemberKey, docComment } from "./escape";
+import { typeMemberKey } from "./escape";
+import * as J from "./js/ast";
+import { isIdentifier, printExpr } from "./js/print";
 
-export { isIdent };
-const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected", "public", "await"]);
-
-/** `.name` or `["odd-name"]`. */
-export const prop = propertyAccess;
-/** An object-literal key (an own data property, even for `__proto__`). */
-export const key = objectKey;
 /** A safe local variable name derived from a field name. */
 export function localName(name: string, taken: Set<string>): string {
   let base = name.replace(/[^A-Za-z0-9_$]/g, "_");
   if (!/^[A-Za-z_$]/.test(base)) base = "_" + base;
-  if (RESERVED.has(base) || ["r", "t", "k", "l", "rt", "ctx"].includes(base)) base = base + "_";
+  // A reserved word, or a name the generated code gives its own parameters.
+  if (!isIdentifier(base) || ["r", "t", "k", "l", "rt", "ctx"].includes(base)) base = base + "_";
   let n = base, i = 2;
   while (taken.has(n)) n = `${base}${i++}`;
   taken.add(n);
@@ -39,7 +35,8 @@ export function typeKey(t: Type): string {
 export class TypeNames {
   private readonly names = new Map<string, string>();
   private readonly used = new Set<string>();
-  readonly decls: string[] = [];
+  /** The interfaces declared, in order (printed by js/print.ts). */
+  readonly decls: J.Decl[] = [];
 
   /** Declares `t` (a record) under `name` unless an equal type already has a name. */
   declare(t: Type, name: string, doc?: string): string {
@@ -53,8 +50,8 @@ export class TypeNames {
     while (this.used.has(unique)) unique = `${n}${i++}`;
     this.used.add(unique);
     this.names.set(k, unique);
-    const body = t.fields.map((f) => `  ${typeMemberKey(f.name)}: ${this.ts(f.type)};`).join("\n");
-    this.decls.push(`${doc ? `${docComment(doc)}\n` : ""}export interface ${unique} {\n${body}\n}`);
+    const members = t.fields.map((f) => ({ key: f.name, type: this.ts(f.type) }));
+    this.decls.push({ kind: "interface", name: unique, exported: true, members, ...(doc ? { doc } : {}) });
     return unique;
   }
 
@@ -90,19 +87,22 @@ export class TypeNames {
   }
 }
 
-/** The runtime Schema literal (runtime/src/contract.ts) of a type. */
-export function schemaLiteral(t: Type): string {
+/** The runtime Schema (runtime/src/contract.ts) of a type, as plain data. */
+export function schemaData(t: Type): J.Data {
   switch (t.kind) {
     case "optional":
-      return `{ kind: "optional", inner: ${schemaLiteral(t.inner)} }`;
+      return { kind: "optional", inner: schemaData(t.inner) };
     case "array":
-      return `{ kind: "array", element: ${schemaLiteral(t.element)} }`;
+      return { kind: "array", element: schemaData(t.element) };
     case "record":
-      return `{ kind: "record", fields: [${t.fields.map((f) => `{ name: ${stringLiteral(f.name)}, type: ${schemaLiteral(f.type)} }`).join(", ")}] }`;
+      return { kind: "record", fields: t.fields.map((f) => ({ name: f.name, type: schemaData(f.type) })) };
     case "null":
     case "error":
-      return `{ kind: "optional", inner: { kind: "string" } }`;
+      return { kind: "optional", inner: { kind: "string" } };
     default:
-      return `{ kind: "${t.kind}" }`;
+      return { kind: t.kind };
   }
 }
+
+/** The runtime Schema literal of a type, printed (for tests that build decoders by hand). */
+export const schemaLiteral = (t: Type): string => printExpr(J.data(schemaData(t)), { types: true });
