@@ -188,6 +188,8 @@ emit tp = e | window tumbling(400ms) | group by k | agg n = count(), s = sum(v) 
     expect(killed).toBeGreaterThanOrEqual(1);
     expect(stderr).toMatch(/^flowc: resumed, /m);
     const runId = await runIdOf(dir);
+    const inspect = await flowc(["checkpoint", "inspect", "ck"], { cwd: dir });
+    expect(inspect.stdout).toMatch(/\nnetwork outputs \(last row delivered\):\n {2}tk {2}partition \d row \d+, partition \d row \d+ \(4 partitions\)\n {2}tn {2}row \d+\n {2}tr {2}row \d+\n/);
 
     const tk = await readKafka("ck_tk");
     expectExactly("kafka", tk, expected("tk"), runId);
@@ -248,6 +250,8 @@ emit tp = e | window tumbling(400ms) | group by k | agg n = count(), s = sum(v) 
     it("a gap: messages the checkpoint had delivered are gone, or the sink holds a row the run never produces", async () => {
       const { dir, args } = await stoppedRun("rf_gap");
       const runId = await runIdOf(dir);
+    const inspect = await flowc(["checkpoint", "inspect", "ck"], { cwd: dir });
+    expect(inspect.stdout).toMatch(/\nnetwork outputs \(last row delivered\):\n {2}tk {2}partition \d row \d+, partition \d row \d+ \(4 partitions\)\n {2}tn {2}row \d+\n {2}tr {2}row \d+\n/);
       // The last entry deleted: the stream ends before what the checkpoint had delivered.
       const last = (await (async () => redisCli("XREVRANGE", "rf_gap", "+", "-", "COUNT", "1"))()).split("\n")[0]!.replace(/^1\) 1\) /, "").replace(/"/g, "").trim();
       redisCli("XDEL", "rf_gap", last);
