@@ -46,7 +46,7 @@ describe("checkpoints survive kill -9", () => {
         cpSync(join(base, "e.jsonl"), join(dir, "e.jsonl"));
         cpSync(join(base, "r.csv"), join(dir, "r.csv"));
         const args = [join(base, "p.mjs"), "--base-dir", dir, ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"];
-        const { killed, stderr: lastStderr } = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length, { from: 80, span: 900, firstAfter: join(dir, "ck", "checkpoint") });
+        const { killed, stderr: lastStderr } = await killUntilDone(process.execPath, args.filter((a) => a !== "--quiet"), dir, 5, seed * 7919 + name.length, undefined, join(dir, "ck", "checkpoint"));
         // Up to 5 kills: on a fast machine a resumed run may finish before its kill comes.
         expect(killed).toBeGreaterThanOrEqual(1);
         // The run that completed continued a checkpoint of a killed one.
@@ -72,7 +72,7 @@ describe("checkpoints survive kill -9", () => {
     expect(plain.code, plain.stderr).toBe(0);
     const expected = outputsOf(dir);
     rmSync(join(dir, "out"), { recursive: true });
-    const { killed } = await killUntilDone(process.execPath, [FLOWC, "run", "p.flow", ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"], dir, 3, 99, { from: 80, span: 900, firstAfter: join(dir, "ck", "checkpoint") });
+    const { killed } = await killUntilDone(process.execPath, [FLOWC, "run", "p.flow", ...RUN_FLAGS, "--checkpoint", "ck", "--checkpoint-every", "25ms"], dir, 3, 99, undefined, join(dir, "ck", "checkpoint"));
     expect(killed).toBeGreaterThanOrEqual(1); // up to 3: a resumed run may finish before its kill
     expect(outputsOf(dir)).toEqual(expected);
   });

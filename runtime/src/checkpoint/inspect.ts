@@ -1,5 +1,6 @@
 // `flowc checkpoint inspect DIR` (LANGUAGE.md §12): what a checkpoint holds, as text — when it
-// was taken, the sources and their positions (broker sources: per partition) and watermarks, the outputs' lengths, the counters
+// was taken, the sources and their positions (broker sources: per partition) and watermarks, the
+// outputs' lengths, the network outputs' last rows delivered, the counters
 // and each stateful operator's state size (bytes of its part of the encoded state).
 
 import type { CheckpointDoc, SavedSource } from "./run.js";
@@ -58,6 +59,12 @@ export function describeCheckpoint(doc: CheckpointDoc, where: string): string {
   if (doc.sinks.length > 0) {
     out.push("output files:");
     out.push(...table(doc.sinks.map((s) => [s.path, `${s.bytes} bytes`])));
+  }
+  // Network outputs (§12): the last row delivered, per Kafka partition or the one subject/stream.
+  const network = (doc.network ?? []).filter((n) => n.places.length > 0);
+  if (network.length > 0) {
+    out.push("network outputs (last row delivered):");
+    out.push(...table(network.map((n) => [n.output, n.places.map(([p, row]) => (p === "" ? `row ${row}` : `partition ${p} row ${row}`)).join(", ") + (n.layout === undefined ? "" : ` (${n.layout})`)])));
   }
   const outs = Object.entries(doc.counters.out).map(([k, v]) => `${k} ${v}`).join(", ");
   out.push(`rows out: ${outs || "none"}; late ${doc.counters.late}; bad ${doc.counters.bad}`);

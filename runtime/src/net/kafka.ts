@@ -75,8 +75,8 @@ export interface KafkaClient {
   /** Sends messages and waits for the brokers' acknowledgement. */
   produce(topic: string, messages: KafkaOutMessage[]): Promise<void>;
   /**
-   * The topic (created with the brokers' defaults when missing, if they allow): its partition count and, with
-   * `readLast`, the headers of the last message of each partition that holds one.
+   * The topic (created with the brokers' defaults when missing, if they allow): its partition
+   * count and, with `readLast`, the headers of the last message of each partition holding one.
    */
   topic(topic: string, readLast: boolean): Promise<{ partitions: number; last: Map<number, Record<string, string>> }>;
   /** The partition the default partitioner gives `key` among `partitions` (murmur2, as Java's). */
@@ -174,6 +174,7 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
       } finally {
         await admin.disconnect().catch(() => {});
       }
+      if (offsets.length === 0) throw new Error(`topic ${topic} has no partitions`);
       const last = new Map<number, Record<string, string>>();
       // The last offset of each partition that holds messages.
       const want = new Map(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high) - 1]));

@@ -10,8 +10,9 @@
 //
 // With `--checkpoint` (§12) an append stream's table has one more column, `_flowc_row` (text
 // `RUN:ROW`: the lineage's run id and the row's number in the output) with a unique index, and
-// rows are inserted with ON CONFLICT DO NOTHING: rows replayed after a restore are already
-// there and are not inserted twice. A table that exists without the column is refused (exit 73).
+// rows are inserted with ON CONFLICT (_flowc_row) DO NOTHING: rows replayed after a restore are
+// already there and are not inserted twice (only that conflict is ignored: a row that breaks
+// another constraint of the table still fails the delivery). A table that exists without the column is refused (exit 73).
 // An updating stream's upserts and deletes by key are idempotent as they are; its `emit final`
 // rows are upserts by key too.
 
@@ -141,7 +142,7 @@ export async function openPostgresSink(o: NetSinkOpening): Promise<MessageSink> 
         return `(${ps.join(", ")})`;
       });
       // A replayed row (the same run id and row number) is there already: not inserted twice.
-      await c.query(`INSERT INTO ${table} (${columns.map(ident).join(", ")}) VALUES ${tuples.join(", ")}${marked ? " ON CONFLICT DO NOTHING" : ""}`, params);
+      await c.query(`INSERT INTO ${table} (${columns.map(ident).join(", ")}) VALUES ${tuples.join(", ")}${marked ? ` ON CONFLICT ("_flowc_row") DO NOTHING` : ""}`, params);
     }
   };
 

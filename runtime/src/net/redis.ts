@@ -235,7 +235,8 @@ export async function openRedisSink(o: NetSinkOpening): Promise<MessageSink> {
       const flat = entries[0]?.[1];
       if (flat !== undefined) {
         const k = flat.findIndex((v, i) => i % 2 === 0 && v === "_flowc");
-        last.set("", (k < 0 ? undefined : parseMark(flat[k + 1])) ?? { foreign: `(id ${entries[0]![0]}) has no _flowc field` });
+        const id = entries[0]![0];
+        last.set("", (k < 0 ? undefined : parseMark(flat[k + 1])) ?? { foreign: k < 0 ? `(id ${id}) has no _flowc field` : `(id ${id}) has a _flowc field that is not RUN:ROW` });
       }
       marks.resume(last, () => `stream ${spec.key}`);
     }
