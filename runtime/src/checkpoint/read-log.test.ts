@@ -83,6 +83,16 @@ describe("ReplayBuffer", () => {
     expect(buf.leftovers()).toEqual([]);
   });
 
+  it("records that start elsewhere than the logged batch are refused", () => {
+    const buf = new ReplayBuffer();
+    buf.add({ records: [1, 2], bytes: 0, partition: 3, from: 40, to: 41 });
+    expect(buf.take(3, 1, 0, 40)!.records).toEqual([1]);
+    // Inside a delivered batch the place is not known: not checked.
+    expect(buf.take(3, 1, 0, 41)!.records).toEqual([2]);
+    buf.add({ records: [9], bytes: 0, partition: 3, from: 90, to: 90 });
+    expect(() => buf.take(3, 1, 0, 42)).toThrow(/the read log's next batch of partition 3 starts at 42, but the source delivered from 90/);
+  });
+
   it("a source without partitions is partition -1", () => {
     const buf = new ReplayBuffer();
     buf.add({ records: ["a", "b"], bytes: 0, to: "5-0" });

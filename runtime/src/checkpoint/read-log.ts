@@ -222,6 +222,8 @@ interface Pending {
   bad: NonNullable<import("../io/batch.js").ReadBatch["bad"]>;
   /** Position of the last message read (of the last batch added). */
   to: Position | undefined;
+  /** Position of the first record waiting, when known (it starts a batch as delivered). */
+  head: Position | undefined;
 }
 
 type ReadBatch = import("../io/batch.js").ReadBatch;
@@ -250,8 +252,9 @@ export class ReplayBuffer {
   add(b: ReadBatch): void {
     const p = b.partition ?? -1;
     let q = this.parts.get(p);
-    if (q === undefined) this.parts.set(p, (q = { records: [], bad: [], to: undefined }));
+    if (q === undefined) this.parts.set(p, (q = { records: [], bad: [], to: undefined, head: undefined }));
     const base = q.records.length;
+    if (base === 0 && q.bad.length === 0) q.head = b.from;
     for (const r of b.records) q.records.push(r);
     if (b.bad !== undefined) for (const x of b.bad) q.bad.push({ ...x, index: x.index + base });
     if (b.to !== undefined) q.to = b.to;
@@ -260,11 +263,16 @@ export class ReplayBuffer {
   /**
    * The logged batch of `n` records and `bad` bad records of partition `p`, or undefined while
    * fewer have been read. The bad records among the first `n` records come with it (in their
-   * places); one more bad record right after them too, when `bad` counts it.
+   * places); one more bad record right after them too, when `bad` counts it. `from`: the place
+   * of the batch's first message as logged — the source must deliver from there again (a
+   * trimmed stream or an expired topic does not: a ReplayError).
    */
-  take(p: number, n: number, bad: number): ReadBatch | undefined {
+  take(p: number, n: number, bad: number, from?: Position): ReadBatch | undefined {
     const q = this.parts.get(p);
     if (q === undefined) return n === 0 && bad === 0 ? { records: [], bytes: 0 } : undefined;
+    if (from !== undefined && q.head !== undefined && q.head !== from) {
+      throw new ReplayError(`the read log's next batch${p >= 0 ? ` of partition ${p}` : ""} starts at ${from}, but the source delivered from ${q.head} (the records after the checkpoint are no longer there)`);
+    }
     if (q.records.length < n || q.bad.length < bad) return undefined;
     // The batch's bad records are the first `bad` ones: each must lie within its n records, and
     // the records must be the same as when they were logged.
@@ -272,6 +280,7 @@ export class ReplayBuffer {
     // A bad record at index n may belong to this batch or the next: `bad` decides.
     const records = q.records.splice(0, n);
     const mine = q.bad.splice(0, bad);
+    q.head = undefined; // the rest starts inside a delivered batch
     for (const x of q.bad) x.index -= n;
     const out: ReadBatch = mine.length > 0 ? { records, bad: mine, bytes: 0 } : { records, bytes: 0 };
     if (p >= 0) out.partition = p;

@@ -1,9 +1,9 @@
 // The Kafka source's checkpoint rules (LANGUAGE.md §12) at the KafkaClient interface, with a
-// fake client (librdkafka's mock cluster cannot hold a second kafkajs group member, so the
-// real-server tests cannot produce a rebalance): a checkpoint's positions are sought when the
-// group first assigns each partition; each batch says its first and last offset; a rebalance
-// that takes partitions away from a checkpointed run stops it with exit 75, and without
-// --checkpoint it does not.
+// fake client (fast, and exact about which assignment comes when): a checkpoint's positions
+// are sought when the group first assigns each partition; each batch says its first and last
+// offset; a rebalance that takes partitions away from a checkpointed run stops it with exit 75,
+// and without --checkpoint it does not. A real rebalance (a second member joining the mock
+// cluster's group) is in test/checkpoint-live.stress.test.ts.
 
 import { describe, expect, it } from "vitest";
 import type { RecordSchema } from "../contract.js";

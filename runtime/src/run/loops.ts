@@ -674,7 +674,7 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
         let buf = buffers.get(s);
         if (buf === undefined) buffers.set(s, (buf = new ReplayBuffer()));
         let b: ReadBatch | undefined;
-        while ((b = buf.take(step.p ?? -1, step.n, step.bad)) === undefined) {
+        while ((b = buf.take(step.p ?? -1, step.n, step.bad, step.from)) === undefined) {
           log.flush(); // what `seen` logged goes out before the read acknowledges the last batch
           const r = await run.read(s);
           if (r.done) {
