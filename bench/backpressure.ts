@@ -2,7 +2,7 @@
 //
 //   node bench/backpressure.mjs [--quick] [--json FILE]      (bench/run.mjs bundles this file)
 //
-// A topic of 1M small JSON records on librdkafka's mock cluster (kcat); `flowc run` copies it into
+// 1M small JSON records through a topic on librdkafka's mock cluster (kcat); `flowc run` copies it into
 // a Postgres table whose row trigger sleeps, so the sink takes rows far more slowly than Kafka
 // delivers them. Bounded memory means the source pauses (the inbox holds at most 20k records, the
 // sink writer one batch) instead of buffering the topic: the flowc process's peak RSS (VmHWM) is
@@ -30,22 +30,25 @@ try {
   const kjs = await import("kafkajs");
   const { Kafka, logLevel } = (kjs as unknown as { default?: typeof kjs }).default ?? kjs;
   const client = new Kafka({ brokers: kafka.url.split(","), logLevel: logLevel.NOTHING });
-  log(`bench: backpressure — writing ${N.toLocaleString("en")} records to Kafka`);
+  // librdkafka's mock cluster keeps at most 20,000 messages per partition (4 partitions): the
+  // topic is written as the copy goes, never more than 50,000 records ahead of the table.
   const producer = client.producer();
   await producer.connect();
   let bytes = 0;
-  for (let i = 0; i < N; i += 5000) {
-    const messages = [];
-    for (let j = i; j < Math.min(N, i + 5000); j++) {
-      const value = JSON.stringify({ id: j, note: `record ${j} of the backpressure benchmark, padded to about a hundred bytes` });
-      bytes += value.length;
-      messages.push({ value });
+  let produced = 0;
+  const produceUpTo = async (limit: number) => {
+    while (produced < Math.min(N, limit)) {
+      const messages = [];
+      for (let j = produced; j < Math.min(N, produced + 5000); j++) {
+        const value = JSON.stringify({ id: j, note: `record ${j} of the backpressure benchmark, padded to about a hundred bytes` });
+        bytes += value.length;
+        messages.push({ value });
+      }
+      await producer.send({ topic: "events", messages });
+      produced += messages.length;
     }
-    await producer.send({ topic: "events", messages });
-  }
-  await producer.disconnect();
-  results.topicMb = bytes / 2 ** 20;
-
+  };
+  await produceUpTo(50_000);
   // The slow sink: every 50th row costs the server a 2 ms sleep (about 20k rows/s at most,
   // well below what the Kafka source delivers).
   pg.psql(`CREATE TABLE events (id bigint, note text);
@@ -60,7 +63,7 @@ emit events -> postgres("events", url: ${JSON.stringify(pg.url)})
   );
   log("bench: backpressure — flowc run: Kafka → the slow Postgres table");
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, "bin/flowc"), "run", "copy.flow", "--quiet"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [join(root, "bin/flowc"), "run", "copy.flow", "--quiet", ...(process.env.BENCH_METRICS ? ["--metrics", `127.0.0.1:${process.env.BENCH_METRICS}`] : [])], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d));
   const peakKb = () => {
@@ -72,15 +75,26 @@ emit events -> postgres("events", url: ${JSON.stringify(pg.url)})
   };
   let rows = 0;
   let peak = 0;
+  let stalled = 0;
+  let lastRows = -1;
   for (;;) {
     await sleep(1000);
     if (child.exitCode !== null) throw new Error(`flowc exited (${child.exitCode}):\n${stderr}`);
     peak = Math.max(peak, peakKb());
     rows = Number(pg.psql("SELECT count(*) FROM events").trim());
-    log(`  ${rows.toLocaleString("en")} rows in Postgres, peak RSS ${(peak / 1024).toFixed(0)} MB`);
+    log(`  ${rows.toLocaleString("en")} rows in Postgres, ${produced.toLocaleString("en")} written to Kafka, peak RSS ${(peak / 1024).toFixed(0)} MB`);
     if (rows >= N) break;
+    const before = produced;
+    await produceUpTo(rows + 50_000);
+    stalled = rows === lastRows && produced === before ? stalled + 1 : 0;
+    lastRows = rows;
+    if (stalled === 20) {
+      const metrics = process.env.BENCH_METRICS ? await (await fetch(`http://127.0.0.1:${process.env.BENCH_METRICS}/metrics`)).text() : "";
+      throw new Error(`no row for 20 s at ${rows} of ${N}; flowc said:\n${stderr}\n${metrics}`);
+    }
   }
   const ms = performance.now() - started;
+  await producer.disconnect();
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
   Object.assign(results, { ms, rows, peakRssMb: peak / 1024, rowsPerSec: N / (ms / 1000) });

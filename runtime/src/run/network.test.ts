@@ -44,6 +44,21 @@ describe("SinkWriter", () => {
     expect(sink.closed).toBe(true);
   });
 
+  it("a flush sends everything queued, also what came while a delivery was in flight, without another flush", async () => {
+    const env = createMemoryEnv();
+    const sink = fakeSink(0);
+    const slow: MessageSink = { send: async (b) => (await sleep(20), sink.send(b)), close: () => sink.close() };
+    const w = new SinkWriter("output o (test)", slow, env, 1000);
+    for (let i = 0; i < 300; i++) w.write({ op: "insert", row: i });
+    w.flush(); // 300 rows on their way
+    for (let i = 300; i < 1750; i++) w.write({ op: "insert", row: i });
+    w.flush(); // asked while the first delivery is in flight: 1,450 rows, more than one batch
+    // The run now waits for input (no more flushes, no drain): every row must still go out.
+    await sleep(200);
+    expect(sink.batches.map((b) => b.length)).toEqual([300, 1000, 450]);
+    await w.close();
+  });
+
   it("retries a failed delivery with backoff and says so", async () => {
     const env = createMemoryEnv();
     const sink = fakeSink(2);

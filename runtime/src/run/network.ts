@@ -372,8 +372,10 @@ export class SinkWriter {
   }
 
   private next(): void {
-    this.wantFlush = false;
     const batch = this.queue.splice(0, SINK_BATCH);
+    // A flush asks for everything queued: it is done only once the queue is empty (a flush that
+    // came during a delivery may have more than one batch waiting).
+    if (this.queue.length === 0) this.wantFlush = false;
     this.inflight = this.deliver(batch).then(
       () => {
         this.inflight = undefined;
