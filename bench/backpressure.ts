@@ -49,6 +49,7 @@ try {
     }
   };
   await produceUpTo(50_000);
+  results.topicMb = (bytes / produced) * N / 2 ** 20;
   // The slow sink: every 50th row costs the server a 2 ms sleep (about 20k rows/s at most,
   // well below what the Kafka source delivers).
   pg.psql(`CREATE TABLE events (id bigint, note text);

@@ -241,7 +241,12 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     const inspect = await flowc(["checkpoint", "inspect", "ck"], { cwd: dir });
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toMatch(/^checkpoint in ck: p\.flow, run [0-9a-f-]+, checkpoint \d+, taken \d{4}-\d\d-\d\dT[\d:.]+Z, finished \(the run completed\)\nsources:\n {2}e {2}byte \d+ \(line \d+\)/);
-    expect(inspect.stdout).toMatch(/output files:\n {2}\S+out\/per\.jsonl {2}\d+ bytes\nrows out: per \d+; late \d+; bad \d+\nstate:\n {2}p\.flow:3 {2}windowAgg {2}\d+(\.\d)? (B|KiB)\n$/);
+    expect(inspect.stdout).toMatch(/output files:\n {2}\S+out\/per\.jsonl {2}\d+ bytes\nrows out: per \d+; late \d+; bad \d+\nstate:\n {2}p\.flow:3 {2}windowAgg {2}[\d,]+ entr(y|ies) {2}\d+(\.\d)? (B|KiB)\n$/);
+    const json = await flowc(["checkpoint", "inspect", "ck", "--format", "json"], { cwd: dir });
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as { program: string; finished: boolean; sources: { name: string; kind: string; read: number }[]; state: { operator: string; kind: string; entries: number; bytes: number }[] };
+    expect([data.program, data.finished, data.sources.map((x) => [x.name, x.kind])]).toEqual(["p.flow", true, [["e", "file"]]]);
+    expect(data.state.map((o) => [o.operator, o.kind])).toEqual([["p.flow:3", "windowAgg"]]);
   });
 
   it("refuses a damaged checkpoint and an output shorter than saved (exit 2)", async () => {

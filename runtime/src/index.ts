@@ -43,5 +43,5 @@ export { parseTime, parseTimeText, parseIsoTime, formatTime, daysFromCivil, MAX_
 export * from "./io/index.js";
 export { streamProgram, type ProgramStreams } from "./streams.js";
 export { memoryCheckpointStorage, parseCheckpoint, serializeCheckpoint, CheckpointError, type CheckpointDoc, type CheckpointOptions, type CheckpointStorage, type SavedSource } from "./checkpoint/run.js";
-export { describeCheckpoint } from "./checkpoint/inspect.js";
+export { describeCheckpoint, describeCheckpointJson } from "./checkpoint/inspect.js";
 export { ClassTable, decode as decodeState, encode as encodeState } from "./checkpoint/codec.js";

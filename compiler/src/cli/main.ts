@@ -23,7 +23,7 @@ Usage:
   flowc check PROGRAM.flow [--format text|json] [--watch]
   flowc run PROGRAM.flow [--out NAME=PATH] [--dead-letter FILE] [--late FILE] [--strict] [--quiet] [--watch]
                         [--checkpoint DIR [--checkpoint-every D] [--checkpoint-reset]]
-  flowc checkpoint inspect DIR
+  flowc checkpoint inspect DIR [--format text|json]
   flowc build PROGRAM.flow -o OUT.mjs [--emit-ts DIR] [--sourcemap] [--minify]
   flowc graph PROGRAM.flow [--format svg|dot|mermaid|text] [-o FILE]
   flowc test PROGRAM.flow...
@@ -98,9 +98,9 @@ const COMMANDS: Record<string, CommandSpec> = Object.assign(Object.create(null) 
       "With --checkpoint it stops at a final checkpoint instead (open windows do not fire; exit 0) and the next run with the same DIR continues: outputs are truncated to their saved length, so killed and restarted runs write exactly the output of one run (docs/checkpoints.md).",
   },
   checkpoint: {
-    usage: "flowc checkpoint inspect DIR",
-    about: "Prints what the checkpoint in DIR holds: when it was taken, sources and positions, watermarks, output lengths, counters, each operator's state size.",
-    values: {},
+    usage: "flowc checkpoint inspect DIR [--format text|json]",
+    about: "Prints what the checkpoint in DIR holds: when it was taken, sources and positions, watermarks, output lengths, counters, each operator's state size (entries and bytes).",
+    values: { "--format": "text (default) or json" },
     bools: { ...COMMON_BOOLS },
     program: false,
     positional: 2,
@@ -453,16 +453,19 @@ async function cmdCheckpoint(a: Args): Promise<number> {
   const [sub, dir] = a.rest ?? [];
   if (sub !== "inspect") throw new Usage(sub === undefined ? "checkpoint needs a subcommand: inspect DIR" : `unknown checkpoint subcommand ${sub} (inspect DIR)`);
   if (dir === undefined) throw new Usage("checkpoint inspect needs a DIR");
+  const format = a.flags.get("--format")?.at(-1) ?? "text";
+  if (format !== "text" && format !== "json") throw new Usage(`unknown format ${format} (text or json)`);
   const { fileCheckpointStorage } = await import("../../../runtime/src/checkpoint/node-storage");
   const { parseCheckpoint, CheckpointError } = await import("../../../runtime/src/checkpoint/run");
-  const { describeCheckpoint } = await import("../../../runtime/src/checkpoint/inspect");
+  const { describeCheckpoint, describeCheckpointJson } = await import("../../../runtime/src/checkpoint/inspect");
   const text = await fileCheckpointStorage(dir).read();
   if (text === undefined) {
     process.stderr.write(`flowc: no checkpoint in ${dir}\n`);
     return 2;
   }
   try {
-    process.stdout.write(describeCheckpoint(parseCheckpoint(text, dir), dir) + "\n");
+    const doc = parseCheckpoint(text, dir);
+    process.stdout.write((format === "json" ? JSON.stringify(describeCheckpointJson(doc, dir), null, 2) : describeCheckpoint(doc, dir)) + "\n");
     return 0;
   } catch (e) {
     if (!(e instanceof CheckpointError)) throw e;

@@ -289,6 +289,19 @@ function unpackNumbers(c: unknown): number[] | undefined {
   return scale === 1 ? out : undefined;
 }
 
+/** How many values a column holds (a JSON array, or packed: without unpacking it); undefined: not a column. */
+export function columnLength(c: unknown): number | undefined {
+  if (Array.isArray(c)) return c.length;
+  const t = c as { $?: unknown; v?: unknown } | null;
+  if (t === null || typeof t !== "object" || typeof t.v !== "string") return undefined;
+  const bytes = fromBase64(t.v);
+  if (bytes === undefined) return undefined;
+  if (t.$ === "F") return bytes.length / 8;
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 128) n++;
+  return n;
+}
+
 /** A value a column may hold: nothing that needs an id (objects are numbered, see the table). */
 const isScalar = (x: unknown): boolean => x === null || (typeof x !== "object" && typeof x !== "function" && typeof x !== "symbol");
 

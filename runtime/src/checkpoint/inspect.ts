@@ -1,9 +1,54 @@
 // `flowc checkpoint inspect DIR` (LANGUAGE.md §12): what a checkpoint holds, as text — when it
 // was taken, the sources and their positions (broker sources: per partition) and watermarks, the
-// outputs' lengths, the network outputs' last rows delivered, the counters
-// and each stateful operator's state size (bytes of its part of the encoded state).
+// outputs' lengths, the network outputs' last rows delivered, the counters and each stateful
+// operator's state size: entries (as `flowc_state_entries` counts them: keys × open windows) and
+// bytes of its part of the encoded state. As text, or as JSON (`--format json`).
 
+import { columnLength } from "./codec.js";
 import type { CheckpointDoc, SavedSource } from "./run.js";
+
+/**
+ * Entries in an encoded state value (codec.ts's encoding), counted as run/state-size.ts counts
+ * them in a running graph: the leaves of Maps, Sets and arrays, a record of scalars one entry, a
+ * stateful node its largest member. Read from the encoding itself: the program's classes are not
+ * needed.
+ */
+function encodedEntries(v: unknown, depth = 0): number {
+  if (v === null || typeof v !== "object" || depth > 8) return 0;
+  const each = (items: readonly unknown[]) => items.reduce<number>((n, x) => n + Math.max(1, encodedEntries(x, depth + 1)), 0);
+  if (Array.isArray(v)) return each(v);
+  const t = v as { $?: unknown; v?: unknown; k?: unknown };
+  switch (t.$) {
+    case "M":
+      return Array.isArray(t.v) ? each(t.v.filter((_, i) => i % 2 === 1)) : 0;
+    case "S":
+      return Array.isArray(t.v) ? each(t.v) : 0;
+    case "MC":
+      return columnLength(t.k) ?? 0;
+    case "N":
+      return columnLength(t.v) ?? 0;
+    case "o":
+    case "c": {
+      const fields = (t.v ?? {}) as Record<string, unknown>;
+      return Object.keys(fields).reduce((n, k) => n + encodedEntries(fields[k], depth + 1), 0);
+    }
+    default:
+      return 0; // numbers spelled out, typed arrays (a store's columns: capacity), references
+  }
+}
+
+/** A stateful node's entries: its largest member (a keyed store's Map and order array hold the same keys). */
+function nodeEntries(part: unknown): number {
+  const members = (part as { $?: unknown; v?: unknown } | null)?.v;
+  if (members === null || typeof members !== "object") return encodedEntries(part);
+  return Math.max(0, ...Object.values(members as Record<string, unknown>).map((m) => encodedEntries(m)));
+}
+
+/** The state of each stateful operator: where, kind, entries, bytes. */
+function operators(doc: CheckpointDoc): { operator: string; kind: string; entries: number; bytes: number }[] {
+  const parts = Array.isArray(doc.state) ? (doc.state as unknown[]) : [];
+  return doc.fingerprint.operators.map((op, i) => ({ operator: `${doc.program}:${op.line}`, kind: op.kind, entries: nodeEntries(parts[i]), bytes: JSON.stringify(parts[i] ?? null).length }));
+}
 
 const iso = (ms: number | null): string => {
   if (ms === null) return "none yet";
@@ -72,6 +117,32 @@ export function describeCheckpoint(doc: CheckpointDoc, where: string): string {
   out.push("state:");
   const ops = doc.fingerprint.operators;
   if (ops.length === 0) out.push("  (no stateful operators)");
-  out.push(...table(ops.map((op, i) => [`${doc.program}:${op.line}`, op.kind, size(JSON.stringify(parts[i] ?? null).length)])));
+  out.push(...table(operators(doc).map((o) => [o.operator, o.kind, `${o.entries.toLocaleString("en")} ${o.entries === 1 ? "entry" : "entries"}`, size(o.bytes)])));
   return out.join("\n");
+}
+
+/** `flowc checkpoint inspect --format json`: the same as data. */
+export function describeCheckpointJson(doc: CheckpointDoc, where: string): unknown {
+  return {
+    where,
+    program: doc.program,
+    runId: doc.runId,
+    checkpoint: doc.seq,
+    taken: iso(doc.time),
+    finished: doc.finished,
+    sources: doc.sources.map((s, i) => ({
+      name: s.name,
+      kind: s.kind,
+      position: place(s, doc.fingerprint.sources[i] ?? ""),
+      ...(s.kind === "file" ? { offset: s.offset ?? 0, line: (s.line ?? 0) + 1, skip: s.skip } : s.kind === "items" ? { next: s.skip } : {}),
+      ...(s.partitions !== undefined ? { partitions: s.partitions } : {}),
+      read: s.count,
+      watermark: s.ended ? "+Infinity" : s.watermark === null ? null : iso(s.watermark),
+      ...(s.idle !== undefined ? { idleSince: s.idle.since === null ? null : iso(s.idle.since) } : {}),
+    })),
+    outputFiles: doc.sinks,
+    networkOutputs: doc.network ?? [],
+    counters: doc.counters,
+    state: operators(doc),
+  };
 }

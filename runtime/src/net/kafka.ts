@@ -280,6 +280,14 @@ export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient):
       if (Number.isFinite(offset)) client.seek(spec.topic, p, offset);
     }
   };
+  // Batches handed to the inbox and not yet processed: the run's end answers them "not
+  // processed" (not committed). One reaction on `closing` for all of them — racing each batch
+  // with `closing` left a reaction per batch on that long-lived promise, holding every batch (and
+  // its messages) until the run ended.
+  const waiting = new Set<(ok: boolean) => void>();
+  void inbox.closing.then(() => {
+    for (const w of [...waiting]) w(false);
+  });
   const consuming = client.consume({
     onAssign,
     topic: spec.topic,
@@ -297,7 +305,13 @@ export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient):
       // the run did not get to is not committed (a later run reads it).
       if (inbox.isClosed) return false;
       const span = { from: b.messages[0]!.offset, to: b.messages.at(-1)!.offset };
-      return Promise.race([new Promise<boolean>((processed) => inbox.put(out, () => processed(true), b.partition, span)), inbox.closing.then(() => false)]);
+      return new Promise<boolean>((processed) => {
+        const settle = (ok: boolean) => {
+          if (waiting.delete(settle)) processed(ok);
+        };
+        waiting.add(settle);
+        inbox.put(out, () => settle(true), b.partition, span);
+      });
     },
   });
   consuming.catch((e) => conn.lost(e));

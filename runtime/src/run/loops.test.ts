@@ -1,9 +1,12 @@
 // Programs declare their generated loops (Program.loops): the driver then uses exactly those and
 // never probes; without the declaration (older built modules) it probes with empty input.
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { GraphInstance, Program, ProgramLoops, PullState, RecordSchema, Schema, SourceSpec } from "../contract.js";
 import { runProgram } from "../driver.js";
 import { createMemoryEnv } from "../env.js";
+import { Arrivals } from "./loops.js";
 
 const int: Schema = { kind: "int" };
 const Ev: RecordSchema = { kind: "record", fields: [{ name: "n", type: int }] };
@@ -101,5 +104,35 @@ describe("Program.loops", () => {
       await run(p);
       expect(log).toEqual(want);
     }
+  });
+});
+
+describe("Arrivals: reads of several live sources awaited together", () => {
+  it("gives settled reads in the order they settled, or undefined when the timeout comes first", async () => {
+    const a = new Arrivals<string>();
+    let quiet!: (v: string) => void;
+    a.add(new Promise<string>((r) => (quiet = r)));
+    a.add(Promise.resolve("first"));
+    expect(await a.next()).toBe("first");
+    expect(await a.next(new Promise((r) => setTimeout(r, 5)))).toBeUndefined();
+    quiet("late");
+    expect(await a.next(new Promise((r) => setTimeout(r, 1000)))).toBe("late");
+  });
+
+  it("keeps nothing of what was read while another read stays pending (no reaction per wait on it)", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const a = new Arrivals<{ batch: number[] }>();
+    a.add(new Promise(() => {})); // a source that never speaks
+    const refs: WeakRef<object>[] = [];
+    for (let i = 0; i < 50; i++) {
+      const batch = { batch: new Array(1000).fill(i) };
+      refs.push(new WeakRef(batch));
+      a.add(Promise.resolve(batch));
+      await a.next();
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(refs.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(1);
   });
 });

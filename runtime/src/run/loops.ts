@@ -514,6 +514,35 @@ async function runSingle(run: Reader, s: SourceState): Promise<void> {
 }
 
 /**
+ * Reads of several live sources, awaited together: each settled read is queued, `next` takes them
+ * in the order they settled. Not `Promise.race` over the pending reads: a quiet source's read can
+ * stay pending for the whole run, and every race would leave a reaction on it holding that race's
+ * result — every batch the other sources delivered, in memory until the run ends.
+ */
+export class Arrivals<T> {
+  private readonly ready: T[] = [];
+  private wake: (() => void) | undefined;
+  add(read: Promise<T>): void {
+    void read.then((v) => {
+      this.ready.push(v);
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    });
+  }
+  /** The next settled read; undefined when `timeout` (a short-lived promise) resolves first. */
+  async next(timeout?: Promise<unknown>): Promise<T | undefined> {
+    if (this.ready.length === 0) {
+      const arrived = new Promise<void>((resolve) => (this.wake = resolve));
+      if (timeout === undefined) await arrived;
+      else await Promise.race([arrived, timeout]);
+      if (this.ready.length === 0) return undefined;
+    }
+    return this.ready.shift();
+  }
+}
+
+/**
  * Several sources, merged by event time: always the smallest next time, ties to the source
  * declared first. Every source's next record must be known before choosing, so a source whose
  * batch ran out is refilled first. Having chosen a source, the records of its batch that are
@@ -524,9 +553,12 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
   const active: SourceState[] = []; // kept in declaration order
   // Live sources (network, stdin) whose next batch is being waited for: the others go on
   // meanwhile (a quiet source must not stop the rest; live input has no deterministic order).
-  const waiting = new Map<SourceState, Promise<{ s: SourceState; ok: boolean; error?: unknown }>>();
-  const wait = (s: SourceState) =>
-    waiting.set(s, run.refill(s).then((ok) => ({ s, ok }), (error: unknown) => ({ s, ok: false, error })));
+  const waiting = new Set<SourceState>();
+  const arrivals = new Arrivals<{ s: SourceState; ok: boolean; error?: unknown }>();
+  const wait = (s: SourceState) => {
+    waiting.add(s);
+    arrivals.add(run.refill(s).then((ok) => ({ s, ok }), (error: unknown) => ({ s, ok: false, error })));
+  };
   /** A refill of `waiting` has settled: its source goes back among the active ones, or ends. */
   const settled = (r: { s: SourceState; ok: boolean; error?: unknown }) => {
     waiting.delete(r.s);
@@ -548,7 +580,7 @@ async function runMerged(run: Reader, sources: SourceState[]): Promise<void> {
     if (active.length === 0) {
       // Every source waits for input: what was produced goes out first (§10).
       await run.flushOutputs();
-      settled(await Promise.race(waiting.values()));
+      settled((await arrivals.next())!);
       continue;
     }
     let best = 0;
@@ -706,10 +738,12 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
   }
 
   // Live.
-  const pending = new Map<SourceState, Promise<Arrival>>();
+  const pending = new Set<SourceState>();
+  const arrivals = new Arrivals<Arrival>();
   const read = (s: SourceState) => {
     log.flush(); // the read acknowledges the last batch (a Kafka commit): the log goes first
-    pending.set(s, run.read(s).then((r) => ({ s, r }), (error: unknown) => ({ s, error })));
+    pending.add(s);
+    arrivals.add(run.read(s).then((r) => ({ s, r }), (error: unknown) => ({ s, error })));
   };
   for (const s of live) if (!ended.has(s.index)) read(s);
   while (pending.size > 0 && !run.stopped()) {
@@ -718,8 +752,7 @@ async function runLogged(run: Reader, sources: SourceState[], log: ReadLogHooks)
     await run.flushOutputs();
     const before = run.arrival();
     const wake = run.nextIdle(live, ended, before);
-    const arrival = Promise.race(pending.values());
-    const got = wake === Infinity ? await arrival : await Promise.race([arrival, run.sleep(Math.max(1, wake - before)).then(() => undefined)]);
+    const got = wake === Infinity ? await arrivals.next() : await arrivals.next(run.sleep(Math.max(1, wake - before)));
     if (run.stopped()) break;
     const now = run.arrival();
     // Each step is logged and handed to the OS before it goes into the graph: no row it

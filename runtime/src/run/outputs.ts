@@ -300,7 +300,29 @@ export class Outputs {
    */
   raceSinks<T>(read: Promise<T>): Promise<T> {
     if (this.sinkWriters.length === 0) return read;
-    return Promise.race([read, ...this.sinkWriters.map((w) => w.failed.then((e) => Promise.reject(e)))]);
+    if (this.sinkFailure !== undefined) return Promise.reject(this.sinkFailure);
+    // Not `Promise.race` with the writers' long-lived `failed` promises: every race leaves a
+    // reaction on them that keeps its batch reachable until the run ends (all input, in memory).
+    return new Promise<T>((resolve, reject) => {
+      this.readWaiters.add(reject);
+      read.then(
+        (v) => (this.readWaiters.delete(reject), resolve(v)),
+        (e) => (this.readWaiters.delete(reject), reject(e)),
+      );
+    });
+  }
+
+  /** The first network output that failed for good (raceSinks). */
+  private sinkFailure: OutputError | undefined;
+  /** Reads in progress, told when a network output fails for good. */
+  private readonly readWaiters = new Set<(e: unknown) => void>();
+
+  private watchSink(sw: SinkWriter): void {
+    void sw.failed.then((e) => {
+      this.sinkFailure ??= e;
+      for (const w of [...this.readWaiters]) w(e);
+      this.readWaiters.clear();
+    });
   }
 
   /** Waits for the outputs whose sinks asked to (backpressure). */
@@ -419,6 +441,7 @@ export class Outputs {
         const sw = new SinkWriter(label, sink, this.env, options.sinkRetryMs ?? SINK_RETRY_MS, o.final);
         this.writers.push(sw);
         this.sinkWriters.push(sw);
+        this.watchSink(sw);
         this.networkWriter[k] = sw;
         emit.push((row) => {
           sw.write({ op: "insert", row, seq: ++counts[k]! });
