@@ -1,0 +1,162 @@
+// The command line's own behaviour (cli-robust.test.ts's slow part, moved to the stress set to
+// keep `npm test` under its time budget): each command's --help, one-line usage errors with
+// hints, a built module's usage text never printed by `flowc run`, a busy playground port,
+// check/run --watch, graph labels.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCli, FLOWC, flowc, node, TMP } from "./helpers";
+
+let work: string;
+let n = 0;
+/** A fresh folder with these files. */
+function folder(files: Record<string, string>): string {
+  const dir = join(work, `d${n++}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+beforeAll(() => {
+  ensureCli();
+  mkdirSync(TMP, { recursive: true });
+  work = mkdtempSync(join(TMP, "cli-commands-"));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function start(args: string[], cwd: string) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => (out.stdout += d));
+  child.stderr.on("data", (d) => (out.stderr += d));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, signal) => res({ code, signal })));
+  const until = async (pred: () => boolean, ms = 30_000) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out; stdout: ${out.stdout}\nstderr: ${out.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  return { child, out, exit, until };
+}
+
+describe("the command line", () => {
+  const ok = 'source n: int = range(0, 2)\nemit n\n';
+
+  it("COMMAND --help and help COMMAND print that command's own flags", async () => {
+    for (const args of [["run", "--help"], ["help", "run"], ["run", "x.flow", "-h"]]) {
+      const r = await flowc(args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: flowc run PROGRAM\.flow/);
+      for (const f of ["--out NAME=PATH", "--dead-letter FILE", "--late FILE", "--strict", "--quiet", "--watch"]) expect(r.stdout).toContain(f);
+      expect(r.stdout).not.toContain("flowc build");
+    }
+    const check = await flowc(["check", "--help"]);
+    expect(check.stdout).toMatch(/^Usage: flowc check PROGRAM\.flow/);
+    expect(check.stdout).toContain("--format");
+    expect(check.stdout).not.toContain("--dead-letter");
+    for (const cmd of ["build", "graph", "playground"]) {
+      const r = await flowc(["help", cmd]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: flowc ${cmd}`));
+    }
+  });
+
+  it("usage errors are one line with a hint: did-you-mean, extra arguments, a folder as the program", async () => {
+    const dir = folder({ "p.flow": ok });
+    const cases: [string[], string][] = [
+      [["run", "p.flow", "--dead-leter", "x"], "flowc: unknown option --dead-leter for flowc run (did you mean --dead-letter?) (see flowc run --help)\n"],
+      [["check", "p.flow", "--fromat", "json"], "flowc: unknown option --fromat for flowc check (did you mean --format?) (see flowc check --help)\n"],
+      [["check", "p.flow", "--out", "a=b"], "flowc: unknown option --out for flowc check (--out is a flag of flowc run) (see flowc check --help)\n"],
+      [["rnu", "p.flow"], "flowc: unknown command rnu (did you mean run?) (see flowc --help)\n"],
+      [["run", "p.flow", "extra.flow"], 'flowc: unexpected argument "extra.flow": flowc run takes one program (see flowc run --help)\n'],
+      [["run", "."], "flowc: . is a directory; give a .flow file (see flowc run --help)\n"],
+      [["check", dir], `flowc: ${dir} is a directory; give a .flow file (see flowc check --help)\n`],
+      [["run", "p.flow", "--out", "nonsense"], 'flowc: --out expects NAME=PATH, got "nonsense" (see flowc run --help)\n'],
+      [["run", "p.flow", "--strict=yes"], "flowc: --strict takes no value (see flowc run --help)\n"],
+    ];
+    for (const [args, message] of cases) {
+      const r = await flowc(args, { cwd: dir });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toBe(message);
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("flowc run never prints the built module's usage text", async () => {
+    const dir = folder({ "p.flow": ok });
+    const r = await flowc(["run", "p.flow", "--out", "nope=x.jsonl"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('flowc: --out: the program has no output named "nope" (outputs: out1)\n');
+    // A built module's own parser: one line pointing at its --help.
+    expect((await flowc(["build", "p.flow", "-o", "p.mjs"], { cwd: dir })).code).toBe(0);
+    const m = await node(["p.mjs", "--dead-leter", "x"], { cwd: dir });
+    expect(m.code).toBe(2);
+    expect(m.stderr).toBe('flowc: unknown argument "--dead-leter" (did you mean --dead-letter?) (see node p.mjs --help)\n');
+  });
+
+  it("playground on a busy port says so in one line (exit 2)", async () => {
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await flowc(["playground", "--port", String(port)], { timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`flowc: port ${port} is in use; try --port N (0 picks a free one)\n`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("check --watch checks again when the file changes", async () => {
+    const dir = folder({ "w.flow": ok });
+    const p = start([FLOWC, "check", "--watch", "w.flow"], dir);
+    try {
+      await p.until(() => p.out.stderr.includes("flowc: watching w.flow for changes"));
+      writeFileSync(join(dir, "w.flow"), "source n: int = range(0, 2)\nemit n | select nope\n");
+      await p.until(() => p.out.stderr.includes("1 error in w.flow"));
+      expect(p.out.stderr).toContain("flowc: change detected, rerunning\n");
+      expect(p.out.stderr).toMatch(/error\[E\d+\]/);
+      writeFileSync(join(dir, "w.flow"), ok);
+      await p.until(() => p.out.stderr.split("flowc: change detected, rerunning").length === 3 && p.out.stderr.trimEnd().endsWith("(Ctrl-C to stop)"));
+      p.child.kill("SIGINT");
+      expect((await p.exit).code).toBe(130);
+    } finally {
+      p.child.kill("SIGKILL");
+    }
+  });
+
+  it("run --watch stops the running program and runs it again", async () => {
+    const live = 'source lines: string = stdin("lines")\nemit lines | map upper(it)\n';
+    const dir = folder({ "w.flow": live });
+    const p = start([FLOWC, "run", "--watch", "w.flow"], dir);
+    try {
+      p.child.stdin.write("hello\n"); // stdin stays open: the first run never ends by itself
+      await p.until(() => p.out.stdout.includes("HELLO"));
+      writeFileSync(join(dir, "w.flow"), "source n: int = range(0, 2)\nemit n | map it * 7\n");
+      await p.until(() => p.out.stdout.includes("7\n"));
+      expect(p.out.stdout).toBe('"HELLO"\n0\n7\n');
+      expect(p.out.stderr).toMatch(/flowc: interrupted, 1 in \(lines 1\)[^\n]*\nflowc: change detected, rerunning\n/);
+      p.child.kill("SIGTERM");
+      expect((await p.exit).code).toBe(143);
+    } finally {
+      p.child.kill("SIGKILL");
+    }
+  });
+
+  it("graph labels do not repeat the node's kind", async () => {
+    const dir = folder({ "p.flow": 'type O = { id: int, t: time }\nsource orders: O = file("o.jsonl") event time t\nemit orders | where id > 1\n' });
+    const dot = await flowc(["graph", "p.flow", "--format", "dot"], { cwd: dir });
+    expect(dot.code).toBe(0);
+    expect(dot.stdout).toContain('label="source\\norders');
+    expect(dot.stdout).not.toMatch(/source\\nsource|output\\noutput/);
+    const mermaid = await flowc(["graph", "p.flow", "--format", "mermaid"], { cwd: dir });
+    expect(mermaid.stdout).toContain('"source: orders');
+    expect(mermaid.stdout).not.toMatch(/source: source|output: output/);
+    const svg = await flowc(["graph", "p.flow"], { cwd: dir });
+    expect(svg.stdout).toMatch(/<text [^>]*>orders</);
+    expect(svg.stdout).not.toMatch(/<text [^>]*>source orders/);
+  });
+});
