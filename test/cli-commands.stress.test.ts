@@ -2,12 +2,11 @@
 // keep `npm test` under its time budget): each command's --help, one-line usage errors with
 // hints, a built module's usage text never printed by `flowc run`, a busy playground port,
 // check/run --watch, graph labels.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCli, FLOWC, flowc, node, TMP } from "./helpers";
+import { ensureCli, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
 
 let work: string;
 let n = 0;
@@ -26,21 +25,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function start(args: string[], cwd: string) {
-  const child = spawn(process.execPath, args, { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  const out = { stdout: "", stderr: "" };
-  child.stdout.on("data", (d) => (out.stdout += d));
-  child.stderr.on("data", (d) => (out.stderr += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, signal) => res({ code, signal })));
-  const until = async (pred: () => boolean, ms = 30_000) => {
-    const t0 = Date.now();
-    while (!pred()) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out; stdout: ${out.stdout}\nstderr: ${out.stderr}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  return { child, out, exit, until };
-}
 
 describe("the command line", () => {
   const ok = 'source n: int = range(0, 2)\nemit n\n';

@@ -1,12 +1,12 @@
 // `flowc run` and `node OUT.mjs` when things go wrong: the run cache, outputs that would erase
 // inputs, signals (LANGUAGE.md §10 Stopping), a closed stdout, full disks, odd names, CSV headers,
-// late records, and the CLI's own usage errors, help and --watch. Everything spawns the real
+// late records. (The CLI's own usage errors, help and --watch: cli-commands.stress.test.ts.) Everything spawns the real
 // ./bin/flowc in temporary folders.
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCli, FLOWC, flowc, node, TMP } from "./helpers";
+import { ensureCli, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
 import { checkPrototypeNameSource } from "./prototype-name-cases";
 
 let work: string;
@@ -169,21 +169,6 @@ describe("outputs never erase inputs", () => {
 });
 
 /** Spawns `node ARGS` with stdin a pipe; collects stdout and stderr. */
-function start(args: string[], cwd: string) {
-  const child = spawn(process.execPath, args, { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  const out = { stdout: "", stderr: "" };
-  child.stdout.on("data", (d) => (out.stdout += d));
-  child.stderr.on("data", (d) => (out.stderr += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, signal) => res({ code, signal })));
-  const until = async (pred: () => boolean, ms = 30_000) => {
-    const t0 = Date.now();
-    while (!pred()) {
-      if (Date.now() - t0 > ms) throw new Error(`timed out; stdout: ${out.stdout}\nstderr: ${out.stderr}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  return { child, out, exit, until };
-}
 
 describe("stopping on SIGINT and SIGTERM (§10)", () => {
   const live = `type E = { k: string, v: int, t: time }

@@ -1,6 +1,6 @@
 // Shared helpers for the test suite: paths, the CLI (rebuilt at most once, under a lock, so that
 // parallel test files do not race on dist/), and the lists of fixture and conformance programs.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -178,4 +178,21 @@ export function removeSharedRuntime(): void {
 /** Reads a file, or undefined when it does not exist. */
 export function readIf(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}
+
+/** `node ARGS` in the background (stdin open, NO_COLOR): its output so far, its exit, and `until` to wait for output. */
+export function startNode(args: string[], cwd: string) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => (out.stdout += d));
+  child.stderr.on("data", (d) => (out.stderr += d));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, signal) => res({ code, signal })));
+  const until = async (pred: () => boolean, ms = 30_000) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out; stdout: ${out.stdout}\nstderr: ${out.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  return { child, out, exit, until };
 }
