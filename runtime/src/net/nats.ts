@@ -21,7 +21,7 @@
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
-import { Backoff, Connection, Inbox, loadClient, messageDecoder, METADATA, changeText, runId, sleep, text, type Decoded } from "./common.js";
+import { Backoff, Connection, Inbox, loadClient, messageBytesDecoder, METADATA, changeText, runId, sleep, type Decoded } from "./common.js";
 
 type Nats = typeof import("nats");
 type NatsConnection = import("nats").NatsConnection;
@@ -75,7 +75,7 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
   const nats = await load();
   const label = `nats subject ${spec.subject}`;
   const conn = new Connection(o, `source ${o.name} (${label})`);
-  const decode = messageDecoder(o.schema, o.keep, spec.format, METADATA.nats!, o.timeOf, o.changes);
+  const decode = messageBytesDecoder(o.schema, o.keep, spec.format, METADATA.nats!, o.timeOf, o.changes, o.fastJson);
   let resume: (() => void) | undefined;
   const inbox = new Inbox(20_000, { pause() {}, resume: () => resume?.() });
   let nc: NatsConnection | undefined;
@@ -153,7 +153,7 @@ export async function openNatsSource(o: NetSourceOpening): Promise<NetInput> {
             first ??= seq;
             last = seq;
             const ts = Math.floor(m.info.timestampNanos / 1e6);
-            decode(text(m.data), { where: `${label} seq ${seq}`, position: { subject: m.subject, seq }, meta: { _subject: m.subject, _seq: seq, _timestamp: ts } }, out);
+            decode(m.data, { where: `${label} seq ${seq}`, position: { subject: m.subject, seq }, meta: { _subject: m.subject, _seq: seq, _timestamp: ts } }, out);
             if (spec.durable !== undefined) acks.push(() => m.ack());
             // Hand messages on as they come rather than at the end of the fetch (latency, §10).
             if (batch.getPending() === 0 || out.records.length >= 500) {
