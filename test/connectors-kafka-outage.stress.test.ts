@@ -9,7 +9,7 @@ import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDir } from "./helpers";
-import { haveServer, runLive, startKafka, waitFor, type TestServer } from "./servers";
+import { haveServer, runLive, startKafka, waitFor, type TestServer, kafkaClient, produceTo } from "./servers";
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
@@ -63,17 +63,11 @@ describe.skipIf(!supported)("kafka source: connections cut mid-run", () => {
   let kafka: import("kafkajs").Kafka;
   beforeAll(async () => {
     cluster = await startKafka();
-    const k = (await import("kafkajs")).default;
-    kafka = new k.Kafka({ clientId: "test", brokers: cluster.url.split(","), logLevel: k.logLevel.NOTHING });
+    kafka = await kafkaClient(cluster.url);
   });
   afterAll(async () => cluster?.stop());
 
-  const produce = async (ids: number[]) => {
-    const p = kafka.producer();
-    await p.connect();
-    await p.send({ topic: "outage", messages: ids.map((id) => ({ value: JSON.stringify({ id }) })) });
-    await p.disconnect();
-  };
+  const produce = (ids: number[]) => produceTo(kafka, "outage", ids.map((id) => ({ value: JSON.stringify({ id }) })));
 
   it("goes on, reconnects and reads every message written after the cut", async () => {
     const dir = testDir("kafka-outage");

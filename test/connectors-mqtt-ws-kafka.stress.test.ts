@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, testDir } from "./helpers";
-import { freePort, haveServer, runLive, sleep, startKafka, startMosquitto, waitFor, type TestServer } from "./servers";
+import { freePort, haveServer, runLive, sleep, startKafka, startMosquitto, waitFor, type TestServer, kafkaClient, produceTo } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -103,17 +103,11 @@ describe.skipIf(!haveServer("kafka"))("kafka connector", () => {
   let kafka: import("kafkajs").Kafka;
   beforeAll(async () => {
     cluster = await startKafka();
-    const k = (await import("kafkajs")).default;
-    kafka = new k.Kafka({ clientId: "test", brokers: cluster.url.split(","), logLevel: k.logLevel.NOTHING });
+    kafka = await kafkaClient(cluster.url);
   });
   afterAll(async () => cluster?.stop());
 
-  const produce = async (topic: string, messages: { key?: string; value: string; partition?: number }[]) => {
-    const p = kafka.producer();
-    await p.connect();
-    await p.send({ topic, messages });
-    await p.disconnect();
-  };
+  const produce = (topic: string, messages: { key?: string; value: string; partition?: number }[]) => produceTo(kafka, topic, messages);
   const consumeAll = async (topic: string, count: number) => {
     const c = kafka.consumer({ groupId: `check-${topic}-${Date.now()}` });
     const got: { key: string | null; value: string; partition: number }[] = [];

@@ -6,7 +6,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHARED, ensureCli, flowc, testDir } from "./helpers";
-import { haveServer, runLive, startKafka, startNats, startPostgres, waitFor, type TestServer } from "./servers";
+import { haveServer, runLive, startKafka, startNats, startPostgres, waitFor, type TestServer, kafkaClient } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -121,8 +121,7 @@ describe.skipIf(!haveServer("kafka"))("kafka and changes", () => {
   let kafka: import("kafkajs").Kafka;
   beforeAll(async () => {
     cluster = await startKafka();
-    const k = (await import("kafkajs")).default;
-    kafka = new k.Kafka({ clientId: "test", brokers: cluster.url.split(","), logLevel: k.logLevel.NOTHING });
+    kafka = await kafkaClient(cluster.url);
   });
   afterAll(async () => cluster?.stop());
 

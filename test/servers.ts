@@ -224,6 +224,20 @@ export async function startKafka(): Promise<TestServer> {
   };
 }
 
+/** A kafkajs client of a test's mock cluster (for the test's own producers and consumers). */
+export async function kafkaClient(bootstrap: string, clientId = "test"): Promise<import("kafkajs").Kafka> {
+  const k = (await import("kafkajs")).default;
+  return new k.Kafka({ clientId, brokers: bootstrap.split(","), logLevel: k.logLevel.NOTHING });
+}
+
+/** Sends `messages` to `topic` with a producer of its own: connected, sent, disconnected. */
+export async function produceTo(kafka: import("kafkajs").Kafka, topic: string, messages: { key?: string; value: string; partition?: number }[]): Promise<void> {
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic, messages });
+  await p.disconnect();
+}
+
 /** A `flowc run` in the background: its stdout and stderr so far, and its exit. */
 export interface LiveRun {
   stdout(): string;
