@@ -79,11 +79,12 @@ describe("a restored run writes exactly the output of one run", () => {
       expect(outputsOf(env)).toEqual(expected);
       expect(texts.length).toBeGreaterThan(20);
       expect(rt.parseCheckpoint(texts.at(-1)!, "mem").finished).toBe(true);
-      // Every operator's state, as saved, decodes and encodes back to the same text.
+      // Every operator's state, as saved, decodes, encodes and decodes back to the same values
+      // (not always the same text: a store that packs itself in chunks decodes to plain arrays).
       const classes = new rt.ClassTable(program.stateClasses ?? {});
       for (const t of [texts[1]!, texts[Math.floor(texts.length / 2)]!, texts.at(-2)!]) {
-        const state = rt.parseCheckpoint(t, "mem").state;
-        expect(JSON.stringify(rt.encodeState(rt.decodeState(state, classes), classes))).toBe(JSON.stringify(state));
+        const state = rt.decodeState(rt.parseCheckpoint(t, "mem").state, classes);
+        expect(rt.decodeState(JSON.parse(JSON.stringify(rt.encodeState(state, classes))), classes)).toEqual(state);
       }
       expect(summary.checkpoint?.written).toBe(texts.length);
 
@@ -197,7 +198,7 @@ describe("embedding: run({ checkpoint })", () => {
     const storage = { where: "<kv>", read: async () => text, write: async (t: string) => void (text = t), remove: async () => void (text = undefined) };
     const first = await mod.run({ baseDir: dir, summary: false, maxBadMessages: 0, checkpoint: { storage, everyMs: 0 } });
     expect(first.checkpoint).toMatchObject({ where: "<kv>", restored: false, suspended: false });
-    expect(text).toMatch(/^flowc-checkpoint 1 [0-9a-f]{14}\n\{"format":"flowc-checkpoint"/);
+    expect(text).toMatch(/^flowc-checkpoint 1 x[0-9a-f]{16}\n\{"format":"flowc-checkpoint"/);
     const out = readFileSync(join(dir, "out", "running.jsonl"), "utf8");
     const again = await mod.run({ baseDir: dir, summary: false, maxBadMessages: 0, checkpoint: { storage } });
     expect(again.checkpoint).toMatchObject({ finished: true, written: 0 });
@@ -256,18 +257,19 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     const run = await flowc(["run", "p.flow", "--checkpoint", "ck", "--quiet"], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const file = join(dir, "ck", "checkpoint");
-    const text = readFileSync(file, "utf8");
-    writeFileSync(file, text.replace(/"seq":\d+/, '"seq":99'));
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.toString("latin1").replace(/"seq":\d+/, '"seq":99'), "latin1");
     const damaged = await flowc(["run", "p.flow", "--checkpoint", "ck"], { cwd: dir });
     expect(damaged.code).toBe(2);
     expect(damaged.stderr).toContain("the checkpoint in ck is damaged (its checksum does not match)");
     const inspect = await flowc(["checkpoint", "inspect", "ck"], { cwd: dir });
     expect(inspect.code).toBe(2);
     // A checkpoint of a run in progress whose output was cut short afterwards.
-    writeFileSync(file, text.replace('"finished":true', '"finished":false').replace(/^flowc-checkpoint 1 \w+/, ""));
     const { rt } = await sharedRuntime();
-    const doc = JSON.parse(readFileSync(file, "utf8"));
-    writeFileSync(file, rt.serializeCheckpoint(doc));
+    writeFileSync(file, bytes);
+    const doc = rt.parseCheckpointBytes(readFileSync(file), "ck");
+    doc.finished = false;
+    writeFileSync(file, rt.serializeCheckpointBytes(doc));
     writeFileSync(join(dir, "out", "per.jsonl"), "");
     const shorter = await flowc(["run", "p.flow", "--checkpoint", "ck"], { cwd: dir });
     expect(shorter.code).toBe(2);

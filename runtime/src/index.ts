@@ -42,6 +42,6 @@ export { makeFormatter, makeCsvFormatter, makeLineFormatter, makeChangeFormatter
 export { parseTime, parseTimeText, parseIsoTime, formatTime, daysFromCivil, MAX_TIME } from "./time.js";
 export * from "./io/index.js";
 export { streamProgram, type ProgramStreams } from "./streams.js";
-export { memoryCheckpointStorage, parseCheckpoint, serializeCheckpoint, CheckpointError, type CheckpointDoc, type CheckpointOptions, type CheckpointStorage, type SavedSource } from "./checkpoint/run.js";
+export { memoryCheckpointStorage, parseCheckpoint, parseCheckpointBytes, serializeCheckpoint, serializeCheckpointBytes, CheckpointError, type CheckpointDoc, type CheckpointOptions, type CheckpointStorage, type SavedSource } from "./checkpoint/run.js";
 export { describeCheckpoint, describeCheckpointJson } from "./checkpoint/inspect.js";
 export { ClassTable, decode as decodeState, encode as encodeState } from "./checkpoint/codec.js";

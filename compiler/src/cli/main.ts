@@ -456,15 +456,15 @@ async function cmdCheckpoint(a: Args): Promise<number> {
   const format = a.flags.get("--format")?.at(-1) ?? "text";
   if (format !== "text" && format !== "json") throw new Usage(`unknown format ${format} (text or json)`);
   const { fileCheckpointStorage } = await import("../../../runtime/src/checkpoint/node-storage");
-  const { parseCheckpoint, CheckpointError } = await import("../../../runtime/src/checkpoint/run");
+  const { parseCheckpointBytes, CheckpointError } = await import("../../../runtime/src/checkpoint/run");
   const { describeCheckpoint, describeCheckpointJson } = await import("../../../runtime/src/checkpoint/inspect");
-  const text = await fileCheckpointStorage(dir).read();
-  if (text === undefined) {
+  const bytes = await fileCheckpointStorage(dir).readBytes!();
+  if (bytes === undefined) {
     process.stderr.write(`flowc: no checkpoint in ${dir}\n`);
     return 2;
   }
   try {
-    const doc = parseCheckpoint(text, dir);
+    const doc = parseCheckpointBytes(bytes, dir);
     process.stdout.write((format === "json" ? JSON.stringify(describeCheckpointJson(doc, dir), null, 2) : describeCheckpoint(doc, dir)) + "\n");
     return 0;
   } catch (e) {

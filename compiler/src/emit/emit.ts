@@ -31,7 +31,7 @@ const MEMBER_ROLES = {
   one: "state", // its one state (no keys)
   dense: "dense", // states of small int keys
   order: "order", // keys in order of first appearance
-  seen: "seen", // small int keys seen
+  first: "first", // small int keys' places in order of first appearance
   col: "col", // one typed array per state field
   final: "final", // an `emit final` table
   wm: "watermarks", // the input watermarks of a union or join
@@ -1053,7 +1053,8 @@ class Emitter {
     else if (store === "dense") this.denseStore(n, b);
     else this.mapStore(n, b);
     const S = J.id("s");
-    b.stmt(J.exprStmt(J.callMethod(J.thisMember(spec), "add", [S, R, TIME])));
+    // The columns store's own statements update the state (no state object).
+    if (store !== "columns") b.stmt(J.exprStmt(J.callMethod(J.thisMember(spec), "add", [S, R, TIME])));
     const finalOnly = this.finalOnly(n);
     if (!finalOnly) {
       b.stmt(J.constDecl("row", J.callMethod(J.thisMember(spec), "result", [S, J.num(NaN), J.num(NaN)])));
@@ -1085,35 +1086,45 @@ class Emitter {
     return J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "number"));
   }
 
-  /** One small int key, counts and sums only: one typed array per state field (see AggStore). */
+  /**
+   * One int key, counts and sums only: one typed array per state field (see AggStore) — indexed
+   * by the key for keys 0 … DENSE − 1, by the key's slot in a SlotColumns for the others. No
+   * object per key and no array of keys beside them (the order of first appearance is the small
+   * keys' places and the slots' order): a checkpoint copies nothing while the loop waits (§12
+   * "Pause"). The add statements are the aggregates' own, on `this.…_col1_a0[k]` and
+   * `cols[0]![i]` for state field a0.
+   */
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
-    const [seen, col, state, order] = [this.m(id, "seen"), this.m(id, "col"), this.m(id, "state"), this.m(id, "order")];
-    this.keeps(id, seen, ...this.stateFields(id).map((f) => `${col}_${f.name}`), state, order);
-    // The add statements on columns: `this.…_col1_a0[k]` for state field a0 of key k.
-    const addCols = new Body();
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: addCols.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, addCols, new Body(), env, true, (f) => J.index(J.thisMember(`${col}_${f}`), K));
+    const [first, col, state] = [this.m(id, "first"), this.m(id, "col"), this.m(id, "state")];
+    const fields = this.stateFields(id);
+    this.keeps(id, first, ...fields.map((f) => `${col}_${f.name}`), state);
+    this.ops.add("SlotColumns");
+    const adds = (where: (field: string) => J.Expr): J.Stmt[] => {
+      const body = new Body();
+      const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: body.hoist, use: this.use, js: this.js };
+      for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, body, new Body(), env, true, where);
+      return body.stmts;
+    };
     const typed = (array: string) => J.newExpr(J.id(array), [J.num(DENSE)]);
     this.fields.push(
-      this.field(seen, "private readonly", typed("Uint8Array"), undefined, `Keys 0 … ${DENSE - 1}: one typed array per state field, indexed by the key; \`${seen}[k]\` once k appeared. Other keys are in ${state}.`),
-      ...this.stateFields(id).map((f) => this.field(`${col}_${f.name}`, "private readonly", typed("Float64Array"))),
-      this.field(state, "private readonly", J.newExpr(J.id("Map"), [], [`Key, Agg${id}State`])),
-      this.field(order, "private readonly", J.array([]), "number[]", "Every key, in order of its first appearance."),
+      this.field(first, "private readonly", typed("Float64Array"), undefined, `Keys 0 … ${DENSE - 1}: \`${first}[k]\` is 1 + k's place in order of first appearance (0: not yet); one typed array per state field, indexed by the key. Other keys have a slot in ${state}.`),
+      ...fields.map((f) => this.field(`${col}_${f.name}`, "private readonly", typed("Float64Array"))),
+      this.field(state, "private readonly", J.newExpr(J.id("SlotColumns"), [J.num(fields.length)]), undefined, `Other keys: state field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`),
     );
-    const seenK = J.index(J.thisMember(seen), K);
-    const pushKey = J.exprStmt(J.callMethod(J.thisMember(order), "push", [K]));
+    const firstK = J.index(J.thisMember(first), K);
     b.stmt(this.smallKey(id));
     b.stmt(J.ifStmt(smallInt(DENSE), J.block([
-      J.ifStmt(J.binary("===", seenK, J.num(0)), J.block([J.exprStmt(J.assign(seenK, J.num(1))), pushKey])),
-      ...addCols.stmts,
+      J.ifStmt(J.binary("===", firstK, J.num(0)), J.exprStmt(J.assign(firstK, J.callMethod(J.thisMember(state), "smallKey")))),
+      ...adds((f) => J.index(J.thisMember(`${col}_${f}`), K)),
       J.ret(),
     ])));
-    b.stmt(J.letDecl("s", J.callMethod(J.thisMember(state), "get", [K])));
-    b.stmt(J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([
-      J.exprStmt(J.callMethod(J.thisMember(state), "set", [K, J.paren(J.assign(S, this.initState(id)))])),
-      pushKey,
-    ])));
+    const I = J.id("i");
+    b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
+    b.stmt(J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K])))));
+    b.stmt(J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I])));
+    const slot = new Map(fields.map((f, j) => [f.name, j]));
+    for (const st of adds((f) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I))) b.stmt(st);
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */
@@ -1703,13 +1714,22 @@ class Emitter {
         return [J.constDecl(`s${id}`, J.thisMember(this.m(id, "one"))), J.ifStmt(J.binary("!==", s, J.UNDEFINED), emitRow(result(s)))];
       }
       if (store === "columns") {
-        const fill = this.stateFields(id).map((c) => J.exprStmt(J.assign(J.member(S, c.name), J.index(J.thisMember(`${this.m(id, "col")}_${c.name}`), K))));
+        // A state object per row, filled from the key's column entries (by key, or by slot).
+        const fields = this.stateFields(id);
+        const I = J.id("i");
+        const fill = (at: (field: string, j: number) => J.Expr) => fields.map((c, j) => J.exprStmt(J.assign(J.member(S, c.name), at(c.name, j))));
         const body = [
-          J.letDecl("s", J.callMethod(J.thisMember(this.m(id, "state")), "get", [K])),
-          J.ifStmt(J.binary("===", S, J.UNDEFINED), J.block([J.exprStmt(J.assign(S, J.newExpr(J.id(`Agg${id}State`), [K]))), ...fill])),
+          J.constDecl("s", J.newExpr(J.id(`Agg${id}State`), [K])),
+          J.constDecl("i", J.callMethod(J.thisMember(this.m(id, "state")), "slotOf", [K])),
+          J.ifStmt(
+            J.binary("<", I, J.num(0)),
+            J.block(fill((f) => J.index(J.thisMember(`${this.m(id, "col")}_${f}`), K))),
+            J.block([J.constDecl("cols", J.member(J.thisMember(this.m(id, "state")), "cols")), ...fill((_, j) => J.index(J.nonNull(J.index(J.id("cols"), J.num(j))), I))]),
+          ),
           emitRow(result(S)),
         ];
-        return [J.forOf("const", "k", J.thisMember(this.m(id, "order")), J.block(body))];
+        const keys = J.callMethod(J.thisMember(this.m(id, "state")), "keysInOrder", [J.thisMember(this.m(id, "first"))]);
+        return [J.forOf("const", "k", keys, J.block(body))];
       }
       const states = store === "dense" ? J.thisMember(this.m(id, "order")) : J.callMethod(J.thisMember(this.m(id, "state")), "values");
       return [J.forOf("const", "s", states, emitRow(result(S)))];

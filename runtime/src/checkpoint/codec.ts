@@ -20,9 +20,11 @@
 //
 // A COLUMN is a JSON array of encoded values, or, when every value is a number, packed as
 // base64 text: { $: "I", v } zigzag varints (every value a safe integer, no −0) or { $: "F", v }
-// float64s, little-endian (any number, bit for bit). 1M keys of `count, sum, avg` take about 20
+// float64s, little-endian (any number, bit for bit) — or, in a checkpoint file with a binary
+// part, { $: "I" | "F", b: N }: the same bytes as its N-th blob (run.ts). 1M keys of `count, sum, avg` take about 20
 // bytes each this way, and JSON's parser reads one string instead of 5M numbers.
-//   { $: "T", t: "Float64Array", v: [...] }  a typed array
+//   { $: "T", t: "Float64Array", v: [...] }  a typed array (v a packed COLUMN from 64 values on;
+//                                            or c: [packed, …], a column packed in chunks)
 //   { $: "c", c: "NAME", v: { … } }          an instance of a registered class, its own fields
 //   { $: "r", i: N }                         the N-th object met before (shared or cyclic)
 //
@@ -94,8 +96,57 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
   else o[k] = v;
 }
 
-/** The state graph `value` as a JSON-able value (see the table above). */
-export function encode(value: unknown, classes: ClassTable): unknown {
+/**
+ * Columns of a checkpoint packed while the run goes on (run.ts): `encode` given a Packing copies
+ * each long column (a memory copy) and leaves a step that packs it; a store may leave steps of
+ * its own (SlotColumns). The packed bytes stay bytes until `seal` puts them in the document — as
+ * blobs of a checkpoint file's binary part, or as base64 text.
+ */
+export class Packing {
+  /** Work left, each step a few ms. */
+  readonly steps: (() => void)[] = [];
+  private readonly columns: Packed[] = [];
+
+  /** Values `from` … `to` − 1 of `xs`, packed now. */
+  pack(xs: ArrayLike<number>, from = 0, to = xs.length): Packed {
+    const p = packBytes(xs, from, to);
+    this.columns.push(p);
+    return p;
+  }
+
+  /**
+   * Every packed column into the document: `binary` — as blob numbers (`b`), the blobs returned
+   * in order; else as base64 text (`v`).
+   */
+  seal(binary: boolean): Uint8Array[] {
+    const blobs: Uint8Array[] = [];
+    for (const p of this.columns) {
+      const bytes = p.bytes!;
+      delete p.bytes;
+      if (binary) {
+        p.b = blobs.length;
+        blobs.push(bytes);
+      } else p.v = toBase64(bytes, bytes.length);
+    }
+    return blobs;
+  }
+}
+
+/** A packed column (see the table above): its bytes as base64 (`v`), a blob number (`b`), or, until sealed, the bytes. */
+export interface Packed {
+  $: "I" | "F";
+  v?: string;
+  b?: number;
+  bytes?: Uint8Array;
+}
+
+/**
+ * The state graph `value` as a JSON-able value (see the table above). With `packing`, long
+ * columns (typed arrays, arrays of numbers) are copied and packed by its steps, and a member
+ * with `checkpoint(packing)` (a store that packs itself) gives that; the value is complete once
+ * the steps have run and the packing is sealed.
+ */
+export function encode(value: unknown, classes: ClassTable, packing?: Packing): unknown {
   const ids = new Map<object, number>();
   const enc = (v: unknown, where: string): unknown => {
     switch (typeof v) {
@@ -118,13 +169,31 @@ export function encode(value: unknown, classes: ClassTable): unknown {
     if (seen !== undefined) return { $: "r", i: seen };
     ids.set(obj, ids.size);
     if (Array.isArray(obj)) {
-      if (obj.length >= PACK_MIN) {
-        const packed = packNumbers(obj);
-        if (packed !== undefined) return { $: "N", v: packed };
+      if (obj.length >= PACK_MIN && allNumbers(obj)) {
+        if (packing === undefined) return { $: "N", v: packNumbers(obj)! };
+        const out: { $: "N"; v: unknown } = { $: "N", v: null };
+        const copy = obj.slice() as number[];
+        packing.steps.push(() => (out.v = packing.pack(copy)));
+        return out;
       }
       const out = new Array<unknown>(obj.length);
       for (let i = 0; i < obj.length; i++) out[i] = i in obj ? enc(obj[i], where) : { $: "u" };
       return out;
+    }
+    const own = (obj as { checkpoint?: unknown }).checkpoint;
+    if (typeof own === "function") {
+      // A store that encodes itself (SlotColumns), packing its columns in steps; without a
+      // packing of the caller's, now.
+      const p = packing ?? new Packing();
+      const encoded = (own as (p: Packing) => unknown).call(obj, p);
+      if (packing === undefined) {
+        for (const step of p.steps) step();
+        p.seal(false);
+      }
+      // The objects the decoder will number inside it (it numbers each as it meets it): so
+      // numbered here too, for the references that follow.
+      for (let n = decodedObjects(encoded) - 1; n > 0; n--) ids.set({}, ids.size);
+      return encoded;
     }
     if (obj instanceof Map) {
       const columns = columnsOf(obj, ids, classes, where, enc);
@@ -141,7 +210,14 @@ export function encode(value: unknown, classes: ClassTable): unknown {
     if (ArrayBuffer.isView(obj)) {
       const t = obj.constructor.name as TypedName;
       if (!TYPED.includes(t)) throw new Error(`internal: checkpoint state holds a ${t} at ${where}`);
-      return { $: "T", t, v: Array.from(obj as unknown as ArrayLike<number>, encodeNumber) };
+      const a = obj as unknown as TypedArray;
+      if (a.length < PACK_MIN) return { $: "T", t, v: Array.from(a, encodeNumber) };
+      // A store's column: packed, now or (deferred) from a copy taken now.
+      if (packing === undefined) return { $: "T", t, v: packNumbers(a)! };
+      const out: { $: "T"; t: TypedName; v: unknown } = { $: "T", t, v: null };
+      const copy = a.slice();
+      packing.steps.push(() => (out.v = packing.pack(copy)));
+      return out;
     }
     const proto = Object.getPrototypeOf(obj) as object | null;
     const fields: Record<string, unknown> = {};
@@ -156,6 +232,29 @@ export function encode(value: unknown, classes: ClassTable): unknown {
     return { $: "c", c: name, v: fields };
   };
   return enc(value, "state");
+}
+
+/** How many objects `decode` numbers when it reads encoded value `v` (forms without references or maps of records). */
+function decodedObjects(v: unknown): number {
+  if (v === null || typeof v !== "object") return 0;
+  if (Array.isArray(v)) return 1 + v.reduce<number>((n, x) => n + decodedObjects(x), 0);
+  const t = v as { $?: unknown; v?: unknown };
+  switch (t.$) {
+    case "o":
+    case "c": {
+      const fields = (t.v ?? {}) as Record<string, unknown>;
+      return 1 + Object.keys(fields).reduce((n, k) => n + decodedObjects(fields[k]), 0);
+    }
+    case "T":
+    case "N":
+      return 1;
+    case "u":
+    case "n":
+    case "b":
+      return 0;
+    default:
+      throw new Error(`internal: a store encoded itself as ${String(t.$)}, which it may not`);
+  }
 }
 
 /** Arrays shorter than this stay JSON arrays (readable in a small checkpoint). */
@@ -215,23 +314,40 @@ function fromBase64(s: string): Uint8Array | undefined {
 
 const TWO_52 = 2 ** 52;
 
-/** A column of numbers packed (see the table above); undefined when a value is not a number. */
-function packNumbers(xs: readonly unknown[]): { $: "I" | "F"; v: string } | undefined {
+type TypedArray = { [i: number]: number; readonly length: number; slice(): TypedArray } & ArrayLike<number>;
+
+function allNumbers(xs: readonly unknown[]): boolean {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== "number") return false;
+  return true;
+}
+
+/** A column of numbers packed as base64 (see the table above); undefined when a value is not a number. */
+function packNumbers(xs: ArrayLike<unknown>): { $: "I" | "F"; v: string } | undefined {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== "number") return undefined;
+  const p = packBytes(xs as ArrayLike<number>, 0, xs.length);
+  return { $: p.$, v: toBase64(p.bytes!, p.bytes!.length) };
+}
+
+/** Numbers `from` … `to` − 1 of `xs` packed: zigzag varints when all are safe integers (no −0), else float64s. */
+function packBytes(xs: ArrayLike<number>, from: number, to: number): Packed {
   let ints = true;
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i];
-    if (typeof x !== "number") return undefined;
-    if (ints && !(Number.isInteger(x) && Math.abs(x) <= TWO_52 && !Object.is(x, -0))) ints = false;
+  for (let i = from; i < to; i++) {
+    const x = xs[i]!;
+    if (!(Number.isInteger(x) && Math.abs(x) <= TWO_52 && !Object.is(x, -0))) {
+      ints = false;
+      break;
+    }
   }
   if (!ints) {
-    const f = new Float64Array(xs as number[]);
-    return { $: "F", v: toBase64(new Uint8Array(f.buffer), f.byteLength) };
+    const f = new Float64Array(to - from);
+    for (let i = from; i < to; i++) f[i - from] = xs[i]!;
+    return { $: "F", bytes: new Uint8Array(f.buffer) };
   }
   // Zigzag (0, −1, 1, −2 … → 0, 1, 2, 3 …) then 7 bits per byte, low bits first.
-  let bytes = new Uint8Array(xs.length * 3 + 16);
+  let bytes = new Uint8Array((to - from) * 3 + 16);
   let n = 0;
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i] as number;
+  for (let i = from; i < to; i++) {
+    const x = xs[i]!;
     let z = x >= 0 ? 2 * x : -2 * x - 1;
     if (n + 8 > bytes.length) {
       const grown = new Uint8Array(bytes.length * 2);
@@ -249,28 +365,41 @@ function packNumbers(xs: readonly unknown[]): { $: "I" | "F"; v: string } | unde
     }
     bytes[n++] = z;
   }
-  return { $: "I", v: toBase64(bytes, n) };
+  return { $: "I", bytes: bytes.subarray(0, n) };
 }
 
-/** A packed column back to numbers; undefined when it is malformed. */
-function unpackNumbers(c: unknown): number[] | undefined {
-  const t = c as { $?: unknown; v?: unknown } | null;
-  if (t === null || typeof t !== "object" || typeof t.v !== "string") return undefined;
-  const bytes = fromBase64(t.v);
+/** A packed column's kind and bytes (base64 text, or a blob of the file's binary part); undefined when it is not one. */
+function packedBytes(c: unknown, blobs: readonly Uint8Array[] | undefined): { kind: "I" | "F"; bytes: Uint8Array } | undefined {
+  const t = c as { $?: unknown; v?: unknown; b?: unknown } | null;
+  if (t === null || typeof t !== "object" || (t.$ !== "I" && t.$ !== "F")) return undefined;
+  let bytes: Uint8Array | undefined;
+  if (typeof t.v === "string") bytes = fromBase64(t.v);
+  else if (typeof t.b === "number" && blobs !== undefined) bytes = blobs[t.b];
   if (bytes === undefined) return undefined;
-  if (t.$ === "F") {
-    if (bytes.length % 8 !== 0) return undefined;
-    // A copy: Buffer's bytes may sit at an offset in its pool that a Float64Array cannot start at.
-    // (Platform byte order, as written: little-endian everywhere flowc runs.)
-    const own = new Uint8Array(bytes.length);
-    own.set(bytes);
-    return Array.from(new Float64Array(own.buffer));
+  if (t.$ === "F" && bytes.length % 8 !== 0) return undefined;
+  return { kind: t.$, bytes };
+}
+
+/** How many numbers packed bytes hold. */
+function packedCount(kind: "I" | "F", bytes: Uint8Array): number {
+  if (kind === "F") return bytes.length / 8;
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 128) n++;
+  return n;
+}
+
+/** Unpacks packed bytes into `out` from index `at`; false when they are malformed. */
+function unpackInto(kind: "I" | "F", bytes: Uint8Array, out: { [i: number]: number }, at: number): boolean {
+  if (kind === "F") {
+    // Aligned for a Float64Array view, or copied (Buffer's bytes may sit at any offset of its
+    // pool). Platform byte order, as written: little-endian everywhere flowc runs.
+    const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const f = new Float64Array(own.buffer, own.byteOffset, own.length / 8);
+    if (out instanceof Float64Array) out.set(f, at);
+    else for (let i = 0; i < f.length; i++) out[at + i] = f[i]!;
+    return true;
   }
-  if (t.$ !== "I") return undefined;
-  let count = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 128) count++;
-  const out = new Array<number>(count);
-  let k = 0;
+  let k = at;
   let z = 0;
   let scale = 1;
   for (let i = 0; i < bytes.length; i++) {
@@ -284,22 +413,27 @@ function unpackNumbers(c: unknown): number[] | undefined {
       out[k++] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
       z = 0;
       scale = 1;
-    } else if ((scale *= 128) > 2 ** 56) return undefined;
+    } else if ((scale *= 128) > 2 ** 56) return false;
   }
-  return scale === 1 ? out : undefined;
+  return scale === 1;
+}
+
+/**
+ * A packed column back to numbers, in an array `make` gives (default: a plain array); undefined
+ * when it is malformed.
+ */
+function unpackNumbers<A extends { [i: number]: number } = number[]>(c: unknown, blobs: readonly Uint8Array[] | undefined, make: (n: number) => A = (n) => new Array<number>(n) as unknown as A): A | undefined {
+  const p = packedBytes(c, blobs);
+  if (p === undefined) return undefined;
+  const out = make(packedCount(p.kind, p.bytes));
+  return unpackInto(p.kind, p.bytes, out, 0) ? out : undefined;
 }
 
 /** How many values a column holds (a JSON array, or packed: without unpacking it); undefined: not a column. */
-export function columnLength(c: unknown): number | undefined {
+export function columnLength(c: unknown, blobs?: readonly Uint8Array[]): number | undefined {
   if (Array.isArray(c)) return c.length;
-  const t = c as { $?: unknown; v?: unknown } | null;
-  if (t === null || typeof t !== "object" || typeof t.v !== "string") return undefined;
-  const bytes = fromBase64(t.v);
-  if (bytes === undefined) return undefined;
-  if (t.$ === "F") return bytes.length / 8;
-  let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 128) n++;
-  return n;
+  const p = packedBytes(c, blobs);
+  return p === undefined ? undefined : packedCount(p.kind, p.bytes);
 }
 
 /** A value a column may hold: nothing that needs an id (objects are numbered, see the table). */
@@ -372,8 +506,8 @@ export class CheckpointFormatError extends Error {
   override name = "CheckpointFormatError";
 }
 
-/** Rebuilds what `encode` wrote. */
-export function decode(data: unknown, classes: ClassTable): unknown {
+/** Rebuilds what `encode` wrote (`blobs`: the binary part of its checkpoint file, if any). */
+export function decode(data: unknown, classes: ClassTable, blobs?: readonly Uint8Array[]): unknown {
   const objs: unknown[] = [];
   const bad = (what: string): never => {
     throw new CheckpointFormatError(`malformed checkpoint state: ${what}`);
@@ -412,7 +546,7 @@ export function decode(data: unknown, classes: ClassTable): unknown {
         return m;
       }
       case "N": {
-        const out = unpackNumbers(t.v) ?? bad("packed numbers");
+        const out = unpackNumbers(t.v, blobs) ?? bad("packed numbers");
         objs.push(out);
         return out;
       }
@@ -426,8 +560,27 @@ export function decode(data: unknown, classes: ClassTable): unknown {
         return s;
       }
       case "T": {
-        if (!TYPED.includes(t.t as TypedName) || !Array.isArray(t.v)) bad("typed array");
-        const a = new (typedCtor(t.t as TypedName))((t.v as unknown[]).length);
+        if (!TYPED.includes(t.t as TypedName)) bad("typed array");
+        const make = (n: number) => new (typedCtor(t.t as TypedName))(n);
+        const chunks = (t as { c?: unknown }).c;
+        if (Array.isArray(chunks)) {
+          // Packed in chunks (a store packs its columns a page at a time while the run goes on).
+          const parts = chunks.map((c) => packedBytes(c, blobs) ?? bad("typed array chunk"));
+          const a = make(parts.reduce((n, p) => n + packedCount(p.kind, p.bytes), 0));
+          let at = 0;
+          for (const p of parts) {
+            if (!unpackInto(p.kind, p.bytes, a, at)) bad("typed array chunk");
+            at += packedCount(p.kind, p.bytes);
+          }
+          objs.push(a);
+          return a;
+        }
+        if (!Array.isArray(t.v)) {
+          const a = unpackNumbers(t.v, blobs, make) ?? bad("typed array");
+          objs.push(a);
+          return a;
+        }
+        const a = make((t.v as unknown[]).length);
         objs.push(a);
         (t.v as unknown[]).forEach((x, i) => (a[i] = dec(x) as number));
         return a;
@@ -453,7 +606,7 @@ export function decode(data: unknown, classes: ClassTable): unknown {
   /** A column's values: unpacked numbers (marked `packed`: nothing to decode), or encoded values. */
   const readColumn = (c: unknown): unknown[] & { packed?: boolean } => {
     if (Array.isArray(c)) return c;
-    const nums = unpackNumbers(c) ?? bad("column");
+    const nums = unpackNumbers(c, blobs) ?? bad("column");
     return Object.assign(nums, { packed: true });
   };
   /** Rebuilds a Map `columnsOf` wrote by columns. */
@@ -536,4 +689,57 @@ export function checksum(text: string): string {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, "0");
+}
+
+/**
+ * The checksum of a checkpoint's bytes (its text's UTF-8 bytes, and its binary part): two 32-bit
+ * multiply–xorshift lanes over the bytes four at a time, as "x" and 16 hex digits. Four bytes a
+ * step instead of cyrb53's one UTF-16 unit: 21 MB (1M keys) take ~10 ms instead of ~180 ms, which
+ * a restore pays before it reads anything. Words are read in the platform's byte order
+ * (little-endian wherever flowc runs, as the packed float columns assume). `update` takes parts
+ * in order; each but the last must have a length that is a multiple of 4.
+ */
+export class ByteChecksum {
+  private h1: number;
+  private h2: number;
+
+  constructor(length: number) {
+    this.h1 = 0xdeadbeef ^ length;
+    this.h2 = 0x41c6ce57 ^ length;
+  }
+
+  update(bytes: Uint8Array): this {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    const words = bytes.length >>> 2;
+    // An Int32Array view must be aligned: a part that is not is copied.
+    const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const w = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) {
+      h1 = Math.imul(h1 ^ w[i]!, 2654435761);
+      h2 = Math.imul(h2 ^ w[i]!, 1597334677);
+      h1 ^= h1 >>> 15;
+      h2 ^= h2 >>> 13;
+    }
+    for (let i = words * 4; i < b.length; i++) {
+      h1 = Math.imul(h1 ^ b[i]!, 2654435761);
+      h2 = Math.imul(h2 ^ b[i]!, 1597334677);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    return this;
+  }
+
+  digest(): string {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return "x" + (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+  }
+}
+
+/** ByteChecksum of one run of bytes. */
+export function checksumBytes(bytes: Uint8Array): string {
+  return new ByteChecksum(bytes.length).update(bytes).digest();
 }

@@ -5,7 +5,7 @@
 // bytes of its part of the encoded state. As text, or as JSON (`--format json`).
 
 import { columnLength } from "./codec.js";
-import type { CheckpointDoc, SavedSource } from "./run.js";
+import { checkpointBlobs, type CheckpointDoc, type SavedSource } from "./run.js";
 
 /**
  * Entries in an encoded state value (codec.ts's encoding), counted as run/state-size.ts counts
@@ -13,9 +13,9 @@ import type { CheckpointDoc, SavedSource } from "./run.js";
  * stateful node its largest member. Read from the encoding itself: the program's classes are not
  * needed.
  */
-function encodedEntries(v: unknown, depth = 0): number {
+function encodedEntries(v: unknown, blobs: readonly Uint8Array[] | undefined, depth = 0): number {
   if (v === null || typeof v !== "object" || depth > 8) return 0;
-  const each = (items: readonly unknown[]) => items.reduce<number>((n, x) => n + Math.max(1, encodedEntries(x, depth + 1)), 0);
+  const each = (items: readonly unknown[]) => items.reduce<number>((n, x) => n + Math.max(1, encodedEntries(x, blobs, depth + 1)), 0);
   if (Array.isArray(v)) return each(v);
   const t = v as { $?: unknown; v?: unknown; k?: unknown };
   switch (t.$) {
@@ -24,30 +24,48 @@ function encodedEntries(v: unknown, depth = 0): number {
     case "S":
       return Array.isArray(t.v) ? each(t.v) : 0;
     case "MC":
-      return columnLength(t.k) ?? 0;
+      return columnLength(t.k, blobs) ?? 0;
     case "N":
-      return columnLength(t.v) ?? 0;
+      return columnLength(t.v, blobs) ?? 0;
+    case "T": {
+      // A slot store's column (packed in chunks): one value per key. Other typed arrays are a
+      // store's columns by small key: their length is a capacity, not entries.
+      const chunks = (t as { c?: unknown }).c;
+      return Array.isArray(chunks) ? chunks.reduce<number>((n, c) => n + (columnLength(c, blobs) ?? 0), 0) : 0;
+    }
     case "o":
     case "c": {
       const fields = (t.v ?? {}) as Record<string, unknown>;
-      return Object.keys(fields).reduce((n, k) => n + encodedEntries(fields[k], depth + 1), 0);
+      // A slot store (SlotColumns.checkpoint) says how many keys it holds, small ones too.
+      if (t.$ === "o" && typeof fields.distinct === "number" && Array.isArray((fields.keys as { c?: unknown } | undefined)?.c)) return fields.distinct;
+      return Object.keys(fields).reduce((n, k) => n + encodedEntries(fields[k], blobs, depth + 1), 0);
     }
     default:
-      return 0; // numbers spelled out, typed arrays (a store's columns: capacity), references
+      return 0; // numbers spelled out, references
   }
 }
 
+/** Bytes of the binary part (blobs) an encoded value refers to. */
+function blobBytes(v: unknown, lengths: readonly number[]): number {
+  if (v === null || typeof v !== "object") return 0;
+  let n = typeof (v as { b?: unknown }).b === "number" ? (lengths[(v as { b: number }).b] ?? 0) : 0;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) n += blobBytes(x, lengths);
+  return n;
+}
+
 /** A stateful node's entries: its largest member (a keyed store's Map and order array hold the same keys). */
-function nodeEntries(part: unknown): number {
+function nodeEntries(part: unknown, blobs: readonly Uint8Array[] | undefined): number {
   const members = (part as { $?: unknown; v?: unknown } | null)?.v;
-  if (members === null || typeof members !== "object") return encodedEntries(part);
-  return Math.max(0, ...Object.values(members as Record<string, unknown>).map((m) => encodedEntries(m)));
+  if (members === null || typeof members !== "object") return encodedEntries(part, blobs);
+  return Math.max(0, ...Object.values(members as Record<string, unknown>).map((m) => encodedEntries(m, blobs)));
 }
 
 /** The state of each stateful operator: where, kind, entries, bytes. */
 function operators(doc: CheckpointDoc): { operator: string; kind: string; entries: number; bytes: number }[] {
   const parts = Array.isArray(doc.state) ? (doc.state as unknown[]) : [];
-  return doc.fingerprint.operators.map((op, i) => ({ operator: `${doc.program}:${op.line}`, kind: op.kind, entries: nodeEntries(parts[i]), bytes: JSON.stringify(parts[i] ?? null).length }));
+  const blobs = checkpointBlobs(doc);
+  const lengths = doc.blobs ?? [];
+  return doc.fingerprint.operators.map((op, i) => ({ operator: `${doc.program}:${op.line}`, kind: op.kind, entries: nodeEntries(parts[i], blobs), bytes: JSON.stringify(parts[i] ?? null).length + blobBytes(parts[i], lengths) }));
 }
 
 const iso = (ms: number | null): string => {

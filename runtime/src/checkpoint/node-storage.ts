@@ -19,22 +19,29 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
   return {
     where: dir,
     async read() {
+      const bytes = await this.readBytes!();
+      return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+    },
+    async readBytes() {
       const { fsp, path } = await nodeFs();
       try {
-        return await fsp.readFile(path.join(path.resolve(dir), NAME), "utf8");
+        return await fsp.readFile(path.join(path.resolve(dir), NAME));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw e;
       }
     },
-    async write(text) {
+    write(text) {
+      return this.writeBytes!([new TextEncoder().encode(text)]);
+    },
+    async writeBytes(parts) {
       const { fsp, path } = await nodeFs();
       const folder = path.resolve(dir);
       await fsp.mkdir(folder, { recursive: true });
       const tmp = path.join(folder, `${NAME}.tmp`);
       const fh = await fsp.open(tmp, "w");
       try {
-        await fh.writeFile(text, "utf8");
+        for (const part of parts) await fh.writeFile(part); // each from where the last ended
         await fh.sync();
       } finally {
         await fh.close();

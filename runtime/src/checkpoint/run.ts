@@ -34,7 +34,7 @@ import type { SourceState } from "../run/inputs.js";
 import type { ReadHooks, Reader } from "../run/loops.js";
 import type { NetSinkPosition } from "../run/network.js";
 import type { Outputs, SinkCheckpoint } from "../run/outputs.js";
-import { ClassTable, checksum, decode, encode } from "./codec.js";
+import { ByteChecksum, ClassTable, checksum, checksumBytes, decode, encode, Packing } from "./codec.js";
 import { memoryReadLogStorage, parseReadLog, ReadLog, type LogStep, type Position } from "./read-log.js";
 import type { ReadLogHooks } from "../run/loops.js";
 import type { StartAt } from "../run/network.js";
@@ -133,24 +133,155 @@ export interface CheckpointDoc {
   counters: { out: Record<string, number>; late: number; bad: number };
   /** codec.ts encoding of [state of each Program.state entry, watermark members]. */
   state: unknown;
+  /** The binary form: the length of each blob (see the file forms below). */
+  blobs?: number[];
 }
 
 const MAGIC = "flowc-checkpoint";
 
-/** A checkpoint document as text: a header line with its checksum, then the JSON. */
-export function serializeCheckpoint(doc: CheckpointDoc): string {
-  const body = JSON.stringify(doc);
-  return `${MAGIC} ${doc.version} ${checksum(body)}\n${body}\n`;
+const utf8 = new TextEncoder();
+const utf8Text = new TextDecoder();
+
+// A checkpoint file, in one of two forms:
+//   text    `flowc-checkpoint V xHASH`, the document's JSON on the next line — for storages that
+//           keep text (`write`). HASH: codec.ts ByteChecksum over the JSON's UTF-8 bytes (14 hex
+//           digits without the x: cyrb53 over its UTF-16 units, as flowc wrote before).
+//   binary  `flowc-checkpoint V xHASH b` and the JSON, each line padded with spaces to a multiple
+//           of 8 bytes, then the blobs: the packed columns (codec.ts `{ $: "I", b: N }`), each
+//           padded with zeros to a multiple of 8, their lengths in the document's `blobs` — for
+//           storages that keep bytes (`writeBytes`, `readBytes`). HASH covers all after the first
+//           line. Columns are read from the file's bytes as they lie (8-aligned: float columns
+//           are views), without base64 or a string the size of the state.
+
+/** The blobs of documents read from the binary form (decode reads columns from them). */
+const blobsOf = new WeakMap<CheckpointDoc, Uint8Array[]>();
+
+/** The binary part of a checkpoint read from its binary form (none: the text form). */
+export function checkpointBlobs(doc: CheckpointDoc): Uint8Array[] | undefined {
+  return blobsOf.get(doc);
 }
 
-/** Reads a checkpoint's text back; a damaged one (checksum, format) is a CheckpointError. */
+const ceil8 = (n: number) => Math.ceil(n / 8) * 8;
+
+/** `text` as UTF-8 with spaces before its final line break up to a multiple of 8 bytes. */
+function paddedLine(text: string): Uint8Array {
+  const bytes = utf8.encode(text);
+  const line = new Uint8Array(ceil8(bytes.length + 1)).fill(32);
+  line.set(bytes);
+  line[line.length - 1] = 10;
+  return line;
+}
+
+/** `bytes` and zeros after them up to a multiple of 8 (a view when the buffer has them: packed columns do). */
+function padded(bytes: Uint8Array): Uint8Array {
+  const n = ceil8(bytes.length);
+  if (n === bytes.length) return bytes;
+  if (bytes.byteOffset + n <= bytes.buffer.byteLength) {
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, n);
+    let zero = true;
+    for (let i = bytes.length; i < n; i++) if (view[i] !== 0) zero = false;
+    if (zero) return view;
+  }
+  const out = new Uint8Array(n);
+  out.set(bytes);
+  return out;
+}
+
+/** A checkpoint document in the text form (see above). */
+export function serializeCheckpoint(doc: CheckpointDoc): string {
+  const body = JSON.stringify(doc);
+  return `${MAGIC} ${doc.version} ${checksumBytes(utf8.encode(body))}\n${body}\n`;
+}
+
+/**
+ * The steps that turn a document, its columns packed, into its file — the binary form as parts
+ * (`done(parts)`), or the text form (`done(text)`) — each a few ms for 1M keys.
+ */
+function checkpointSteps(doc: CheckpointDoc, packing: Packing, binary: boolean, done: (file: Uint8Array[] | string) => void): (() => void)[] {
+  let body = "";
+  let blobs: Uint8Array[] = [];
+  let line: Uint8Array | undefined;
+  const sealed = () => {
+    blobs = packing.seal(binary);
+    if (binary) doc.blobs = blobs.map((b) => b.length);
+    body = JSON.stringify(doc);
+  };
+  if (!binary) {
+    return [sealed, () => done(`${MAGIC} ${doc.version} ${checksumBytes(utf8.encode(body))}\n${body}\n`)];
+  }
+  return [
+    sealed,
+    () => {
+      line = paddedLine(body);
+      body = "";
+    },
+    () => done(binaryFile(doc.version, line!, blobs)),
+  ];
+}
+
+/** The parts of a binary checkpoint file: its header line, then `line` (the JSON's) and the blobs. */
+function binaryFile(version: number, line: Uint8Array, blobs: readonly Uint8Array[]): Uint8Array[] {
+  const parts = [line, ...blobs.map(padded)];
+  const sum = new ByteChecksum(parts.reduce((n, p) => n + p.length, 0));
+  for (const p of parts) sum.update(p);
+  return [paddedLine(`${MAGIC} ${version} ${sum.digest()} b`), ...parts];
+}
+
+/** A document read by parseCheckpointBytes (maybe changed since) as a binary checkpoint file again. */
+export function serializeCheckpointBytes(doc: CheckpointDoc): Uint8Array {
+  const parts = binaryFile(doc.version, paddedLine(JSON.stringify(doc)), checkpointBlobs(doc) ?? []);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Reads a checkpoint's text form back; a damaged one (checksum, format) is a CheckpointError.
+ */
 export function parseCheckpoint(text: string, where: string): CheckpointDoc {
   const nl = text.indexOf("\n");
-  const head = (nl < 0 ? text : text.slice(0, nl)).split(" ");
-  if (head[0] !== MAGIC || head.length !== 3) throw new CheckpointError(`${where} does not hold a flowc checkpoint`);
-  if (head[1] !== "1" && head[1] !== "2") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads versions 1 and 2`);
+  const head = (nl < 0 ? text : text.slice(0, nl)).trimEnd().split(" ");
+  if (head[3] === "b") throw new CheckpointError(`the checkpoint in ${where} has a binary part: read it as bytes`);
+  checkHead(head, where);
   const body = text.slice(nl + 1).replace(/\n$/, "");
-  if (checksum(body) !== head[2]) throw new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`);
+  const sum = head[2]!.startsWith("x") ? checksumBytes(utf8.encode(body)) : checksum(body);
+  if (sum !== head[2]) throw damaged(where);
+  return parseBody(body, where);
+}
+
+/** Reads a checkpoint file back, in either form (see above). */
+export function parseCheckpointBytes(bytes: Uint8Array, where: string): CheckpointDoc {
+  const nl = bytes.indexOf(10);
+  const head = utf8Text.decode(bytes.subarray(0, nl < 0 ? Math.min(bytes.length, 200) : nl)).trimEnd().split(" ");
+  if (head[3] !== "b") return parseCheckpoint(utf8Text.decode(bytes), where);
+  checkHead(head, where);
+  const rest = bytes.subarray(nl + 1);
+  if (new ByteChecksum(rest.length).update(rest).digest() !== head[2]) throw damaged(where);
+  const end = rest.indexOf(10);
+  const doc = parseBody(utf8Text.decode(rest.subarray(0, end)), where);
+  const blobs: Uint8Array[] = [];
+  let at = end + 1;
+  for (const n of Array.isArray(doc.blobs) ? doc.blobs : []) {
+    if (typeof n !== "number" || at + n > rest.length) throw damaged(where);
+    blobs.push(rest.subarray(at, at + n));
+    at += ceil8(n);
+  }
+  blobsOf.set(doc, blobs);
+  return doc;
+}
+
+function checkHead(head: string[], where: string): void {
+  if (head[0] !== MAGIC || head.length < 3 || head.length > 4) throw new CheckpointError(`${where} does not hold a flowc checkpoint`);
+  if (head[1] !== "1" && head[1] !== "2") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads versions 1 and 2`);
+}
+
+const damaged = (where: string) => new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`);
+
+function parseBody(body: string, where: string): CheckpointDoc {
   try {
     return JSON.parse(body) as CheckpointDoc;
   } catch (e) {
@@ -352,14 +483,15 @@ export class CheckpointRun implements ReadHooks {
     const opened = env.now();
     const where = options.storage.where;
     if (program.state === undefined) throw new CheckpointError(`${program.file} was built without checkpoint support: build it again with this flowc`);
-    let text: string | undefined;
+    let doc: CheckpointDoc | undefined;
+    let read: string | Uint8Array | undefined;
     try {
       if (options.reset === true) await options.storage.remove();
-      text = await options.storage.read();
+      read = options.storage.readBytes !== undefined ? await options.storage.readBytes() : await options.storage.read();
     } catch (e) {
       throw new CheckpointError(`cannot read the checkpoint in ${where}: ${(e as Error)?.message ?? String(e)}`);
     }
-    const doc = text === undefined ? undefined : parseCheckpoint(text, where);
+    if (read !== undefined) doc = typeof read === "string" ? parseCheckpoint(read, where) : parseCheckpointBytes(read, where);
     if (doc !== undefined) {
       const diff = fingerprintDifference(doc.fingerprint, program);
       if (diff !== undefined) throw new CheckpointError(`the checkpoint in ${where} does not fit this program: ${diff} (--checkpoint-reset discards it)`);
@@ -598,7 +730,7 @@ export class CheckpointRun implements ReadHooks {
   }
 
   private restoreState(data: unknown): void {
-    const all = decode(data, this.classes) as Record<string, unknown>[];
+    const all = decode(data, this.classes, blobsOf.get(this.saved!)) as Record<string, unknown>[];
     const g = this.graph as unknown as Record<string, unknown>;
     const put = (member: string, value: unknown) => {
       const cur = g[member] as { restore?: (v: unknown) => void } | null | undefined;
@@ -622,7 +754,7 @@ export class CheckpointRun implements ReadHooks {
     });
   }
 
-  private snapshotState(): unknown {
+  private snapshotState(packing?: Packing): unknown {
     const g = this.graph as unknown as Record<string, unknown>;
     const take = (member: string) => {
       const v = g[member] as { snapshot?: () => unknown } | null | undefined;
@@ -637,7 +769,7 @@ export class CheckpointRun implements ReadHooks {
     for (const m of this.program.watermarkMembers ?? []) wm[m] = take(m);
     nodes.push(wm);
     nodes.push([...this.outputs!.present] as unknown as Record<string, unknown>);
-    return encode(nodes, this.classes);
+    return encode(nodes, this.classes, packing);
   }
 
   /** ReadHooks.batch: see the file comment. */
@@ -683,12 +815,6 @@ export class CheckpointRun implements ReadHooks {
     return bad !== undefined ? { records, bad, bytes: b.bytes } : { records, bytes: b.bytes };
   }
 
-  /** ReadHooks.between: a checkpoint when one is due. */
-  async between(): Promise<void> {
-    if (this.base.now() < this.next) return;
-    await this.take(false);
-  }
-
   private position(s: SourceState): SavedSource {
     const t = this.tracks[s.index]!;
     const common = {
@@ -723,8 +849,63 @@ export class CheckpointRun implements ReadHooks {
   /**
    * Writes a checkpoint: outputs flushed and handed to the OS first (their lengths then count
    * what the state produced), then the document. `finished`: the run completed (outputs closed).
+   * Returns once the checkpoint is durable.
    */
   async take(finished: boolean): Promise<void> {
+    await this.settle();
+    const write = await this.cut(finished);
+    while (write.step()) {}
+    await this.settle();
+  }
+
+  /** The checkpoint being written while the run goes on (see `cut`), if any. */
+  private writing: CheckpointWrite | undefined;
+  /** A background write that failed: the next `between` throws it. */
+  private failed: unknown;
+  /** The longest the record loop waited on the last checkpoint written (ms). */
+  lastStallMs = 0;
+
+  /** ReadHooks.between: one step of a checkpoint being written, or a checkpoint when one is due. */
+  async between(): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
+    const w = this.writing;
+    if (w !== undefined) {
+      const at = this.base.now();
+      w.step();
+      w.stall(this.base.now() - at);
+      return;
+    }
+    if (this.base.now() < this.next) return;
+    const at = this.base.now();
+    const write = await this.cut(false);
+    write.stall(this.base.now() - at);
+    // A run with a read log writes it through now: the log rotates only after a durable
+    // checkpoint, and the steps logged meanwhile would go with the old log. `everyMs` 0 (a
+    // checkpoint after every batch) means every batch boundary is one.
+    if (this.readLog !== undefined || this.suspended || this.everyMs === 0) {
+      while (write.step()) {}
+      await this.settle();
+    } else write.pump();
+  }
+
+  /** Waits for the checkpoint being written (all its steps run now) to be durable. */
+  private async settle(): Promise<void> {
+    const w = this.writing;
+    if (w !== undefined) {
+      while (w.step()) {}
+      await w.done;
+    }
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  /**
+   * The consistent cut of a checkpoint, taken between two batches: outputs flushed and handed to
+   * the OS, then positions, lengths, counters and the state — its long columns copied, not yet
+   * packed. What is left (packing, the text, its checksum, the write) runs in steps, each a few
+   * ms of work, while the run goes on (`between` runs one per batch, a timer the rest when the
+   * run waits for input); the record loop waits only for the cut (§12 "Pause").
+   */
+  private async cut(finished: boolean): Promise<CheckpointWrite> {
     const started = this.base.now();
     const outputs = this.outputs!;
     // The rows about to reach the sinks depend on the steps logged so far.
@@ -735,6 +916,7 @@ export class CheckpointRun implements ReadHooks {
       // Rows a network sink has in flight are delivered before the checkpoint counts them.
       await outputs.settleSinks();
     }
+    const packing = new Packing();
     const doc: CheckpointDoc = {
       format: "flowc-checkpoint",
       version: this.readLog !== undefined ? 2 : 1,
@@ -752,34 +934,107 @@ export class CheckpointRun implements ReadHooks {
         late: outputs.lateCount,
         bad: this.bad!.count,
       },
-      state: this.snapshotState(),
+      state: this.snapshotState(packing),
     };
-    const text = serializeCheckpoint(doc);
-    this.lastBytes = text.length;
-    try {
-      await this.options.storage.write(text);
-    } catch (e) {
-      throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
-    }
-    // The read log starts anew after this checkpoint (a run that completed needs none).
-    try {
-      if (finished) await this.options.storage.readLog?.remove();
-      else await this.readLog?.rotate(doc.seq);
-    } catch (e) {
-      throw new OutputError(`cannot write the read log in ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
-    }
-    this.written++;
-    this.lastMs = this.base.now() - started;
-    const took = this.lastMs / 1000;
-    const t = this.timing;
-    CHECKPOINT_BUCKETS_S.forEach((le, i) => {
-      if (took <= le) t.buckets[i]!++;
+    const storage = this.options.storage;
+    let file: Uint8Array[] | string | undefined;
+    const steps = [...packing.steps, ...checkpointSteps(doc, packing, storage.writeBytes !== undefined, (f) => (file = f))];
+    const write = new CheckpointWrite(steps, async () => {
+      this.lastBytes = typeof file === "string" ? file.length : file!.reduce((n, p) => n + p.length, 0);
+      try {
+        if (typeof file === "string") await storage.write(file);
+        else await storage.writeBytes!(file!);
+      } catch (e) {
+        throw new OutputError(`cannot write a checkpoint to ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
+      }
+      // The read log starts anew after this checkpoint (a run that completed needs none).
+      try {
+        if (finished) await this.options.storage.readLog?.remove();
+        else await this.readLog?.rotate(doc.seq);
+      } catch (e) {
+        throw new OutputError(`cannot write the read log in ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);
+      }
+      this.written++;
+      this.lastMs = this.base.now() - started;
+      this.lastStallMs = write.longestStall;
+      const took = this.lastMs / 1000;
+      const t = this.timing;
+      CHECKPOINT_BUCKETS_S.forEach((le, i) => {
+        if (took <= le) t.buckets[i]!++;
+      });
+      t.sumS += took;
+      t.count++;
+      t.lastSuccessS = doc.time / 1000;
+      // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
+      // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
+      this.next = this.everyMs === 0 ? 0 : this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));
     });
-    t.sumS += took;
-    t.count++;
-    t.lastSuccessS = doc.time / 1000;
-    // A checkpoint that takes long (much state) is not repeated sooner than twice its duration,
-    // so checkpoints never take more than a third of the time; everyMs 0 means after every batch.
-    this.next = this.everyMs === 0 ? 0 : this.base.now() + Math.max(this.everyMs, 2 * (this.base.now() - started));
+    this.writing = write;
+    write.done.then(
+      () => {
+        if (this.writing === write) this.writing = undefined;
+      },
+      (e) => {
+        if (this.writing === write) this.writing = undefined;
+        this.failed = e;
+      },
+    );
+    return write;
+  }
+}
+
+/**
+ * The steps of one checkpoint's write (CheckpointRun.cut), then its asynchronous end (the
+ * storage's write, the read log's rotation): `step` runs the next step, `pump` runs them on
+ * timers while the run waits for input, `done` settles once the checkpoint is durable.
+ */
+class CheckpointWrite {
+  private at = 0;
+  private ended = false;
+  longestStall = 0;
+  private resolve!: () => void;
+  private reject!: (e: unknown) => void;
+  readonly done = new Promise<void>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+
+  constructor(
+    private readonly steps: (() => void)[],
+    private readonly end: () => Promise<void>,
+  ) {
+    // Observed here: a failure is reported through CheckpointRun.failed, not as unhandled.
+    this.done.catch(() => {});
+  }
+
+  /** Runs the next step; false once none is left (the end has begun). */
+  step(): boolean {
+    if (this.ended) return false;
+    if (this.at < this.steps.length) {
+      try {
+        this.steps[this.at++]!();
+      } catch (e) {
+        this.ended = true;
+        this.reject(e);
+        return false;
+      }
+      return true;
+    }
+    this.ended = true;
+    this.end().then(this.resolve, this.reject);
+    return false;
+  }
+
+  /** The record loop waited `ms` for this checkpoint. */
+  stall(ms: number): void {
+    if (ms > this.longestStall) this.longestStall = ms;
+  }
+
+  /** Runs the steps on timers, one per macrotask, so a run waiting for input still writes. */
+  pump(): void {
+    const tick = () => {
+      if (this.step()) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
   }
 }

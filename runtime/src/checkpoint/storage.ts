@@ -15,6 +15,14 @@ export interface CheckpointStorage {
   read(): Promise<string | undefined>;
   /** Replaces the checkpoint: after a crash at any moment, the old text or the new one is there. */
   write(text: string): Promise<void>;
+  /**
+   * Optional: the checkpoint as bytes, in parts — its binary form (run.ts), columns as they are
+   * packed instead of base64 in a string the size of the state. Without it, `write` gets the text
+   * form.
+   */
+  writeBytes?(parts: readonly Uint8Array[]): Promise<void>;
+  /** Optional, with `writeBytes`: the checkpoint's bytes (undefined: none). */
+  readBytes?(): Promise<Uint8Array | undefined>;
   /** Discards the checkpoint (`--checkpoint-reset`). */
   remove(): Promise<void>;
   /** Where the read log of live sources is kept beside the checkpoint (read-log.ts). */

@@ -11,6 +11,7 @@
 //   new WindowAgg(window, spec: AggSpec, emit, late)
 //   new SessionAgg(gapMs, spec: AggSpec, emit, late)
 //   new KeyedAgg(spec: AggSpec, emit)                       // unwindowed: emits every update
+//   new SlotColumns(fields)                                 // numeric states by key slot (generated aggs)
 //   new WindowTop(window, n, withTies, spec: TopSpec, emit, late)
 //   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
@@ -35,6 +36,7 @@ export { CARRIED, WindowAssigner, type WindowSpec } from "./windows";
 export { WindowAgg } from "./window-agg";
 export { SessionAgg } from "./session-agg";
 export { KeyedAgg } from "./keyed-agg";
+export { SlotColumns } from "./slot-columns";
 export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";

@@ -1,6 +1,7 @@
 // How much state each stateful operator holds, for `flowc_state_entries{operator}` (LANGUAGE.md
 // §10: keys × open windows). Counted from the operator's members as the plan lists them
-// (`Program.state`), without help from the operators: entries are the leaves of its Maps, Sets
+// (`Program.state`), without help from the operators (but a store keeping its keys in typed
+// arrays, which says how many with `stateEntries()`): entries are the leaves of its Maps, Sets
 // and arrays (a window's map of keys inside the operator's index of windows counts its keys), and
 // the operator's count is its largest member (a keyed aggregate keeps its keys both in a Map and
 // in an order array: they are the same keys, not twice as many).
@@ -23,6 +24,9 @@ function entries(v: unknown, depth: number, seen: Set<object>): number {
   if (seen.has(v)) return -1;
   seen.add(v);
   if (ArrayBuffer.isView(v)) return 0; // a store's columns: capacity, their keys are counted elsewhere
+  // A store that counts itself (SlotColumns: its keys are in typed arrays).
+  const own = (v as { stateEntries?: unknown }).stateEntries;
+  if (typeof own === "function") return (own as () => number).call(v);
   const each = (size: number, items: Iterable<unknown>): number => {
     let n = 0;
     let looked = 0;
