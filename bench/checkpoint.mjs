@@ -4,9 +4,12 @@
 //   node bench/checkpoint.mjs [--quick] [--json FILE]
 //
 //   keys      a keyed `count, sum, avg` over 1M keys (2M records): the checkpoint the run takes
-//             when stopped (write: snapshot, text, fsync, rename), its size per key, and the
-//             restore of it by a second run (read, checksum, parse, state put back). The record
-//             loop waits for a checkpoint to be written, so `write` is also its longest stall.
+//             when stopped (write: cut, packing, file, fsync, rename), its size per key, and the
+//             restore of it by a second run (read, checksum, parse, state put back). The second
+//             run is then fed records of those keys for 4 s with a checkpoint every second,
+//             written while the loop goes on: how long the loop waited for one (the checkpoint's
+//             own count: its cut and its steps), and the longest gap between two records seen
+//             by the source (everything that stalled the loop, garbage collection included).
 //   overhead  NEXMark q5 and q8 (5M events) with `--checkpoint-every 1s` against without:
 //             throughput ratio, runs alternating, best of 3 each.
 //
@@ -25,25 +28,52 @@ const quick = args.includes("--quick");
 const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : undefined;
 const log = (s) => process.stderr.write(s + "\n");
 const KEYS = quick ? 100_000 : 1_000_000;
+/** The restored run: fed this long, checkpointing every EVERY_MS. */
+const FEED_MS = 4000;
+const EVERY_MS = 1000;
 const EVENTS = quick ? 500_000 : 5_000_000;
 
-// ---- child: one run of the keys program, suspended (a signal) at a checkpoint once fed -------
+// ---- child: one run of the keys program: fed 1M keys, then stopped (a signal) at a checkpoint;
+// or restored from it and fed records of the same keys for a few seconds while periodic
+// checkpoints are written, the longest gap between two batches measured from outside.
 if (args[0] === "--keys-child") {
-  const [, dir, keys] = args;
+  const [, dir, keys, mode] = args;
   const lib = await import(pathToFileURL(join(build, "lib.mjs")).href);
   const { run } = await import(pathToFileURL(join(build, "checkpoint-keys.mjs")).href);
   const stop = new AbortController();
-  const fed = Number(keys) * 2;
-  // An endless source: 2 records a key, then nothing until the run is stopped.
+  const restored = mode === "restore";
+  const n = Number(keys);
+  let longestGap = 0;
+  let batches = 0;
   async function* records() {
-    const restored = args[3] === "restore";
     if (!restored) {
+      // 2 records a key, then nothing until the run is stopped.
       const batch = [];
-      for (let i = 0; i < fed; i++) {
+      for (let i = 0; i < n * 2; i++) {
         batch.push(i);
         if (batch.length === 4096) yield* batch.splice(0);
       }
       yield* batch;
+    } else {
+      // Records of the keys already there (no new slot) for FEED_MS. An async iterable's items
+      // reach the run one at a time: the time between two is the loop's work on one record
+      // and whatever stalled it.
+      const until = performance.now() + FEED_MS;
+      let i = 0;
+      let last = performance.now();
+      while (performance.now() < until) {
+        for (let j = 0; j < 4096; j++) {
+          yield (i = (i + 7919) % n);
+          const now = performance.now();
+          if (now - last > longestGap) longestGap = now - last;
+          if (process.env.BENCH_GAPS && now - last > 10) process.stderr.write(`gap ${(now - last).toFixed(1)} ms at ${(now - (until - FEED_MS)).toFixed(0)} ms\n`);
+          last = now;
+        }
+        batches++;
+        // Lets timers and I/O in (a checkpoint's write completes on them), as a live source does.
+        await new Promise((r) => setImmediate(r));
+        last = performance.now();
+      }
     }
     setTimeout(() => stop.abort(), 50);
     await new Promise((r) => stop.signal.addEventListener("abort", r));
@@ -53,10 +83,10 @@ if (args[0] === "--keys-child") {
     summary: false,
     onRow: { out1: () => {} },
     sourceOverrides: { n: records() },
-    checkpoint: { storage: lib.fileCheckpointStorage(dir), everyMs: 3_600_000 },
+    checkpoint: { storage: lib.fileCheckpointStorage(dir), everyMs: restored ? EVERY_MS : 3_600_000 },
     signal: stop.signal,
   });
-  process.stdout.write(JSON.stringify(summary.checkpoint) + "\n");
+  process.stdout.write(JSON.stringify({ ...summary.checkpoint, longestGap, batches }) + "\n");
   process.exit(0);
 }
 
@@ -84,8 +114,17 @@ const dir = mkdtempSync(join(tmpdir(), "flowc-ck-bench-"));
 try {
   const first = childJson([fileURLToPath(import.meta.url), "--keys-child", dir, String(KEYS)]);
   const second = childJson([fileURLToPath(import.meta.url), "--keys-child", dir, String(KEYS), "restore"]);
-  Object.assign(results, { writeMs: first.lastMs, bytesPerKey: first.lastBytes / KEYS, restoreMs: second.restoreMs, rewriteMs: second.lastMs });
-  log(`  write ${first.lastMs.toFixed(0)} ms, ${(first.lastBytes / KEYS).toFixed(1)} bytes a key; restore ${second.restoreMs.toFixed(0)} ms`);
+  Object.assign(results, {
+    writeMs: first.lastMs,
+    bytesPerKey: first.lastBytes / KEYS,
+    restoreMs: second.restoreMs,
+    periodic: second.written - 1,
+    periodicWriteMs: second.liveWriteMs,
+    stallMs: second.stallMs,
+    longestGapMs: second.longestGap,
+  });
+  log(`  stopped: write ${first.lastMs.toFixed(0)} ms, ${(first.lastBytes / KEYS).toFixed(1)} bytes a key; restore ${second.restoreMs.toFixed(0)} ms`);
+  log(`  restored and fed ${FEED_MS / 1000}s: ${second.written - 1} checkpoints while the loop ran, written in ${second.liveWriteMs?.toFixed(0)} ms at most; the loop waited ${second.stallMs?.toFixed(1)} ms for one at most; longest gap between two records ${second.longestGap.toFixed(1)} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

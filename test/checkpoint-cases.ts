@@ -29,6 +29,7 @@ emit within = e | distinct u within 2s -> file("out/within.jsonl")
     E +
     `emit running = e | group by k | agg n = count(), s = sum(v), d = count_distinct(u) -> file("out/running.jsonl")
 emit final per_u = e | group by u | agg n = count(), s = sum(v) -> file("out/per_u.jsonl")
+emit final per_uv = e | group by uv = u * 1000 + v | agg n = count(), s = sum(v), a = avg(v) -> file("out/per_uv.jsonl")
 emit final per_u_list = e | group by u | agg c = collect(v), f = first(k) -> file("out/per_u_list.jsonl")
 emit final all = e | agg n = count(), d = count_distinct(k), ad = approx_count_distinct(u), p = percentile(v, 0.9) -> file("out/all.jsonl")
 let per_k = e | group by k | agg n = count(), s = sum(v)

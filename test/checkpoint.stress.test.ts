@@ -100,6 +100,28 @@ describe("a restored run writes exactly the output of one run", () => {
         texts.length = before;
       }
 
+      // Checkpoints written while the run goes on (their columns packed and their file written
+      // over the following batches): each restores to the same outputs.
+      const liveTexts: string[] = [];
+      const liveStorage = rt.memoryCheckpointStorage();
+      const liveWrite = liveStorage.write.bind(liveStorage);
+      liveStorage.write = async (t) => {
+        await liveWrite(t);
+        liveTexts.push(t);
+      };
+      let tick = 0;
+      const liveEnv = newEnv(() => (tick += 1));
+      const live = await rt.runProgram(program, { ...OUT_OPTIONS, env: liveEnv, checkpoint: { storage: liveStorage, everyMs: 40 } });
+      expect(outputsOf(liveEnv)).toEqual(expected);
+      expect(live.checkpoint?.liveWriteMs, `${name}: no checkpoint was written while the run went on`).toBeGreaterThan(0);
+      for (const i of [0, Math.floor(liveTexts.length / 2), liveTexts.length - 2]) {
+        liveStorage.text = liveTexts[i]!;
+        const s = await rt.runProgram(program, { ...OUT_OPTIONS, env: liveEnv, checkpoint: { storage: liveStorage, everyMs: 1e9 } });
+        expect(s.checkpoint?.restored).toBe(true);
+        const got = outputsOf(liveEnv);
+        for (const [f, text] of expected) expect(got.get(f) === text, `${name}: restored from live checkpoint ${i} of ${liveTexts.length}, ${f} differs`).toBe(true);
+      }
+
       // A stop (what SIGINT does with --checkpoint): open windows do not fire; a restart goes on.
       for (const stopAt of [3, 17, 40]) {
         const st = rt.memoryCheckpointStorage();

@@ -200,6 +200,7 @@ export async function runProgram(program: Program, options: RunOptions = {}): Pr
   if (ck !== undefined) {
     summary.checkpoint = { where: options.checkpoint!.storage.where, written: ck.written, restored: ck.restored !== undefined, suspended: ck.suspended };
     if (ck.written > 0) Object.assign(summary.checkpoint, { lastMs: ck.lastMs, lastBytes: ck.lastBytes });
+    if (ck.live.count > 0) Object.assign(summary.checkpoint, { stallMs: ck.live.stallMs, liveWriteMs: ck.live.writeMs });
     if (ck.restored !== undefined) summary.checkpoint.restoreMs = ck.restoreMs;
   }
   const more = bad.more();

@@ -41,7 +41,14 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
       const tmp = path.join(folder, `${NAME}.tmp`);
       const fh = await fsp.open(tmp, "w");
       try {
-        for (const part of parts) await fh.writeFile(part); // each from where the last ended
+        // One call for all parts (each turn of the event loop a write waits for is one the run
+        // may not give soon: a checkpoint is written while the run goes on).
+        let left = [...parts];
+        while (left.length > 0) {
+          let { bytesWritten: n } = await fh.writev(left);
+          while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
+          if (n > 0) left[0] = left[0]!.subarray(n);
+        }
         await fh.sync();
       } finally {
         await fh.close();

@@ -31,7 +31,7 @@ import type { ReadBatch } from "../io/batch.js";
 import type { BadRecords } from "../run/diagnostics.js";
 import { OutputError, RunError } from "../run/errors.js";
 import type { SourceState } from "../run/inputs.js";
-import type { ReadHooks, Reader } from "../run/loops.js";
+import { macrotask, type ReadHooks, type Reader } from "../run/loops.js";
 import type { NetSinkPosition } from "../run/network.js";
 import type { Outputs, SinkCheckpoint } from "../run/outputs.js";
 import { ByteChecksum, ClassTable, checksum, checksumBytes, decode, encode, Packing } from "./codec.js";
@@ -862,8 +862,9 @@ export class CheckpointRun implements ReadHooks {
   private writing: CheckpointWrite | undefined;
   /** A background write that failed: the next `between` throws it. */
   private failed: unknown;
-  /** The longest the record loop waited on the last checkpoint written (ms). */
-  lastStallMs = 0;
+  /** Checkpoints written while the run went on (`between`): how many, the longest the record
+   *  loop waited for one (its cut and its steps, ms) and the longest one took to write (ms). */
+  readonly live = { count: 0, stallMs: 0, writeMs: 0 };
 
   /** ReadHooks.between: one step of a checkpoint being written, or a checkpoint when one is due. */
   async between(): Promise<void> {
@@ -871,14 +872,27 @@ export class CheckpointRun implements ReadHooks {
     const w = this.writing;
     if (w !== undefined) {
       const at = this.base.now();
-      w.step();
+      const more = w.step();
       w.stall(this.base.now() - at);
+      // Its file is being written: the storage's I/O completes on the event loop's turns.
+      if (!more) await macrotask();
       return;
     }
     if (this.base.now() < this.next) return;
+    // Stores ready themselves first (SlotColumns: buffers for copies on write), a step a batch.
+    if (this.preparing === undefined) this.preparing = this.preparation();
+    const prepare = this.preparing.shift();
+    if (prepare !== undefined) {
+      const at = this.base.now();
+      prepare();
+      this.live.stallMs = Math.max(this.live.stallMs, this.base.now() - at);
+      return;
+    }
+    this.preparing = undefined;
     const at = this.base.now();
     const write = await this.cut(false);
     write.stall(this.base.now() - at);
+    write.live = true;
     // A run with a read log writes it through now: the log rotates only after a durable
     // checkpoint, and the steps logged meanwhile would go with the old log. `everyMs` 0 (a
     // checkpoint after every batch) means every batch boundary is one.
@@ -886,6 +900,22 @@ export class CheckpointRun implements ReadHooks {
       while (write.step()) {}
       await this.settle();
     } else write.pump();
+  }
+
+  /** Steps left before the next cut (see `between`); undefined: not begun. */
+  private preparing: (() => void)[] | undefined;
+
+  /** The steps of the graph's stores that prepare for a checkpoint (`prepareCheckpoint()`). */
+  private preparation(): (() => void)[] {
+    const g = this.graph as unknown as Record<string, unknown>;
+    const steps: (() => void)[] = [];
+    for (const node of this.program.state ?? []) {
+      for (const m of node.members) {
+        const v = g[m] as { prepareCheckpoint?: () => (() => void)[] } | null | undefined;
+        if (v !== null && typeof v === "object" && typeof v.prepareCheckpoint === "function") steps.push(...v.prepareCheckpoint());
+      }
+    }
+    return steps;
   }
 
   /** Waits for the checkpoint being written (all its steps run now) to be durable. */
@@ -956,7 +986,12 @@ export class CheckpointRun implements ReadHooks {
       }
       this.written++;
       this.lastMs = this.base.now() - started;
-      this.lastStallMs = write.longestStall;
+      if (write.live) {
+        const l = this.live;
+        l.count++;
+        l.stallMs = Math.max(l.stallMs, write.longestStall);
+        l.writeMs = Math.max(l.writeMs, this.lastMs);
+      }
       const took = this.lastMs / 1000;
       const t = this.timing;
       CHECKPOINT_BUCKETS_S.forEach((le, i) => {
@@ -992,6 +1027,8 @@ class CheckpointWrite {
   private at = 0;
   private ended = false;
   longestStall = 0;
+  /** Taken while the run went on (`between`), not at its end or stop. */
+  live = false;
   private resolve!: () => void;
   private reject!: (e: unknown) => void;
   readonly done = new Promise<void>((resolve, reject) => {
@@ -1030,11 +1067,11 @@ class CheckpointWrite {
     if (ms > this.longestStall) this.longestStall = ms;
   }
 
-  /** Runs the steps on timers, one per macrotask, so a run waiting for input still writes. */
+  /** Runs the steps on the event loop's turns, one a turn, so a run waiting for input still writes. */
   pump(): void {
     const tick = () => {
-      if (this.step()) setTimeout(tick, 0);
+      if (this.step()) void macrotask().then(tick);
     };
-    setTimeout(tick, 0);
+    void macrotask().then(tick);
   }
 }

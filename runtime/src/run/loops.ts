@@ -21,7 +21,7 @@ const YIELD_MS = 20;
 const IDLE_TICK_MS = 50;
 
 /** Resolves after the event loop has run other tasks (timers, I/O, messages). */
-const macrotask: () => Promise<void> = (() => {
+export const macrotask: () => Promise<void> = (() => {
   const g = globalThis as { setImmediate?: (f: () => void) => unknown };
   if (typeof g.setImmediate === "function") return () => new Promise<void>((resolve) => g.setImmediate!(resolve));
   if (typeof MessageChannel === "function") {

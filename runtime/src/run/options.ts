@@ -93,9 +93,11 @@ export interface RunSummary {
   connectionsDown?: string[];
   /** With `checkpoint`: where, how many were written, whether the run continued one, stopped at
    *  one (suspended), or found its lineage finished (nothing was done); how long the last one
-   *  took to write (`lastMs`: the record loop waits that long) and its size, and how long the
-   *  restore took (reading, checking and putting back the state). */
-  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean; lastMs?: number; lastBytes?: number; restoreMs?: number };
+   *  took to write (`lastMs`, from its cut to durable) and its size, and how long the restore
+   *  took (reading, checking and putting back the state). Of the checkpoints written while the
+   *  run went on (not at its end or stop): the longest the record loop waited for one
+   *  (`stallMs`: its cut and its steps) and the longest one took to write (`liveWriteMs`). */
+  checkpoint?: { where: string; written: number; restored: boolean; suspended: boolean; finished?: boolean; lastMs?: number; lastBytes?: number; restoreMs?: number; stallMs?: number; liveWriteMs?: number };
 }
 
 /** What a metrics server reads, at any moment of a run (run/metrics.ts makes it). */
