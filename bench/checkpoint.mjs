@@ -1,7 +1,7 @@
 // Checkpoint costs (LANGUAGE.md §12; issue bars in docs/performance.md), one measurement per
 // process, one at a time:
 //
-//   node bench/checkpoint.mjs [--quick] [--json FILE]
+//   node bench/checkpoint.mjs [--quick] [--only keys|overhead] [--json FILE]
 //
 //   keys      a keyed `count, sum, avg` over 1M keys (2M records): the checkpoint the run takes
 //             when stopped (write: cut, packing, file, fsync, rename), its size per key, and the
@@ -104,7 +104,10 @@ function flowcBuild(source, out) {
 }
 
 const results = { keys: KEYS };
+/** `--only keys|overhead`: one of the two parts. */
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 
+if (only !== "overhead") {
 log(`bench: checkpoint of ${KEYS.toLocaleString("en")} keys of count/sum/avg`);
 flowcBuild(
   `source n: int = range(0, 1)\n\nemit final n\n  | group by k = n % ${KEYS}\n  | agg c = count(), s = sum(n), a = avg(n)\n`,
@@ -128,9 +131,10 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+}
 
 results.overhead = [];
-for (const q of ["q5", "q8"]) {
+for (const q of only === "keys" ? [] : ["q5", "q8"]) {
   log(`bench: checkpoint overhead — ${q}, ${EVENTS.toLocaleString("en")} events, every 1s`);
   const src = (await import("node:fs")).readFileSync(join(root, "examples/nexmark", `${q}.flow`), "utf8");
   flowcBuild(src.replace(/events: [\d_]+/g, `events: ${EVENTS}`).replace(/\s*->\s*file\([^)]*\)/, ""), `checkpoint-${q}.mjs`);

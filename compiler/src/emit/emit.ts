@@ -1006,6 +1006,7 @@ class Emitter {
       ...(guarded ? [failedCtor] : []),
       method("result", [["s", st], ["ws", "number"], ["we", "number"]], guarded ? `${outT} | undefined` : outT, resultBody),
       ...(mergeable ? [method("merge", [["s", st], ["o", st]], "void", merge.stmts)] : []),
+      ...(mergeable ? [method("empty", [["s", st]], st, [J.ret(J.newExpr(J.id(st), [...n.keys.map((_, i) => J.member(J.id("s"), `k${i}`)), ...(carriedSession ? [J.member(J.id("s"), "ws")] : [])]))])] : []),
       ...(aggPlan.retract !== "none" ? [method("retract", [["s", st], ["r", inT]], "boolean", this.retractBody(aggPlan.calls, inEnv))] : []),
     ];
     this.classes.push(this.decl({

@@ -4,8 +4,10 @@ import type { RollingCall, TExpr } from "../check/typed";
 import type { AggCallPlan } from "./aggregates";
 
 /**
- * Where an unwindowed agg keeps its states: one state (no keys); typed arrays per state field
- * indexed by a small int key (`columns`); an array of states indexed by it (`dense`); a Map.
+ * Where an unwindowed agg keeps its states: one state (no keys); typed arrays per state field,
+ * indexed by a small int key or by the slot of any other int key (`columns`: no object per key,
+ * see runtime/src/ops/slot-columns.ts); an array of states indexed by a small int key (`dense`);
+ * a Map.
  */
 export type AggStore = "one" | "columns" | "dense" | "map";
 

@@ -113,6 +113,14 @@ export function fileReadLogStorage(dir: string): ReadLogStorage {
       await fsp.rename(tmp, file);
       fd = fs.openSync(file, "a");
     },
+    resetSync(text) {
+      if (fs === undefined || file === "") throw new Error(`the read log in ${dir} is not open`);
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, text, "utf8");
+      closeFd();
+      fs.renameSync(tmp, file);
+      fd = fs.openSync(file, "a");
+    },
     append(text) {
       if (fd === undefined || fs === undefined) throw new Error(`the read log in ${dir} is not open`);
       fs.writeSync(fd, text);

@@ -34,6 +34,23 @@ describe("the read log's text", () => {
     expect(parseReadLog(storage.text!)).toEqual({ header: { run: "run-1", after: 4 }, steps });
   });
 
+  it("a checkpoint written while the run goes on: its log holds the steps since its cut, replayed ones not yet taken included", async () => {
+    const storage = memoryReadLogStorage();
+    // A restored run with two steps left to replay.
+    const log = new ReadLog(storage, "run-1", [steps[0]!, steps[1]!]);
+    await log.start(4);
+    expect(log.next()).toEqual(steps[0]);
+    log.mark(); // the cut of checkpoint 5: steps[1] not replayed yet
+    expect(log.next()).toEqual(steps[1]); // replayed while checkpoint 5 is written
+    log.record(steps[2]!);
+    log.flush(); // to the old log
+    log.record(steps[3]!); // not flushed yet
+    log.rotateSince(5);
+    log.record(steps[4]!);
+    log.flush();
+    expect(parseReadLog(storage.text!)).toEqual({ header: { run: "run-1", after: 5 }, steps: [steps[1], steps[2], steps[3], steps[4]] });
+  });
+
   it("a torn or damaged tail ends the log there", () => {
     const text = headerLine({ run: "r", after: 0 }) + steps.map((s) => JSON.stringify(s) + "\n").join("");
     const torn = text + `{"k":"b","s":0,"n":`;

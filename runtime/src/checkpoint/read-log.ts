@@ -51,6 +51,11 @@ export interface ReadLogStorage {
   read(): Promise<string | undefined>;
   /** Replaces the log with `text` (after a checkpoint); a crash leaves the old text or the new. */
   reset(text: string): Promise<void>;
+  /**
+   * Optional: `reset`, done before it returns — so no step appended meanwhile goes to the old
+   * log. With it, checkpoints of a run with a log are written while the run goes on.
+   */
+  resetSync?(text: string): void;
   /** Appends `text`, handed to the OS before it returns (no fsync: see the file comment). */
   append(text: string): void;
   /** Discards the log (`--checkpoint-reset`, a run that completed). */
@@ -66,6 +71,9 @@ export function memoryReadLogStorage(where = "<memory>"): ReadLogStorage & { tex
       return this.text;
     },
     async reset(text) {
+      this.text = text;
+    },
+    resetSync(text) {
       this.text = text;
     },
     append(text) {
@@ -169,6 +177,11 @@ export function parseReadLog(text: string): { header: LogHeader; steps: LogStep[
 export class ReadLog {
   private buffer = "";
   private replayAt = 0;
+  /**
+   * A checkpoint's cut whose checkpoint is being written while the run goes on (`mark`): where
+   * the replay was, and the steps recorded since — the log that follows that checkpoint.
+   */
+  private cut: { replayAt: number; since: string } | undefined;
 
   constructor(
     private readonly storage: ReadLogStorage,
@@ -188,7 +201,36 @@ export class ReadLog {
 
   /** A step of this run, appended (buffered) to the log. */
   record(step: LogStep): void {
-    this.buffer += JSON.stringify(step) + "\n";
+    const line = JSON.stringify(step) + "\n";
+    this.buffer += line;
+    if (this.cut !== undefined) this.cut.since += line;
+  }
+
+  /** The storage can start the log anew at once (`rotateSince`). */
+  get rotatesAtOnce(): boolean {
+    return this.storage.resetSync !== undefined;
+  }
+
+  /**
+   * A checkpoint's cut, its steps flushed: the checkpoint will be written while the run goes on,
+   * and the steps from now on follow it (`rotateSince`).
+   */
+  mark(): void {
+    this.cut = { replayAt: this.replayAt, since: "" };
+  }
+
+  /**
+   * The checkpoint of the last `mark`, `seq`, is durable: the log starts anew after it, with the
+   * steps since its cut (those not replayed yet at the cut, then those recorded) — at once, so no
+   * step goes to the old log meanwhile.
+   */
+  rotateSince(seq: number): void {
+    const cut = this.cut!;
+    this.cut = undefined;
+    const left = this.replay.slice(cut.replayAt).map((s) => JSON.stringify(s) + "\n").join("");
+    // Recorded and not flushed yet: in the new log now, as a flush would have put them.
+    this.buffer = "";
+    this.storage.resetSync!(headerLine({ run: this.run, after: seq }) + left + cut.since);
   }
 
   /** What was recorded goes to the storage (the OS) now: before anything it produced reaches a sink. */

@@ -889,14 +889,15 @@ export class CheckpointRun implements ReadHooks {
       return;
     }
     this.preparing = undefined;
+    // Written while the run goes on — unless the run is stopping, `everyMs` is 0 (a checkpoint
+    // after every batch: every batch boundary is one), or the read log cannot start anew at once
+    // once it is durable (the steps logged meanwhile would go with the old log).
+    const background = !this.suspended && this.everyMs !== 0 && (this.readLog === undefined || this.readLog.rotatesAtOnce);
     const at = this.base.now();
-    const write = await this.cut(false);
+    const write = await this.cut(false, background);
     write.stall(this.base.now() - at);
     write.live = true;
-    // A run with a read log writes it through now: the log rotates only after a durable
-    // checkpoint, and the steps logged meanwhile would go with the old log. `everyMs` 0 (a
-    // checkpoint after every batch) means every batch boundary is one.
-    if (this.readLog !== undefined || this.suspended || this.everyMs === 0) {
+    if (!background) {
       while (write.step()) {}
       await this.settle();
     } else write.pump();
@@ -935,11 +936,12 @@ export class CheckpointRun implements ReadHooks {
    * ms of work, while the run goes on (`between` runs one per batch, a timer the rest when the
    * run waits for input); the record loop waits only for the cut (§12 "Pause").
    */
-  private async cut(finished: boolean): Promise<CheckpointWrite> {
+  private async cut(finished: boolean, background = false): Promise<CheckpointWrite> {
     const started = this.base.now();
     const outputs = this.outputs!;
     // The rows about to reach the sinks depend on the steps logged so far.
     this.readLog?.flush();
+    if (background) this.readLog?.mark();
     if (!finished) {
       await outputs.flushAndDrain();
       for (const sink of this.sinks.values()) await sink.settled();
@@ -980,6 +982,7 @@ export class CheckpointRun implements ReadHooks {
       // The read log starts anew after this checkpoint (a run that completed needs none).
       try {
         if (finished) await this.options.storage.readLog?.remove();
+        else if (background) this.readLog?.rotateSince(doc.seq);
         else await this.readLog?.rotate(doc.seq);
       } catch (e) {
         throw new OutputError(`cannot write the read log in ${this.options.storage.where}: ${(e as Error)?.message ?? String(e)}`);

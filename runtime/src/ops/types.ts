@@ -22,6 +22,12 @@ export interface AggSpec<In, S, Out> {
    */
   merge?(into: S, from: S): void;
   /**
+   * Optional, with `merge`: a fresh state with the key fields of `like` (what `init` gives for a
+   * row of its key). Hop panes build a window's state from their own with it, instead of keeping
+   * each key's first row (whole input rows in memory and in checkpoints).
+   */
+  empty?(like: S): S;
+  /**
    * Optional: true when the result does not depend on the order rows are added in (count, sum of
    * ints, min, max, count_distinct, ...). With `merge`, SessionAgg then keeps one incremental state
    * per session instead of buffering the session's rows to replay them in arrival order.

@@ -9,8 +9,11 @@ import { restoreFields, snapshotFields, stateClass } from "../checkpoint/codec";
 class PaneEntry<In, S> {
   constructor(
     readonly state: S,
-    /** First row of the key in the pane: `init` input when building a window's fresh state. */
-    readonly row: In,
+    /**
+     * First row of the key in the pane, for a spec without `empty` only: `init` input when
+     * building a window's fresh state.
+     */
+    readonly row: In | undefined,
     /** Arrival sequence of that row (a window's key order is first-seen order). */
     readonly seq: number,
   ) {}
@@ -173,7 +176,7 @@ export class WindowAgg<In, S, Out> {
         const k = spec.key(row);
         let e: PaneEntry<In, S> | undefined = w.data.get(k);
         if (e === undefined) {
-          e = new PaneEntry(spec.init(row), row, this.seq);
+          e = new PaneEntry(spec.init(row), spec.empty === undefined ? row : undefined, this.seq);
           w.data.set(k, e);
         }
         this.seq++;
@@ -269,7 +272,7 @@ export class WindowAgg<In, S, Out> {
       for (const [k, e] of p.data) {
         const j = idx.get(k);
         if (j === undefined) {
-          const fresh = spec.init(e.row);
+          const fresh = spec.empty !== undefined ? spec.empty(e.state) : spec.init(e.row!);
           merge(fresh, e.state);
           idx.set(k, n);
           states[n] = fresh;
