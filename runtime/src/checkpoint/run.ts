@@ -870,6 +870,9 @@ export class CheckpointRun implements ReadHooks {
   async between(): Promise<void> {
     if (this.failed !== undefined) throw this.failed;
     const w = this.writing;
+    // The rows made so far go out before the loop spends a step on a checkpoint (live latency:
+    // otherwise they wait for the next flush, §10).
+    if (w !== undefined || this.preparing !== undefined) this.outputs!.flush();
     if (w !== undefined) {
       const at = this.base.now();
       const more = w.step();

@@ -330,6 +330,11 @@ export class Outputs {
     for (const w of this.writers) if (w.needsDrain) await w.drain();
   }
 
+  /** Hands everything buffered to the sinks now, without waiting for them. */
+  flush(): void {
+    for (const w of this.writers) if (w.pending) w.flush();
+  }
+
   /** Hands everything buffered to the sinks now, and waits for them (before a wait for input). */
   async flushAndDrain(): Promise<void> {
     for (const w of this.writers) if (w.pending) w.flush();
