@@ -97,12 +97,26 @@ describe("the checkpoint serializer", () => {
       expect(back.list[1]).toBe(back.list[0]);
     });
 
-    it("falls back to the generic form for mixed shapes, a record under two keys, or objects in fields", () => {
+    it("writes records in a field by columns too (a hop pane's entries and their states), numbered as the generic form numbers them", () => {
+      const m = accs(100, (a, i) => (a.last = { deep: i % 2 === 0, n: i, gone: undefined }));
+      expect(text(m)).toContain('"$":"R"');
+      expect(text(m)).toContain('"$":"U"');
+      // Keys are 3 × i.
+      const back = roundTrip({ m, inner: m.get(21)!.last, outer: m.get(24) }) as any;
+      expect(back.m.get(21).last).toEqual({ deep: false, n: 7, gone: undefined });
+      expect(Object.prototype.hasOwnProperty.call(back.m.get(21).last, "gone")).toBe(true);
+      expect(back.inner).toBe(back.m.get(21).last);
+      expect(back.outer).toBe(back.m.get(24));
+      expect(back.m.get(24)).toBeInstanceOf(Acc);
+      expect(back.m.get(24).last.n).toBe(8);
+    });
+
+    it("falls back to the generic form for mixed shapes, a record under two keys, or objects two levels down", () => {
       const mixed = accs(100);
       (mixed.get(9) as any).extra = 1;
       const shared = accs(100);
       shared.set(-1, shared.get(0)!);
-      const nested = accs(100, (a) => (a.last = { deep: true }));
+      const nested = accs(100, (a) => (a.last = { deep: { deeper: true } }));
       for (const m of [mixed, shared, nested]) {
         expect(text(m)).not.toContain('"$":"MC"');
         const back = roundTrip(m) as Map<number, any>;

@@ -439,22 +439,25 @@ export function columnLength(c: unknown, blobs?: readonly Uint8Array[]): number 
 /** A value a column may hold: nothing that needs an id (objects are numbered, see the table). */
 const isScalar = (x: unknown): boolean => x === null || (typeof x !== "object" && typeof x !== "function" && typeof x !== "symbol");
 
+/** Records of one shape by columns (columnsOf): a column of scalars per field, or of records of one shape of their own. */
+interface Shape {
+  proto: object | null;
+  f: string[];
+  cols: (unknown[] | Shape)[];
+}
+
+/** A plain or class object that may be a record (not an array, Map, Set or typed array). */
+const isRecordLike = (v: unknown): v is object => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && !ArrayBuffer.isView(v);
+
 /**
- * A Map of many records of one shape — a keyed operator's states (1M keys of `count, sum, avg`
- * are 1M `AggNState`s) — written by columns: the keys once, then one array per field, a field
- * that always holds its entry's key (`k0`) written as "k". The generic form spells every
- * record's class and field names (about 100 bytes per key; columns: about 35) and builds one
- * object per record twice. Used when every value is an object met here for the first time, all
- * of one class (or plain) with the same own fields in the same order, each field a scalar;
- * otherwise undefined (the generic form). Values are numbered in entry order, as the generic
- * form numbers them, so references from elsewhere in the graph still find them.
+ * `values` as columns when every one is an object met here for the first time, all of one class
+ * (or plain) with the same own fields in the same order, each field a scalar — or, `nest` levels
+ * down, a record of that kind of its own (a hop pane's entry holds its key's state); undefined
+ * otherwise.
  */
-function columnsOf(m: Map<unknown, unknown>, ids: Map<object, number>, classes: ClassTable, where: string, enc: (v: unknown, where: string) => unknown): unknown {
-  if (m.size < 2) return undefined;
-  const keys = [...m.keys()];
-  const values = [...m.values()];
+function shapeOf(values: readonly unknown[], ids: Map<object, number>, classes: ClassTable, nest: number): Shape | undefined {
   const first = values[0];
-  if (typeof first !== "object" || first === null || Array.isArray(first) || first instanceof Map || first instanceof Set || ArrayBuffer.isView(first)) return undefined;
+  if (!isRecordLike(first)) return undefined;
   const proto = Object.getPrototypeOf(first) as object | null;
   if (proto !== Object.prototype && proto !== null && classes.nameOf(proto) === undefined) return undefined;
   const f = Object.keys(first);
@@ -464,41 +467,90 @@ function columnsOf(m: Map<unknown, unknown>, ids: Map<object, number>, classes: 
   // without allocating; the prototypes allowed have none), each of them own (below).
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== proto || !isScalar(keys[i]) || ids.has(v)) return undefined;
+    if (typeof v !== "object" || v === null || Object.getPrototypeOf(v) !== proto || ids.has(v)) return undefined;
     let n = 0;
     for (const _ in v) n++;
     if (n !== f.length) return undefined;
   }
   // Field by field: each loop reads one property name (a monomorphic load).
-  const cols: unknown[][] = [];
-  const isKey: boolean[] = [];
+  const cols: (unknown[] | Shape)[] = [];
   for (const name of f) {
     const col = new Array<unknown>(values.length);
-    let same = true;
+    let scalars = true;
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as Record<string, unknown>;
       const x = v[name];
-      if (!isScalar(x) || (x === undefined && !Object.prototype.hasOwnProperty.call(v, name))) return undefined;
-      if (same && !Object.is(x, keys[i])) same = false;
+      if (x === undefined && !Object.prototype.hasOwnProperty.call(v, name)) return undefined;
+      if (!isScalar(x)) scalars = false;
       col[i] = x;
     }
-    cols.push(col);
-    isKey.push(same);
-  }
-  // A value met twice in this Map is one object: the generic form's references keep that.
-  for (let i = 0; i < values.length; i++) {
-    if (ids.has(values[i] as object)) {
-      for (let j = 0; j < i; j++) ids.delete(values[j] as object); // the ids given here, back
-      return undefined;
+    if (scalars) cols.push(col);
+    else {
+      const inner = nest > 0 ? shapeOf(col, ids, classes, nest - 1) : undefined;
+      if (inner === undefined) return undefined;
+      cols.push(inner);
     }
-    ids.set(values[i] as object, ids.size);
+  }
+  return { proto, f, cols };
+}
+
+/**
+ * Each record of `values` then the records in its fields (field order), as the generic form
+ * meets them; false as soon as `visit` is. (Records nest one level: columnsOf.)
+ */
+function eachObject(values: readonly unknown[], shape: Shape, visit: (o: object) => boolean): boolean {
+  const nested = shape.f.filter((_, j) => !Array.isArray(shape.cols[j]));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as Record<string, unknown>;
+    if (!visit(v)) return false;
+    for (let j = 0; j < nested.length; j++) if (!visit(v[nested[j]!] as object)) return false;
+  }
+  return true;
+}
+
+/**
+ * A Map of many records of one shape — a keyed operator's states (1M keys of `count, sum, avg`
+ * are 1M `AggNState`s), a hop pane's entries and their states — written by columns: the keys
+ * once, then one array per field, a field that always holds its entry's key (`k0`) written as
+ * "k", a field holding records of its own as { $: "R", f, v: [columns], c?, p? }, a field that
+ * is always undefined as { $: "U" }. The generic form spells every record's class and field
+ * names (about 100 bytes per key; columns: about 35) and builds one object per record twice.
+ * Objects are numbered as the generic form numbers them (each record, then the records in its
+ * fields), so references from elsewhere in the graph still find them; an object met twice makes
+ * it the generic form.
+ */
+function columnsOf(m: Map<unknown, unknown>, ids: Map<object, number>, classes: ClassTable, where: string, enc: (v: unknown, where: string) => unknown): unknown {
+  if (m.size < 2) return undefined;
+  const keys = [...m.keys()];
+  for (const k of keys) if (!isScalar(k)) return undefined;
+  const values = [...m.values()];
+  const shape = shapeOf(values, ids, classes, 1);
+  if (shape === undefined) return undefined;
+  // Numbered now; an object met twice (in two entries) gives its ids back: the generic form.
+  const start = ids.size;
+  if (!eachObject(values, shape, (o) => !ids.has(o) && ids.set(o, ids.size) !== undefined)) {
+    eachObject(values, shape, (o) => ((ids.get(o) ?? -1) >= start ? ids.delete(o) : true));
+    return undefined;
   }
   // Numbers are packed; a column holding other values too is a JSON array of encoded values.
-  const column = (c: unknown[]) => packNumbers(c) ?? c.map((x) => enc(x, where));
-  const out: Record<string, unknown> = { $: "MC", f, k: column(keys), v: cols.map((c, j) => (isKey[j] ? "k" : column(c))) };
-  if (proto === null) out.p = 0;
-  else if (proto !== Object.prototype) out.c = classes.nameOf(proto!);
-  return out;
+  const column = (c: unknown[]): unknown => {
+    if (c.every((x) => x === undefined)) return { $: "U" };
+    return packNumbers(c) ?? c.map((x) => enc(x, where));
+  };
+  const columns = (sh: Shape, isKey?: (c: unknown[]) => boolean): unknown[] =>
+    sh.cols.map((c) => {
+      if (!Array.isArray(c)) return { $: "R", f: c.f, v: columns(c), ...protoTag(c.proto, classes) };
+      return isKey?.(c) === true ? "k" : column(c);
+    });
+  const sameAsKey = (c: unknown[]) => c.every((x, i) => Object.is(x, keys[i]));
+  return { $: "MC", f: shape.f, k: column(keys), v: columns(shape, sameAsKey), ...protoTag(shape.proto, classes) };
+}
+
+/** How records of prototype `proto` say so: nothing (plain), p: 0 (none), c: a class's name. */
+function protoTag(proto: object | null, classes: ClassTable): { p?: 0; c?: string } {
+  if (proto === null) return { p: 0 };
+  if (proto === Object.prototype) return {};
+  return { c: classes.nameOf(proto)! };
 }
 
 /** A checkpoint that cannot be read back (a bug or a corrupt file that passed the checksum). */
@@ -609,37 +661,64 @@ export function decode(data: unknown, classes: ClassTable, blobs?: readonly Uint
     const nums = unpackNumbers(c, blobs) ?? bad("column");
     return Object.assign(nums, { packed: true });
   };
+  const protoOfTag = (t: { c?: unknown; p?: unknown }): object | null => {
+    if (t.p === 0) return null;
+    if (t.c === undefined) return Object.prototype;
+    return (typeof t.c === "string" ? classes.protoOf(t.c) : undefined) ?? bad(`unknown class ${String(t.c)}`);
+  };
+  /** Columns of `n` records (the table above), read: scalars' values, or records' columns of their own. */
+  type ReadShape = { proto: object | null; names: string[]; cols: (unknown[] | "k" | ReadShape)[] };
+  const readShape = (t: { c?: unknown; p?: unknown; f?: unknown; v?: unknown }, n: number, keyed: boolean): ReadShape => {
+    const { f, v } = t;
+    if (!Array.isArray(f) || !Array.isArray(v) || v.length !== f.length || !f.every((x) => typeof x === "string")) return bad("columns");
+    const cols = v.map((c): unknown[] | "k" | ReadShape => {
+      if (c === "k" && keyed) return "k";
+      const tag = (c as { $?: unknown } | null)?.$;
+      if (tag === "U") return new Array<unknown>(n);
+      if (tag === "R") return readShape(c as { f?: unknown; v?: unknown }, n, false);
+      const col = readColumn(c);
+      if (col.length !== n) bad("column");
+      return col.packed ? col : col.map(dec);
+    });
+    return { proto: protoOfTag(t), names: f as string[], cols };
+  };
+  /** `n` records of `shape`, numbered as the encoder numbered them (each, then its nested ones). */
+  const buildRecords = (shape: ReadShape, n: number, keys: unknown[]): Record<string, unknown>[] => {
+    const records = new Array<Record<string, unknown>>(n);
+    const nested = shape.cols.flatMap((c, j) => (c !== "k" && !Array.isArray(c) ? [[j, c, new Array<Record<string, unknown>>(n)] as const] : []));
+    const create = (sh: ReadShape, i: number, into: Record<string, unknown>[]) => {
+      const o = Object.create(sh.proto) as Record<string, unknown>;
+      into[i] = o;
+      objs.push(o);
+    };
+    for (let i = 0; i < n; i++) {
+      create(shape, i, records);
+      for (const [, inner, into] of nested) create(inner, i, into);
+    }
+    const fill = (sh: ReadShape, into: Record<string, unknown>[], inner: Map<number, Record<string, unknown>[]>) => {
+      // Field by field (each loop stores one property name: a monomorphic store), in the saved
+      // order, so every record gets the fields in the order its class gives them.
+      for (let j = 0; j < sh.names.length; j++) {
+        const name = sh.names[j]!;
+        const c = sh.cols[j]!;
+        const values: readonly unknown[] = c === "k" ? keys : Array.isArray(c) ? c : inner.get(j)!;
+        // `__proto__` from a file stays an own field (setOwn), never the prototype.
+        if (name === "__proto__") for (let i = 0; i < n; i++) setOwn(into[i]!, name, values[i]);
+        else for (let i = 0; i < n; i++) into[i]![name] = values[i];
+      }
+    };
+    for (const [, inner, into] of nested) fill(inner, into, new Map());
+    fill(shape, records, new Map(nested.map(([j, , into]) => [j, into])));
+    return records;
+  };
   /** Rebuilds a Map `columnsOf` wrote by columns. */
   const columnsBack = (t: { c?: unknown; p?: unknown; f?: unknown; k?: unknown; v?: unknown }): Map<unknown, unknown> => {
     const m = new Map<unknown, unknown>();
     objs.push(m);
-    const { f, v } = t;
     const k = readColumn(t.k);
-    if (!Array.isArray(f) || !Array.isArray(v) || v.length !== f.length || !f.every((x) => typeof x === "string")) return bad("columns");
-    const names = f as string[];
-    const cols = v.map((c) => (c === "k" ? c : readColumn(c)));
-    for (const c of cols) if (c !== "k" && c.length !== k.length) bad("column");
-    let proto: object | null = Object.prototype;
-    if (t.p === 0) proto = null;
-    else if (t.c !== undefined) proto = (typeof t.c === "string" ? classes.protoOf(t.c) : undefined) ?? bad(`unknown class ${String(t.c)}`);
     const n = k.length;
     const keys = k.packed ? k : k.map(dec);
-    const records = new Array<Record<string, unknown>>(n);
-    for (let i = 0; i < n; i++) {
-      const o = Object.create(proto) as Record<string, unknown>;
-      records[i] = o;
-      objs.push(o);
-    }
-    // Field by field (each loop stores one property name: a monomorphic store), in the saved
-    // order, so every record gets the fields in the order its class gives them.
-    for (let j = 0; j < names.length; j++) {
-      const name = names[j]!;
-      const c = cols[j]!;
-      const values = c === "k" ? keys : c.packed ? c : c.map(dec);
-      // `__proto__` from a file stays an own field (setOwn), never the prototype.
-      if (name === "__proto__") for (let i = 0; i < n; i++) setOwn(records[i]!, name, values[i]);
-      else for (let i = 0; i < n; i++) records[i]![name] = values[i];
-    }
+    const records = buildRecords(readShape(t, n, true), n, keys);
     for (let i = 0; i < n; i++) m.set(keys[i], records[i]);
     return m;
   };
