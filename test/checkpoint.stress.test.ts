@@ -272,6 +272,34 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     expect(data.state.map((o) => [o.operator, o.kind])).toEqual([["p.flow:3", "windowAgg"]]);
   });
 
+  it("a damaged or missing checkpoint falls back to the one before it, with a warning", async () => {
+    const dir = tmp("ck-prev-");
+    writeCheckpointData(dir, 60_000);
+    writeFileSync(join(dir, "p.flow"), WINDOWED("2s"));
+    const ref = await flowc(["run", "p.flow", "--out", "per=ref.jsonl", "--quiet"], { cwd: dir });
+    expect(ref.code, ref.stderr).toBe(0);
+    const expected = readFileSync(join(dir, "ref.jsonl"), "utf8");
+    // Many checkpoints (one every 5 ms of wall time): the last one finished, the one before not.
+    const run = await flowc(["run", "p.flow", "--checkpoint", "ck", "--checkpoint-every", "5ms", "--quiet"], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const file = join(dir, "ck", "checkpoint");
+    const { rt } = await sharedRuntime();
+    const prev = rt.parseCheckpointBytes(readFileSync(`${file}.prev`), "ck");
+    expect(prev.finished).toBe(false);
+    for (const damage of ["edit", "missing"]) {
+      const good = readFileSync(`${file}.prev`);
+      if (damage === "edit") writeFileSync(file, readFileSync(file).toString("latin1").replace(/"seq":\d+/, '"seq":99'), "latin1");
+      else rmSync(file);
+      const again = await flowc(["run", "p.flow", "--checkpoint", "ck", "--quiet"], { cwd: dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain(`continuing from the checkpoint before it (checkpoint ${prev.seq} of run ${prev.runId}`);
+      expect(again.stderr).toContain(damage === "edit" ? "the checkpoint in ck is damaged (its checksum does not match)" : "there is no checkpoint in ck");
+      expect(readFileSync(join(dir, "out", "per.jsonl"), "utf8")).toBe(expected);
+      // The lineage finished again: its checkpoints are back to the finished one and the one before.
+      writeFileSync(`${file}.prev`, good);
+    }
+  });
+
   it("refuses a damaged checkpoint and an output shorter than saved (exit 2)", async () => {
     const dir = tmp("ck-cli-");
     writeCheckpointData(dir, 3000);

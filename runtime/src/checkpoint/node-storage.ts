@@ -1,8 +1,10 @@
 // Checkpoints in a folder (`--checkpoint DIR`, LANGUAGE.md §12): DIR/checkpoint, replaced
-// atomically — the new text goes to DIR/checkpoint.tmp, is fsynced, then renamed over the old
-// one (and the folder fsynced), so a crash at any moment leaves the previous checkpoint or the
-// new one, never a torn file. node: modules are imported dynamically, as in node.ts, so a
-// bundle holding this file still loads in a browser.
+// atomically — the new text goes to DIR/checkpoint.tmp, is fsynced, the old one is renamed to
+// DIR/checkpoint.prev and the new one into its place (and the folder fsynced), so a crash at any
+// moment leaves the previous checkpoint or the new one, never a torn file; and a checkpoint
+// damaged afterwards (a disk, an edit) falls back to the one before it (run.ts). node: modules
+// are imported dynamically, as in node.ts, so a bundle holding this file still loads in a
+// browser.
 
 import type { ReadLogStorage } from "./read-log.js";
 import type { CheckpointStorage } from "./storage.js";
@@ -14,6 +16,17 @@ const nodeFs = async () => {
   return { fsp, path };
 };
 
+/** File `name` of folder `dir`, or undefined when there is none. */
+async function readIfThere(dir: string, name: string): Promise<Uint8Array | undefined> {
+  const { fsp, path } = await nodeFs();
+  try {
+    return await fsp.readFile(path.join(path.resolve(dir), name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
 /** The checkpoint storage of folder `dir` (resolved against the working directory). */
 export function fileCheckpointStorage(dir: string): CheckpointStorage {
   return {
@@ -22,15 +35,8 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
       const bytes = await this.readBytes!();
       return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
     },
-    async readBytes() {
-      const { fsp, path } = await nodeFs();
-      try {
-        return await fsp.readFile(path.join(path.resolve(dir), NAME));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw e;
-      }
-    },
+    readBytes: () => readIfThere(dir, NAME),
+    readPreviousBytes: () => readIfThere(dir, `${NAME}.prev`),
     write(text) {
       return this.writeBytes!([new TextEncoder().encode(text)]);
     },
@@ -53,7 +59,13 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
       } finally {
         await fh.close();
       }
-      await fsp.rename(tmp, path.join(folder, NAME));
+      const current = path.join(folder, NAME);
+      // The one it replaces stays as the previous one (a crash between the two renames leaves
+      // no DIR/checkpoint: the previous one is read then).
+      await fsp.rename(current, `${current}.prev`).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e;
+      });
+      await fsp.rename(tmp, current);
       // The rename itself is durable once the folder is synced (not every platform allows it).
       try {
         const d = await fsp.open(folder, "r");
@@ -68,7 +80,7 @@ export function fileCheckpointStorage(dir: string): CheckpointStorage {
     },
     async remove() {
       const { fsp, path } = await nodeFs();
-      await fsp.rm(path.join(path.resolve(dir), NAME), { force: true });
+      for (const name of [NAME, `${NAME}.prev`, `${NAME}.tmp`]) await fsp.rm(path.join(path.resolve(dir), name), { force: true });
     },
     readLog: fileReadLogStorage(dir),
   };

@@ -71,7 +71,11 @@ export function memoryCheckpointStorage(where = "<memory>"): CheckpointStorage &
 /** A checkpoint that cannot be used: exit 2, the run does not start. */
 export class CheckpointError extends RunError {
   override name = "CheckpointError";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The file is damaged (not a flowc checkpoint, its checksum, its JSON): the one before it may do. */
+    readonly damaged = false,
+  ) {
     super(message, 2);
   }
 }
@@ -275,17 +279,17 @@ export function parseCheckpointBytes(bytes: Uint8Array, where: string): Checkpoi
 }
 
 function checkHead(head: string[], where: string): void {
-  if (head[0] !== MAGIC || head.length < 3 || head.length > 4) throw new CheckpointError(`${where} does not hold a flowc checkpoint`);
+  if (head[0] !== MAGIC || head.length < 3 || head.length > 4) throw new CheckpointError(`${where} does not hold a flowc checkpoint`, true);
   if (head[1] !== "1" && head[1] !== "2") throw new CheckpointError(`the checkpoint in ${where} has version ${head[1]}, this flowc reads versions 1 and 2`);
 }
 
-const damaged = (where: string) => new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`);
+const damaged = (where: string) => new CheckpointError(`the checkpoint in ${where} is damaged (its checksum does not match); --checkpoint-reset discards it`, true);
 
 function parseBody(body: string, where: string): CheckpointDoc {
   try {
     return JSON.parse(body) as CheckpointDoc;
   } catch (e) {
-    throw new CheckpointError(`the checkpoint in ${where} is damaged: ${(e as Error).message}`);
+    throw new CheckpointError(`the checkpoint in ${where} is damaged: ${(e as Error).message}`, true);
   }
 }
 
@@ -491,7 +495,16 @@ export class CheckpointRun implements ReadHooks {
     } catch (e) {
       throw new CheckpointError(`cannot read the checkpoint in ${where}: ${(e as Error)?.message ?? String(e)}`);
     }
-    if (read !== undefined) doc = typeof read === "string" ? parseCheckpoint(read, where) : parseCheckpointBytes(read, where);
+    const parse = (r: string | Uint8Array) => (typeof r === "string" ? parseCheckpoint(r, where) : parseCheckpointBytes(r, where));
+    try {
+      if (read !== undefined) doc = parse(read);
+    } catch (e) {
+      if (!(e instanceof CheckpointError && e.damaged)) throw e;
+      doc = await CheckpointRun.previous(options.storage, where, env, e.message);
+      if (doc === undefined) throw e;
+    }
+    // No checkpoint, but the one before it: a crash came between the two renames of a write.
+    if (read === undefined && options.reset !== true) doc = await CheckpointRun.previous(options.storage, where, env, `there is no checkpoint in ${where}`);
     if (doc !== undefined) {
       const diff = fingerprintDifference(doc.fingerprint, program);
       if (diff !== undefined) throw new CheckpointError(`the checkpoint in ${where} does not fit this program: ${diff} (--checkpoint-reset discards it)`);
@@ -509,6 +522,28 @@ export class CheckpointRun implements ReadHooks {
     run.restoreMs = env.now() - opened;
     await run.startLog();
     return run;
+  }
+
+  /**
+   * The checkpoint before the current one, which is damaged or missing (`why`), with a warning;
+   * undefined when there is none that can be read.
+   */
+  private static async previous(storage: CheckpointStorage, where: string, env: Env, why: string): Promise<CheckpointDoc | undefined> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await storage.readPreviousBytes?.();
+    } catch {
+      return undefined;
+    }
+    if (bytes === undefined) return undefined;
+    let doc: CheckpointDoc;
+    try {
+      doc = parseCheckpointBytes(bytes, where);
+    } catch {
+      return undefined;
+    }
+    env.stderr(`flowc: ${why.replace(/; --checkpoint-reset discards it$/, "")}; continuing from the checkpoint before it (checkpoint ${doc.seq} of run ${doc.runId}, taken ${new Date(doc.time).toISOString()})\n`);
+    return doc;
   }
 
   /**

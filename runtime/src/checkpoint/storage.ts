@@ -23,6 +23,11 @@ export interface CheckpointStorage {
   writeBytes?(parts: readonly Uint8Array[]): Promise<void>;
   /** Optional, with `writeBytes`: the checkpoint's bytes (undefined: none). */
   readBytes?(): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: the checkpoint before the current one (undefined: none) — restored, with a
+   * warning, when the current one is damaged or missing.
+   */
+  readPreviousBytes?(): Promise<Uint8Array | undefined>;
   /** Discards the checkpoint (`--checkpoint-reset`). */
   remove(): Promise<void>;
   /** Where the read log of live sources is kept beside the checkpoint (read-log.ts). */
