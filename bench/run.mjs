@@ -4,7 +4,8 @@
 //
 // Sections: inmem (flowc vs a hand loop, RxJS, @most/core), files (JSONL and CSV: flowc vs a hand
 // script, jq, Miller, DuckDB), nexmark (examples/nexmark/q*.flow on the generator), memory,
-// compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second),
+// compile, latency (bench/latency.mjs: records through stdin at 1k/10k/100k per second, and at
+// 10k/s with 1M keys of state checkpointed every second),
 // checkpoint (bench/checkpoint.mjs: 1M keys written and restored, q5/q8 overhead), kafka
 // (bench/kafka.mjs: q1 over a topic vs a bare consumer) and backpressure (bench/backpressure.ts:
 // Kafka → a slow Postgres table, peak RSS) — these two need kcat and Postgres 15 (.ci/run). Every measurement runs in a process of its own (bench/child.mjs or the tool itself),
@@ -356,6 +357,18 @@ if (only.includes("latency")) {
       target: x.rate === 10000 ? "p99 ≤ 10 ms" : "", met: x.rate === 10000 ? ok : undefined,
     });
   }
+  // The checkpoint pause (issue: checkpoints) measured as the issue asks, with this benchmark:
+  // the same records with 1M keys of state checkpointed every second.
+  const ckOut = join(build, "latency-ck.json");
+  const c = spawnSync(node, [join(here, "latency.mjs"), "--checkpoint-keys", quick ? "100000" : "1000000", "--json", ckOut], { encoding: "utf8" });
+  if (c.status !== 0) throw new Error(`bench/latency.mjs --checkpoint-keys failed:\n${c.stderr}`);
+  for (const x of JSON.parse(readFileSync(ckOut, "utf8"))) {
+    rows.push({
+      section: "latency", workload: `stdin at ${x.rate.toLocaleString("en")} records/s, ${x.checkpointKeys.toLocaleString("en")} keys checkpointed every second: p50 / p99 / max delay`, events: "",
+      flowc: `${x.passP50.toFixed(1)} / ${x.passP99.toFixed(1)} / ${x.passMax.toFixed(1)} ms`, hand: "", ratio: "", others: `window rows ${x.windowP50.toFixed(1)} / ${x.windowP99.toFixed(1)} / ${x.windowMax.toFixed(1)} ms`,
+      target: "stall ≤ 50 ms", met: x.passMax <= 50 && x.windowMax <= 50,
+    });
+  }
 }
 
 if (only.includes("checkpoint")) {
@@ -365,7 +378,9 @@ if (only.includes("checkpoint")) {
   if (r.status !== 0) throw new Error("bench/checkpoint.mjs failed");
   const x = JSON.parse(readFileSync(out, "utf8"));
   const keys = `${x.keys.toLocaleString("en")} keys of count/sum/avg`;
-  rows.push({ section: "checkpoint", workload: `${keys}: written (the record loop waits as long)`, events: "", flowc: fmtMs(x.writeMs), hand: "", ratio: "", others: "", target: "< 500 ms; stall ≤ 50 ms", met: x.writeMs < 500 && x.writeMs <= 50 });
+  rows.push({ section: "checkpoint", workload: `${keys}: written at a stop (cut to durable)`, events: "", flowc: fmtMs(x.writeMs), hand: "", ratio: "", others: "", target: "< 500 ms", met: x.writeMs < 500 });
+  rows.push({ section: "checkpoint", workload: `${keys}: written while the run goes on, a checkpoint a second (${x.periodic})`, events: "", flowc: fmtMs(x.periodicWriteMs), hand: "", ratio: "", others: `loop waited ≤ ${fmtMs(x.stallMs)} a step`, target: "< 500 ms", met: x.periodicWriteMs < 500 });
+  rows.push({ section: "checkpoint", workload: `${keys}: longest gap between two records meanwhile`, events: "", flowc: fmtMs(x.longestGapMs), hand: "", ratio: "", others: "", target: "stall ≤ 50 ms", met: x.longestGapMs <= 50 });
   rows.push({ section: "checkpoint", workload: `${keys}: restored`, events: "", flowc: fmtMs(x.restoreMs), hand: "", ratio: "", others: "", target: "< 500 ms", met: x.restoreMs < 500 });
   rows.push({ section: "checkpoint", workload: `${keys}: size`, events: "", flowc: `${x.bytesPerKey.toFixed(1)} bytes a key`, hand: "", ratio: "", others: "", target: "≤ 40 bytes", met: x.bytesPerKey <= 40 });
   for (const o of x.overhead) {
