@@ -6,8 +6,10 @@
 //
 // Source: joins `group`; reads the partitions the group assigns it; `start` applies when the
 // group has no committed position. Batches are per partition, so the driver keeps a watermark
-// per partition (§10: the source's watermark is the smallest over its partitions). A lost broker
-// is retried with backoff (100 ms … 10 s) and consuming resumes from the committed offsets.
+// per partition (§10: the source's watermark is the smallest over its partitions). Fetching runs
+// ahead of processing (bounded by the inbox: 20,000 records); a partition's offsets are committed
+// once the run has processed its batches, never for batches only fetched. A lost broker is
+// retried with backoff (100 ms … 10 s) and consuming goes on after the batches already taken.
 // With --checkpoint (§12) a restored run seeks each partition to its checkpoint's offset when the
 // group first assigns it (offsets are still committed, for monitoring), each batch carries its
 // first and last offset, and a rebalance that takes partitions away stops the run (exit 75).
