@@ -93,6 +93,22 @@ emit e = rs -> http("http://h/in", method: "PUT", format: "csv")
     expect(r.typescript).toContain(`connector: { kind: "nats", subject: "s", url: "nats://h:1", stream: "S", start: "earliest", format: "jsonl" }`);
     expect(r.typescript).toContain(`connector: { kind: "postgres", sink: true, table: "rows", url: "postgres://h/db" }`);
   });
+
+  it("gives JSON Kafka and NATS sources the generated JSONL decoder — not with one of the connector's metadata fields, nor in another format", () => {
+    const decodeOf = (src: string) => {
+      const r = compile(src);
+      expect(r.diagnostics).toEqual([]);
+      return /decode: \{[^}]*\}/.exec(r.typescript ?? "")?.[0];
+    };
+    const both = "decode: { jsonl: aSourceJsonl, value: aSourceValue }";
+    const general = "decode: { value: aSourceValue }";
+    expect(decodeOf(`type M = { n: int }\nsource a: M = kafka("t", brokers: "h", group: "g")\nemit a`)).toBe(both);
+    expect(decodeOf(`type M = { n: int }\nsource a: M = nats("s", url: "u", stream: "S")\nemit a`)).toBe(both);
+    // Metadata fields are filled from the message by the general decoder (net/common.ts).
+    expect(decodeOf(`type M = { n: int, _offset: int }\nsource a: M = kafka("t", brokers: "h", group: "g")\nemit a`)).toBe(general);
+    expect(decodeOf(`type M = { n: int, _offset: int }\nsource a: M = nats("s", url: "u", stream: "S")\nemit a`)).toBe(both); // not NATS metadata
+    expect(decodeOf(`type M = { n: int }\nsource a: M = kafka("t", brokers: "h", group: "g", format: "csv")\nemit a`)).toBe(general);
+  });
 });
 
 it("the live examples compile cleanly (examples/live/)", () => {

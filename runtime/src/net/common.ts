@@ -212,16 +212,14 @@ export class Inbox implements AsyncIterator<ReadBatch> {
     const taken = this.taken;
     this.taken = [];
     if (processed) for (const f of taken) f();
+    // What waits here is never handed out: dropped, callbacks and all (never acknowledged).
+    this.entries = [];
+    this.queued = 0;
     const w = this.waiter;
     this.waiter = undefined;
     this.rejecter = undefined;
     w?.({ done: true, value: undefined });
-    this.onClose();
   }
-
-  private onClose!: () => void;
-  /** Resolves once the inbox is closed (a client waiting for its batch to be processed stops). */
-  readonly closing: Promise<void> = new Promise((resolve) => (this.onClose = resolve));
 
   async return(): Promise<IteratorResult<ReadBatch>> {
     this.close(false);

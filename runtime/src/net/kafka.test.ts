@@ -1,9 +1,13 @@
-// The Kafka source's checkpoint rules (LANGUAGE.md §12) at the KafkaClient interface, with a
-// fake client (fast, and exact about which assignment comes when): a checkpoint's positions
-// are sought when the group first assigns each partition; each batch says its first and last
-// offset; a rebalance that takes partitions away from a checkpointed run stops it with exit 75,
-// and without --checkpoint it does not. A real rebalance (a second member joining the mock
-// cluster's group) is in test/checkpoint-live.stress.test.ts.
+// The Kafka source at the KafkaClient interface, with a fake client (fast, and exact about which
+// assignment and batch comes when). Fetching runs ahead of processing: the source takes a batch
+// at once (the client fetches on) unless its inbox is full, and says a batch is processed (the
+// client commits it) only once the run has processed it — never for one still waiting when the
+// run ends. The checkpoint rules (LANGUAGE.md §12): a checkpoint's positions are sought when the
+// group first assigns each partition; each batch says its first and last offset; a rebalance
+// that takes partitions away from a checkpointed run stops it with exit 75, and without
+// --checkpoint it does not. A real rebalance (a second member joining the mock cluster's group)
+// is in test/checkpoint-live.stress.test.ts; commits against the mock cluster in
+// test/connectors-kafka-commit.stress.test.ts.
 
 import { describe, expect, it } from "vitest";
 import type { RecordSchema } from "../contract.js";
@@ -43,9 +47,12 @@ function fakeClient() {
       handlers!.onState(true);
       handlers!.onAssign(partitions);
     },
+    /** Offsets of the batches whose `processed` the source called (the client commits those). */
+    processed: [] as number[][],
+    /** Hands a batch to the source: resolves true once the source has taken it. */
     deliver(partition: number, offsets: number[]): Promise<boolean> {
-      const b: KafkaBatch = { topic: "t", partition, messages: offsets.map((offset) => ({ key: null, value: new TextEncoder().encode(`{"v":${offset}}`), offset, timestamp: 0 })) };
-      return handlers!.onBatch(b);
+      const b: KafkaBatch = { topic: "t", partition, messages: offsets.map((offset) => ({ key: null, value: new TextEncoder().encode(`{"v":${offset}}`), offset: String(offset), timestamp: "0" })) };
+      return handlers!.onBatch(b, () => this.processed.push(offsets));
     },
   };
 }
@@ -63,6 +70,62 @@ function opening(checkpointed: boolean, start?: Map<number, StartAt>): NetSource
     ...(checkpointed && { checkpointed: true }),
   };
 }
+
+describe("kafka source: fetching runs ahead, commits follow processing", () => {
+  it("takes batches before the run processes them; only processed batches are acknowledged", async () => {
+    const fake = fakeClient();
+    const input = await openKafkaSource(opening(false), fake.client);
+    await Promise.resolve();
+    fake.assign([0, 1]);
+    // Taken at once, before the run has read anything: the client fetches on meanwhile.
+    expect(await fake.deliver(0, [0, 1])).toBe(true);
+    expect(await fake.deliver(1, [0])).toBe(true);
+    expect(await fake.deliver(0, [2, 3])).toBe(true);
+    expect(fake.processed).toEqual([]);
+    expect((await input.batches.next()).value).toMatchObject({ records: [{ v: 0 }, { v: 1 }], partition: 0 });
+    expect(fake.processed).toEqual([]); // taken by the run, not yet through the program
+    expect((await input.batches.next()).value).toMatchObject({ records: [{ v: 0 }], partition: 1 });
+    expect(fake.processed).toEqual([[0, 1]]);
+    // The run ends normally after the batch it took last: that one is processed; [2, 3] never
+    // reached the program and is not acknowledged (a later run reads it again).
+    await input.close();
+    expect(fake.processed).toEqual([[0, 1], [0]]);
+    expect(await fake.deliver(0, [4])).toBe(false); // after the end: not taken
+    expect(fake.processed).toEqual([[0, 1], [0]]);
+  });
+
+  it("a run that fails acknowledges nothing it has not finished", async () => {
+    const fake = fakeClient();
+    const input = await openKafkaSource(opening(false), fake.client);
+    await Promise.resolve();
+    fake.assign([0]);
+    await fake.deliver(0, [0]);
+    await fake.deliver(0, [1]);
+    await input.batches.next();
+    await input.batches.return!(); // the driver's failure path
+    await input.close();
+    expect(fake.processed).toEqual([]);
+  });
+
+  it("a full inbox holds the next batch back (backpressure) until the run has taken records", async () => {
+    const fake = fakeClient();
+    const input = await openKafkaSource(opening(false), fake.client);
+    await Promise.resolve();
+    fake.assign([0]);
+    const offsets = (from: number) => Array.from({ length: 10_000 }, (_, i) => from + i);
+    expect(await fake.deliver(0, offsets(0))).toBe(true);
+    expect(await fake.deliver(0, offsets(10_000))).toBe(true); // 20,000 records wait: full
+    let taken = false;
+    const third = fake.deliver(0, offsets(20_000)).then((t) => (taken = t));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(taken).toBe(false);
+    // The run takes records until half the capacity is free: the batch is taken.
+    for (let n = 0; n < 10_000; ) n += (await input.batches.next()).value!.records.length;
+    await third;
+    expect(taken).toBe(true);
+    await input.close();
+  });
+});
 
 describe("kafka source with --checkpoint", () => {
   it("seeks each partition to its checkpoint position once, when first assigned; batches carry their offsets", async () => {

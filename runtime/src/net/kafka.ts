@@ -6,8 +6,10 @@
 //
 // Source: joins `group`; reads the partitions the group assigns it; `start` applies when the
 // group has no committed position. Batches are per partition, so the driver keeps a watermark
-// per partition (§10: the source's watermark is the smallest over its partitions). A lost broker
-// is retried with backoff (100 ms … 10 s) and consuming resumes from the committed offsets.
+// per partition (§10: the source's watermark is the smallest over its partitions). Fetching runs
+// ahead of processing (bounded by the inbox: 20,000 records); a partition's offsets are committed
+// once the run has processed its batches, never for batches only fetched. A lost broker is
+// retried with backoff (100 ms … 10 s) and consuming goes on after the batches already taken.
 // With --checkpoint (§12) a restored run seeks each partition to its checkpoint's offset when the
 // group first assigns it (offsets are still committed, for monitoring), each batch carries its
 // first and last offset, and a rebalance that takes partitions away stops the run (exit 75).
@@ -26,17 +28,20 @@
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
 import { RunError } from "../run/errors.js";
-import { Connection, Inbox, loadClient, messageBytesDecoder, METADATA, changeText, sleep, type Decoded, type MessagePlace } from "./common.js";
+import { Connection, Inbox, loadClient, messageBytesDecoder, METADATA, changeText, sleep, text, type Decoded, type MessagePlace } from "./common.js";
 
-/** One message read from a partition. */
+/**
+ * One message read from a partition, as the client gives it (kafkajs' own messages, not copied):
+ * offset and timestamp as decimal text (Kafka's are 64-bit), read as numbers only when needed.
+ */
 export interface KafkaMessage {
-  key: string | null;
+  key: Uint8Array | null;
   value: Uint8Array | null;
-  offset: number;
-  timestamp: number;
+  offset: string;
+  timestamp: string;
 }
 
-/** A batch of one partition: `processed` must be awaited before the next batch is asked for. */
+/** A batch of one partition's messages, in offset order. */
 export interface KafkaBatch {
   topic: string;
   partition: number;
@@ -55,14 +60,22 @@ export interface KafkaOutMessage {
 
 /** What flowc uses of a Kafka client. */
 export interface KafkaClient {
-  /** Joins `group` and calls `onBatch` per batch; offsets are committed after it resolves. */
+  /**
+   * Joins `group` and calls `onBatch` per batch. Fetching runs ahead of processing: the next
+   * batch is fetched once `onBatch` resolves (the source has taken the batch), while the run is
+   * still processing it. A batch's offsets are committed only once it has been processed.
+   */
   consume(o: {
     topic: string;
     group: string;
     fromBeginning: boolean;
-    /** Resolves true once the batch has been processed (its offsets may be committed), false
-     *  when the run ended first. */
-    onBatch(b: KafkaBatch): Promise<boolean>;
+    /**
+     * Resolves true once the source has taken the batch (the client fetches on after it), false
+     * when the run ended first (the partition's next fetch starts at this batch again).
+     * `processed` is called once the run has processed the batch: the client commits its offsets
+     * then (and never for a batch the run did not process).
+     */
+    onBatch(b: KafkaBatch, processed: () => void): Promise<boolean>;
     onState(up: boolean, e?: unknown): void;
     /** The group gave this member these partitions of the topic. */
     onAssign(partitions: number[]): void;
@@ -101,6 +114,8 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
   let consumer: import("kafkajs").Consumer | undefined;
   let producer: import("kafkajs").Producer | undefined;
   let producing: Promise<void> | undefined;
+  /** Commits what was processed and leaves the group (set by `consume`). */
+  let closeConsumer: (() => Promise<void>) | undefined;
   const partitioner = k.Partitioners.DefaultPartitioner();
   return {
     async consume(o) {
@@ -108,10 +123,68 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
       // lets a member leave) holds its partitions that long before a restart gets them.
       const c = kafka.consumer({ groupId: o.group, retry, sessionTimeout: 10_000, heartbeatInterval: 3000 });
       consumer = c;
+      // Fetching runs ahead of processing: kafkajs fetches a partition from its *resolved* offset
+      // and fetches again only once `eachBatch` returns, so a batch is resolved as soon as the
+      // source has taken it (not when the run has processed it: that made fetch and processing
+      // strictly serial). The group's committed offsets are kept apart from that (autoCommit off,
+      // which would commit the resolved ones): a partition's offsets are committed once the run
+      // has processed its batches — one commit in flight, the batches processed meanwhile in the
+      // next — and a last time when the run closes.
+      /** Per assigned partition: the offset after the last batch the source took. */
+      const fetched = new Map<number, number>();
+      /** Per assigned partition: the offset after the last batch processed, not yet committed. */
+      const due = new Map<number, number>();
+      /** Per assigned partition: the group join (counted in `joins`) that gave it to this member. */
+      const since = new Map<number, number>();
+      let joins = 0;
+      let committing: Promise<void> | undefined;
+      let again = false;
+      const commit = (): Promise<void> => {
+        if (committing !== undefined) {
+          again = true;
+          return committing;
+        }
+        committing = (async () => {
+          do {
+            again = false;
+            const offsets = [...due].map(([partition, next]) => ({ topic: o.topic, partition, offset: String(next) }));
+            if (offsets.length === 0) break;
+            due.clear();
+            try {
+              await c.commitOffsets(offsets);
+            } catch {
+              // Kept for the next commit (a lost broker: kafkajs has retried; the run goes on).
+              for (const { partition, offset } of offsets) if (!due.has(partition) && since.has(partition)) due.set(partition, Number(offset));
+              break;
+            }
+          } while (again);
+        })().finally(() => (committing = undefined));
+        return committing;
+      };
+      closeConsumer = async () => {
+        // The batches processed last are committed before the group is left (briefly: a broker
+        // that is gone must not hold the run's end; kafkajs stops retrying once disconnected).
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([commit().then(() => (due.size > 0 ? commit() : undefined)), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+        await c.disconnect().catch(() => {});
+      };
       c.on(c.events.CRASH, (e) => o.onState(false, (e.payload as { error?: unknown }).error));
       c.on(c.events.GROUP_JOIN, (e) => {
         o.onState(true);
-        o.onAssign([...((e.payload.memberAssignment as Record<string, number[]>)[o.topic] ?? [])]);
+        const partitions = [...((e.payload.memberAssignment as Record<string, number[]>)[o.topic] ?? [])];
+        // A partition kept through a rebalance (or a restart of the consumer after a lost broker)
+        // goes on after the batches the source already took — kafkajs would start again at the
+        // committed offset, before batches still waiting in the inbox, and read them twice.
+        // Partitions lost: their positions are another member's now, nothing of them is committed.
+        joins++;
+        const now = new Set(partitions);
+        for (const p of [...since.keys()]) if (!now.has(p)) since.delete(p);
+        for (const p of partitions) if (!since.has(p)) since.set(p, joins);
+        for (const p of [...fetched.keys()]) if (!now.has(p)) fetched.delete(p);
+        for (const p of [...due.keys()]) if (!now.has(p)) due.delete(p);
+        for (const [p, next] of fetched) c.seek({ topic: o.topic, partition: p, offset: String(next) });
+        o.onAssign(partitions);
       });
       for (;;) {
         try {
@@ -124,25 +197,32 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
         }
       }
       await c.run({
-        autoCommit: true,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-          const messages = batch.messages.map((m) => ({
-            key: m.key === null ? null : m.key.toString("utf8"),
-            value: m.value,
-            offset: Number(m.offset),
-            timestamp: Number(m.timestamp),
-          }));
+          const messages = batch.messages;
+          const partition = batch.partition;
+          const next = Number(messages.at(-1)!.offset) + 1;
+          const fetchedIn = joins;
+          const processed = () => {
+            // Not for a partition lost since this batch was fetched (even if it came back).
+            if ((since.get(partition) ?? Infinity) > fetchedIn || (due.get(partition) ?? -1) >= next) return;
+            due.set(partition, next);
+            void commit();
+          };
+          // The source takes the batch at once unless its inbox is full: heartbeats go on meanwhile.
           const beat = setInterval(() => void heartbeat().catch(() => {}), 3000);
-          let processed: boolean;
+          let taken: boolean;
           try {
             const high = Number(batch.highWatermark);
-            processed = await o.onBatch({ topic: batch.topic, partition: batch.partition, messages, ...(Number.isFinite(high) && { highWatermark: high }) });
+            taken = await o.onBatch({ topic: batch.topic, partition, messages, ...(Number.isFinite(high) && { highWatermark: high }) }, processed);
           } finally {
             clearInterval(beat);
           }
-          if (processed) resolveOffset(batch.messages.at(-1)!.offset);
+          if (!taken) return;
+          resolveOffset(batch.messages.at(-1)!.offset);
+          fetched.set(partition, next);
         },
       });
     },
@@ -218,29 +298,39 @@ export async function kafkajsClient(brokers: string[], o: { sendRetries?: number
       return partitioner({ topic: "", partitionMetadata: metadata as never, message: { key, value: null } });
     },
     async close() {
-      await consumer?.disconnect().catch(() => {});
+      await closeConsumer?.();
       await producer?.disconnect().catch(() => {});
     },
   };
 }
 
-/** Where a message came from; its texts are made only when asked (a bad message, metadata). */
+/**
+ * Where the message being decoded came from; its texts are made only when asked (a bad message,
+ * metadata). One per batch, moved from message to message (`at`): the decoder reads it only
+ * while decoding that message.
+ */
 class KafkaPlace implements MessagePlace {
+  private m!: KafkaMessage;
   private metaValues: Record<string, string | number | null> | undefined;
   constructor(
     private readonly label: string,
     private readonly topic: string,
     private readonly partition: number,
-    private readonly m: KafkaMessage,
   ) {}
+  at(m: KafkaMessage): this {
+    this.m = m;
+    this.metaValues = undefined;
+    return this;
+  }
   get where(): string {
     return `${this.label} partition ${this.partition} offset ${this.m.offset}`;
   }
   get position(): Record<string, string | number> {
-    return { topic: this.topic, partition: this.partition, offset: this.m.offset };
+    return { topic: this.topic, partition: this.partition, offset: Number(this.m.offset) };
   }
   get meta(): Record<string, string | number | null> {
-    return (this.metaValues ??= { _key: this.m.key, _partition: this.partition, _offset: this.m.offset, _timestamp: this.m.timestamp });
+    const m = this.m;
+    return (this.metaValues ??= { _key: m.key === null ? null : text(m.key), _partition: this.partition, _offset: Number(m.offset), _timestamp: Number(m.timestamp) });
   }
 }
 
@@ -280,38 +370,29 @@ export async function openKafkaSource(o: NetSourceOpening, given?: KafkaClient):
       if (Number.isFinite(offset)) client.seek(spec.topic, p, offset);
     }
   };
-  // Batches handed to the inbox and not yet processed: the run's end answers them "not
-  // processed" (not committed). One reaction on `closing` for all of them — racing each batch
-  // with `closing` left a reaction per batch on that long-lived promise, holding every batch (and
-  // its messages) until the run ended.
-  const waiting = new Set<(ok: boolean) => void>();
-  void inbox.closing.then(() => {
-    for (const w of [...waiting]) w(false);
-  });
   const consuming = client.consume({
     onAssign,
     topic: spec.topic,
     group: spec.group,
     fromBeginning: spec.start === "earliest",
     onState: (up, e) => (up ? conn.connected() : conn.lost(e ?? new Error("disconnected"))),
-    onBatch: async (b) => {
+    onBatch: async (b, processed) => {
       conn.connected();
-      if (b.highWatermark !== undefined && b.messages.length > 0) lag.set(b.partition, Math.max(0, b.highWatermark - (b.messages.at(-1)!.offset + 1)));
-      // Backpressure: no new batch is accepted while the inbox is full.
+      const first = Number(b.messages[0]!.offset);
+      const last = Number(b.messages.at(-1)!.offset);
+      if (b.highWatermark !== undefined) lag.set(b.partition, Math.max(0, b.highWatermark - (last + 1)));
+      // Backpressure: no new batch is taken while the inbox is full (the client fetches no more).
       while (inbox.full && !inbox.isClosed) await new Promise<void>((r) => (resume = r));
-      const out: Decoded = { records: [], bad: undefined };
-      for (const m of b.messages) decode(m.value, new KafkaPlace(label, b.topic, b.partition, m), out);
-      // Offsets are committed once the driver has taken the batch and processed it; a batch
-      // the run did not get to is not committed (a later run reads it).
+      // A batch the run will not get to is not taken: not committed, a later run reads it.
       if (inbox.isClosed) return false;
-      const span = { from: b.messages[0]!.offset, to: b.messages.at(-1)!.offset };
-      return new Promise<boolean>((processed) => {
-        const settle = (ok: boolean) => {
-          if (waiting.delete(settle)) processed(ok);
-        };
-        waiting.add(settle);
-        inbox.put(out, () => settle(true), b.partition, span);
-      });
+      const out: Decoded = { records: [], bad: undefined };
+      const place = new KafkaPlace(label, b.topic, b.partition);
+      for (const m of b.messages) decode(m.value, place.at(m), out);
+      const span = { from: first, to: last };
+      // `processed` (the commit) runs when the driver has processed the batch — never for a batch
+      // still in the inbox when the run ends (the inbox drops it with its callback).
+      inbox.put(out, processed, b.partition, span);
+      return true;
     },
   });
   consuming.catch((e) => conn.lost(e));
