@@ -11,7 +11,7 @@
 //             own count: its cut and its steps), and the longest gap between two records seen
 //             by the source (everything that stalled the loop, garbage collection included).
 //   overhead  NEXMark q5 and q8 (5M events) with `--checkpoint-every 1s` against without:
-//             throughput ratio, runs alternating, best of 3 each.
+//             throughput ratio, runs alternating, best of 5 each.
 //
 // Needs bench/.build from `node bench/run.mjs` (run.mjs's `checkpoint` section calls this).
 import { spawnSync } from "node:child_process";
@@ -142,7 +142,7 @@ for (const q of only === "keys" ? [] : ["q5", "q8"]) {
   const plain = [];
   const checked = [];
   let checkpoints = 0;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < (quick ? 1 : 5); i++) {
     plain.push(childJson([join(here, "child.mjs"), "nexmark", `checkpoint-${q}.mjs`, String(EVENTS)]).ms[0]);
     const d = mkdtempSync(join(tmpdir(), "flowc-ck-bench-"));
     try {
