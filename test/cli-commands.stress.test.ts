@@ -1,12 +1,14 @@
-// The command line's own behaviour (cli-robust.test.ts's slow part, moved to the stress set to
-// keep `npm test` under its time budget): each command's --help, one-line usage errors with
-// hints, a built module's usage text never printed by `flowc run`, a busy playground port,
-// check/run --watch, graph labels.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// The command line's own behaviour (cli-robust.test.ts's and cli.test.ts's slow parts, moved to
+// the stress set to keep `npm test` under its time budget): each command's --help, one-line
+// usage errors with hints, a built module's usage text never printed by `flowc run`, a busy
+// playground port, check/run --watch, graph labels, built modules printing what `flowc run`
+// prints, and names that are Object.prototype properties as source and output names.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureCli, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
+import { ensureCli, FIXTURES, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
+import { checkPrototypeNameSource } from "./prototype-name-cases";
 
 let work: string;
 let n = 0;
@@ -24,6 +26,64 @@ beforeAll(() => {
   work = mkdtempSync(join(TMP, "cli-commands-"));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const lines = (s: string) => s.split("\n").filter((l) => l !== "");
+
+/** A private copy of a fixture folder (so written files never land in test/fixtures). */
+function copyFixture(name: string): string {
+  const dir = join(work, `${name}-${Math.random().toString(36).slice(2, 8)}`);
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  for (const f of ["generated.ts", "graph.txt", "output.jsonl", "diagnostics.txt"]) rmSync(join(dir, f), { force: true });
+  return dir;
+}
+
+describe("build", () => {
+  for (const name of ["v_union", "v_lookup_csv", "v_import_ts"]) {
+    it.concurrent(`node OUT.mjs prints what flowc run prints: ${name}`, async () => {
+      const dir = copyFixture(name);
+      const out = join(dir, "dist", "prog.mjs");
+      const b = await flowc(["build", "input.flow", "-o", out], { cwd: dir });
+      expect(b.code, b.stderr).toBe(0);
+      expect(b.stdout).toBe("");
+      expect(b.stderr).toMatch(/flowc: wrote .*prog\.mjs/);
+      // Relative input paths resolve against the current folder for a built module.
+      const r = await node([out], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(readFileSync(join(FIXTURES, name, "output.jsonl"), "utf8"));
+      expect(r.stderr).toMatch(/in \(/); // the run summary, on stderr
+    });
+  }
+});
+
+describe("names that are Object.prototype properties", () => {
+  const names = Object.getOwnPropertyNames(Object.prototype); // constructor, __proto__, toString, ...
+
+  it("work as source names and output names (and --out NAME=...)", async () => {
+    const half = Math.ceil(names.length / 2);
+    for (const [srcs, outs] of [[names.slice(0, half), names.slice(half)], [names.slice(half), names.slice(0, half)]] as const) {
+      const program = srcs.map((s, i) => `source ${s}: int = range(${i * 10}, ${i * 10 + 2})`).join("\n") + "\n" + outs.map((o, i) => `emit ${o} = ${srcs[i % srcs.length]} | map it + 1`).join("\n") + "\n";
+      const dir = folder({ "p.flow": program });
+      const r = await flowc(["run", "p.flow"], { cwd: dir });
+      expect(r.code, `${program}\n${r.stderr}`).toBe(0);
+      for (const [i, o] of outs.entries()) {
+        const base = (i % srcs.length) * 10;
+        expect(lines(r.stdout).filter((l) => l.startsWith(`${o}\t`))).toEqual([`${o}\t${base + 1}`, `${o}\t${base + 2}`]);
+      }
+      const args = outs.flatMap((o, i) => ["--out", `${o}=f${i}.jsonl`]);
+      const f = await flowc(["run", "p.flow", ...args, "--quiet"], { cwd: dir });
+      expect(f.code, f.stderr).toBe(0);
+      expect(f.stdout).toBe("");
+      for (const [i] of outs.entries()) {
+        const base = (i % srcs.length) * 10;
+        expect(readFileSync(join(dir, `f${i}.jsonl`), "utf8")).toBe(`${base + 1}\n${base + 2}\n`);
+      }
+    }
+    // One source alone (its own fast path), and an unknown --out name that is a prototype name:
+    // here for two names, for the others in cli-robust.stress.test.ts.
+    for (const name of ["__proto__", "constructor"]) await checkPrototypeNameSource(name, folder({}), expect);
+  }, 120_000);
+});
+
 
 
 describe("the command line", () => {

@@ -7,7 +7,6 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
-import { checkPrototypeNameSource } from "./prototype-name-cases";
 
 let work: string;
 let n = 0;
@@ -260,35 +259,6 @@ describe("outputs that cannot be written: exit 73, one line naming the output an
     expect(through.code).toBe(73);
     expect(through.stderr).toMatch(/^flowc: cannot write the late-record file to in\.jsonl\/late\.jsonl: [^\n]+\n$/);
   });
-});
-
-describe("names that are Object.prototype properties", () => {
-  const names = Object.getOwnPropertyNames(Object.prototype); // constructor, __proto__, toString, ...
-
-  it("work as source names and output names (and --out NAME=...)", async () => {
-    const half = Math.ceil(names.length / 2);
-    for (const [srcs, outs] of [[names.slice(0, half), names.slice(half)], [names.slice(half), names.slice(0, half)]] as const) {
-      const program = srcs.map((s, i) => `source ${s}: int = range(${i * 10}, ${i * 10 + 2})`).join("\n") + "\n" + outs.map((o, i) => `emit ${o} = ${srcs[i % srcs.length]} | map it + 1`).join("\n") + "\n";
-      const dir = folder({ "p.flow": program });
-      const r = await flowc(["run", "p.flow"], { cwd: dir });
-      expect(r.code, `${program}\n${r.stderr}`).toBe(0);
-      for (const [i, o] of outs.entries()) {
-        const base = (i % srcs.length) * 10;
-        expect(lines(r.stdout).filter((l) => l.startsWith(`${o}\t`))).toEqual([`${o}\t${base + 1}`, `${o}\t${base + 2}`]);
-      }
-      const args = outs.flatMap((o, i) => ["--out", `${o}=f${i}.jsonl`]);
-      const f = await flowc(["run", "p.flow", ...args, "--quiet"], { cwd: dir });
-      expect(f.code, f.stderr).toBe(0);
-      expect(f.stdout).toBe("");
-      for (const [i] of outs.entries()) {
-        const base = (i % srcs.length) * 10;
-        expect(readFileSync(join(dir, `f${i}.jsonl`), "utf8")).toBe(`${base + 1}\n${base + 2}\n`);
-      }
-    }
-    // One source alone (its own fast path), and an unknown --out name that is a prototype name:
-    // here for two names, for the others in cli-robust.stress.test.ts.
-    for (const name of ["__proto__", "constructor"]) await checkPrototypeNameSource(name, folder({}), expect);
-  }, 120_000);
 });
 
 describe("CSV headers", () => {
