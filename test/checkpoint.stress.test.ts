@@ -145,6 +145,28 @@ describe("a restored run writes exactly the output of one run", () => {
     });
   }
 
+  it("a checkpoint that cannot be written while the run goes on stops the run (exit 73, naming the storage)", async () => {
+    const { rt } = await sharedRuntime();
+    const program = await load("updating", CHECKPOINT_PROGRAMS.updating!);
+    const storage = rt.memoryCheckpointStorage("ck");
+    let writes = 0;
+    storage.write = async () => {
+      writes++;
+      throw new Error("no space left on device (ENOSPC)");
+    };
+    let tick = 0;
+    const env = rt.createMemoryEnv({ files: { ...inputs() }, chunkSize: 4096, now: () => (tick += 1) });
+    const failed = await rt.runProgram(program, { ...OUT_OPTIONS, env, checkpoint: { storage, everyMs: 40 } }).then(
+      () => undefined,
+      (e: unknown) => e as { exitCode?: number; message?: string },
+    );
+    // The first checkpoint, written while the run went on, failed: the run stopped then.
+    expect(writes).toBe(1);
+    expect(failed?.exitCode).toBe(73);
+    expect(failed?.message).toBe("cannot write a checkpoint to ck: no space left on device (ENOSPC)");
+    expect(storage.text).toBeUndefined();
+  });
+
   it("range and nexmark sources resume at their next index", async () => {
     const { rt } = await sharedRuntime();
     const programs = [
