@@ -42,7 +42,10 @@ function shapeOf(n: Node, p: NodePlan, inType: string): { kind: string; shape: s
     case "agg": {
       const kind = aggOperator(n.window);
       const state = p.agg!.calls.map((c) => `${c.call.fn}(${c.fields.map((f) => `${f.name}:${f.init}${f.holds ? `<${typeToString(f.holds)}>` : ""}`).join(",")})`).join(" ");
-      return { kind, shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; state ${state}; store ${p.agg!.store}` };
+      // The columns store keeps its larger keys in SlotColumns (not a Map of states, as before):
+      // a checkpoint of the earlier layout is refused by its fingerprint, not misread.
+      const store = p.agg!.store === "columns" ? "slot-columns" : p.agg!.store;
+      return { kind, shape: `input ${inType}; window ${windowText(n.window)}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; state ${state}; store ${store}` };
     }
     case "rolling":
       return { kind: "rolling", shape: `input ${inType}; keys ${n.keys.map((k) => `${k.name}:${typeToString(k.type)}`).join(",")}; calls ${n.calls.map((c) => `${rollingCallText(c)}:${typeToString(c.type)}`).join(" ")}` };
