@@ -33,6 +33,7 @@ const MEMBER_ROLES = {
   dense: "dense", // states of small int keys
   order: "order", // keys in order of first appearance
   first: "first", // small int keys' places in order of first appearance
+  view: "view", // the state of the current record's key (an upsert stream from columns)
   col: "col", // one typed array per state field
   final: "final", // an `emit final` table
   wm: "watermarks", // the input watermarks of a union or join
@@ -956,7 +957,10 @@ class Emitter {
   /** `AggNState`: the state of one key (in one window) — exactly the fields the agg list needs. */
   private aggStateClass(n: Extract<Node, { kind: "agg" }>) {
     const w = n.window;
-    const ctorParams = n.keys.map((k, i) => J.param(`k${i}`, this.names.ts(k.type), "readonly"));
+    // An upsert stream from the columns store reuses one state as the view of each record's key
+    // (columnsStore): its key field is set per record.
+    const view = this.aggStore(n) === "columns" && !this.finalOnly(n);
+    const ctorParams = n.keys.map((k, i) => J.param(`k${i}`, this.names.ts(k.type), view ? "public" : "readonly"));
     if (w?.carried && w.kind === "session") ctorParams.push(J.param("ws", "number", "readonly"));
     const fields = this.stateFields(n.id).map((x) => this.field(x.name, x.byRef ? "readonly" : undefined, x.init, x.type));
     this.stateClasses.add(`Agg${n.id}State`);
@@ -1094,7 +1098,8 @@ class Emitter {
    * object per key and no array of keys beside them (the order of first appearance is the small
    * keys' places and the slots' order): a checkpoint copies nothing while the loop waits (§12
    * "Pause"). The add statements are the aggregates' own, on `this.…_col1_a0[k]` and
-   * `cols[0]![i]` for state field a0.
+   * `cols[0]![i]` for state field a0. Read only by `emit final`, nothing else happens per record;
+   * otherwise each record's row is made from a state `s` filled from the key's columns.
    */
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
@@ -1115,18 +1120,41 @@ class Emitter {
       this.field(state, "private readonly", J.newExpr(J.id("SlotColumns"), [J.num(fields.length)]), undefined, `Other keys: state field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`),
     );
     const firstK = J.index(J.thisMember(first), K);
-    b.stmt(this.smallKey(id));
-    b.stmt(J.ifStmt(smallInt(DENSE), J.block([
-      J.ifStmt(J.binary("===", firstK, J.num(0)), J.exprStmt(J.assign(firstK, J.callMethod(J.thisMember(state), "smallKey")))),
-      ...adds((f) => J.index(J.thisMember(`${col}_${f}`), K)),
-      J.ret(),
-    ])));
     const I = J.id("i");
-    b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
-    b.stmt(J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K])))));
-    b.stmt(J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I])));
     const slot = new Map(fields.map((f, j) => [f.name, j]));
-    for (const st of adds((f) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I))) b.stmt(st);
+    const smallCol = (f: string) => J.index(J.thisMember(`${col}_${f}`), K);
+    const slotCol = (f: string) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I);
+    const newFirst = J.ifStmt(J.binary("===", firstK, J.num(0)), J.exprStmt(J.assign(firstK, J.callMethod(J.thisMember(state), "smallKey"))));
+    const findSlot = J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K]))));
+    const writable = J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I]));
+    b.stmt(this.smallKey(id));
+    if (this.finalOnly(n)) {
+      b.stmt(J.ifStmt(smallInt(DENSE), J.block([newFirst, ...adds(smallCol), J.ret()])));
+      b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
+      b.stmt(findSlot);
+      b.stmt(writable);
+      for (const st of adds(slotCol)) b.stmt(st);
+      return;
+    }
+    // An upsert stream: the key's updated row, from one state object reused as the view of the
+    // record's key (its fields filled from the key's columns; `result` only reads it) — no
+    // object per record.
+    const view = this.m(id, "view");
+    this.fields.push(this.field(view, "private readonly", J.newExpr(J.id(`Agg${id}State`), [J.num(0)]), undefined, "The state of the current record's key, filled from its columns to make its row."));
+    b.stmt(J.letDecl("i", J.num(-1)));
+    b.stmt(J.ifStmt(
+      smallInt(DENSE),
+      J.block([newFirst, ...adds(smallCol)]),
+      J.block([J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "slotOf", [K]))), findSlot, writable, ...adds(slotCol)]),
+    ));
+    b.stmt(J.constDecl("s", J.thisMember(view)));
+    b.stmt(J.exprStmt(J.assign(J.member(S, "k0"), K)));
+    const fill = (at: (f: string) => J.Expr) => fields.map((f) => J.exprStmt(J.assign(J.member(S, f.name), at(f.name))));
+    b.stmt(J.ifStmt(
+      J.binary("<", I, J.num(0)),
+      J.block(fill(smallCol)),
+      J.block([J.constDecl("cols", J.member(J.thisMember(state), "cols")), ...fill(slotCol)]),
+    ));
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */

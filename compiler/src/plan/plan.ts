@@ -73,14 +73,16 @@ function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: Plan
   // Re-aggregation (an updating input) keeps its groups in the runtime's ReAgg.
   const finalOnly = !n.window && !reaggregates && !options.instrument && users.length > 0 && users.every((u) => u.kind === "output" && u.decl.final);
   let store: AggStore = "map";
+  // Every state field a number starting at 0 (counts, sums of non-null values): states fit typed
+  // arrays, one per field, by small key or by slot (no object per key) — for `emit final` and for
+  // an upsert stream alike.
+  const fields = calls.flatMap((c) => c.fields);
+  const numeric = fields.length > 0 && fields.every((f) => f.init === "zero");
   if (!n.window && n.keys.length === 0) store = "one";
-  // The array's order of keys is not their first appearance: only `emit final` (which walks the
-  // order of first appearance kept beside it) may read a dense store at the end.
-  else if (!n.window && n.keys.length === 1 && n.keys[0]!.type.kind === "int" && finalOnly) {
-    // Every state field a number starting at 0 (counts, sums of non-null values): the states of
-    // small keys fit typed arrays, one per field (no object per key).
-    const fields = calls.flatMap((c) => c.fields);
-    store = fields.length > 0 && fields.every((f) => f.init === "zero") ? "columns" : "dense";
+  else if (!n.window && n.keys.length === 1 && n.keys[0]!.type.kind === "int" && !reaggregates && (numeric || finalOnly)) {
+    // The array's order of keys is not their first appearance: only `emit final` (which walks the
+    // order of first appearance kept beside it) may read a dense store at the end.
+    store = numeric ? "columns" : "dense";
   }
   const kinds = n.aggs.map(retraction);
   const retract = !reaggregates || kinds.includes("none") ? "none" : kinds.includes("checked") ? "checked" : "exact";
