@@ -196,3 +196,10 @@ export function startNode(args: string[], cwd: string) {
   };
   return { child, out, exit, until };
 }
+
+/** Every `.flow` program under examples/, in folders at any depth (examples/live/… included). */
+export function examplePrograms(dir = join(ROOT, "examples"), rel = ""): { dir: string; file: string; name: string }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? examplePrograms(join(dir, d.name), `${rel}${d.name}/`) : d.name.endsWith(".flow") && rel !== "" ? [{ dir, file: d.name, name: `${rel}${d.name}` }] : [],
+  );
+}
