@@ -1,5 +1,6 @@
 // `flowc test` over every example (§14): every test block of every program under examples/
 // passes. Moved out of examples.test.ts to keep `npm test` under its time budget.
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, examplePrograms, flowc } from "./helpers";
 
