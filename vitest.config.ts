@@ -4,10 +4,11 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 /**
  * The stress set, `npm run test:stress` (vitest.stress.config.ts), left out of `npm test`: the
  * shared acceptance suites through the real CLI (also run by the project's external checks),
- * megabyte and pathological programs, and the long per-case sweeps of the CLI and embedding tests.
+ * megabyte and pathological programs, the long per-case sweeps of the CLI and embedding tests,
+ * the connectors against real servers, and the playground in Chromium.
  * Each test file runs in exactly one of the two sets.
  */
-export const STRESS = ["test/conformance.test.ts", "test/**/*.stress.test.ts"];
+export const STRESS = ["test/conformance.test.ts", "test/**/*.stress.test.ts", "playground/test/*.stress.test.ts"];
 
 export const EXCLUDE = ["node_modules", "test/.tmp", "playground/dist"];
 
@@ -16,7 +17,7 @@ export const EXCLUDE = ["node_modules", "test/.tmp", "playground/dist"];
  * together. Vitest orders files by the durations it cached on the last run; a fresh clone (CI)
  * has none, and in file-size order these started last and ran ~15 s past the rest.
  */
-const SLOW_FIRST = ["playground/test/e2e.test.ts", "test/cli.test.ts", "test/cli-robust.test.ts", "test/examples.test.ts", "test/injection.test.ts", "test/hardening.test.ts", "test/language-guide.test.ts", "test/fixtures.test.ts"];
+const SLOW_FIRST = ["test/cli.test.ts", "test/cli-robust.test.ts", "test/examples.test.ts", "test/injection.test.ts", "test/hardening.test.ts", "test/language-guide.test.ts", "test/fixtures.test.ts"];
 
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
