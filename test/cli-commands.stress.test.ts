@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../compiler/src/pipeline";
-import { ensureCli, FIXTURES, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
+import { ensureCli, expectBuiltModuleLikeRun, FIXTURES, FLOWC, flowc, node, startNode as start, TMP } from "./helpers";
 import { checkPrototypeNameSource } from "./prototype-name-cases";
 
 let work: string;
@@ -40,18 +40,8 @@ function copyFixture(name: string): string {
 
 describe("build", () => {
   for (const name of ["v_union", "v_lookup_csv", "v_import_ts"]) {
-    it.concurrent(`node OUT.mjs prints what flowc run prints: ${name}`, async () => {
-      const dir = copyFixture(name);
-      const out = join(dir, "dist", "prog.mjs");
-      const b = await flowc(["build", "input.flow", "-o", out], { cwd: dir });
-      expect(b.code, b.stderr).toBe(0);
-      expect(b.stdout).toBe("");
-      expect(b.stderr).toMatch(/flowc: wrote .*prog\.mjs/);
-      // Relative input paths resolve against the current folder for a built module.
-      const r = await node([out], { cwd: dir });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe(readFileSync(join(FIXTURES, name, "output.jsonl"), "utf8"));
-      expect(r.stderr).toMatch(/in \(/); // the run summary, on stderr
+    it.concurrent(`node OUT.mjs prints what flowc run prints: ${name}`, async ({ expect }) => {
+      await expectBuiltModuleLikeRun(copyFixture(name), name, expect);
     });
   }
 });

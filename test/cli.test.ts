@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../compiler/src/pipeline";
 import { printGraph } from "../compiler/src/ir/print";
-import { ensureCli, FIXTURES, FLOWC, flowc, node, ROOT, TMP } from "./helpers";
+import { ensureCli, expectBuiltModuleLikeRun, FIXTURES, FLOWC, flowc, node, ROOT, TMP } from "./helpers";
 
 let work: string;
 
@@ -148,18 +148,8 @@ describe("build", () => {
   // Built modules of v_union, v_lookup_csv, v_import_ts, v_emit_final_where, v_session_window
   // and others are run in the stress set (cli-commands.stress.test.ts, embed.stress.test.ts).
   for (const name of ["v_tumbling_all_aggs"]) {
-    it.concurrent(`node OUT.mjs prints what flowc run prints: ${name}`, async () => {
-      const dir = copyFixture(name);
-      const out = join(dir, "dist", "prog.mjs");
-      const b = await flowc(["build", "input.flow", "-o", out], { cwd: dir });
-      expect(b.code, b.stderr).toBe(0);
-      expect(b.stdout).toBe("");
-      expect(b.stderr).toMatch(/flowc: wrote .*prog\.mjs/);
-      // Relative input paths resolve against the current folder for a built module.
-      const r = await node([out], { cwd: dir });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe(fixtureOutput(name));
-      expect(r.stderr).toMatch(/in \(/); // the run summary, on stderr
+    it.concurrent(`node OUT.mjs prints what flowc run prints: ${name}`, async ({ expect }) => {
+      await expectBuiltModuleLikeRun(copyFixture(name), name, expect);
     });
   }
 

@@ -203,3 +203,20 @@ export function examplePrograms(dir = join(ROOT, "examples"), rel = ""): { dir: 
     d.isDirectory() ? examplePrograms(join(dir, d.name), `${rel}${d.name}/`) : d.name.endsWith(".flow") && rel !== "" ? [{ dir, file: d.name, name: `${rel}${d.name}` }] : [],
   );
 }
+
+/**
+ * `flowc build` of the program `input.flow` in `dir` (a copy of fixture `name`), then the built
+ * module run with node in that folder: it prints what `flowc run` prints (the fixture's output).
+ */
+export async function expectBuiltModuleLikeRun(dir: string, name: string, expect: (v: unknown, m?: string) => { toBe(x: unknown): void; toMatch(r: RegExp): void }): Promise<void> {
+  const out = join(dir, "dist", "prog.mjs");
+  const b = await flowc(["build", "input.flow", "-o", out], { cwd: dir });
+  expect(b.code, b.stderr).toBe(0);
+  expect(b.stdout).toBe("");
+  expect(b.stderr).toMatch(/flowc: wrote .*prog\.mjs/);
+  // Relative input paths resolve against the current folder for a built module.
+  const r = await node([out], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toBe(readFileSync(join(FIXTURES, name, "output.jsonl"), "utf8"));
+  expect(r.stderr).toMatch(/in \(/); // the run summary, on stderr
+}
