@@ -8,7 +8,7 @@ import type { RecordSchema } from "../runtime/src/contract";
 import { createMemoryEnv } from "../runtime/src/env";
 import { kafkajsClient, openKafkaSource, type KafkaClient } from "../runtime/src/net/kafka";
 import { ConnectionBoard, type NetInput, type NetSourceOpening } from "../runtime/src/run/network";
-import { haveServer, kafkaClient, produceTo, startKafka, waitFor, type TestServer } from "./servers";
+import { haveServer, kafkaClient, produceTo, startKafka, waitFor, type TestServer, useKafka } from "./servers";
 
 const R: RecordSchema = { kind: "record", fields: [{ name: "v", type: { kind: "int" } }] };
 const TOPIC = "ahead";
@@ -17,11 +17,7 @@ const GROUP = "ahead-g";
 describe.skipIf(!haveServer("kafka"))("kafka source: commits follow processing, fetching runs ahead", () => {
   let cluster: TestServer;
   let kafka: import("kafkajs").Kafka;
-  beforeAll(async () => {
-    cluster = await startKafka();
-    kafka = await kafkaClient(cluster.url);
-  });
-  afterAll(async () => cluster?.stop());
+  useKafka((c, k) => ((cluster = c), (kafka = k)));
 
   const produce = (from: number, to: number) => produceTo(kafka, TOPIC, Array.from({ length: to - from }, (_, i) => ({ value: `{"v":${from + i}}`, partition: 0 })));
   const committed = async (): Promise<string | undefined> => {

@@ -9,7 +9,7 @@ import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDir } from "./helpers";
-import { haveServer, runLive, startKafka, waitFor, type TestServer, kafkaClient, produceTo } from "./servers";
+import { haveServer, runLive, startKafka, waitFor, type TestServer, kafkaClient, produceTo, useKafka } from "./servers";
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 
@@ -61,11 +61,7 @@ if (!supported) process.stderr.write("connectors-kafka-outage: skipped (kcat mis
 describe.skipIf(!supported)("kafka source: connections cut mid-run", () => {
   let cluster: TestServer;
   let kafka: import("kafkajs").Kafka;
-  beforeAll(async () => {
-    cluster = await startKafka();
-    kafka = await kafkaClient(cluster.url);
-  });
-  afterAll(async () => cluster?.stop());
+  useKafka((c, k) => ((cluster = c), (kafka = k)));
 
   const produce = (ids: number[]) => produceTo(kafka, "outage", ids.map((id) => ({ value: JSON.stringify({ id }) })));
 

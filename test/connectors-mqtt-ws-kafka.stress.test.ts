@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCli, testDir } from "./helpers";
-import { freePort, haveServer, runLive, sleep, startKafka, startMosquitto, waitFor, type TestServer, kafkaClient, produceTo } from "./servers";
+import { freePort, haveServer, runLive, sleep, startKafka, startMosquitto, waitFor, type TestServer, kafkaClient, produceTo, useKafka } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -101,11 +101,7 @@ describe("websocket connector", () => {
 describe.skipIf(!haveServer("kafka"))("kafka connector", () => {
   let cluster: TestServer;
   let kafka: import("kafkajs").Kafka;
-  beforeAll(async () => {
-    cluster = await startKafka();
-    kafka = await kafkaClient(cluster.url);
-  });
-  afterAll(async () => cluster?.stop());
+  useKafka((c, k) => ((cluster = c), (kafka = k)));
 
   const produce = (topic: string, messages: { key?: string; value: string; partition?: number }[]) => produceTo(kafka, topic, messages);
   const consumeAll = async (topic: string, count: number) => {

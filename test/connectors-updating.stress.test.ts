@@ -6,7 +6,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SHARED, ensureCli, flowc, testDir } from "./helpers";
-import { haveServer, runLive, startKafka, startNats, startPostgres, waitFor, type TestServer, kafkaClient } from "./servers";
+import { haveServer, runLive, startKafka, startNats, startPostgres, waitFor, type TestServer, kafkaClient, useKafka } from "./servers";
 
 beforeAll(() => ensureCli());
 
@@ -119,11 +119,7 @@ emit final per_country = users | group by country | agg n = count()
 describe.skipIf(!haveServer("kafka"))("kafka and changes", () => {
   let cluster: TestServer;
   let kafka: import("kafkajs").Kafka;
-  beforeAll(async () => {
-    cluster = await startKafka();
-    kafka = await kafkaClient(cluster.url);
-  });
-  afterAll(async () => cluster?.stop());
+  useKafka((c, k) => ((cluster = c), (kafka = k)));
 
   it("format: \"debezium\" writes Debezium envelopes keyed by the stream's key: c, u, d with before and after", async () => {
     const dir = testDir("kafka-debezium");

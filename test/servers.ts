@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { FLOWC } from "./helpers";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -225,6 +226,19 @@ export async function startKafka(): Promise<TestServer> {
 }
 
 /** A kafkajs client of a test's mock cluster (for the test's own producers and consumers). */
+/**
+ * In a describe block: a mock Kafka cluster (startKafka) started before its tests, handed to
+ * `use` with a client of it, and stopped after them.
+ */
+export function useKafka(use: (cluster: TestServer, kafka: import("kafkajs").Kafka) => void): void {
+  let cluster: TestServer | undefined;
+  beforeAll(async () => {
+    cluster = await startKafka();
+    use(cluster, await kafkaClient(cluster.url));
+  });
+  afterAll(async () => cluster?.stop());
+}
+
 export async function kafkaClient(bootstrap: string, clientId = "test"): Promise<import("kafkajs").Kafka> {
   const k = (await import("kafkajs")).default;
   return new k.Kafka({ clientId, brokers: bootstrap.split(","), logLevel: k.logLevel.NOTHING });

@@ -270,7 +270,7 @@ export function parseCheckpointBytes(bytes: Uint8Array, where: string): Checkpoi
   const blobs: Uint8Array[] = [];
   let at = end + 1;
   for (const n of Array.isArray(doc.blobs) ? doc.blobs : []) {
-    if (typeof n !== "number" || at + n > rest.length) throw damaged(where);
+    if (!Number.isSafeInteger(n) || n < 0 || at + n > rest.length) throw damaged(where);
     blobs.push(rest.subarray(at, at + n));
     at += ceil8(n);
   }
