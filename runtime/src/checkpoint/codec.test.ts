@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SessionAgg, WindowAgg, WindowJoin } from "../ops/index";
 import type { AggSpec } from "../ops/types";
 import { checksum, ClassTable, decode, encode, restoreFields, snapshotFields, stateClass } from "./codec";
-import { fingerprintDifference, fingerprintOf, parseCheckpoint, serializeCheckpoint, type CheckpointDoc } from "./run";
+import { fingerprintDifference, fingerprintOf, parseCheckpoint, parseCheckpointBytes, serializeCheckpoint, serializeCheckpointBytes, type CheckpointDoc } from "./run";
 
 /** Through JSON text, as a checkpoint stores it. */
 const roundTrip = (v: unknown, classes = new ClassTable()) => decode(JSON.parse(JSON.stringify(encode(v, classes))), classes);
@@ -330,5 +330,14 @@ describe("checkpoint documents", () => {
     expect(fingerprintDifference(doc([{ kind: "windowAgg", line: 5, shape: "window tumbling(1000)" }]).fingerprint, program)).toBe("p.flow:9: a stateful top was added");
     expect(fingerprintDifference(doc([...same.fingerprint.operators, { kind: "distinct", line: 12, shape: "" }]).fingerprint, program)).toBe("p.flow:12: the stateful distinct of the checkpoint is gone");
     expect(fingerprintDifference(doc(same.fingerprint.operators, ["source e = file(\"other.jsonl\", jsonl) arrival time; type {}"]).fingerprint, program)).toMatch(/^source e changed \(was: source e = file\("other.jsonl"/);
+  });
+
+  it("the binary form: its blob lengths must be whole, not negative, and within the file (checksum or not)", () => {
+    const good = { ...doc([]), blobs: [] };
+    expect(parseCheckpointBytes(serializeCheckpointBytes(good), "ck").runId).toBe("r");
+    for (const blobs of [[-8], [2.5], [1e9]]) {
+      const bytes = serializeCheckpointBytes({ ...doc([]), blobs } as CheckpointDoc);
+      expect(() => parseCheckpointBytes(bytes, "ck"), JSON.stringify(blobs)).toThrow("the checkpoint in ck is damaged");
+    }
   });
 });
