@@ -41,12 +41,15 @@ function pos(text: string, needle: string, delta = 0, k = 0) {
   return { line, character: before.length - before.lastIndexOf("\n") - 1 };
 }
 
-/** The next diagnostics the server publishes (up to 30 s: `npm test` runs files side by side on 2 cores). */
+/** The diagnostics the server publishes for the document's current version (up to 30 s: `npm test`
+ * runs files side by side on 2 cores). Waiting by version, not by count, keeps a late publication
+ * for an earlier version from being taken for this one's. */
 async function nextDiagnostics(): Promise<PublishDiagnosticsParams> {
-  const n = diagnostics.length;
-  for (let i = 0; i < 3000 && diagnostics.length === n; i++) await new Promise((r) => setTimeout(r, 10));
-  if (diagnostics.length === n) throw new Error("flowc lsp published no diagnostics within 30 s");
-  return diagnostics.at(-1)!;
+  const forVersion = () => diagnostics.findLast((d) => d.version === version);
+  for (let i = 0; i < 3000 && !forVersion(); i++) await new Promise((r) => setTimeout(r, 10));
+  const found = forVersion();
+  if (!found) throw new Error(`flowc lsp published no diagnostics for version ${version} within 30 s`);
+  return found;
 }
 
 beforeAll(async () => {

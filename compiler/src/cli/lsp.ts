@@ -116,7 +116,8 @@ export function startLanguageServer(): Promise<number> {
     }),
   );
 
-  documents.onDidOpen((e) => publish(e.document));
+  // TextDocuments fires onDidChangeContent on open too, so this one handler publishes once per
+  // version (a second publication for the same version would race a client's next edit).
   documents.onDidChangeContent((e) => publish(e.document));
   documents.onDidClose((e) => {
     flows.delete(e.document.uri);
