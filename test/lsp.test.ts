@@ -45,7 +45,7 @@ function pos(text: string, needle: string, delta = 0, k = 0) {
  * runs files side by side on 2 cores). Waiting by version, not by count, keeps a late publication
  * for an earlier version from being taken for this one's. */
 async function nextDiagnostics(): Promise<PublishDiagnosticsParams> {
-  const forVersion = () => diagnostics.findLast((d) => d.version === version);
+  const forVersion = () => diagnostics.filter((d) => d.uri === URI && d.version === version).at(-1);
   for (let i = 0; i < 3000 && !forVersion(); i++) await new Promise((r) => setTimeout(r, 10));
   const found = forVersion();
   if (!found) throw new Error(`flowc lsp published no diagnostics for version ${version} within 30 s`);
