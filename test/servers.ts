@@ -83,12 +83,12 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** A running server: its URL and port; kill (SIGKILL), restart on the same port and data, stop. */
+/** A running server: its URL and port; kill (SIGKILL, or a signal of its own), restart on the same port and data, stop. */
 export interface TestServer {
   url: string;
   port: number;
   dir: string;
-  kill(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -101,8 +101,8 @@ function exited(p: ChildProcess): Promise<void> {
 async function managed(dir: string, port: number, url: string, start: () => ChildProcess, ready: () => Promise<void> = () => waitForPort(port)): Promise<TestServer> {
   let proc = start();
   await ready();
-  const kill = async () => {
-    proc.kill("SIGKILL");
+  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
+    proc.kill(signal);
     await exited(proc);
   };
   return {
@@ -115,7 +115,7 @@ async function managed(dir: string, port: number, url: string, start: () => Chil
       await ready();
     },
     async stop() {
-      await kill();
+      await kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -11,13 +11,14 @@
 //
 // Sink: JetStream publish, each message acknowledged by the server, with a `Nats-Msg-Id` of
 // this run's id and the row number (the stream drops a message sent twice by a retry within its
-// duplicate window). With `--checkpoint` (§12) the id is the lineage's run id, and the headers
-// `flowc-run` and `flowc-row` carry it and the row number; on restore the sink reads the last
+// duplicate window). One connection per try, never reconnected by the client, so a failed
+// batch leaves a prefix of its rows in the stream. With `--checkpoint` (§12) the id is the
+// lineage's run id, and the headers `flowc-run` and `flowc-row` carry it and the row number; on
+// restore the sink reads the last
 // message on the subject in its stream and skips the replayed rows up to it (RowMarks,
 // run/network.ts). A subject no stream captures (and no `stream:` to create one) cannot be
-// published to: each delivery fails ("no stream captures subject", or "no stream matches
-// subject" when a restore reads back) and, after --sink-retry, the run stops with exit 73
-// naming the sink.
+// published to: each delivery fails ("no stream captures subject", when publishing or reading
+// back) and, after --sink-retry, the run stops with exit 73 naming the sink.
 
 import type { NetworkSinkSpec, NetworkSourceSpec } from "../contract.js";
 import { markOfHeaders, type LastMessage, type MessageSink, type NetInput, type NetSinkOpening, type NetSourceOpening, type SinkChange } from "../run/network.js";
@@ -202,8 +203,18 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
   const connect = async (): Promise<NatsConnection> => {
     if (nc === undefined) {
       // One try per delivery: the writer retries with backoff and gives up after --sink-retry.
+      // No reconnecting inside the client: it would send the publishes it still buffers on the
+      // new connection while the ones lost with the old socket are gone, so the stream could
+      // hold a row after a missing one, which a restore that reads back the last row would skip
+      // for good. With one connection per try, the server stores a prefix of each batch.
       try {
-        nc = await nats.connect({ servers: spec.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 2000 });
+        const opened = await nats.connect({ servers: spec.url, reconnect: false, timeout: 2000 });
+        nc = opened;
+        void opened.closed().then((e) => {
+          if (nc !== opened) return;
+          nc = undefined;
+          if (!closed) conn.lost(e ?? new Error("connection closed"));
+        });
         conn.connected();
       } catch (e) {
         conn.lost(e);
@@ -218,7 +229,10 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
     if (marks !== undefined && !marks.resumed) {
       // The last message on the subject in the stream that captures it (§12).
       const jsm = await nc.jetstreamManager();
-      const stream = await jsm.streams.find(spec.subject);
+      const stream = await jsm.streams.find(spec.subject).catch((e: unknown) => {
+        // The same words as a publish to the subject gets (below).
+        throw /no stream matches subject/i.test(String((e as Error)?.message)) ? new Error(`no stream captures subject ${spec.subject}`) : e;
+      });
       const last = new Map<string, LastMessage>();
       try {
         const m = await jsm.streams.getMessage(stream, { last_by_subj: spec.subject });
@@ -256,6 +270,9 @@ export async function openNatsSink(o: NetSinkOpening): Promise<MessageSink> {
       try {
         await Promise.all(acks);
       } catch (e) {
+        // A prefix of the batch may be in the stream: the retry reads the last row back first
+        // (the message ids also make the stream drop a repeat within its duplicate window).
+        marks?.unsure();
         // No JetStream stream listens on the subject: the server answers "no responders".
         if ((e as { code?: unknown }).code === "503") throw new Error(`no stream captures subject ${spec.subject} (503 no responders)`);
         throw e;
