@@ -14,9 +14,8 @@
 // duplicate window). One connection per try, never reconnected by the client, so a failed
 // batch leaves a prefix of its rows in the stream. With `--checkpoint` (§12) the id is the
 // lineage's run id, and the headers `flowc-run` and `flowc-row` carry it and the row number; on
-// restore the sink reads the last
-// message on the subject in its stream and skips the replayed rows up to it (RowMarks,
-// run/network.ts). A subject no stream captures (and no `stream:` to create one) cannot be
+// restore the sink reads the last message on the subject in its stream and skips the replayed
+// rows up to it (RowMarks, run/network.ts). A subject no stream captures (and no `stream:` to create one) cannot be
 // published to: each delivery fails ("no stream captures subject", when publishing or reading
 // back) and, after --sink-retry, the run stops with exit 73 naming the sink.
 
