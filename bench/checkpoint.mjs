@@ -1,10 +1,10 @@
 // Checkpoint costs (LANGUAGE.md §12; issue bars in docs/performance.md), one measurement per
 // process, one at a time:
 //
-//   node bench/checkpoint.mjs [--quick] [--only keys|overhead] [--json FILE]
+//   node bench/checkpoint.mjs [--quick] [--only keys|overhead] [--variant final|upsert|"string keys"] [--json FILE]
 //
 //   keys      a keyed `count, sum, avg` over 1M keys (2M records), read by `emit final` and as an
-//             upsert stream (`emit`): the checkpoint the run takes
+//             upsert stream (`emit`), and with the keys as strings: the checkpoint the run takes
 //             when stopped (write: cut, packing, file, fsync, rename), its size per key, and the
 //             restore of it by a second run (read, checksum, parse, state put back). The second
 //             run is then fed records of those keys for 4 s with a checkpoint every second,
@@ -111,9 +111,11 @@ const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefi
 if (only !== "overhead") {
   // The same state read by `emit final` (rows at the end) and as an upsert stream (a row per
   // record, its key's updated aggregates): both keep it in typed-array columns.
-  for (const [variant, emit] of [["final", "emit final n"], ["upsert", "emit n"]]) {
-    log(`bench: checkpoint of ${KEYS.toLocaleString("en")} keys of count/sum/avg (${emit})`);
-    flowcBuild(`source n: int = range(0, 1)\n\n${emit}\n  | group by k = n % ${KEYS}\n  | agg c = count(), s = sum(n), a = avg(n)\n`, "checkpoint-keys.mjs");
+  // `string keys`: the same keys as text (`"123"`), as user or session ids usually are.
+  const variants = [["final", "emit final n", `n % ${KEYS}`], ["upsert", "emit n", `n % ${KEYS}`], ["string keys", "emit final n", `string(n % ${KEYS})`]];
+  for (const [variant, emit, key] of variants.filter(([v]) => !args.includes("--variant") || args[args.indexOf("--variant") + 1] === v)) {
+    log(`bench: checkpoint of ${KEYS.toLocaleString("en")} keys of count/sum/avg (${emit}, group by ${key})`);
+    flowcBuild(`source n: int = range(0, 1)\n\n${emit}\n  | group by k = ${key}\n  | agg c = count(), s = sum(n), a = avg(n)\n`, "checkpoint-keys.mjs");
     const dir = mkdtempSync(join(tmpdir(), "flowc-ck-bench-"));
     try {
       const first = childJson([fileURLToPath(import.meta.url), "--keys-child", dir, String(KEYS)]);
