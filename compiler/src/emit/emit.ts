@@ -1102,6 +1102,7 @@ class Emitter {
    * otherwise each record's row is made from a state `s` filled from the key's columns.
    */
   private columnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    if (n.keys[0]!.type.kind === "string") return this.stringColumnsStore(n, b);
     const id = n.id;
     const [first, col, state] = [this.m(id, "first"), this.m(id, "col"), this.m(id, "state")];
     const fields = this.stateFields(id);
@@ -1155,6 +1156,39 @@ class Emitter {
       J.block(fill(smallCol)),
       J.block([J.constDecl("cols", J.member(J.thisMember(state), "cols")), ...fill(slotCol)]),
     ));
+  }
+
+  /**
+   * One string key, counts and sums only: as `columnsStore` without small keys — every key has a
+   * slot in a StringSlotColumns (`cols[0]![i]` for state field a0), slots in order of first
+   * appearance.
+   */
+  private stringColumnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
+    const id = n.id;
+    const state = this.m(id, "state");
+    const fields = this.stateFields(id);
+    this.keeps(id, state);
+    this.ops.add("StringSlotColumns");
+    this.fields.push(this.field(state, "private readonly", J.newExpr(J.id("StringSlotColumns"), [J.num(fields.length)]), undefined, `State field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`));
+    const I = J.id("i");
+    const slot = new Map(fields.map((f, j) => [f.name, j]));
+    const slotCol = (f: string) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I);
+    const body = new Body();
+    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: body.hoist, use: this.use, js: this.js };
+    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, body, new Body(), env, true, slotCol);
+    b.stmt(J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "string")));
+    b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
+    b.stmt(J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K])))));
+    b.stmt(J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I])));
+    for (const st of body.stmts) b.stmt(st);
+    if (this.finalOnly(n)) return;
+    // An upsert stream: the key's updated row from one state object reused as the view of the
+    // record's key (as in columnsStore).
+    const view = this.m(id, "view");
+    this.fields.push(this.field(view, "private readonly", J.newExpr(J.id(`Agg${id}State`), [J.str("")]), undefined, "The state of the current record's key, filled from its columns to make its row."));
+    b.stmt(J.constDecl("s", J.thisMember(view)));
+    b.stmt(J.exprStmt(J.assign(J.member(S, "k0"), K)));
+    for (const f of fields) b.stmt(J.exprStmt(J.assign(J.member(S, f.name), slotCol(f.name))));
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */
@@ -1748,6 +1782,20 @@ class Emitter {
         const fields = this.stateFields(id);
         const I = J.id("i");
         const fill = (at: (field: string, j: number) => J.Expr) => fields.map((c, j) => J.exprStmt(J.assign(J.member(S, c.name), at(c.name, j))));
+        if (a.kind === "agg" && a.keys[0]!.type.kind === "string") {
+          // String keys: slot i holds the i-th key in order of first appearance.
+          const state = J.thisMember(this.m(id, "state"));
+          const body = [
+            J.constDecl("s", J.newExpr(J.id(`Agg${id}State`), [J.nonNull(J.index(J.id("keys"), I))])),
+            ...fill((_, j) => J.index(J.nonNull(J.index(J.id("cols"), J.num(j))), I)),
+            emitRow(result(S)),
+          ];
+          return [J.block([
+            J.constDecl("keys", J.callMethod(state, "keysInOrder")),
+            J.constDecl("cols", J.member(state, "cols")),
+            J.forStmt(J.letDecl("i", J.num(0)), J.binary("<", I, J.member(J.id("keys"), "length")), J.update("++", I), J.block(body)),
+          ])];
+        }
         const body = [
           J.constDecl("s", J.newExpr(J.id(`Agg${id}State`), [K])),
           J.constDecl("i", J.callMethod(J.thisMember(this.m(id, "state")), "slotOf", [K])),

@@ -78,12 +78,13 @@ function planAgg(n: Extract<Node, { kind: "agg" }>, users: Node[], options: Plan
   // an upsert stream alike.
   const fields = calls.flatMap((c) => c.fields);
   const numeric = fields.length > 0 && fields.every((f) => f.init === "zero");
+  const oneKey = n.keys.length === 1 ? n.keys[0]!.type.kind : undefined;
   if (!n.window && n.keys.length === 0) store = "one";
-  else if (!n.window && n.keys.length === 1 && n.keys[0]!.type.kind === "int" && !reaggregates && (numeric || finalOnly)) {
+  else if (!n.window && oneKey === "int" && !reaggregates && (numeric || finalOnly)) {
     // The array's order of keys is not their first appearance: only `emit final` (which walks the
     // order of first appearance kept beside it) may read a dense store at the end.
     store = numeric ? "columns" : "dense";
-  }
+  } else if (!n.window && oneKey === "string" && !reaggregates && numeric) store = "columns";
   const kinds = n.aggs.map(retraction);
   const retract = !reaggregates || kinds.includes("none") ? "none" : kinds.includes("checked") ? "checked" : "exact";
   return { calls, mergeable: calls.every((c) => c.mergeable), store, finalOnly, inlineInLoops: finalOnly && store === "one", reaggregates, retract };

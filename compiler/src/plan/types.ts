@@ -5,9 +5,9 @@ import type { AggCallPlan } from "./aggregates";
 
 /**
  * Where an unwindowed agg keeps its states: one state (no keys); typed arrays per state field,
- * indexed by a small int key or by the slot of any other int key, for `emit final` and upsert
- * streams alike (`columns`: no object per key, see runtime/src/ops/slot-columns.ts); an array of
- * states indexed by a small int key, read only by `emit final` (`dense`); a Map.
+ * indexed by a small int key or by the slot of any other int or string key, for `emit final`
+ * and upsert streams alike (`columns`: no object per key, see runtime/src/ops/slot-columns.ts);
+ * an array of states indexed by a small int key, read only by `emit final` (`dense`); a Map.
  */
 export type AggStore = "one" | "columns" | "dense" | "map";
 

@@ -37,7 +37,8 @@ function encodedEntries(v: unknown, blobs: readonly Uint8Array[] | undefined, de
     case "c": {
       const fields = (t.v ?? {}) as Record<string, unknown>;
       // A slot store (SlotColumns.checkpoint) says how many keys it holds, small ones too.
-      if (t.$ === "o" && typeof fields.distinct === "number" && Array.isArray((fields.keys as { c?: unknown } | undefined)?.c)) return fields.distinct;
+      const chunked = (f: unknown) => Array.isArray((f as { c?: unknown } | undefined)?.c);
+      if (t.$ === "o" && typeof fields.distinct === "number" && (chunked(fields.keys) || chunked(fields.lengths))) return fields.distinct;
       return Object.keys(fields).reduce((n, k) => n + encodedEntries(fields[k], blobs, depth + 1), 0);
     }
     default:

@@ -12,6 +12,7 @@
 //   new SessionAgg(gapMs, spec: AggSpec, emit, late)
 //   new KeyedAgg(spec: AggSpec, emit)                       // unwindowed: emits every update
 //   new SlotColumns(fields)                                 // numeric states by key slot (generated aggs)
+//   new StringSlotColumns(fields)                           // the same by string key
 //   new WindowTop(window, n, withTies, spec: TopSpec, emit, late)
 //   new WindowDistinct(window, spec: { key }, emit, late)
 //   new TimedDistinct(withinMs /* Infinity = unbounded */, spec: { key }, emit)
@@ -36,7 +37,7 @@ export { CARRIED, WindowAssigner, type WindowSpec } from "./windows";
 export { WindowAgg } from "./window-agg";
 export { SessionAgg } from "./session-agg";
 export { KeyedAgg } from "./keyed-agg";
-export { SlotColumns } from "./slot-columns";
+export { SlotColumns, StringSlotColumns } from "./slot-columns";
 export { WindowTop, type TopSpec } from "./window-top";
 export { WindowDistinct } from "./window-distinct";
 export { TimedDistinct } from "./timed-distinct";

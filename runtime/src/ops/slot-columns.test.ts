@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ClassTable, decode, encode, Packing } from "../checkpoint/codec";
-import { SlotColumns } from "./slot-columns";
+import { SlotColumns, StringSlotColumns } from "./slot-columns";
 
 /** A pseudo-random int key: large, negative and clustered ones. */
 const keyAt = (i: number) => (i % 3 === 0 ? -i * 7919 : i % 3 === 1 ? 4096 + i : 2 ** 40 + i * 131);
@@ -17,7 +17,7 @@ function filled(n: number): SlotColumns {
 }
 
 /** A store's checkpoint as the codec writes it and reads it back, its steps run by `between`. */
-function checkpointOf(s: SlotColumns, between: (step: number) => void = () => {}) {
+function checkpointOf(s: SlotColumns | StringSlotColumns, between: (step: number) => void = () => {}) {
   const packing = new Packing();
   const encoded = encode({ s }, new ClassTable(), packing);
   packing.steps.forEach((step, i) => {
@@ -87,5 +87,53 @@ describe("SlotColumns", () => {
     expect(back.size).toBe(0);
     expect(back.add(5000)).toBe(0);
     expect(() => back.restore({ distinct: 1, keys: new Float64Array(1), cols: [] })).toThrow("malformed checkpoint state: slot columns");
+  });
+});
+
+describe("StringSlotColumns", () => {
+  /** Keys a checkpoint must give back exactly: empty, prototype names, lone surrogates, astral and long ones. */
+  const odd = ["", "__proto__", "constructor", "\ud800", "x\udfff", "😀", "é".repeat(300), "a\u0000b"];
+  const keyOf = (i: number) => (i < odd.length ? odd[i]! : `user-${i * 7919}`);
+
+  it("a checkpoint packed while the loop writes and adds keys holds its cut's keys and values, exactly", () => {
+    const n = 150_000; // 3 pages
+    const s = new StringSlotColumns(2);
+    for (let i = 0; i < n; i++) {
+      const slot = s.add(keyOf(i));
+      expect(slot).toBe(i);
+      const cols = s.writable(slot);
+      cols[0]![slot] = i;
+      cols[1]![slot] = -i / 4;
+    }
+    expect(s.slotOf("__proto__")).toBe(1);
+    expect(s.slotOf("nobody")).toBe(-1);
+    const saved = checkpointOf(s, (step) => {
+      for (const slot of [0, 70_000, 149_999]) s.writable(slot)[0]![slot] = -1 - step;
+      const slot = s.add(`late-${step}`);
+      s.writable(slot)[1]![slot] = 42;
+    });
+    const back = new StringSlotColumns(2);
+    back.restore(saved);
+    expect(back.size).toBe(n);
+    expect(back.stateEntries()).toBe(n);
+    expect(back.keysInOrder().slice(0, odd.length)).toEqual(odd);
+    for (const i of [0, 1, 3, 4, 5, 6, 7, 65_535, 65_536, 70_000, 149_999]) {
+      const slot = back.slotOf(keyOf(i));
+      expect(slot).toBe(i);
+      expect([back.cols[0]![slot], back.cols[1]![slot]]).toEqual([i, -i / 4]);
+    }
+    expect(back.slotOf("late-0")).toBe(-1); // added after the cut
+    expect(s.cols[0]![149_999]).toBe(-3); // the live store has the loop's writes
+    expect(back.add("new")).toBe(n);
+    expect(back.keysInOrder().at(-1)).toBe("new");
+  });
+
+  it("refuses keys that do not match their lengths, or repeat", () => {
+    const back = new StringSlotColumns(1);
+    const cols = [new Float64Array(2)];
+    expect(() => back.restore({ distinct: 2, text: new Uint16Array([97, 98]), lengths: new Float64Array([1, 2]), cols })).toThrow("malformed checkpoint state: slot columns");
+    expect(() => back.restore({ distinct: 2, text: new Uint16Array([97, 97]), lengths: new Float64Array([1, 1]), cols })).toThrow("malformed checkpoint state: slot columns");
+    back.restore({ distinct: 2, text: new Uint16Array([97, 98]), lengths: new Float64Array([1, 1]), cols });
+    expect(back.keysInOrder()).toEqual(["a", "b"]);
   });
 });

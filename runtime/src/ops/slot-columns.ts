@@ -1,8 +1,9 @@
-// The states of a keyed aggregate over an int key whose state fields are all numbers starting at
-// 0 (counts, sums, averages' sums and counts: plan.ts's `columns` store), for the keys that are
-// not small ints (those have typed arrays indexed by the key itself, in the generated code).
-// Each key gets a slot, in order of its first appearance; each state field is a Float64Array
-// indexed by slot; an open-addressing table of Int32s finds a key's slot.
+// The states of a keyed aggregate over one int or string key whose state fields are all numbers
+// starting at 0 (counts, sums, averages' sums and counts: plan.ts's `columns` store). Each key
+// gets a slot, in order of its first appearance; each state field is a Float64Array indexed by
+// slot. Int keys (`SlotColumns`, for the keys that are not small ints: those have typed arrays
+// indexed by the key itself, in the generated code): an open-addressing table of Int32s finds a
+// key's slot. String keys (`StringSlotColumns`): a Map from key to slot.
 //
 // Why not a Map of state objects: 1M keys would be 1M objects, which a checkpoint must walk and
 // copy while the record loop waits, and a restore must create and insert one by one (§12 bars:
@@ -11,6 +12,8 @@
 //     page at a time while the run goes on; the loop copies a page only when it is about to
 //     write to it before it was packed (`writable`: copy on write, one check per record);
 //   - a restore fills the columns from the packed bytes and rebuilds the table from the keys.
+// Keys never change once given a slot, so a checkpoint packs them from the live store too
+// (string keys as their UTF-16 code units and lengths: exact for any string, lone surrogates too).
 
 import type { Packing } from "../checkpoint/codec.js";
 import { CheckpointFormatError } from "../checkpoint/codec.js";
@@ -25,7 +28,11 @@ function hash(k: number): number {
   return h ^ (h >>> 15);
 }
 
-export class SlotColumns {
+/**
+ * The columns and their copy-on-write pages, whatever the key (see above); the subclasses find
+ * and keep the keys.
+ */
+abstract class PagedColumns {
   /** One column per state field, indexed by slot; replaced by a larger copy when full. */
   cols: Float64Array[];
   /**
@@ -35,12 +42,8 @@ export class SlotColumns {
   frozen: Uint8Array;
   /** Slots in use. */
   size = 0;
-  /** Keys so far: those with a slot and the small ones (`smallKey`). */
+  /** Keys so far (int keys: those with a slot and the small ones, `smallKey`). */
   distinct = 0;
-  /** The key of each slot. */
-  #keys: Float64Array;
-  /** slot + 1 at each key's place (0: free); twice as many places as slots at least. */
-  #table: Int32Array;
   /** Pages copied before the loop wrote to them, while a checkpoint packs (page → a copy per column). */
   readonly #copies = new Map<number, Float64Array[]>();
   /**
@@ -53,40 +56,7 @@ export class SlotColumns {
 
   constructor(fields: number) {
     this.cols = Array.from({ length: fields }, () => new Float64Array(1024));
-    this.#keys = new Float64Array(1024);
-    this.#table = new Int32Array(2048);
     this.frozen = new Uint8Array(1);
-  }
-
-  /** The slot of key `k`; −1 when it has none yet. */
-  slotOf(k: number): number {
-    const t = this.#table;
-    const keys = this.#keys;
-    const mask = t.length - 1;
-    for (let h = hash(k) & mask; ; h = (h + 1) & mask) {
-      const s = t[h]!;
-      if (s === 0) return -1;
-      if (keys[s - 1] === k) return s - 1;
-    }
-  }
-
-  /**
-   * A small key (the generated code keeps its state by the key itself) came for the first time:
-   * 1 + its place in order of first appearance, which the generated code keeps (`keysInOrder`).
-   */
-  smallKey(): number {
-    return ++this.distinct;
-  }
-
-  /** A slot for key `k`, which has none: its fields start at 0. */
-  add(k: number): number {
-    this.distinct++;
-    const i = this.size++;
-    if (i >= this.#keys.length) this.grow(Math.max(1024, this.#keys.length * 2));
-    this.#keys[i] = k;
-    if (this.size * 2 > this.#table.length) this.rehash(this.#table.length * 2);
-    else this.place(k, i);
-    return i;
   }
 
   /** The columns, to write to slot `i` (a page a checkpoint has not packed yet is copied first). */
@@ -100,40 +70,30 @@ export class SlotColumns {
     return this.distinct;
   }
 
-  /**
-   * Every key, small ones (`first[k]`: 1 + its place in order of first appearance, 0 if it never
-   * came) and slotted ones (slots are in that order), in order of first appearance.
-   */
-  keysInOrder(first: Float64Array): number[] {
-    const small: number[] = [];
-    for (let k = 0; k < first.length; k++) if (first[k] !== 0) small.push(k);
-    small.sort((a, b) => first[a]! - first[b]!);
-    const out = new Array<number>(this.distinct);
-    let s = 0;
-    let slot = 0;
-    for (let at = 0; at < out.length; at++) {
-      out[at] = s < small.length && first[small[s]!] === at + 1 ? small[s++]! : this.#keys[slot++]!;
-    }
-    return out;
-  }
+  /** The keys of slots `from` … `to` − 1, packed by `packing` (a step of `checkpoint`). */
+  protected abstract packKeys(packing: Packing, from: number, to: number): void;
+  /** The keys' fields of the checkpoint, filled by `packKeys` as the steps run. */
+  protected abstract savedKeys(): Record<string, unknown>;
+  /** The keys from a checkpoint (decoded): how many slots they fill, or undefined if malformed. */
+  protected abstract restoreKeys(saved: Record<string, unknown>): number | undefined;
+  /** Room for `slots` keys. */
+  protected abstract growKeys(slots: number): void;
 
   /**
    * The state as the checkpoint codec writes it (already encoded: see codec.ts `encode`), its
-   * columns packed by `packing`'s steps a page at a time — from the live columns, which stay
-   * frozen until then, or from a page's copy. Slots added meanwhile are not in it.
+   * keys and columns packed by `packing`'s steps a page at a time — from the live columns, which
+   * stay frozen until then, or from a page's copy. Slots added meanwhile are not in it.
    */
   checkpoint(packing: Packing): unknown {
     const n = this.size;
     const pages = Math.ceil(n / PAGE);
-    const keyChunks: unknown[] = [];
     const colChunks = this.cols.map((): unknown[] => []);
     this.frozen.fill(1, 0, pages);
     for (let p = 0; p < pages; p++) {
       packing.steps.push(() => {
         const from = p * PAGE;
         const to = Math.min(n, from + PAGE);
-        // Keys never change once given: the live array (or the one it grew from) holds them.
-        keyChunks.push(packing.pack(this.#keys, from, to));
+        this.packKeys(packing, from, to);
         const copy = this.#copies.get(p);
         this.cols.forEach((c, j) => colChunks[j]!.push(copy !== undefined ? packing.pack(copy[j]!, 0, to - from) : packing.pack(c, from, to)));
         if (copy !== undefined) {
@@ -143,28 +103,22 @@ export class SlotColumns {
         this.frozen[p] = 0;
       });
     }
-    const column = (c: unknown[]) => ({ $: "T", t: "Float64Array", c });
-    return { $: "o", v: { distinct: this.distinct, keys: column(keyChunks), cols: colChunks.map(column) } };
+    return { $: "o", v: { distinct: this.distinct, ...this.savedKeys(), cols: colChunks.map((c) => column(c)) } };
   }
 
   /** Puts back what `checkpoint` wrote (decoded). */
   restore(saved: unknown): void {
-    const s = saved as { distinct?: unknown; keys?: unknown; cols?: unknown } | null;
-    const keys = s?.keys;
+    const s = saved as Record<string, unknown> | null;
     const cols = s?.cols;
-    if (typeof s?.distinct !== "number" || !(keys instanceof Float64Array) || !Array.isArray(cols) || cols.length !== this.cols.length || !cols.every((c) => c instanceof Float64Array && c.length === keys.length)) {
+    const n = s !== null && typeof s === "object" && typeof s.distinct === "number" ? this.restoreKeys(s) : undefined;
+    if (n === undefined || !Array.isArray(cols) || cols.length !== this.cols.length || !cols.every((c) => c instanceof Float64Array && c.length === n)) {
       throw new CheckpointFormatError("malformed checkpoint state: slot columns");
     }
-    const n = keys.length;
     this.size = n;
-    this.distinct = s.distinct as number;
-    this.#keys = keys;
+    this.distinct = s!.distinct as number;
     this.cols = cols as Float64Array[];
     this.#copies.clear();
     this.frozen = new Uint8Array(Math.ceil(n / PAGE) + 1);
-    let places = 2048;
-    while (places < n * 2) places *= 2;
-    this.rehash(places);
   }
 
   /** Copies page `p` of every column before the loop writes to it (a checkpoint packs the copy). */
@@ -188,18 +142,110 @@ export class SlotColumns {
     return steps;
   }
 
+  /** A new slot, its fields 0 (the subclass records its key). */
+  protected newSlot(): number {
+    this.distinct++;
+    const i = this.size++;
+    if (i >= this.cols[0]!.length) this.grow(Math.max(1024, this.cols[0]!.length * 2));
+    return i;
+  }
+
   /** Room for `slots` slots: every column, the keys and the frozen pages grown (values kept). */
   private grow(slots: number): void {
-    const larger = (c: Float64Array) => {
-      const out = new Float64Array(slots);
-      out.set(c);
-      return out;
-    };
-    this.cols = this.cols.map(larger);
-    this.#keys = larger(this.#keys);
+    this.cols = this.cols.map((c) => larger(c, slots));
+    this.growKeys(slots);
     const frozen = new Uint8Array(Math.ceil(slots / PAGE) + 1);
     frozen.set(this.frozen);
     this.frozen = frozen;
+  }
+}
+
+/** A typed-array column packed in chunks, as the codec reads it (`$: "T"` with `c`). */
+const column = (c: unknown[], t = "Float64Array") => ({ $: "T", t, c });
+
+function larger(c: Float64Array, slots: number): Float64Array {
+  const out = new Float64Array(slots);
+  out.set(c);
+  return out;
+}
+
+/** Int keys: the slotted ones (see above); small keys are the generated code's. */
+export class SlotColumns extends PagedColumns {
+  /** The key of each slot. */
+  #keys: Float64Array = new Float64Array(1024);
+  /** slot + 1 at each key's place (0: free); twice as many places as slots at least. */
+  #table = new Int32Array(2048);
+  #keyChunks: unknown[] = [];
+
+  /** The slot of key `k`; −1 when it has none yet. */
+  slotOf(k: number): number {
+    const t = this.#table;
+    const keys = this.#keys;
+    const mask = t.length - 1;
+    for (let h = hash(k) & mask; ; h = (h + 1) & mask) {
+      const s = t[h]!;
+      if (s === 0) return -1;
+      if (keys[s - 1] === k) return s - 1;
+    }
+  }
+
+  /**
+   * A small key (the generated code keeps its state by the key itself) came for the first time:
+   * 1 + its place in order of first appearance, which the generated code keeps (`keysInOrder`).
+   */
+  smallKey(): number {
+    return ++this.distinct;
+  }
+
+  /** A slot for key `k`, which has none: its fields start at 0. */
+  add(k: number): number {
+    const i = this.newSlot();
+    this.#keys[i] = k;
+    if (this.size * 2 > this.#table.length) this.rehash(this.#table.length * 2);
+    else this.place(k, i);
+    return i;
+  }
+
+  /**
+   * Every key, small ones (`first[k]`: 1 + its place in order of first appearance, 0 if it never
+   * came) and slotted ones (slots are in that order), in order of first appearance.
+   */
+  keysInOrder(first: Float64Array): number[] {
+    const small: number[] = [];
+    for (let k = 0; k < first.length; k++) if (first[k] !== 0) small.push(k);
+    small.sort((a, b) => first[a]! - first[b]!);
+    const out = new Array<number>(this.distinct);
+    let s = 0;
+    let slot = 0;
+    for (let at = 0; at < out.length; at++) {
+      out[at] = s < small.length && first[small[s]!] === at + 1 ? small[s++]! : this.#keys[slot++]!;
+    }
+    return out;
+  }
+
+  protected packKeys(packing: Packing, from: number, to: number): void {
+    // Keys never change once given: the live array (or the one it grew from) holds them.
+    this.#keyChunks.push(packing.pack(this.#keys, from, to));
+  }
+
+  protected savedKeys(): Record<string, unknown> {
+    this.#keyChunks = [];
+    return { keys: column(this.#keyChunks) };
+  }
+
+  protected restoreKeys(saved: Record<string, unknown>): number | undefined {
+    const keys = saved.keys;
+    if (!(keys instanceof Float64Array)) return undefined;
+    this.#keys = keys;
+    this.size = keys.length;
+    let places = 2048;
+    while (places < keys.length * 2) places *= 2;
+    this.rehash(places);
+    return keys.length;
+  }
+
+  protected growKeys(slots: number): void {
+    this.#keys = larger(this.#keys, slots);
   }
 
   /** A table of `places` places with every slot's key in it. */
@@ -214,5 +260,80 @@ export class SlotColumns {
     let h = hash(k) & mask;
     while (t[h] !== 0) h = (h + 1) & mask;
     t[h] = i + 1;
+  }
+}
+
+/** String keys: every key has a slot; a Map finds it. */
+export class StringSlotColumns extends PagedColumns {
+  /** The key of each slot. */
+  #keys: string[] = [];
+  readonly #slots = new Map<string, number>();
+  #textChunks: unknown[] = [];
+  #lengthChunks: unknown[] = [];
+
+  /** The slot of key `k`; −1 when it has none yet. */
+  slotOf(k: string): number {
+    return this.#slots.get(k) ?? -1;
+  }
+
+  /** A slot for key `k`, which has none: its fields start at 0. */
+  add(k: string): number {
+    const i = this.newSlot();
+    this.#keys.push(k);
+    this.#slots.set(k, i);
+    return i;
+  }
+
+  /** Every key in order of first appearance (its slot is its place). */
+  keysInOrder(): readonly string[] {
+    return this.#keys.length === this.size ? this.#keys : this.#keys.slice(0, this.size);
+  }
+
+  protected packKeys(packing: Packing, from: number, to: number): void {
+    const keys = this.#keys;
+    const lengths = new Float64Array(to - from);
+    let chars = 0;
+    for (let i = from; i < to; i++) chars += lengths[i - from] = keys[i]!.length;
+    const text = new Uint16Array(chars);
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const k = keys[i]!;
+      for (let j = 0; j < k.length; j++) text[at++] = k.charCodeAt(j);
+    }
+    this.#textChunks.push(packing.pack(text));
+    this.#lengthChunks.push(packing.pack(lengths));
+  }
+
+  protected savedKeys(): Record<string, unknown> {
+    this.#textChunks = [];
+    this.#lengthChunks = [];
+    return { text: column(this.#textChunks, "Uint16Array"), lengths: column(this.#lengthChunks) };
+  }
+
+  protected restoreKeys(saved: Record<string, unknown>): number | undefined {
+    const { text, lengths } = saved;
+    if (!(text instanceof Uint16Array) || !(lengths instanceof Float64Array)) return undefined;
+    // The code units as one string (a few thousand at a time), then each key a slice of it.
+    const parts: string[] = [];
+    for (let i = 0; i < text.length; i += 4096) parts.push(String.fromCharCode.apply(null, text.subarray(i, i + 4096) as unknown as number[]));
+    const all = parts.join("");
+    const keys = new Array<string>(lengths.length);
+    this.#slots.clear();
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const len = lengths[i]!;
+      if (!(len >= 0 && at + len <= all.length)) return undefined;
+      const k = all.slice(at, at + len);
+      at += len;
+      keys[i] = k;
+      this.#slots.set(k, i);
+    }
+    if (at !== all.length || this.#slots.size !== keys.length) return undefined;
+    this.#keys = keys;
+    return keys.length;
+  }
+
+  protected growKeys(): void {
+    // A JavaScript array grows by itself.
   }
 }
