@@ -128,6 +128,17 @@ describe("StringSlotColumns", () => {
     expect(back.keysInOrder().at(-1)).toBe("new");
   });
 
+  it("an empty store round-trips and grows again after a restore", () => {
+    const back = new StringSlotColumns(1);
+    back.restore(checkpointOf(new StringSlotColumns(1)));
+    expect(back.size).toBe(0);
+    for (let i = 0; i < 3000; i++) {
+      const slot = back.add(`k${i}`);
+      back.writable(slot)[0]![slot] = i + 1;
+    }
+    expect(back.cols[0]![back.slotOf("k2999")]).toBe(3000);
+  });
+
   it("refuses keys that do not match their lengths, or repeat", () => {
     const back = new StringSlotColumns(1);
     const cols = [new Float64Array(2)];

@@ -44,6 +44,8 @@ abstract class PagedColumns {
   size = 0;
   /** Keys so far (int keys: those with a slot and the small ones, `smallKey`). */
   distinct = 0;
+  /** Slots the columns have room for. */
+  #capacity = 1024;
   /** Pages copied before the loop wrote to them, while a checkpoint packs (page → a copy per column). */
   readonly #copies = new Map<number, Float64Array[]>();
   /**
@@ -117,6 +119,7 @@ abstract class PagedColumns {
     this.size = n;
     this.distinct = s!.distinct as number;
     this.cols = cols as Float64Array[];
+    this.#capacity = n;
     this.#copies.clear();
     this.frozen = new Uint8Array(Math.ceil(n / PAGE) + 1);
   }
@@ -146,12 +149,13 @@ abstract class PagedColumns {
   protected newSlot(): number {
     this.distinct++;
     const i = this.size++;
-    if (i >= this.cols[0]!.length) this.grow(Math.max(1024, this.cols[0]!.length * 2));
+    if (i >= this.#capacity) this.grow(Math.max(1024, this.#capacity * 2));
     return i;
   }
 
   /** Room for `slots` slots: every column, the keys and the frozen pages grown (values kept). */
   private grow(slots: number): void {
+    this.#capacity = slots;
     this.cols = this.cols.map((c) => larger(c, slots));
     this.growKeys(slots);
     const frozen = new Uint8Array(Math.ceil(slots / PAGE) + 1);
