@@ -1105,54 +1105,33 @@ class Emitter {
     if (n.keys[0]!.type.kind === "string") return this.stringColumnsStore(n, b);
     const id = n.id;
     const [first, col, state] = [this.m(id, "first"), this.m(id, "col"), this.m(id, "state")];
-    const fields = this.stateFields(id);
+    const { fields, adds, slotCol, slotOfK, slotNote, viewOfK } = this.slotColumns(id, state);
     this.keeps(id, first, ...fields.map((f) => `${col}_${f.name}`), state);
     this.ops.add("SlotColumns");
-    const adds = (where: (field: string) => J.Expr): J.Stmt[] => {
-      const body = new Body();
-      const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: body.hoist, use: this.use, js: this.js };
-      for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, body, new Body(), env, true, where);
-      return body.stmts;
-    };
     const typed = (array: string) => J.newExpr(J.id(array), [J.num(DENSE)]);
     this.fields.push(
       this.field(first, "private readonly", typed("Float64Array"), undefined, `Keys 0 … ${DENSE - 1}: \`${first}[k]\` is 1 + k's place in order of first appearance (0: not yet); one typed array per state field, indexed by the key. Other keys have a slot in ${state}.`),
       ...fields.map((f) => this.field(`${col}_${f.name}`, "private readonly", typed("Float64Array"))),
-      this.field(state, "private readonly", J.newExpr(J.id("SlotColumns"), [J.num(fields.length)]), undefined, `Other keys: state field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`),
+      this.field(state, "private readonly", J.newExpr(J.id("SlotColumns"), [J.num(fields.length)]), undefined, `Other keys: ${slotNote}`),
     );
     const firstK = J.index(J.thisMember(first), K);
-    const I = J.id("i");
-    const slot = new Map(fields.map((f, j) => [f.name, j]));
     const smallCol = (f: string) => J.index(J.thisMember(`${col}_${f}`), K);
-    const slotCol = (f: string) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I);
     const newFirst = J.ifStmt(J.binary("===", firstK, J.num(0)), J.exprStmt(J.assign(firstK, J.callMethod(J.thisMember(state), "smallKey"))));
-    const findSlot = J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K]))));
-    const writable = J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I]));
     b.stmt(this.smallKey(id));
     if (this.finalOnly(n)) {
       b.stmt(J.ifStmt(smallInt(DENSE), J.block([newFirst, ...adds(smallCol), J.ret()])));
-      b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
-      b.stmt(findSlot);
-      b.stmt(writable);
-      for (const st of adds(slotCol)) b.stmt(st);
+      for (const st of [...slotOfK(true), ...adds(slotCol)]) b.stmt(st);
       return;
     }
     // An upsert stream: the key's updated row, from one state object reused as the view of the
     // record's key (its fields filled from the key's columns; `result` only reads it) — no
     // object per record.
-    const view = this.m(id, "view");
-    this.fields.push(this.field(view, "private readonly", J.newExpr(J.id(`Agg${id}State`), [J.num(0)]), undefined, "The state of the current record's key, filled from its columns to make its row."));
     b.stmt(J.letDecl("i", J.num(-1)));
-    b.stmt(J.ifStmt(
-      smallInt(DENSE),
-      J.block([newFirst, ...adds(smallCol)]),
-      J.block([J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "slotOf", [K]))), findSlot, writable, ...adds(slotCol)]),
-    ));
-    b.stmt(J.constDecl("s", J.thisMember(view)));
-    b.stmt(J.exprStmt(J.assign(J.member(S, "k0"), K)));
+    b.stmt(J.ifStmt(smallInt(DENSE), J.block([newFirst, ...adds(smallCol)]), J.block([...slotOfK(false), ...adds(slotCol)])));
     const fill = (at: (f: string) => J.Expr) => fields.map((f) => J.exprStmt(J.assign(J.member(S, f.name), at(f.name))));
+    for (const st of viewOfK(J.num(0))) b.stmt(st);
     b.stmt(J.ifStmt(
-      J.binary("<", I, J.num(0)),
+      J.binary("<", J.id("i"), J.num(0)),
       J.block(fill(smallCol)),
       J.block([J.constDecl("cols", J.member(J.thisMember(state), "cols")), ...fill(slotCol)]),
     ));
@@ -1166,29 +1145,53 @@ class Emitter {
   private stringColumnsStore(n: Extract<Node, { kind: "agg" }>, b: Body) {
     const id = n.id;
     const state = this.m(id, "state");
-    const fields = this.stateFields(id);
+    const { fields, adds, slotCol, slotOfK, slotNote, viewOfK } = this.slotColumns(id, state);
     this.keeps(id, state);
     this.ops.add("StringSlotColumns");
-    this.fields.push(this.field(state, "private readonly", J.newExpr(J.id("StringSlotColumns"), [J.num(fields.length)]), undefined, `State field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`));
+    this.fields.push(this.field(state, "private readonly", J.newExpr(J.id("StringSlotColumns"), [J.num(fields.length)]), undefined, `Every key: ${slotNote}`));
+    b.stmt(J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "string")));
+    for (const st of [...slotOfK(true), ...adds(slotCol)]) b.stmt(st);
+    if (this.finalOnly(n)) return;
+    // An upsert stream: the row made from the view of the record's key, as in columnsStore.
+    for (const st of viewOfK(J.str(""))) b.stmt(st);
+    for (const f of fields) b.stmt(J.exprStmt(J.assign(J.member(S, f.name), slotCol(f.name))));
+  }
+
+  /**
+   * What the slot stores (SlotColumns, StringSlotColumns in `state`) print alike: the aggregates'
+   * add statements on any column (`adds`), state field f at slot i (`slotCol`), key k's slot
+   * found or added and its columns made writable (`slotOfK`: `i` declared, or assigned), the
+   * field comment, and the view state of an upsert stream (declared with the key `init`).
+   */
+  private slotColumns(id: NodeId, state: string) {
+    const fields = this.stateFields(id);
     const I = J.id("i");
     const slot = new Map(fields.map((f, j) => [f.name, j]));
-    const slotCol = (f: string) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I);
-    const body = new Body();
-    const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: body.hoist, use: this.use, js: this.js };
-    for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, body, new Body(), env, true, slotCol);
-    b.stmt(J.constDecl("k", J.as(J.callMethod(J.thisMember(this.m(id, "agg")), "key", [R]), "string")));
-    b.stmt(J.letDecl("i", J.callMethod(J.thisMember(state), "slotOf", [K])));
-    b.stmt(J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K])))));
-    b.stmt(J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I])));
-    for (const st of body.stmts) b.stmt(st);
-    if (this.finalOnly(n)) return;
-    // An upsert stream: the key's updated row from one state object reused as the view of the
-    // record's key (as in columnsStore).
-    const view = this.m(id, "view");
-    this.fields.push(this.field(view, "private readonly", J.newExpr(J.id(`Agg${id}State`), [J.str("")]), undefined, "The state of the current record's key, filled from its columns to make its row."));
-    b.stmt(J.constDecl("s", J.thisMember(view)));
-    b.stmt(J.exprStmt(J.assign(J.member(S, "k0"), K)));
-    for (const f of fields) b.stmt(J.exprStmt(J.assign(J.member(S, f.name), slotCol(f.name))));
+    const adds = (where: (field: string) => J.Expr): J.Stmt[] => {
+      const body = new Body();
+      const env: ExprEnv = { vars: new Map([[ELEMENT_REF, jsVar("r")]]), hoist: body.hoist, use: this.use, js: this.js };
+      for (const c of this.plan.nodes.get(id)!.agg!.calls) this.aggregate(c, body, new Body(), env, true, where);
+      return body.stmts;
+    };
+    const slotOf = J.callMethod(J.thisMember(state), "slotOf", [K]);
+    const slotOfK = (declare: boolean): J.Stmt[] => [
+      declare ? J.letDecl("i", slotOf) : J.exprStmt(J.assign(I, slotOf)),
+      J.ifStmt(J.binary("<", I, J.num(0)), J.exprStmt(J.assign(I, J.callMethod(J.thisMember(state), "add", [K])))),
+      J.constDecl("cols", J.callMethod(J.thisMember(state), "writable", [I])),
+    ];
+    const viewOfK = (init: J.Expr): J.Stmt[] => {
+      const view = this.m(id, "view");
+      this.fields.push(this.field(view, "private readonly", J.newExpr(J.id(`Agg${id}State`), [init]), undefined, "The state of the current record's key, filled from its columns to make its row."));
+      return [J.constDecl("s", J.thisMember(view)), J.exprStmt(J.assign(J.member(S, "k0"), K))];
+    };
+    return {
+      fields,
+      adds,
+      slotCol: (f: string) => J.index(J.nonNull(J.index(J.id("cols"), J.num(slot.get(f)!))), I),
+      slotOfK,
+      slotNote: `state field ${fields.map((f, j) => `${f.name} in cols[${j}]`).join(", ")}, indexed by the key's slot.`,
+      viewOfK,
+    };
   }
 
   /** One small int key read only by `emit final`: an array of states indexed by the key. */
