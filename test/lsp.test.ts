@@ -95,6 +95,16 @@ describe("flowc lsp", () => {
     expect((await nextDiagnostics()).diagnostics).toEqual([]);
   });
 
+  it("publishes once per version: one set of diagnostics for the open, one for an edit", async () => {
+    // A second publication for a version already replaced would show the client stale diagnostics.
+    const uri = "file:///tmp/once.flow";
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "flow", version: 1, text: PROGRAM } });
+    await conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 }, contentChanges: [{ text: PROGRAM + "let big = bids\n" }] });
+    const of = () => diagnostics.filter((d) => d.uri === uri);
+    for (let i = 0; i < 3000 && !of().some((d) => d.version === 2); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(of().map((d) => [d.version, d.diagnostics.map((x) => x.code)])).toEqual([[1, []], [2, ["E0103"]]]);
+  });
+
   it("hover: a field's type, a stream's record, a stage's output, a built-in's signature", async () => {
     const text = async (needle: string, delta = 0, k = 0) => ((await conn.sendRequest(HoverRequest.type, { textDocument: { uri: URI }, position: pos(PROGRAM, needle, delta, k) })) as Hover | null)?.contents as { value: string } | undefined;
     expect((await text("price > 100"))?.value).toBe("`price: int`");
