@@ -22,6 +22,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A checkpoint file with one number of its JSON changed: its checksum no longer matches. */
+function damageCheckpoint(file: string, bytes: Buffer = readFileSync(file)): void {
+  writeFileSync(file, bytes.toString("latin1").replace(/"seq":\d+/, '"seq":99'), "latin1");
+}
+
 function tmp(prefix: string): string {
   const d = testDir(prefix);
   dirs.push(d);
@@ -310,7 +315,7 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     expect(prev.finished).toBe(false);
     for (const damage of ["edit", "missing"]) {
       const good = readFileSync(`${file}.prev`);
-      if (damage === "edit") writeFileSync(file, readFileSync(file).toString("latin1").replace(/"seq":\d+/, '"seq":99'), "latin1");
+      if (damage === "edit") damageCheckpoint(file);
       else rmSync(file);
       const again = await flowc(["run", "p.flow", "--checkpoint", "ck", "--quiet"], { cwd: dir });
       expect(again.code, again.stderr).toBe(0);
@@ -330,7 +335,7 @@ ${extra}emit per = e | window tumbling(${size}) | group by k | agg n = count(), 
     expect(run.code, run.stderr).toBe(0);
     const file = join(dir, "ck", "checkpoint");
     const bytes = readFileSync(file);
-    writeFileSync(file, bytes.toString("latin1").replace(/"seq":\d+/, '"seq":99'), "latin1");
+    damageCheckpoint(file, bytes);
     const damaged = await flowc(["run", "p.flow", "--checkpoint", "ck"], { cwd: dir });
     expect(damaged.code).toBe(2);
     expect(damaged.stderr).toContain("the checkpoint in ck is damaged (its checksum does not match)");
