@@ -53,12 +53,16 @@ export interface KillTimes {
 /**
  * Kills a checkpointed run `kills` times at pseudo-random moments (from `seed`), then lets it
  * finish; expects exit 0 (its stderr is printed otherwise). Returns how many runs were killed
- * (fewer than `kills` when a resumed run completed before its kill) and the last run's stderr.
+ * (fewer than `kills` when a resumed run completed before its kill), the last run's stderr, and
+ * whether the output was completed by a run that continued a killed one's checkpoint (`resumed`):
+ * the last run says so, or — when a kill came after its run had completed (its final
+ * checkpoint written, the process not yet gone) and the last run found nothing to do — the run
+ * killed last had itself started after an earlier kill, from a checkpoint.
  * `checkpoint` (the checkpoint file): the first kill's moment counts from when it exists, so the
  * run that completes always continues a killed one's checkpoint (a first run killed before its
  * first checkpoint and a second one done before its kill would leave nothing to resume).
  */
-export async function killUntilDone(cmd: string, args: string[], cwd: string, kills: number, seed: number, times: KillTimes = { from: 80, span: 900 }, checkpoint?: string): Promise<{ killed: number; stderr: string }> {
+export async function killUntilDone(cmd: string, args: string[], cwd: string, kills: number, seed: number, times: KillTimes = { from: 80, span: 900 }, checkpoint?: string): Promise<{ killed: number; stderr: string; resumed: boolean }> {
   let killed = 0;
   let x = seed;
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -75,7 +79,8 @@ export async function killUntilDone(cmd: string, args: string[], cwd: string, ki
     }
     if (r.code !== 0) process.stderr.write(r.stderr);
     expect(r.code).toBe(0);
-    return { killed, stderr: r.stderr };
+    const finishedByKilledRun = /that completed: nothing to do/.test(r.stderr) && killed >= 2;
+    return { killed, stderr: r.stderr, resumed: /^flowc: resumed, /m.test(r.stderr) || finishedByKilledRun };
   }
   throw new Error("the run never completed");
 }
